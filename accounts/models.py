@@ -1,0 +1,162 @@
+"""The claimant and staff account, consent documents and the ledger of their acceptance, and signed
+powers of attorney.
+
+No resident registration number is ever stored: no field here asks for one.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Logs in with an email address. Claimants fill in the profile fields; staff may leave them blank."""
+
+    email = models.EmailField(_("이메일"), unique=True)
+    email_verified_at = models.DateTimeField(_("이메일 인증 시각"), null=True, blank=True)
+    legal_name = models.CharField(_("성명 (실명)"), max_length=100, blank=True)
+    date_of_birth = models.DateField(_("생년월일"), null=True, blank=True)
+    phone = models.CharField(_("휴대전화"), max_length=20, blank=True, db_index=True)
+    postal_code = models.CharField(_("우편번호"), max_length=5, blank=True)
+    address = models.CharField(_("주소"), max_length=200, blank=True)
+    address_detail = models.CharField(_("상세주소"), max_length=200, blank=True)
+    signup_ip = models.GenericIPAddressField(_("가입 IP"), null=True, blank=True)
+    is_staff = models.BooleanField(_("직원"), default=False)
+    is_active = models.BooleanField(_("활성"), default=True)
+    date_joined = models.DateTimeField(_("가입일"), default=timezone.now)
+    anonymised_at = models.DateTimeField(_("익명화 시각"), null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("사용자")
+        verbose_name_plural = _("사용자")
+
+    def __str__(self) -> str:
+        return self.legal_name or self.email
+
+    @property
+    def is_email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ConsentDocument(models.Model):
+    """One version of a consent text. A published version is never edited: staff publish a new one."""
+
+    class Kind(models.TextChoices):
+        PRIVACY_REQUIRED = "privacy_required", _("개인정보 수집·이용 동의 (필수)")
+        PRIVACY_OPTIONAL = "privacy_optional", _("개인정보 수집·이용 동의 (선택)")
+        POWER_OF_ATTORNEY = "power_of_attorney", _("소송위임장 및 보수 약정")
+
+    kind = models.CharField(_("종류"), max_length=32, choices=Kind.choices)
+    version = models.PositiveIntegerField(_("버전"))
+    title = models.CharField(_("제목"), max_length=200)
+    body = models.TextField(_("본문"))
+    is_required = models.BooleanField(_("필수 여부"), default=True)
+    text_sha256 = models.CharField(_("본문 SHA-256"), max_length=64, editable=False)
+    published_at = models.DateTimeField(_("게시 시각"), null=True, blank=True)
+    created_at = models.DateTimeField(_("작성 시각"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("동의서")
+        verbose_name_plural = _("동의서")
+        ordering = ["kind", "-version"]
+        constraints = [models.UniqueConstraint(fields=["kind", "version"], name="consent_document_kind_version")]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class ConsentRecord(models.Model):
+    """An entry in the consent ledger: one acceptance or withdrawal, never edited."""
+
+    class Action(models.TextChoices):
+        ACCEPTED = "accepted", _("동의")
+        WITHDRAWN = "withdrawn", _("철회")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_records")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="records")
+    action = models.CharField(_("행위"), max_length=16, choices=Action.choices)
+    text_sha256 = models.CharField(_("동의한 본문 SHA-256"), max_length=64)
+    signed_document_sha256 = models.CharField(_("서명 문서 SHA-256"), max_length=64, blank=True)
+    at = models.DateTimeField(_("시각"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("동의 기록")
+        verbose_name_plural = _("동의 기록")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["user", "document", "-at"], name="consent_record_user_doc")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.document} ({self.at:%Y-%m-%d %H:%M})"
+
+
+def power_of_attorney_path(instance: "PowerOfAttorney", filename: str) -> str:
+    return f"power-of-attorney/{instance.user_id}/{filename}"
+
+
+class PowerOfAttorney(models.Model):
+    """A signed electronic power of attorney (소송위임장) with the evidence of its signing."""
+
+    class SignatureMethod(models.TextChoices):
+        DRAWN = "drawn", _("손글씨 서명")
+        TYPED = "typed", _("이름 입력")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="powers_of_attorney")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="powers_of_attorney")
+    signature_method = models.CharField(_("서명 방식"), max_length=10, choices=SignatureMethod.choices)
+    signature_image = models.FileField(_("서명 이미지"), upload_to=power_of_attorney_path, blank=True)
+    typed_name = models.CharField(_("입력한 이름"), max_length=100, blank=True)
+    pdf = models.FileField(_("서명된 PDF"), upload_to=power_of_attorney_path)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, db_index=True)
+    signer_snapshot = models.JSONField(_("서명자 정보"), default=dict)
+    signed_at = models.DateTimeField(_("서명 시각"), default=timezone.now)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
+    authentication = models.JSONField(_("본인 확인 방법"), default=dict)
+    withdrawn_at = models.DateTimeField(_("철회 시각"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("소송위임장")
+        verbose_name_plural = _("소송위임장")
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.signed_at:%Y-%m-%d}"

@@ -1,0 +1,117 @@
+"""The outage reference data, copied from the project's research into `incidents.yaml` beside this file.
+
+Loaded into every new database by a data migration and refreshed by `manage.py load_reference_data`;
+both go through `reference_data_load`, which is idempotent (update or create by slug).
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REFERENCE_FILE = Path(__file__).with_name("incidents.yaml")
+DEFAULT_INCIDENT_SLUG = "pangyo-dc-fire-2022"
+
+SERVICE_NAMES_EN = {
+    "kakaotalk": "KakaoTalk (messages)",
+    "kakaotalk-media": "KakaoTalk photo, video and file transfer",
+    "kakaotalk-pc": "KakaoTalk for PC (login)",
+    "kakao-login": "Kakao Login (sign-in to other services)",
+    "kakao-gift": "KakaoTalk Gift",
+    "kakao-order": "KakaoTalk Order",
+    "kakaotalk-wallet": "KakaoTalk Wallet (certificates)",
+    "alimtalk": "AlimTalk (business notifications)",
+    "talk-channel": "Kakao Talk Channel",
+    "talk-drawer": "Talk Drawer",
+    "kakao-mail": "Kakao Mail",
+    "daum-mail": "Daum Mail",
+    "kakaopay": "KakaoPay",
+    "kakao-t": "Kakao T (taxi, designated driver)",
+    "kakao-map": "KakaoMap",
+    "melon": "Melon",
+    "kakao-webtoon": "Kakao Webtoon",
+    "kakao-page": "KakaoPage",
+    "zigzag": "Zigzag",
+    "kakao-games": "Kakao Games",
+    "kakao-hairshop": "Kakao Hair Shop",
+}
+# Whole-service windows of the shorter incidents belong to this service.
+WHOLE_INCIDENT_SERVICE = {
+    "kakaotalk-2021-05-05": "kakaotalk",
+    "kakaotalk-2020-03-17": "kakaotalk",
+    "daum-mail-2022-04-21": "daum-mail",
+}
+
+
+def reference_data_read() -> list[dict[str, Any]]:
+    with REFERENCE_FILE.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["incidents"]
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def reference_data_load(*, incident_model, service_model, window_model) -> dict[str, int]:
+    """Create or update every incident, service and outage window. Models are passed in so that a
+    migration can use its historical models. Returns how many of each were written."""
+    counts = {"incidents": 0, "services": 0, "windows": 0}
+    for row in reference_data_read():
+        incident, _created = incident_model.objects.update_or_create(
+            slug=row["slug"],
+            defaults={
+                "name_ko": row["name_ko"],
+                "name_en": row.get("name_en", ""),
+                "outage_started": _when(row["outage_started"]),
+                "outage_ended": _when(row["outage_ended"]),
+                "fire_started": _when(row.get("fire_started")),
+                "fire_extinguished": _when(row.get("fire_extinguished")),
+                "power_restore_began": _when(row.get("power_restore_began")),
+                "power_fully_restored": _when(row.get("power_fully_restored")),
+                "confidence": row.get("confidence", ""),
+                "sources": row.get("sources") or ([row["source"]] if row.get("source") else []),
+                "damage_reports_received": row.get("damage_reports_received_by_kakao"),
+                "is_default": row["slug"] == DEFAULT_INCIDENT_SLUG,
+            },
+        )
+        counts["incidents"] += 1
+        services = row.get("services")
+        if services is None:
+            slug = WHOLE_INCIDENT_SERVICE[row["slug"]]
+            services = [
+                {
+                    "slug": slug,
+                    "end": row["outage_ended"],
+                    "end_kind": "exact",
+                    "confidence": row.get("confidence", "high"),
+                    "source": row["source"],
+                }
+            ]
+        for entry in services:
+            service, _created = service_model.objects.get_or_create(
+                slug=entry["slug"],
+                defaults={
+                    "name_ko": entry.get("name_ko", entry["slug"]),
+                    "name_en": SERVICE_NAMES_EN.get(entry["slug"], ""),
+                },
+            )
+            if entry.get("name_ko") and service.name_ko != entry["name_ko"]:
+                service.name_ko = entry["name_ko"]
+                service.save(update_fields=["name_ko"])
+            counts["services"] += 1
+            window_model.objects.update_or_create(
+                incident=incident,
+                service=service,
+                defaults={
+                    "start": _when(entry.get("start")),
+                    "partial_end": _when(entry.get("partial_end")),
+                    "end": _when(entry["end"]),
+                    "end_kind": entry["end_kind"],
+                    "confidence": entry["confidence"],
+                    "note": entry.get("note", ""),
+                    "source_url": entry["source"],
+                },
+            )
+            counts["windows"] += 1
+    return counts

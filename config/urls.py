@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from claims import views as claim_views
+
+urlpatterns = [
+    path("", claim_views.home, name="home"),
+    path("healthz", claim_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

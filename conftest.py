@@ -1,0 +1,158 @@
+"""Project-wide test fixtures: a real Celery worker on Redis, and Playwright on Debian's Chromium."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests around it are
+# still synchronous, so Django's async-safety guard must not stop them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+BASE_DIR = Path(__file__).resolve().parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE_VIEWPORT = {"width": 360, "height": 780}
+
+
+@pytest.fixture(autouse=True)
+def _private_storage(settings, tmp_path):
+    """Every test writes uploaded and generated files into its own folder."""
+    location = tmp_path / "private"
+    settings.PRIVATE_STORAGE_ROOT = location
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(location), "base_url": "/x/"}},
+    }
+
+
+def _database_url_for_test_db() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:
+    """A real Celery worker process consuming from Redis and writing to the test database.
+
+    Tasks sent by the test (after commit) are executed by the worker, not inline. The test must use the
+    `transactional_db` database so the worker sees committed rows.
+    """
+    from config.celery import app
+
+    storage_root = settings.STORAGES["default"]["OPTIONS"]["location"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url_for_test_db(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PRIVATE_STORAGE_ROOT": storage_root,
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    app.control.purge()
+    previous_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+            "-Q",
+            "celery,estimates,exports,email",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("The Celery worker exited during start-up.")
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        process.kill()
+        raise RuntimeError("The Celery worker did not answer a ping within 60 s.")
+    try:
+        yield process
+    finally:
+        app.conf.task_always_eager = previous_eager
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def wait_until():
+    """`wait_until(condition, timeout=30)` polls until `condition()` is truthy and returns its value."""
+
+    def poll(condition, *, timeout: float = 30.0, interval: float = 0.2):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(interval)
+        pytest.fail(f"Condition not met within {timeout} s")
+
+    return poll
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (see .ci/run).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium, live_server):
+    """A fresh browser context with a phone-sized viewport, Korean locale and Seoul time."""
+    context = chromium.new_context(
+        viewport=PHONE_VIEWPORT, locale="ko-KR", timezone_id="Asia/Seoul", is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.live_server_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop_page(chromium, live_server):
+    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="ko-KR", timezone_id="Asia/Seoul")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.live_server_url = live_server.url
+    yield page
+    context.close()
