@@ -51,7 +51,7 @@ _MICROSECONDS_PER_HOUR = 3_600_000_000
 
 
 class ParameterError(ValueError):
-    """A damage-model parameter is missing a valid value."""
+    """A damage-model parameter is unknown or has an invalid value."""
 
 
 class UnknownServiceError(ValueError):
@@ -554,7 +554,7 @@ def estimate(claim: ClaimInput, parameters: Parameters) -> Estimate:
     components.append(_solatium(ctx))
     subtotal = sum(c.amount for c in components)
 
-    after_deduction = subtotal - claim.already_compensated
+    after_deduction = max(0, subtotal - claim.already_compensated)
     adjustments = (
         _deduction(subtotal, claim.already_compensated),
         _cap(after_deduction, parameters.per_claim_cap),

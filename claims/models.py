@@ -356,3 +356,33 @@ class Estimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} {self.total:,}"
+
+
+class RecomputeJob(models.Model):
+    """Progress of recomputing every affected claim after a damage-model version is activated."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("대기")
+        RUNNING = "running", _("진행 중")
+        DONE = "done", _("완료")
+        FAILED = "failed", _("실패")
+
+    model_version = models.ForeignKey(DamageModelVersion, on_delete=models.PROTECT, related_name="recompute_jobs")
+    status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("전체"), default=0)
+    done = models.PositiveIntegerField(_("완료"), default=0)
+    failures = models.PositiveIntegerField(_("실패"), default=0)
+    error = models.TextField(_("오류"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("요청 시각"), default=timezone.now)
+    finished_at = models.DateTimeField(_("완료 시각"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("재산정 작업")
+        verbose_name_plural = _("재산정 작업")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} {self.done}/{self.total}"

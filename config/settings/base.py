@@ -142,7 +142,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
-CELERY_TASK_ROUTES: dict[str, dict] = {}
+# Separate queues so a big export never delays a claimant's receipt or estimate.
+CELERY_TASK_ROUTES = {
+    "claims.tasks.estimates.*": {"queue": "estimates"},
+    "claims.tasks.exports.*": {"queue": "exports"},
+    "claims.tasks.notifications.*": {"queue": "email"},
+    "accounts.tasks.*": {"queue": "email"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 
 LOGGING = {
     "version": 1,

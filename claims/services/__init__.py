@@ -1,0 +1,1 @@
+"""Writes and business rules for claims, one module per area (intake, evidence, estimates, review, ...)."""

@@ -1,0 +1,1 @@
+"""Celery tasks, one module per area; imported here so the worker's autodiscovery finds them."""
