@@ -167,6 +167,14 @@ class Claim(models.Model):
             )
         ]
         indexes = [models.Index(fields=["status", "-submitted_at"], name="claim_status_submitted")]
+        permissions = [
+            ("review_claim", _("신청 검토 (상태 변경, 자료 요청, 담당 지정)")),
+            ("decide_claim", _("신청 승인·반려")),
+            ("view_personal_data", _("신청인 개인정보와 증빙 열람")),
+            ("export_personal_data", _("개인정보가 담긴 자료 내보내기")),
+            ("view_dashboard", _("집계 현황 보기")),
+            ("manage_damage_model", _("손해 산정 모델 작성·적용")),
+        ]
 
     def __str__(self) -> str:
         return self.reference_code or _("작성 중인 신청 #%(pk)s") % {"pk": self.pk}

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", claim_views.home, name="home"),
     path("healthz", claim_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

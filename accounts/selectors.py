@@ -1,0 +1,65 @@
+"""Reads about accounts: above all, what a claimant still has to do before filing a claim."""
+
+from dataclasses import dataclass, field
+
+from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
+
+# The documents a claimant must accept (their newest published versions) before filing.
+REQUIRED_CONSENT_KINDS = (ConsentDocument.Kind.PRIVACY_REQUIRED, ConsentDocument.Kind.POWER_OF_ATTORNEY)
+PROFILE_FIELDS = ("legal_name", "date_of_birth", "phone", "postal_code", "address")
+
+
+@dataclass(frozen=True)
+class ClaimantReadiness:
+    email_verified: bool
+    profile_complete: bool
+    consents_missing: list[ConsentDocument] = field(default_factory=list)
+    power_of_attorney_signed: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return (
+            self.email_verified
+            and self.profile_complete
+            and not self.consents_missing
+            and self.power_of_attorney_signed
+        )
+
+
+def consent_documents_current() -> list[ConsentDocument]:
+    """The newest published version of each kind of consent document."""
+    newest: dict[str, ConsentDocument] = {}
+    for document in ConsentDocument.objects.filter(published_at__isnull=False).order_by("kind", "-version"):
+        newest.setdefault(document.kind, document)
+    return list(newest.values())
+
+
+def consent_documents_missing(*, user: User) -> list[ConsentDocument]:
+    """Current required documents whose latest ledger entry by this user is not an acceptance of that version."""
+    required = [doc for doc in consent_documents_current() if doc.is_required and doc.kind in REQUIRED_CONSENT_KINDS]
+    latest_action: dict[int, str] = {}
+    for record in ConsentRecord.objects.filter(user=user, document__in=required).order_by("at", "id"):
+        latest_action[record.document_id] = record.action
+    accepted_ids = {doc_id for doc_id, action in latest_action.items() if action == ConsentRecord.Action.ACCEPTED}
+    return [doc for doc in required if doc.pk not in accepted_ids]
+
+
+def power_of_attorney_current(*, user: User) -> PowerOfAttorney | None:
+    """The user's signed, not withdrawn, power of attorney on the current power-of-attorney text, if any."""
+    current = [doc for doc in consent_documents_current() if doc.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    if not current:
+        return None
+    return (
+        PowerOfAttorney.objects.filter(user=user, document=current[0], withdrawn_at__isnull=True)
+        .order_by("-signed_at")
+        .first()
+    )
+
+
+def claimant_readiness(*, user: User) -> ClaimantReadiness:
+    return ClaimantReadiness(
+        email_verified=user.is_email_verified,
+        profile_complete=all(getattr(user, name) for name in PROFILE_FIELDS),
+        consents_missing=consent_documents_missing(user=user),
+        power_of_attorney_signed=power_of_attorney_current(user=user) is not None,
+    )
