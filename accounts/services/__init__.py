@@ -1,0 +1,1 @@
+"""Writes and business rules for accounts: one module per area."""

@@ -1,0 +1,1 @@
+"""HTTP views for accounts: one module per area."""
