@@ -242,6 +242,14 @@ class Evidence(models.Model):
     perceptual_hash = models.CharField(_("이미지 지문"), max_length=32, blank=True, db_index=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("업로드 시각"), default=timezone.now)
+    information_request = models.ForeignKey(
+        "InformationRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name=_("답변한 자료 요청"),
+    )
 
     class Meta:
         verbose_name = _("증빙 파일")
