@@ -255,6 +255,56 @@ class ClaimInput:
     def service_name(self, slug: str) -> str:
         return self.service_names.get(slug) or slug
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, stored with every estimate so the figure can be reproduced (see from_dict)."""
+        return {
+            "incident_start": self.incident_start.isoformat(),
+            "windows": {
+                slug: {"start": window.start.isoformat(), "end": window.end.isoformat()}
+                for slug, window in sorted(self.windows.items())
+            },
+            "loss_items": [
+                {
+                    "ref": item.ref,
+                    "service": item.service,
+                    "kind": item.kind,
+                    "monthly_fee": item.monthly_fee,
+                    "comparison_revenue": item.comparison_revenue,
+                    "outage_revenue": item.outage_revenue,
+                    "amount": item.amount,
+                    "has_evidence": item.has_evidence,
+                    "affected_hours": None if item.affected_hours is None else str(item.affected_hours),
+                }
+                for item in self.loss_items
+            ],
+            "already_compensated": self.already_compensated,
+            "has_proof_of_use": self.has_proof_of_use,
+            "has_revenue_evidence": self.has_revenue_evidence,
+            "service_names": dict(sorted(self.service_names.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ClaimInput:
+        """Rebuild the input that to_dict produced."""
+        return cls(
+            incident_start=datetime.fromisoformat(d["incident_start"]),
+            windows={
+                slug: ServiceWindow(slug, datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
+                for slug, w in d["windows"].items()
+            },
+            loss_items=tuple(
+                LossItemInput(
+                    **{key: value for key, value in item.items() if key != "affected_hours"},
+                    affected_hours=None if item["affected_hours"] is None else Decimal(item["affected_hours"]),
+                )
+                for item in d["loss_items"]
+            ),
+            already_compensated=d["already_compensated"],
+            has_proof_of_use=d["has_proof_of_use"],
+            has_revenue_evidence=d["has_revenue_evidence"],
+            service_names=dict(d.get("service_names", {})),
+        )
+
     def window_for(self, item: LossItemInput) -> ServiceWindow:
         try:
             return self.windows[item.service]

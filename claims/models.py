@@ -139,6 +139,13 @@ class Claim(models.Model):
     claimed_total = models.PositiveBigIntegerField(_("청구액 합계 (원)"), default=0)
     estimate_total = models.PositiveBigIntegerField(_("산정액 (원)"), null=True, blank=True)
     estimate_flags = models.JSONField(_("산정 플래그"), default=list, blank=True)
+    estimated_at = models.DateTimeField(
+        _("산정 확인 시각"),
+        null=True,
+        blank=True,
+        help_text=_("현재 입력값과 적용 중인 모델로 마지막으로 산정·확인한 시각"),
+    )
+    estimate_error = models.TextField(_("산정 오류"), blank=True)
     estimate_visible_to_claimant = models.BooleanField(_("신청인에게 산정액 공개"), default=False)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -402,3 +409,34 @@ class RecomputeJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_version} {self.done}/{self.total}"
+
+
+class RecomputeChunk(models.Model):
+    """One batch of a recompute job: the claims with ids in [first_claim_id, last_claim_id]. Marked finished in
+    the same transaction as its estimates, so a redelivered chunk writes once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("대기")
+        DONE = "done", _("완료")
+        FAILED = "failed", _("실패")
+
+    job = models.ForeignKey(RecomputeJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField(_("순번"))
+    first_claim_id = models.BigIntegerField(_("첫 신청 ID"))
+    last_claim_id = models.BigIntegerField(_("마지막 신청 ID"))
+    size = models.PositiveIntegerField(_("신청 수"))
+    status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    written = models.PositiveIntegerField(_("새로 산정"), default=0)
+    unchanged = models.PositiveIntegerField(_("변동 없음"), default=0)
+    failures = models.PositiveIntegerField(_("실패"), default=0)
+    error = models.TextField(_("오류"), blank=True)
+    finished_at = models.DateTimeField(_("완료 시각"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("재산정 묶음")
+        verbose_name_plural = _("재산정 묶음")
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="recompute_chunk_job_index")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.index}"

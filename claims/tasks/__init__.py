@@ -1,1 +1,3 @@
 """Celery tasks, one module per area; imported here so the worker's autodiscovery finds them."""
+
+from claims.tasks import estimates  # noqa: F401

@@ -1,0 +1,437 @@
+"""Damage estimates: computing and storing them, damage-model versions and their activation, recompute jobs
+in chunks, the sweep that catches anything missed, and the cohort-outlier flag.
+
+Every stored estimate records its model version, the calculator input it used (JSON) with that input's SHA-256,
+and when it was computed, so any figure can be explained and reproduced (`estimate_reproduce`). Writing is done a
+batch at a time (`estimates_refresh`): the single-claim task, the recompute chunks, the sweep and the benchmark
+all go through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from claims.damages import ClaimInput, ParameterError, Parameters, estimate
+from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate, Incident, RecomputeChunk, RecomputeJob
+from claims.selectors.estimates import (
+    CHUNK_SIZE,
+    FLAG_COHORT_OUTLIER,
+    claim_ids_in_batches,
+    claim_snapshots,
+    claims_estimable,
+    claims_needing_estimate,
+    damage_model_is_editable,
+    damage_models_active,
+    inputs_digest,
+)
+
+logger = logging.getLogger(__name__)
+
+MANAGE_PERMISSION = "claims.manage_damage_model"
+COHORT_PERCENTILE = 99
+ERROR_LINES_KEPT = 50
+
+
+class DamageModelError(Exception):
+    """A damage-model change that the rules do not allow; the message is for staff."""
+
+
+def _require_manager(actor: AbstractBaseUser) -> None:
+    if not actor.has_perm(MANAGE_PERMISSION):
+        raise PermissionDenied(_("손해 산정 모델을 작성하거나 적용할 권한이 없습니다."))
+
+
+# --- computing and storing estimates ---------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshOutcome:
+    """What one batch did: claims whose estimate was written, checked unchanged, or could not be estimated."""
+
+    written: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    skipped: int = 0
+
+    @property
+    def processed(self) -> int:
+        return len(self.written) + len(self.unchanged)
+
+    def failure_lines(self, codes: Mapping[int, str]) -> list[str]:
+        return [f"{codes.get(pk) or f'#{pk}'}: {error}" for pk, error in self.failed.items()]
+
+
+def _merge_flags(estimate_flags: Sequence[str], previous: Sequence[str]) -> list[str]:
+    """The calculator's flags, keeping the cohort flag that only the cohort pass sets or clears."""
+    flags = set(estimate_flags)
+    if FLAG_COHORT_OUTLIER in previous:
+        flags.add(FLAG_COHORT_OUTLIER)
+    return sorted(flags)
+
+
+@transaction.atomic
+def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
+    """Estimate the given claims with their incident's active model, writing only what changed.
+
+    Claims that are not estimable (drafts, withdrawn) or whose incident has no active model are skipped. The
+    claim rows are locked for the transaction. A claim whose current estimate was made by the active model from
+    the same input (same SHA-256) is left alone; otherwise a new current estimate replaces the old one, the claim's
+    `estimate_total` and `estimate_flags` follow it, and a timeline entry is written when the total or the model
+    version changed. A claim the calculator refuses (for example a loss item for a service with no outage window)
+    keeps its previous estimate and records the error in `estimate_error`.
+    """
+    checked_at = timezone.now()
+    outcome = RefreshOutcome()
+    snapshots = claim_snapshots(claim_ids=claim_ids, lock=True)
+    outcome.skipped = len(set(claim_ids)) - len(snapshots)
+    versions = damage_models_active(incident_ids={snapshot.incident_id for snapshot in snapshots})
+    parameters = {incident_id: Parameters.from_dict(v.parameters) for incident_id, v in versions.items()}
+
+    replaced: list[int] = []
+    new_estimates: list[Estimate] = []
+    claims: list[Claim] = []
+    events: list[ClaimEvent] = []
+    for snapshot in snapshots:
+        version = versions.get(snapshot.incident_id)
+        if version is None:
+            outcome.skipped += 1
+            continue
+        inputs, digest = inputs_digest(snapshot.input)
+        current = snapshot.current
+        if current and current.model_version_id == version.pk and current.inputs_sha256 == digest:
+            outcome.unchanged.append(snapshot.pk)
+            continue
+        try:
+            result = estimate(snapshot.input, parameters[snapshot.incident_id])
+        except ValueError as exc:
+            outcome.failed[snapshot.pk] = str(exc)
+            claims.append(
+                Claim(
+                    pk=snapshot.pk,
+                    estimate_total=snapshot.estimate_total,
+                    estimate_flags=snapshot.estimate_flags,
+                    estimated_at=checked_at,
+                    estimate_error=str(exc),
+                )
+            )
+            continue
+        outcome.written.append(snapshot.pk)
+        if current:
+            replaced.append(current.pk)
+        new_estimates.append(
+            Estimate(
+                claim_id=snapshot.pk,
+                model_version_id=version.pk,
+                total=result.total,
+                breakdown=result.to_dict(),
+                inputs=inputs,
+                inputs_sha256=digest,
+                flags=list(result.flags),
+                computed_at=checked_at,
+                is_current=True,
+            )
+        )
+        claims.append(
+            Claim(
+                pk=snapshot.pk,
+                estimate_total=result.total,
+                estimate_flags=_merge_flags(result.flags, snapshot.estimate_flags),
+                estimated_at=checked_at,
+                estimate_error="",
+            )
+        )
+        if current is None or current.total != result.total or current.model_version_id != version.pk:
+            events.append(
+                ClaimEvent(
+                    claim_id=snapshot.pk,
+                    actor=None,
+                    kind=ClaimEvent.Kind.ESTIMATED,
+                    message=_("산정액 %(total)s원 (손해 산정 모델 버전 %(version)s)")
+                    % {"total": f"{result.total:,}", "version": version.version},
+                    data={
+                        "total": result.total,
+                        "model_version": version.version,
+                        "previous_total": current.total if current else None,
+                    },
+                    created_at=checked_at,
+                )
+            )
+
+    if replaced:
+        Estimate.objects.filter(pk__in=replaced).update(is_current=False)
+    Estimate.objects.bulk_create(new_estimates)
+    Claim.objects.bulk_update(claims, ["estimate_total", "estimate_flags", "estimated_at", "estimate_error"])
+    if outcome.unchanged:
+        Claim.objects.filter(pk__in=outcome.unchanged).update(estimated_at=checked_at, estimate_error="")
+    ClaimEvent.objects.bulk_create(events)
+    if outcome.failed:
+        logger.warning("Could not estimate %d claim(s): ids %s", len(outcome.failed), sorted(outcome.failed))
+    return outcome
+
+
+def estimate_claim(*, claim_id: int) -> RefreshOutcome:
+    """Estimate one claim now (see estimates_refresh); a no-op when nothing changed."""
+    return estimates_refresh(claim_ids=[claim_id])
+
+
+def estimate_reproduce(*, estimate_row: Estimate) -> int:
+    """Recompute a stored estimate from its recorded input and model version; returns the total."""
+    claim_input = ClaimInput.from_dict(estimate_row.inputs)
+    if inputs_digest(claim_input)[1] != estimate_row.inputs_sha256:
+        raise ValueError(f"estimate {estimate_row.pk}: the stored input does not match its SHA-256")
+    return estimate(claim_input, Parameters.from_dict(estimate_row.model_version.parameters)).total
+
+
+# --- the cohort-outlier flag ------------------------------------------------------------------------------------
+
+
+def cohort_threshold(totals: Sequence[int], *, percentile: int = COHORT_PERCENTILE) -> int | None:
+    """Nearest-rank percentile of the totals: with fewer than 100 claims the 99th percentile is the largest total,
+    so nobody is above it."""
+    if not totals:
+        return None
+    ordered = sorted(totals)
+    rank = math.ceil(percentile / 100 * len(ordered))
+    return ordered[rank - 1]
+
+
+def cohort_outliers_flag(*, incident_id: int) -> int:
+    """Set the cohort-outlier flag on the incident's estimated claims above the cohort's 99th percentile of
+    estimate totals, and clear it elsewhere. Returns how many claims changed. The amount is never touched."""
+    rows = claims_estimable(incident_id=incident_id).filter(estimate_total__isnull=False)
+    threshold = cohort_threshold(list(rows.values_list("estimate_total", flat=True)))
+    if threshold is None:
+        return 0
+    candidates = [
+        pk
+        for pk, total, flags in rows.values_list("pk", "estimate_total", "estimate_flags").iterator(chunk_size=5000)
+        if (total > threshold) != (FLAG_COHORT_OUTLIER in (flags or []))
+    ]
+    changed = 0
+    for start in range(0, len(candidates), CHUNK_SIZE):
+        with transaction.atomic():
+            locked = rows.filter(pk__in=candidates[start : start + CHUNK_SIZE]).select_for_update()
+            updates = []
+            for pk, total, flags in locked.values_list("pk", "estimate_total", "estimate_flags"):
+                others = [flag for flag in flags or [] if flag != FLAG_COHORT_OUTLIER]
+                wanted = sorted([*others, FLAG_COHORT_OUTLIER]) if total > threshold else others
+                if wanted != (flags or []):
+                    updates.append(Claim(pk=pk, estimate_flags=wanted))
+            Claim.objects.bulk_update(updates, ["estimate_flags"])
+            changed += len(updates)
+    return changed
+
+
+# --- the sweep ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepOutcome:
+    stale: int = 0
+    written: int = 0
+    failed: int = 0
+    flagged: int = 0
+
+
+def estimate_sweep(*, chunk_size: int = CHUNK_SIZE) -> SweepOutcome:
+    """Estimate every claim whose estimate is missing or stale (see claims_needing_estimate), a batch at a time,
+    then refresh the cohort-outlier flags. Safe to run at any time: batches are idempotent."""
+    outcome = SweepOutcome()
+    for ids in claim_ids_in_batches(claims_needing_estimate(), size=chunk_size):
+        refreshed = estimates_refresh(claim_ids=ids)
+        outcome.stale += len(ids)
+        outcome.written += len(refreshed.written)
+        outcome.failed += len(refreshed.failed)
+    for incident_id in DamageModelVersion.objects.filter(is_active=True).values_list("incident_id", flat=True):
+        outcome.flagged += cohort_outliers_flag(incident_id=incident_id)
+    return outcome
+
+
+# --- damage-model versions ----------------------------------------------------------------------------------------
+
+
+def _parameters_checked(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return Parameters.from_dict(parameters).to_dict()
+    except ParameterError as exc:
+        raise DamageModelError(_("매개변수가 올바르지 않습니다: %(detail)s") % {"detail": exc}) from exc
+
+
+@transaction.atomic
+def damage_model_draft_create(
+    *, incident: Incident, parameters: Mapping[str, Any], note: str, actor: AbstractBaseUser
+) -> DamageModelVersion:
+    """A new draft version for the incident, numbered after its latest version."""
+    _require_manager(actor)
+    checked = _parameters_checked(parameters)
+    Incident.objects.select_for_update().filter(pk=incident.pk).get()
+    latest = DamageModelVersion.objects.filter(incident=incident).aggregate(latest=Max("version"))["latest"] or 0
+    version = DamageModelVersion(incident=incident, version=latest + 1, parameters=checked, note=note, author=actor)
+    version.full_clean()
+    version.save()
+    return version
+
+
+def damage_model_copy(*, source: DamageModelVersion, actor: AbstractBaseUser) -> DamageModelVersion:
+    """'New version from this one': a draft with the source's parameters."""
+    return damage_model_draft_create(
+        incident=source.incident,
+        parameters=source.parameters,
+        note=_("버전 %(version)s에서 복사") % {"version": source.version},
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def damage_model_draft_update(
+    *, version: DamageModelVersion, parameters: Mapping[str, Any], note: str, actor: AbstractBaseUser
+) -> DamageModelVersion:
+    _require_manager(actor)
+    version = DamageModelVersion.objects.select_for_update().get(pk=version.pk)
+    if not damage_model_is_editable(version):
+        raise DamageModelError(_("적용된 적이 있는 버전은 수정할 수 없습니다. 이 버전에서 새 버전을 만드세요."))
+    version.parameters, version.note = _parameters_checked(parameters), note
+    version.full_clean()
+    version.save(update_fields=["parameters", "note"])
+    return version
+
+
+@transaction.atomic
+def damage_model_activate(*, version: DamageModelVersion, actor: AbstractBaseUser) -> RecomputeJob:
+    """Make `version` its incident's only active model and recompute every estimable claim in the background."""
+    _require_manager(actor)
+    versions = DamageModelVersion.objects.select_for_update().filter(incident_id=version.incident_id)
+    version = versions.get(pk=version.pk)
+    if version.is_active:
+        raise DamageModelError(_("이미 적용 중인 버전입니다."))
+    _parameters_checked(version.parameters)
+    versions.filter(is_active=True).update(is_active=False)
+    version.is_active, version.activated_at = True, timezone.now()
+    version.save(update_fields=["is_active", "activated_at"])
+    job = RecomputeJob.objects.create(model_version=version, requested_by=actor)
+    _recompute_enqueue(job)
+    return job
+
+
+@transaction.atomic
+def recompute_job_retry(*, job: RecomputeJob, actor: AbstractBaseUser) -> RecomputeJob:
+    """Run the recompute for the job's version again, as a new job. Claims already estimated by that version from
+    their current input are checked and left alone, so only what was missed is written."""
+    _require_manager(actor)
+    version = DamageModelVersion.objects.select_for_update().get(pk=job.model_version_id)
+    if not version.is_active:
+        raise DamageModelError(_("더 이상 적용 중이 아닌 버전의 재산정은 다시 실행할 수 없습니다."))
+    retry = RecomputeJob.objects.create(model_version=version, requested_by=actor)
+    _recompute_enqueue(retry)
+    return retry
+
+
+def _recompute_enqueue(job: RecomputeJob) -> None:
+    from claims.tasks.estimates import recompute_job_plan_task
+
+    recompute_job_plan_task.delay_on_commit(job.pk)
+
+
+# --- recompute jobs in chunks ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recompute_job_plan(*, job_id: int, chunk_size: int = CHUNK_SIZE) -> list[int]:
+    """Split the job's claims into chunks of `chunk_size` ids; returns the chunks still to run.
+
+    Planning twice (a redelivered message) plans nothing new and returns the unfinished chunks.
+    """
+    job = RecomputeJob.objects.select_for_update().select_related("model_version").get(pk=job_id)
+    if job.status in (RecomputeJob.Status.DONE, RecomputeJob.Status.FAILED):
+        return []
+    if job.status == RecomputeJob.Status.PENDING:
+        chunks, total = [], 0
+        claims = claims_estimable(incident_id=job.model_version.incident_id)
+        for index, ids in enumerate(claim_ids_in_batches(claims, size=chunk_size)):
+            chunks.append(
+                RecomputeChunk(job=job, index=index, first_claim_id=ids[0], last_claim_id=ids[-1], size=len(ids))
+            )
+            total += len(ids)
+        RecomputeChunk.objects.bulk_create(chunks)
+        job.total, job.status = total, RecomputeJob.Status.RUNNING
+        job.save(update_fields=["total", "status"])
+        if not chunks:
+            _recompute_job_finish(job)
+            return []
+    return list(job.chunks.filter(status=RecomputeChunk.Status.PENDING).values_list("pk", flat=True))
+
+
+def recompute_chunk_run(*, chunk_id: int) -> RecomputeChunk:
+    """Recompute one chunk's claims and record its progress in the same transaction, so a chunk that is run again
+    (a redelivered message) does nothing. Finishes the job after its last chunk."""
+    with transaction.atomic():
+        chunk = RecomputeChunk.objects.select_for_update().select_related("job__model_version").get(pk=chunk_id)
+        if chunk.status != RecomputeChunk.Status.PENDING:
+            return chunk
+        job = chunk.job
+        claims = claims_estimable(incident_id=job.model_version.incident_id).filter(
+            pk__range=(chunk.first_claim_id, chunk.last_claim_id)
+        )
+        ids = list(claims.values_list("pk", flat=True))
+        outcome = estimates_refresh(claim_ids=ids)
+        codes = dict(Claim.objects.filter(pk__in=outcome.failed).values_list("pk", "reference_code"))
+        chunk.status = RecomputeChunk.Status.DONE
+        chunk.written, chunk.unchanged = len(outcome.written), len(outcome.unchanged)
+        chunk.failures = len(outcome.failed)
+        chunk.error = "\n".join(outcome.failure_lines(codes))
+        chunk.finished_at = timezone.now()
+        chunk.save()
+        # Claims added to the range after planning count too; the bar is capped at the total in the admin.
+        RecomputeJob.objects.filter(pk=job.pk).update(
+            done=F("done") + outcome.processed + outcome.skipped, failures=F("failures") + chunk.failures
+        )
+    _recompute_job_finish_if_complete(job.pk)
+    return chunk
+
+
+def recompute_chunk_fail(*, chunk_id: int, error: str) -> None:
+    """Record a chunk that could not run (its transaction was rolled back: none of its claims were written)."""
+    with transaction.atomic():
+        chunk = RecomputeChunk.objects.select_for_update().get(pk=chunk_id)
+        if chunk.status != RecomputeChunk.Status.PENDING:
+            return
+        chunk.status, chunk.error, chunk.finished_at = RecomputeChunk.Status.FAILED, error, timezone.now()
+        chunk.failures = chunk.size
+        chunk.save(update_fields=["status", "error", "finished_at", "failures"])
+        RecomputeJob.objects.filter(pk=chunk.job_id).update(failures=F("failures") + chunk.size)
+    _recompute_job_finish_if_complete(chunk.job_id)
+
+
+@transaction.atomic
+def _recompute_job_finish_if_complete(job_id: int) -> None:
+    job = RecomputeJob.objects.select_for_update().get(pk=job_id)
+    if job.status != RecomputeJob.Status.RUNNING or job.chunks.filter(status=RecomputeChunk.Status.PENDING).exists():
+        return
+    _recompute_job_finish(job)
+
+
+def _recompute_job_finish(job: RecomputeJob) -> None:
+    from claims.tasks.estimates import cohort_outliers_flag_task
+
+    failed_chunks = job.chunks.filter(status=RecomputeChunk.Status.FAILED).exists()
+    errors = [
+        line for text in job.chunks.exclude(error="").values_list("error", flat=True) for line in text.split("\n")
+    ]
+    job.status = RecomputeJob.Status.FAILED if failed_chunks else RecomputeJob.Status.DONE
+    job.error = "\n".join(errors[:ERROR_LINES_KEPT])
+    if len(errors) > ERROR_LINES_KEPT:
+        job.error += "\n" + _("외 %(count)s건") % {"count": len(errors) - ERROR_LINES_KEPT}
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    cohort_outliers_flag_task.delay_on_commit(job.model_version.incident_id)

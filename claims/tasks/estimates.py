@@ -1,0 +1,86 @@
+"""Background estimates (queue `estimates`): one claim after each change, a whole incident in chunks after a model
+version is activated, and a periodic sweep that catches whatever a lost message missed.
+
+Every task takes ids, is safe to run twice (acks_late: a message is acknowledged only after the work, so a worker
+that dies mid-task has it redelivered) and retries only transient database errors, with backoff.
+"""
+
+import logging
+
+from celery import group, shared_task
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+
+from claims.services.estimates import (
+    cohort_outliers_flag,
+    estimate_claim,
+    estimate_sweep,
+    recompute_chunk_fail,
+    recompute_chunk_run,
+    recompute_job_plan,
+)
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+SWEEP_LOCK = "claims:estimate-sweep"
+SWEEP_LOCK_SECONDS = 15 * 60
+
+
+@shared_task(**RETRY)
+def estimate_claim_task(claim_id: int) -> dict[str, int]:
+    """Estimate one claim (after it is submitted, its loss items or evidence change, or information is provided)."""
+    outcome = estimate_claim(claim_id=claim_id)
+    return {"written": len(outcome.written), "unchanged": len(outcome.unchanged), "failed": len(outcome.failed)}
+
+
+@shared_task(**RETRY)
+def recompute_job_plan_task(job_id: int) -> int:
+    """Split a recompute job into chunks of about 1,000 claims and run them as a group of chunk tasks."""
+    chunk_ids = recompute_job_plan(job_id=job_id)
+    if chunk_ids:
+        group(recompute_chunk_run_task.si(chunk_id) for chunk_id in chunk_ids).apply_async()
+    return len(chunk_ids)
+
+
+@shared_task(bind=True, **RETRY)
+def recompute_chunk_run_task(self, chunk_id: int) -> int:
+    """Recompute one chunk. A chunk that fails for good is marked failed (its claims stay on their previous
+    estimate, the sweep and a retry of the job pick them up); the other chunks carry on."""
+    try:
+        return recompute_chunk_run(chunk_id=chunk_id).written
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            recompute_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    except Exception as exc:
+        logger.exception("Recompute chunk %s failed", chunk_id)
+        recompute_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
+        return 0
+
+
+@shared_task(**RETRY)
+def cohort_outliers_flag_task(incident_id: int) -> int:
+    return cohort_outliers_flag(incident_id=incident_id)
+
+
+@shared_task(**RETRY)
+def estimate_sweep_task() -> dict[str, int]:
+    """Every few minutes (celery beat): estimate claims whose estimate is missing or stale. One sweep at a time."""
+    if not cache.add(SWEEP_LOCK, "1", timeout=SWEEP_LOCK_SECONDS):
+        return {"skipped": 1}
+    try:
+        outcome = estimate_sweep()
+    finally:
+        cache.delete(SWEEP_LOCK)
+    if outcome.stale:
+        logger.info("Estimate sweep: %d stale, %d written, %d failed", outcome.stale, outcome.written, outcome.failed)
+    return {"stale": outcome.stale, "written": outcome.written, "failed": outcome.failed, "flagged": outcome.flagged}
