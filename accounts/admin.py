@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts import admin_consents  # noqa: F401  (registers the consent, ledger and power-of-attorney admin)
 from accounts.models import User
 
 

@@ -88,7 +88,7 @@ class ConsentDocument(models.Model):
     title = models.CharField(_("제목"), max_length=200)
     body = models.TextField(_("본문"))
     is_required = models.BooleanField(_("필수 여부"), default=True)
-    text_sha256 = models.CharField(_("본문 SHA-256"), max_length=64, editable=False)
+    text_sha256 = models.CharField(_("본문 SHA-256"), max_length=64, blank=True, editable=False)
     published_at = models.DateTimeField(_("게시 시각"), null=True, blank=True)
     created_at = models.DateTimeField(_("작성 시각"), auto_now_add=True)
 
@@ -146,6 +146,7 @@ class PowerOfAttorney(models.Model):
     typed_name = models.CharField(_("입력한 이름"), max_length=100, blank=True)
     pdf = models.FileField(_("서명된 PDF"), upload_to=power_of_attorney_path)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, db_index=True)
+    content_sha256 = models.CharField(_("서명 내용 SHA-256"), max_length=64, blank=True)
     signer_snapshot = models.JSONField(_("서명자 정보"), default=dict)
     signed_at = models.DateTimeField(_("서명 시각"), default=timezone.now)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
@@ -159,4 +160,9 @@ class PowerOfAttorney(models.Model):
         ordering = ["-signed_at"]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.signed_at:%Y-%m-%d}"
+        return f"{self.document_number} {self.user}"
+
+    @property
+    def document_number(self) -> str:
+        """The number printed on the PDF and its audit certificate."""
+        return f"POA-{self.pk:07d}"

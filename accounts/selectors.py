@@ -63,3 +63,66 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         consents_missing=consent_documents_missing(user=user),
         power_of_attorney_signed=power_of_attorney_current(user=user) is not None,
     )
+
+
+def consent_latest_records(*, user: User) -> dict[int, ConsentRecord]:
+    """The user's latest ledger entry for each document they ever accepted or withdrew, by document id."""
+    latest: dict[int, ConsentRecord] = {}
+    for record in ConsentRecord.objects.filter(user=user).select_related("document").order_by("at", "id"):
+        latest[record.document_id] = record
+    return latest
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """A current document as the consents page shows it to one user."""
+
+    document: ConsentDocument
+    record: ConsentRecord | None  # the user's latest ledger entry for this version
+    previous: ConsentRecord | None  # their acceptance of an older version, when this one is not yet accepted
+
+    @property
+    def accepted(self) -> bool:
+        return self.record is not None and self.record.action == ConsentRecord.Action.ACCEPTED
+
+
+def consent_overview(*, user: User) -> list[ConsentStatus]:
+    """Each current document with the user's standing on it: required documents first."""
+    latest = consent_latest_records(user=user)
+    overview = []
+    for document in sorted(consent_documents_current(), key=lambda doc: (not doc.is_required, doc.kind)):
+        record = latest.get(document.pk)
+        older_acceptances = [
+            entry
+            for entry in latest.values()
+            if entry.document.kind == document.kind
+            and entry.document.version < document.version
+            and entry.action == ConsentRecord.Action.ACCEPTED
+        ]
+        previous = None
+        if older_acceptances and not (record and record.action == ConsentRecord.Action.ACCEPTED):
+            previous = max(older_acceptances, key=lambda entry: entry.document.version)
+        overview.append(ConsentStatus(document=document, record=record, previous=previous))
+    return overview
+
+
+def consent_accepted_document_ids(*, user: User) -> set[int]:
+    """Ids of the documents whose latest ledger entry by this user is an acceptance."""
+    return {
+        document_id
+        for document_id, record in consent_latest_records(user=user).items()
+        if record.action == ConsentRecord.Action.ACCEPTED
+    }
+
+
+def power_of_attorney_for_download(*, user: User, pk: int) -> PowerOfAttorney | None:
+    """A signed power of attorney the user may download: their own, or any with the personal-data permission."""
+    queryset = PowerOfAttorney.objects.select_related("user", "document")
+    if not user.has_perm("claims.view_personal_data"):
+        queryset = queryset.filter(user=user)
+    return queryset.filter(pk=pk).first()
+
+
+def power_of_attorney_by_pdf_sha256(*, sha256: str) -> PowerOfAttorney | None:
+    """The recorded signature whose stored PDF has exactly this SHA-256, if any."""
+    return PowerOfAttorney.objects.select_related("user", "document").filter(pdf_sha256=sha256).first()

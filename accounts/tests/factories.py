@@ -1,11 +1,15 @@
 """Shared account factories (Faker ko_KR): users, claimants ready for the consent step, consent documents."""
 
+import base64
 import datetime as dt
+import io
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from PIL import Image, ImageDraw
 
+from accounts.consent_texts import consent_documents_seed
 from accounts.models import ConsentDocument, User, text_sha256
 
 
@@ -44,3 +48,22 @@ class ConsentDocumentFactory(DjangoModelFactory):
     is_required = factory.LazyAttribute(lambda o: o.kind != ConsentDocument.Kind.PRIVACY_OPTIONAL)
     published_at = factory.LazyFunction(timezone.now)
     text_sha256 = factory.LazyAttribute(lambda o: text_sha256(o.body) if o.published_at else "")
+
+
+def consent_documents_published() -> dict[str, ConsentDocument]:
+    """The seeded version 1 documents (re-created if a transactional test flushed them), by kind."""
+    consent_documents_seed(document_model=ConsentDocument)
+    return {document.kind: document for document in ConsentDocument.objects.filter(version=1)}
+
+
+def signature_data_url(*, size: tuple[int, int] = (800, 320), ink: bool = True, image_format: str = "PNG") -> str:
+    """What the signature pad posts: a data URL of a transparent image with a scribbled signature on it."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    if ink:
+        draw = ImageDraw.Draw(image)
+        width, height = size
+        points = [(width * x / 20, height * (0.5 + 0.3 * (-1) ** x)) for x in range(2, 18)]
+        draw.line(points, fill=(17, 17, 17, 255), width=6, joint="curve")
+    buffer = io.BytesIO()
+    image.convert("RGB" if image_format == "JPEG" else "RGBA").save(buffer, format=image_format)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

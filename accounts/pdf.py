@@ -1,0 +1,53 @@
+"""The signed power of attorney as a PDF (WeasyPrint, Korean NanumMyeongjo/NanumGothic fonts via fontconfig).
+
+Nothing is fetched while rendering: the stylesheet is inline and the signature is embedded as a data URI; any
+other URL stops the rendering.
+"""
+
+import base64
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML, URLFetcher
+
+from accounts.models import PowerOfAttorney
+
+KST = ZoneInfo("Asia/Seoul")
+PDF_TEMPLATE = "accounts/consents/power_of_attorney_pdf.html"
+
+
+def kst(moment: dt.datetime | str | None) -> str:
+    """`2022-10-15 15:19:00 (KST)` for an aware datetime or its ISO string; empty for none."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S (KST)")
+
+
+def power_of_attorney_pdf(
+    *, power_of_attorney: PowerOfAttorney, text: str, signature_png: bytes | None, verify_url: str
+) -> bytes:
+    """Pages 1..n: the filled-in text and the signature; last page: the audit certificate."""
+    authentication = power_of_attorney.authentication
+    context = {
+        "poa": power_of_attorney,
+        "document": power_of_attorney.document,
+        "signer": power_of_attorney.signer_snapshot,
+        "text": text,
+        "signature_data_uri": (
+            "data:image/png;base64," + base64.b64encode(signature_png).decode("ascii") if signature_png else ""
+        ),
+        "signed_at": kst(power_of_attorney.signed_at),
+        "published_at": kst(power_of_attorney.document.published_at),
+        "email_verified_at": kst(authentication.get("email_verified_at")),
+        "login_at": kst(authentication.get("login_at")),
+        "verify_url": verify_url,
+    }
+    with translation.override("ko"):
+        html = render_to_string(PDF_TEMPLATE, context)
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher).write_pdf()

@@ -1,0 +1,182 @@
+"""Signing the electronic power of attorney (소송위임장) and proving later which PDF was signed.
+
+Evidence kept for each signature: the exact text version (`ConsentDocument.text_sha256`), the filled-in text and
+the signature (`content_sha256`), who was logged in and how they were authenticated, when, from which IP and
+browser, and the SHA-256 of the final PDF, also written into the consent ledger.
+"""
+
+import base64
+import binascii
+import hashlib
+import io
+import unicodedata
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from accounts.models import ConsentDocument, PowerOfAttorney, User
+from accounts.pdf import power_of_attorney_pdf
+from accounts.selectors import claimant_readiness, consent_documents_current
+from accounts.services.consents import (
+    ClientInfo,
+    ConsentError,
+    consent_accept,
+    consent_placeholder_values,
+    consent_text_fill,
+)
+
+SIGNATURE_DATA_URL_PREFIX = "data:image/png;base64,"
+SIGNATURE_MAX_BYTES = 512 * 1024
+SIGNATURE_MIN_SIZE = (200, 80)
+SIGNATURE_MAX_SIZE = (2000, 1000)
+# A signature needs some ink: at least this many dark pixels spread at least this wide.
+SIGNATURE_MIN_INK_PIXELS = 150
+SIGNATURE_MIN_INK_WIDTH = 40
+INK_LUMINANCE = 160
+
+
+class SignatureError(ConsentError):
+    """The signature cannot be accepted; the message tells the claimant what to do."""
+
+
+def signature_png_from_data_url(data_url: str) -> bytes:
+    """Decode and check the pad's PNG data URL; return the image re-encoded as a clean PNG (no metadata)."""
+    if not data_url.startswith(SIGNATURE_DATA_URL_PREFIX):
+        raise SignatureError(_("서명 이미지를 읽을 수 없습니다. 서명을 지우고 다시 그려 주세요."))
+    encoded = data_url.removeprefix(SIGNATURE_DATA_URL_PREFIX)
+    if len(encoded) > SIGNATURE_MAX_BYTES * 4 // 3 + 4:
+        raise SignatureError(_("서명 이미지가 너무 큽니다. 서명을 지우고 다시 그려 주세요."))
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+        image = Image.open(io.BytesIO(raw))
+        if image.format != "PNG":
+            raise SignatureError(_("서명 이미지를 읽을 수 없습니다. 서명을 지우고 다시 그려 주세요."))
+        width, height = image.size
+        if not (SIGNATURE_MIN_SIZE[0] <= width <= SIGNATURE_MAX_SIZE[0]) or not (
+            SIGNATURE_MIN_SIZE[1] <= height <= SIGNATURE_MAX_SIZE[1]
+        ):
+            raise SignatureError(_("서명 이미지의 크기가 올바르지 않습니다. 서명을 지우고 다시 그려 주세요."))
+        image = image.convert("RGBA")
+    except (binascii.Error, UnidentifiedImageError, OSError, ValueError) as error:
+        raise SignatureError(_("서명 이미지를 읽을 수 없습니다. 서명을 지우고 다시 그려 주세요.")) from error
+    _require_ink(image)
+    clean = io.BytesIO()
+    image.save(clean, format="PNG", optimize=True)
+    return clean.getvalue()
+
+
+def _require_ink(image: Image.Image) -> None:
+    on_white = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("L")
+    ink = on_white.point(lambda value: 255 if value < INK_LUMINANCE else 0)
+    ink_pixels = ink.histogram()[255]
+    box = ink.getbbox()
+    if ink_pixels < SIGNATURE_MIN_INK_PIXELS or box is None or box[2] - box[0] < SIGNATURE_MIN_INK_WIDTH:
+        raise SignatureError(
+            _(
+                "서명이 비어 있거나 너무 작습니다. 칸 안에 이름을 크게 써 주세요. "
+                "그리기 어려우면 '이름 입력'을 선택하세요."
+            )
+        )
+
+
+def _name_key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFC", name).split()).casefold()
+
+
+def signer_name_masked(name: str) -> str:
+    """김민수 -> 김*수, 이수 -> 이*, 남궁민수 -> 남**수: enough for a clerk to match, not to identify."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def sha256_hex(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _authentication(user: User) -> dict[str, str]:
+    return {
+        "email": user.email,
+        "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else "",
+        "login_at": user.last_login.isoformat() if user.last_login else "",
+        "session": "password_login",
+    }
+
+
+def _check_can_sign(*, user: User, document: ConsentDocument, typed_name: str, signature_png: bytes | None) -> None:
+    if document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY or document not in consent_documents_current():
+        raise ConsentError(_("이 소송위임장은 최신 버전이 아닙니다. 페이지를 새로 고쳐 주세요."))
+    readiness = claimant_readiness(user=user)
+    if not readiness.email_verified or not readiness.profile_complete:
+        raise ConsentError(_("이메일 인증과 회원 정보 입력을 먼저 마쳐 주세요."))
+    if any(doc.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY for doc in readiness.consents_missing):
+        raise ConsentError(_("필수 개인정보 동의를 먼저 해 주세요."))
+    if readiness.power_of_attorney_signed:
+        raise ConsentError(_("이미 이 소송위임장에 서명하셨습니다."))
+    if signature_png is None and _name_key(typed_name) != _name_key(user.legal_name):
+        raise SignatureError(
+            _("입력한 이름이 회원 정보의 실명과 다릅니다. 실명을 정확히 입력하거나 회원 정보를 고쳐 주세요.")
+        )
+
+
+@transaction.atomic
+def power_of_attorney_sign(
+    *,
+    user: User,
+    document: ConsentDocument,
+    client: ClientInfo,
+    signature_png: bytes | None = None,
+    typed_name: str = "",
+) -> PowerOfAttorney:
+    """Sign the current power of attorney with a drawn signature (checked PNG bytes) or the typed legal name.
+
+    Renders the signed PDF with its audit certificate, stores it privately with its SHA-256, and records the
+    acceptance in the consent ledger with that hash.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _check_can_sign(user=user, document=document, typed_name=typed_name, signature_png=signature_png)
+    values = consent_placeholder_values(user=user)
+    text = consent_text_fill(document=document, values=values)
+    drawn = signature_png is not None
+    signature_bytes = signature_png if drawn else user.legal_name.encode("utf-8")
+    power_of_attorney = PowerOfAttorney(
+        user=user,
+        document=document,
+        signature_method=PowerOfAttorney.SignatureMethod.DRAWN if drawn else PowerOfAttorney.SignatureMethod.TYPED,
+        typed_name="" if drawn else user.legal_name,
+        content_sha256=sha256_hex([text.encode("utf-8"), signature_bytes]),
+        signer_snapshot=values,
+        signed_at=timezone.now(),
+        ip=client.ip,
+        user_agent=client.user_agent,
+        authentication=_authentication(user),
+    )
+    power_of_attorney.save()
+    if drawn:
+        power_of_attorney.signature_image.save(
+            f"signature-{power_of_attorney.pk}.png", ContentFile(signature_png), save=False
+        )
+    pdf_bytes = power_of_attorney_pdf(
+        power_of_attorney=power_of_attorney,
+        text=text,
+        signature_png=signature_png,
+        verify_url=settings.SITE_URL.rstrip("/") + reverse("accounts:power_of_attorney_verify"),
+    )
+    power_of_attorney.pdf.save(f"power-of-attorney-{power_of_attorney.pk}.pdf", ContentFile(pdf_bytes), save=False)
+    power_of_attorney.pdf_sha256 = sha256_hex([pdf_bytes])
+    power_of_attorney.full_clean()
+    power_of_attorney.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
+    consent_accept(user=user, document=document, client=client, signed_document_sha256=power_of_attorney.pdf_sha256)
+    return power_of_attorney

@@ -1,0 +1,271 @@
+"""Signing the power of attorney: the signature checks, the PDF and its certificate, download and verification."""
+
+import hashlib
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pypdf import PdfReader
+
+from accounts.models import ConsentRecord, PowerOfAttorney
+from accounts.services.consents import ClientInfo, ConsentError, consent_accept
+from accounts.services.signing import (
+    SignatureError,
+    power_of_attorney_sign,
+    signature_png_from_data_url,
+    signer_name_masked,
+)
+from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
+
+pytestmark = pytest.mark.django_db
+
+CLIENT = ClientInfo(ip="203.0.113.77", user_agent="Mozilla/5.0 (Linux; Android 14; SM-S918N) Chrome/120 Mobile")
+
+
+@pytest.fixture
+def documents():
+    return consent_documents_published()
+
+
+@pytest.fixture
+def claimant(documents):
+    """A claimant who accepted the required privacy consent: the next step is the power of attorney."""
+    claimant = ClaimantFactory(legal_name="김민수")
+    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    return claimant
+
+
+@pytest.fixture
+def signed(claimant, documents) -> PowerOfAttorney:
+    return power_of_attorney_sign(
+        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name="김 민수"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _stored_pdf(power_of_attorney: PowerOfAttorney) -> bytes:
+    with power_of_attorney.pdf.open("rb") as pdf:
+        return pdf.read()
+
+
+def _staff_with_personal_data_permission():
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_personal_data", content_type__app_label="claims"))
+    return staff
+
+
+# The signature ----------------------------------------------------------------------------------------------
+
+
+def test_a_drawn_signature_is_decoded_and_re_encoded_as_a_clean_png():
+    png = signature_png_from_data_url(signature_data_url())
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize(
+    ("data_url", "message"),
+    [
+        (signature_data_url(ink=False), "비어 있거나"),
+        (signature_data_url(size=(120, 40)), "크기"),
+        (signature_data_url(size=(4000, 400)), "크기"),
+        (signature_data_url(image_format="JPEG"), "읽을 수 없습니다"),
+        ("data:image/png;base64,not-base64!!", "읽을 수 없습니다"),
+        ("data:image/svg+xml;base64,PHN2Zz4=", "읽을 수 없습니다"),
+        ("data:image/png;base64," + "A" * 800_000, "너무 큽니다"),
+    ],
+)
+def test_blank_tiny_huge_or_non_png_signatures_are_refused(data_url, message):
+    with pytest.raises(SignatureError, match=message):
+        signature_png_from_data_url(data_url)
+
+
+@pytest.mark.parametrize(("name", "masked"), [("김민수", "김*수"), ("이수", "이*"), ("남궁민수", "남**수"), ("", "*")])
+def test_signer_names_are_masked_for_anonymous_visitors(name, masked):
+    assert signer_name_masked(name) == masked
+
+
+# Signing ----------------------------------------------------------------------------------------------------
+
+
+def test_typing_the_legal_name_signs_and_records_the_pdf_hash_in_the_ledger(signed, claimant, documents):
+    pdf = _stored_pdf(signed)
+    assert pdf.startswith(b"%PDF-")
+    assert signed.signature_method == PowerOfAttorney.SignatureMethod.TYPED
+    assert signed.typed_name == "김민수"
+    assert signed.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
+    assert (signed.ip, signed.user_agent) == (CLIENT.ip, CLIENT.user_agent)
+    assert signed.authentication["email"] == claimant.email
+    assert signed.signer_snapshot["name"] == "김민수"
+    record = ConsentRecord.objects.get(user=claimant, document=documents["power_of_attorney"])
+    assert record.action == ConsentRecord.Action.ACCEPTED
+    assert record.signed_document_sha256 == signed.pdf_sha256
+    assert record.text_sha256 == documents["power_of_attorney"].text_sha256
+
+
+def test_the_pdf_holds_the_korean_text_the_signature_and_the_audit_certificate(signed, documents):
+    text = _pdf_text(_stored_pdf(signed))
+    compact = re.sub(r"\s+", "", text)
+    assert "김민수" in text
+    assert "카카오 서비스 장애 손해배상 청구 공동소송" in text
+    assert "복대리인의 선임" in text
+    assert "감사 증명서" in text
+    assert signed.document_number in text
+    assert CLIENT.ip in text
+    assert signed.content_sha256 in compact
+    assert documents["power_of_attorney"].text_sha256 in compact
+    assert "(KST)" in text
+
+
+def test_the_content_hash_covers_the_filled_in_text_and_the_signature(signed, documents):
+    from accounts.services.consents import consent_text_fill
+
+    text = consent_text_fill(document=documents["power_of_attorney"], values=signed.signer_snapshot)
+    assert "{{" not in text and "김민수" in text
+    expected = hashlib.sha256(text.encode("utf-8") + "김민수".encode()).hexdigest()
+    assert signed.content_sha256 == expected
+
+
+def test_a_typed_name_that_is_not_the_legal_name_is_refused_and_nothing_is_stored(claimant, documents):
+    with pytest.raises(SignatureError, match="실명"):
+        power_of_attorney_sign(
+            user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name="김민준"
+        )
+    assert not PowerOfAttorney.objects.exists()
+    assert not ConsentRecord.objects.filter(document=documents["power_of_attorney"]).exists()
+
+
+def test_signing_twice_or_before_the_privacy_consent_is_refused(signed, documents):
+    with pytest.raises(ConsentError, match="이미"):
+        power_of_attorney_sign(
+            user=signed.user, document=documents["power_of_attorney"], client=CLIENT, typed_name="김민수"
+        )
+    newcomer = ClaimantFactory()
+    with pytest.raises(ConsentError, match="개인정보 동의"):
+        power_of_attorney_sign(
+            user=newcomer, document=documents["power_of_attorney"], client=CLIENT, typed_name=newcomer.legal_name
+        )
+
+
+def test_drawing_on_the_page_signs_with_the_image_embedded_in_the_pdf(client, claimant, documents):
+    client.force_login(claimant)
+    response = client.post(
+        reverse("accounts:power_of_attorney_sign"),
+        {"method": "drawn", "signature": signature_data_url(), "confirm": "on", "next": "/claims/new/"},
+        REMOTE_ADDR="198.51.100.8",
+        HTTP_USER_AGENT="Mozilla/5.0 TestPhone",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:power_of_attorney_sign") + "?next=%2Fclaims%2Fnew%2F"
+    signed = PowerOfAttorney.objects.get(user=claimant)
+    assert signed.signature_method == PowerOfAttorney.SignatureMethod.DRAWN
+    assert (signed.ip, signed.user_agent) == ("198.51.100.8", "Mozilla/5.0 TestPhone")
+    with signed.signature_image.open("rb") as image:
+        png = image.read()
+    assert png.startswith(b"\x89PNG")
+    reader = PdfReader(io.BytesIO(_stored_pdf(signed)))
+    embedded = {hashlib.sha256(image.data).hexdigest() for page in reader.pages for image in page.images}
+    assert len(embedded) == 1  # the signature, and nothing else
+    done = client.get(response["Location"])
+    assert reverse("accounts:power_of_attorney_download", args=[signed.pk]) in done.content.decode()
+
+
+def test_a_failed_submission_keeps_the_drawing_and_explains_what_is_missing(client, claimant):
+    client.force_login(claimant)
+    drawing = signature_data_url()
+    response = client.post(reverse("accounts:power_of_attorney_sign"), {"method": "drawn", "signature": drawing})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "내용을 확인했다는 칸에 표시해 주세요" in html
+    assert drawing in html
+    response = client.post(reverse("accounts:power_of_attorney_sign"), {"method": "drawn", "confirm": "on"})
+    assert "서명 칸에 서명을 그려 주세요" in response.content.decode()
+    assert not PowerOfAttorney.objects.exists()
+
+
+def test_the_sign_page_sends_a_claimant_without_the_privacy_consent_back_to_the_consents(client, documents):
+    newcomer = ClaimantFactory()
+    client.force_login(newcomer)
+    response = client.get(reverse("accounts:power_of_attorney_sign") + "?next=/claims/new/")
+    assert response["Location"] == reverse("accounts:consents") + "?next=%2Fclaims%2Fnew%2F"
+
+
+# Download ---------------------------------------------------------------------------------------------------
+
+
+def test_the_signer_downloads_their_pdf_as_an_attachment(client, signed):
+    client.force_login(signed.user)
+    response = client.get(reverse("accounts:power_of_attorney_download", args=[signed.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == _stored_pdf(signed)
+
+
+def test_another_claimant_gets_404_and_staff_need_the_personal_data_permission(client, signed):
+    url = reverse("accounts:power_of_attorney_download", args=[signed.pk])
+    client.force_login(ClaimantFactory())
+    assert client.get(url).status_code == 404
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(url).status_code == 404
+    client.force_login(_staff_with_personal_data_permission())
+    assert client.get(url).status_code == 200
+
+
+# Verification -----------------------------------------------------------------------------------------------
+
+
+def _verify(client, data: bytes, **extra):
+    upload = SimpleUploadedFile("poa.pdf", data, content_type="application/pdf")
+    return client.post(reverse("accounts:power_of_attorney_verify"), {"document": upload}, **extra)
+
+
+def test_the_stored_pdf_matches_and_an_anonymous_visitor_sees_only_the_masked_name(client, signed):
+    response = _verify(client, _stored_pdf(signed))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="verify-match"' in html
+    assert signed.document_number in html
+    assert "김*수" in html and "김민수" not in html
+    assert signed.user.email not in html
+
+
+def test_a_pdf_with_one_changed_byte_does_not_match(client, signed):
+    tampered = bytearray(_stored_pdf(signed))
+    tampered[len(tampered) // 2] ^= 0x01
+    html = _verify(client, bytes(tampered)).content.decode()
+    assert 'data-testid="verify-no-match"' in html
+    assert 'data-testid="verify-match"' not in html
+
+
+def test_staff_with_the_personal_data_permission_see_the_full_details(client, signed):
+    client.force_login(_staff_with_personal_data_permission())
+    html = _verify(client, _stored_pdf(signed)).content.decode()
+    assert "김민수" in html and signed.user.email in html and CLIENT.ip in html
+
+
+def test_a_file_that_is_not_a_pdf_gets_a_clear_error(client):
+    html = _verify(client, b"hello, not a pdf").content.decode()
+    assert "PDF 파일이 아닙니다" in html
+
+
+def test_anonymous_verification_is_rate_limited_per_ip(client, signed):
+    pdf = _stored_pdf(signed)
+    for _ in range(20):
+        assert _verify(client, pdf, REMOTE_ADDR="192.0.2.200").status_code == 200
+    limited = _verify(client, pdf, REMOTE_ADDR="192.0.2.200")
+    assert limited.status_code == 429
+    assert "너무 많습니다" in limited.content.decode()
+    assert _verify(client, pdf, REMOTE_ADDR="192.0.2.201").status_code == 200

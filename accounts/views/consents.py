@@ -1,0 +1,236 @@
+"""The consents page, withdrawing a consent, signing and downloading the power of attorney, checking a PDF."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from accounts.forms_consents import ConsentsForm, PdfVerifyForm, PowerOfAttorneySignForm
+from accounts.models import ConsentDocument
+from accounts.selectors import (
+    ClaimantReadiness,
+    claimant_readiness,
+    consent_accepted_document_ids,
+    consent_overview,
+    power_of_attorney_by_pdf_sha256,
+    power_of_attorney_current,
+    power_of_attorney_for_download,
+)
+from accounts.services import consents as consent_services
+from accounts.services import signing
+from accounts.services.consents import ConsentError, client_info, consent_placeholder_values, consent_text_fill
+from accounts.services.signing import SignatureError
+
+PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
+VERIFY_RATE_ANONYMOUS = "20/h"
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return candidate if allowed else ""
+
+
+def _to(name: str, next_url: str) -> HttpResponse:
+    return redirect(f"{reverse(name)}?{urlencode({'next': next_url})}" if next_url else reverse(name))
+
+
+def _earlier_step(request: HttpRequest, readiness: ClaimantReadiness, next_url: str) -> HttpResponse | None:
+    """The sign-up step still open before consents (verified email, complete profile), if any."""
+    if not readiness.email_verified:
+        return redirect("accounts:verify_email_sent")
+    if not readiness.profile_complete:
+        return _to("accounts:profile", next_url or request.get_full_path())
+    return None
+
+
+def _privacy_missing(readiness: ClaimantReadiness) -> bool:
+    return any(doc.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY for doc in readiness.consents_missing)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def consents(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
+    readiness = claimant_readiness(user=request.user)
+    if response := _earlier_step(request, readiness, next_url):
+        return response
+    if next_url and request.method == "GET" and not _privacy_missing(readiness) and readiness.consents_missing:
+        return _to("accounts:power_of_attorney_sign", next_url)
+    overview = consent_overview(user=request.user)
+    pending = [
+        status.document
+        for status in overview
+        if not status.accepted and status.document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY
+    ]
+    form = ConsentsForm(request.POST if request.method == "POST" else None, documents=pending)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_services.consents_accept(
+                user=request.user, documents=form.accepted_documents(), client=client_info(request)
+            )
+        except ConsentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("동의 내용을 저장했습니다."))
+            if power_of_attorney_current(user=request.user) is None:
+                return _to("accounts:power_of_attorney_sign", next_url)
+            return redirect(next_url or reverse("accounts:consents"))
+    values = consent_placeholder_values(user=request.user)
+    items = [
+        {
+            "status": status,
+            "text": consent_text_fill(document=status.document, values=values),
+            "field": form[ConsentsForm.field_name(status.document)] if status.document in pending else None,
+        }
+        for status in overview
+    ]
+    return render(
+        request,
+        "accounts/consents/consents.html",
+        {
+            "form": form,
+            "required_items": [
+                item
+                for item in items
+                if item["status"].document.is_required
+                and item["status"].document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY
+            ],
+            "optional_items": [item for item in items if not item["status"].document.is_required],
+            "power_of_attorney": power_of_attorney_current(user=request.user),
+            "pending": pending,
+            "next_url": next_url,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
+    """A confirmation page saying what withdrawing costs, then the withdrawal (POST)."""
+    document = get_object_or_404(ConsentDocument, pk=document_id, published_at__isnull=False)
+    if document.pk not in consent_accepted_document_ids(user=request.user):
+        messages.info(request, _("이 문서에는 동의한 상태가 아닙니다."))
+        return redirect("accounts:consents")
+    if request.method == "POST":
+        try:
+            consent_services.consent_withdraw(user=request.user, document=document, client=client_info(request))
+        except ConsentError as error:
+            messages.error(request, str(error))
+        else:
+            if document.is_required:
+                messages.warning(request, _("철회했습니다. 소송 참여가 중단되었습니다."))
+            else:
+                messages.success(request, _("철회했습니다. 소송 소식을 더 이상 보내 드리지 않습니다."))
+        return redirect("accounts:consents")
+    return render(request, "accounts/consents/withdraw_confirm.html", {"document": document})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
+    readiness = claimant_readiness(user=request.user)
+    if response := _earlier_step(request, readiness, next_url):
+        return response
+    if _privacy_missing(readiness):
+        return _to("accounts:consents", next_url)
+    signed = power_of_attorney_current(user=request.user)
+    document = next(
+        (
+            status.document
+            for status in consent_overview(user=request.user)
+            if status.document.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY
+        ),
+        None,
+    )
+    if document is None:
+        raise Http404(_("아직 게시된 소송위임장이 없습니다."))
+    form = PowerOfAttorneySignForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and signed is None and form.is_valid():
+        try:
+            signing.power_of_attorney_sign(
+                user=request.user,
+                document=document,
+                client=client_info(request),
+                signature_png=form.cleaned_data["signature_png"],
+                typed_name=form.cleaned_data["typed_name"],
+            )
+        except SignatureError as error:
+            form.add_error(
+                "typed_name" if form.cleaned_data["signature_png"] is None else "signature",
+                str(error),
+            )
+        except ConsentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF를 내려받아 보관하세요."))
+            return _to("accounts:power_of_attorney_sign", next_url)
+    text = consent_text_fill(document=document, values=consent_placeholder_values(user=request.user))
+    return render(
+        request,
+        "accounts/consents/power_of_attorney_sign.html",
+        {"document": document, "text": text, "form": form, "signed": signed, "next_url": next_url},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def power_of_attorney_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The signed PDF, as an attachment: only its signer, or staff allowed to see personal data."""
+    power_of_attorney = power_of_attorney_for_download(user=request.user, pk=pk)
+    if power_of_attorney is None:
+        raise Http404
+    response = FileResponse(
+        power_of_attorney.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"소송위임장-{power_of_attorney.document_number}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _verify_rate(group: str, request: HttpRequest) -> str | None:
+    """Staff who may see personal data are not limited; everyone else may check 20 files an hour per IP."""
+    return None if request.user.has_perm(PERSONAL_DATA_PERMISSION) else VERIFY_RATE_ANONYMOUS
+
+
+@never_cache
+@ratelimit(key="ip", rate=_verify_rate, method="POST", block=False)
+@require_http_methods(["GET", "POST"])
+def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
+    """Upload a PDF and learn whether it is exactly a recorded signed power of attorney (by SHA-256)."""
+    limited = request.method == "POST" and getattr(request, "limited", False)
+    form = PdfVerifyForm(request.POST, request.FILES) if request.method == "POST" and not limited else PdfVerifyForm()
+    result = None
+    if form.is_bound and form.is_valid():
+        sha256 = signing.sha256_hex(form.cleaned_data["document"].chunks())
+        match = power_of_attorney_by_pdf_sha256(sha256=sha256)
+        result = {
+            "sha256": sha256,
+            "match": match,
+            "masked_name": signing.signer_name_masked(match.signer_snapshot.get("name", "")) if match else "",
+            "full_details": request.user.has_perm(PERSONAL_DATA_PERMISSION),
+        }
+    return render(
+        request,
+        "accounts/consents/verify.html",
+        {"form": form, "result": result, "limited": limited},
+        status=429 if limited else 200,
+    )
