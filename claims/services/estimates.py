@@ -347,8 +347,8 @@ def _recompute_enqueue(job: RecomputeJob) -> None:
 
 
 @transaction.atomic
-def recompute_job_plan(*, job_id: int, chunk_size: int = CHUNK_SIZE) -> list[int]:
-    """Split the job's claims into chunks of `chunk_size` ids; returns the chunks still to run.
+def recompute_job_plan(*, job_id: int, chunk_size: int | None = None) -> list[int]:
+    """Split the job's claims into chunks of `chunk_size` ids (default CHUNK_SIZE); returns the chunks still to run.
 
     Planning twice (a redelivered message) plans nothing new and returns the unfinished chunks.
     """
@@ -358,7 +358,7 @@ def recompute_job_plan(*, job_id: int, chunk_size: int = CHUNK_SIZE) -> list[int
     if job.status == RecomputeJob.Status.PENDING:
         chunks, total = [], 0
         claims = claims_estimable(incident_id=job.model_version.incident_id)
-        for index, ids in enumerate(claim_ids_in_batches(claims, size=chunk_size)):
+        for index, ids in enumerate(claim_ids_in_batches(claims, size=chunk_size or CHUNK_SIZE)):
             chunks.append(
                 RecomputeChunk(job=job, index=index, first_claim_id=ids[0], last_claim_id=ids[-1], size=len(ids))
             )
