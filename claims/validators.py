@@ -44,15 +44,15 @@ def validate_business_registration_number(value: str) -> None:
         )
 
 
-def won_parse(value: str) -> int:
-    """'1,234,000', '1 234 000원' or '1234000' -> 1234000. Whole won only, from 1 to WON_CEILING."""
+def won_parse(value: str, *, allow_zero: bool = False) -> int:
+    """'1,234,000', '1 234 000원' or '1234000' -> 1234000. Whole won only, from 1 (or 0) to WON_CEILING."""
     text = re.sub(r"[\s,원₩]", "", str(value))
     if not text:
         raise ValidationError(_("금액을 입력해 주세요."), code="required")
     if not text.isdigit():
         raise ValidationError(_("금액은 숫자로만 입력해 주세요 (예: 1,234,000)."), code="invalid")
     amount = int(text)
-    if amount < 1:
+    if amount < (0 if allow_zero else 1):
         raise ValidationError(_("금액은 1원 이상이어야 합니다."), code="min_value")
     if amount > WON_CEILING:
         raise ValidationError(_("금액이 너무 큽니다. 10억 원 이하로 입력해 주세요."), code="max_value")

@@ -8,5 +8,6 @@ urlpatterns = [
     path("healthz", claim_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    path("claims/", include("claims.urls")),
     path("admin/", admin.site.urls),
 ]

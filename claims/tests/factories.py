@@ -4,13 +4,19 @@
 code. Services come from the reference data: `LossItemFactory(claim=claim, service=service_by_slug("melon"))`.
 """
 
+import hashlib
+import io
+
 import factory
 from django.core.files.base import ContentFile
 from django.db.models import Max
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from PIL import Image
+from pypdf import PdfWriter
 
-from accounts.tests.factories import ClaimantFactory
+from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
+from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from claims.damages import DEFAULT_PARAMETERS
 from claims.models import Claim, DamageModelVersion, Evidence, Incident, LossItem, Service, new_reference_code
 
@@ -82,3 +88,48 @@ class DamageModelVersionFactory(DjangoModelFactory):
     )
     parameters = factory.LazyFunction(lambda: dict(DEFAULT_PARAMETERS))
     note = "초안"
+
+
+def claimant_ready(**kwargs) -> User:
+    """A claimant who may file: verified email, complete profile, the current required consents accepted and the
+    current power of attorney signed (rows written directly, as the accounts pages would)."""
+    user = ClaimantFactory(**kwargs)
+    documents = consent_documents_published()
+    for kind in (ConsentDocument.Kind.PRIVACY_REQUIRED, ConsentDocument.Kind.POWER_OF_ATTORNEY):
+        document = documents[kind]
+        ConsentRecord.objects.create(
+            user=user, document=document, action=ConsentRecord.Action.ACCEPTED, text_sha256=document.text_sha256
+        )
+    pdf = b"%PDF-1.4\n% signed power of attorney\n%%EOF\n"
+    PowerOfAttorney.objects.create(
+        user=user,
+        document=documents[ConsentDocument.Kind.POWER_OF_ATTORNEY],
+        signature_method=PowerOfAttorney.SignatureMethod.TYPED,
+        typed_name=user.legal_name,
+        pdf=ContentFile(pdf, name="poa.pdf"),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        signer_snapshot={"legal_name": user.legal_name},
+    )
+    return user
+
+
+def png_bytes(*, size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (250, 200, 30), exif=None) -> bytes:
+    """A real PNG picture (or a JPEG with `exif=` bytes, to test that location data is stripped)."""
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size, color)
+    for x in range(0, size[0], 8):  # some structure so perceptual hashes differ between colours
+        image.putpixel((x, x % size[1]), (0, 0, 0))
+    if exif is not None:
+        image.save(buffer, format="JPEG", exif=exif)
+    else:
+        image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    """A real one-page PDF."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

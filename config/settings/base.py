@@ -144,6 +144,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
+# Evidence: one file per request (so a failed field never loses a stored file), checked by content.
+# Files above FILE_UPLOAD_MAX_MEMORY_SIZE spool to a temporary file; the upload view refuses a request body
+# above EVIDENCE_MAX_BYTES before reading it (set the proxy's body limit a little higher, e.g. 16 MB).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=15 * 1024 * 1024)
+EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # the non-file part of a request
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
     "claims.tasks.estimates.*": {"queue": "estimates"},
     "claims.tasks.exports.*": {"queue": "exports"},
     "claims.tasks.notifications.*": {"queue": "email"},

@@ -1,0 +1,207 @@
+"""Evidence files: checked by content, stored under random names in private storage with their SHA-256, a
+perceptual hash and a metadata-free display copy for images; removals are audited with the file's hash."""
+
+import hashlib
+import io
+import re
+import unicodedata
+from pathlib import PurePath
+
+import imagehash
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+
+from accounts.models import User
+from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossItem
+from claims.services.intake import EDITABLE_STATUSES, ClaimError
+from claims.tasks.estimates import estimate_claim_task
+from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_kind_detect
+
+DISPLAY_MAX_SIDE = 3000
+DISPLAY_JPEG_QUALITY = 88
+
+
+def evidence_too_large_message() -> str:
+    return _("파일이 너무 큽니다. 한 파일은 %(limit)s까지 올릴 수 있습니다.") % {
+        "limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)
+    }
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _display_copy(upload: UploadedFile) -> tuple[ContentFile, str]:
+    """Re-encode an image without its metadata (location, camera, EXIF): PNG stays PNG, JPEG and HEIC become
+    JPEG. The picture is turned upright first, as the EXIF orientation said. Returns the copy and its phash."""
+    upload.seek(0)
+    with Image.open(upload) as source:
+        image = ImageOps.exif_transpose(source)
+        image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
+        perceptual_hash = str(imagehash.phash(image))
+        buffer = io.BytesIO()
+        if source.format == "PNG":
+            image.save(buffer, format="PNG", optimize=True)
+        else:
+            image.convert("RGB").save(buffer, format="JPEG", quality=DISPLAY_JPEG_QUALITY, optimize=True)
+    upload.seek(0)
+    return ContentFile(buffer.getvalue()), perceptual_hash
+
+
+def _check_target(claim: Claim, loss_item: LossItem | None, information_request: InformationRequest | None) -> None:
+    if loss_item is not None and loss_item.claim_id != claim.pk:
+        raise ClaimError(_("이 신청의 손해 항목이 아닙니다."), claim=claim)
+    if information_request is not None:
+        if information_request.claim_id != claim.pk or information_request.answered_at:
+            raise ClaimError(_("이미 답변했거나 없는 자료 요청입니다."), claim=claim)
+        if claim.status != Claim.Status.INFO_REQUESTED:
+            raise ClaimError(_("지금은 이 요청에 파일을 올릴 수 없습니다."), claim=claim)
+    elif claim.status not in EDITABLE_STATUSES:
+        raise ClaimError(
+            _("제출한 신청에는 파일을 더 올릴 수 없습니다. 담당자가 요청하면 그때 올려 주세요."), claim=claim
+        )
+
+
+def evidence_attach(
+    *,
+    claim: Claim,
+    actor: User,
+    upload: UploadedFile,
+    tag: str,
+    loss_item: LossItem | None = None,
+    information_request: InformationRequest | None = None,
+    ip: str | None = None,
+) -> Evidence:
+    """Check and store one uploaded file. The slow work (hashing, re-encoding) happens before the claim is
+    locked; the row, its audit entry and the count check happen in one transaction."""
+    if upload.size > settings.EVIDENCE_MAX_BYTES:
+        raise ClaimError(evidence_too_large_message(), claim=claim)
+    if not upload.size:
+        raise ClaimError(_("빈 파일입니다. 다른 파일을 골라 주세요."), claim=claim)
+    try:
+        kind = evidence_kind_detect(upload)
+    except ValidationError as error:
+        raise ClaimError(" ".join(error.messages), claim=claim) from None
+    sha256 = _sha256(upload)
+    display, perceptual_hash = _display_copy(upload) if kind.is_image else (None, "")
+    evidence = Evidence(
+        tag=tag,
+        loss_item=loss_item,
+        information_request=information_request,
+        original_name=_clean_name(upload.name)[:255],
+        content_type=kind.content_type,
+        size=upload.size,
+        sha256=sha256,
+        perceptual_hash=perceptual_hash,
+        uploaded_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            return _evidence_store(claim, actor, evidence, upload, display, ip)
+    except BaseException:
+        _delete_files(evidence)
+        raise
+
+
+def _evidence_store(
+    claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, display: ContentFile | None, ip: str | None
+) -> Evidence:
+    claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
+    _check_target(claim, evidence.loss_item, evidence.information_request)
+    if Evidence.objects.filter(claim=claim).count() >= settings.EVIDENCE_MAX_FILES:
+        raise ClaimError(
+            _("한 신청에는 파일을 %(count)d개까지 올릴 수 있습니다. 필요 없는 파일을 지운 뒤 올려 주세요.")
+            % {"count": settings.EVIDENCE_MAX_FILES},
+            claim=claim,
+        )
+    if evidence.tag not in Evidence.Tag.values:
+        raise ClaimError(_("이 파일이 무엇을 보여 주는지 골라 주세요."), claim=claim)
+    evidence.claim = claim
+    evidence.file.save("original", upload, save=False)
+    if display is not None:
+        evidence.display_file.save("display", display, save=False)
+    evidence.save()
+    ClaimEvent.objects.create(
+        claim=claim,
+        actor=actor,
+        kind=ClaimEvent.Kind.EVIDENCE_ADDED,
+        ip=ip,
+        data={
+            "evidence": evidence.pk,
+            "sha256": evidence.sha256,
+            "tag": evidence.tag,
+            "size": evidence.size,
+            "content_type": evidence.content_type,
+            "information_request": evidence.information_request_id,
+        },
+    )
+    if claim.status != Claim.Status.DRAFT:
+        estimate_claim_task.delay_on_commit(claim.pk)
+    return evidence
+
+
+def _delete_files(evidence: Evidence) -> None:
+    for field in (evidence.file, evidence.display_file):
+        if field.name:
+            field.storage.delete(field.name)
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -> None:
+    """Remove a file from a draft claim. The audit row keeps its hash; the stored files go once committed."""
+    claim = Claim.objects.select_for_update().get(pk=evidence.claim_id, claimant=actor)
+    if claim.status != Claim.Status.DRAFT:
+        raise ClaimError(
+            _("제출한 신청의 파일은 지울 수 없습니다. 잘못 올린 파일이면 담당자에게 알려 주세요."), claim=claim
+        )
+    evidence = Evidence.objects.get(pk=evidence.pk, claim=claim)
+    ClaimEvent.objects.create(
+        claim=claim,
+        actor=actor,
+        kind=ClaimEvent.Kind.EVIDENCE_REMOVED,
+        ip=ip,
+        data={"evidence": evidence.pk, "sha256": evidence.sha256, "tag": evidence.tag, "size": evidence.size},
+    )
+    evidence.delete()
+    transaction.on_commit(lambda: _delete_files(evidence))
+
+
+@transaction.atomic
+def evidence_access_record(*, evidence: Evidence, actor: User, ip: str | None = None) -> ClaimEvent:
+    """Keep a record of staff opening a claimant's file (who, when, from where, which file)."""
+    return ClaimEvent.objects.create(
+        claim_id=evidence.claim_id,
+        actor=actor,
+        kind=ClaimEvent.Kind.VIEWED,
+        ip=ip,
+        data={"evidence": evidence.pk, "sha256": evidence.sha256},
+    )
+
+
+def _clean_name(name: str) -> str:
+    """The file name as the claimant's phone sent it, without any folder part or control characters."""
+    base = PurePath((name or "").replace("\\", "/")).name
+    base = "".join(char for char in unicodedata.normalize("NFC", base) if unicodedata.category(char)[0] != "C")
+    return base.strip() or "file"
+
+
+def evidence_download_name(*, evidence: Evidence, display: bool = False) -> str:
+    """A safe name for Content-Disposition: the original stem, no quotes or separators, and the extension of
+    what the file really is."""
+    kind: EvidenceKind = EVIDENCE_KINDS.get(evidence.content_type, EvidenceKind("", "bin", False))
+    extension = kind.extension
+    if display and kind.content_type != "image/png":
+        extension = "jpg"
+    stem = re.sub(r'[\\/:*?"<>|;\s]+', "_", PurePath(evidence.original_name).stem).strip("._")[:80]
+    return f"{stem or 'evidence'}{'-display' if display else ''}.{extension}"
