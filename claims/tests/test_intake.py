@@ -118,9 +118,7 @@ def test_public_eligibility_check_says_when_the_incident_is_closed(client):
     incident = default_incident()
     incident.accepting_claims = False
     incident.save()
-    response = client.post(
-        reverse("claims:eligibility_check"), {"windows": [window_id("kakao-t")], "was_using": "yes"}
-    )
+    response = client.post(reverse("claims:eligibility_check"), {"windows": [window_id("kakao-t")], "was_using": "yes"})
     assert "참여 신청은 현재 받고 있지 않습니다" in response.content.decode()
 
 
@@ -266,12 +264,16 @@ def test_a_failed_loss_step_keeps_what_was_typed_and_the_earlier_answers(client,
         url,
         formset_data(
             [
-                {"kind": "business_revenue", "comparison_revenue": "500,000", "outage_revenue": "700,000",
-                 "description": "주말 예약 취소"},
+                {
+                    "kind": "business_revenue",
+                    "comparison_revenue": "500,000",
+                    "outage_revenue": "700,000",
+                    "description": "주말 예약 취소",
+                },
                 {"kind": "other", "amount": "", "description": "손님 항의 응대"},
             ]
         ),
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "장애 주간 매출이 평상시보다 적지 않으면" in html

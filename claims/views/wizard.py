@@ -310,9 +310,8 @@ def wizard_review(request: HttpRequest, pk: int) -> HttpResponse:
             error_message = error.message
         else:  # a second submit of the same claim lands here too and sees the same confirmation
             return redirect("claims:submitted", pk=claim.pk)
-    if claim.status != Claim.Status.DRAFT:
-        if response := not_editable(request, claim):
-            return response
+    if response := not_editable(request, claim):
+        return response
     loss_items = list(selectors.loss_items_for_claim(claim=claim))
     evidence = list(selectors.evidence_for_claim(claim=claim))
     return render_step(
@@ -341,4 +340,3 @@ def submitted(request: HttpRequest, pk: int) -> HttpResponse:
     if not claim.reference_code or claim.status == Claim.Status.DRAFT:
         return redirect(resume_url(claim))
     return render(request, "claims/wizard/submitted.html", {"claim": claim})
-
