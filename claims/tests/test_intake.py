@@ -402,3 +402,11 @@ def test_a_closed_incident_takes_no_more_submissions(draft):
     draft.incident.save()
     with pytest.raises(ClaimError, match="마감"):
         intake.claim_submit(claim=draft, actor=draft.claimant)
+
+
+def test_the_landing_page_invites_visitors_to_check_and_claimants_to_continue(client):
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("claims:eligibility_check") in html
+    client.force_login(claimant_ready())
+    html = client.get(reverse("home")).content.decode()
+    assert "내 신청 보기·이어서 작성하기" in html and reverse("claims:index") in html
