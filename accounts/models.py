@@ -166,3 +166,44 @@ class PowerOfAttorney(models.Model):
     def document_number(self) -> str:
         """The number printed on the PDF and its audit certificate."""
         return f"POA-{self.pk:07d}"
+
+
+class DeletionRequest(models.Model):
+    """A claimant's request to delete their account. Staff confirm or reject it; confirming anonymises
+    what the firm must keep (filed claims, the consent ledger, signed powers of attorney) and removes the rest."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("요청됨")
+        CONFIRMED = "confirmed", _("삭제 완료")
+        REJECTED = "rejected", _("거절")
+        CANCELLED = "cancelled", _("요청 취소")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deletion_requests")
+    requested_at = models.DateTimeField(_("요청 시각"), default=timezone.now)
+    reason = models.TextField(_("삭제 사유"), blank=True)
+    status = models.CharField(_("상태"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("처리한 직원"),
+    )
+    decided_at = models.DateTimeField(_("처리 시각"), null=True, blank=True)
+    decision_note = models.TextField(_("처리 메모"), blank=True, help_text=_("거절할 때는 사유를 적어 주세요."))
+    outcome = models.JSONField(_("처리 결과"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("계정 삭제 요청")
+        verbose_name_plural = _("계정 삭제 요청")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="requested"), name="one_open_deletion_request_per_user"
+            )
+        ]
+        permissions = [("decide_deletionrequest", _("계정 삭제 요청 확정·거절"))]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_status_display()}, {self.requested_at:%Y-%m-%d})"

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Every value comes from the environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -18,7 +19,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.StaffAdminConfig",  # the admin, behind two-factor authentication (accounts/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -29,6 +30,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_ratelimit",
     "accounts",
     "claims",
 ]
@@ -40,8 +45,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -89,6 +97,29 @@ PASSWORD_HASHERS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Axes first: it refuses a locked-out email + IP before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Login lockout (django-axes): 5 failures for one email from one IP lock that pair for 30 minutes.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.services.auth.login_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.services.auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+# Number of reverse proxies in front of the site that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# Request rate limits (django-ratelimit, counted in the cache): answered with a 429 page.
+RATELIMIT_VIEW = "accounts.views.auth.rate_limited"
+# Django's own Redis cache increments atomically but is not on django-ratelimit's list of known caches.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:  # trying the site without Redis: one runserver process, so in-memory counts are enough
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+# Staff sign in to the admin with a TOTP code from an authenticator app (django-otp).
+OTP_TOTP_ISSUER = "Kakao outage claims"
 
 # Korean first, English available; times stored in UTC and shown in Seoul time.
 LANGUAGE_CODE = "ko"

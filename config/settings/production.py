@@ -30,3 +30,5 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# Rate limits need a cache shared by every process: without REDIS_URL the ratelimit check fails start-up.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
