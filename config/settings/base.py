@@ -173,6 +173,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Estimates whose task was lost (broker down) or that are stale are recomputed (claims/tasks/estimates.py).
+CELERY_BEAT_SCHEDULE["claims-estimate-sweep"] = {
+    "task": "claims.tasks.estimates.estimate_sweep_task",
+    "schedule": 5 * 60,
+}
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
 # Evidence: one file per request (so a failed field never loses a stored file), checked by content.
