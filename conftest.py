@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,12 @@ def _private_storage(settings, tmp_path):
         **settings.STORAGES,
         "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(location), "base_url": "/x/"}},
     }
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_per_test(settings):
+    """Rate-limit counters live in Redis and would carry over between tests: give each test its own."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture(autouse=True)

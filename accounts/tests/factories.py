@@ -6,11 +6,17 @@ import io
 
 import factory
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from factory.django import DjangoModelFactory
 from PIL import Image, ImageDraw
 
 from accounts.consent_texts import consent_documents_seed
 from accounts.models import ConsentDocument, User, text_sha256
+from accounts.roles import Role
+from accounts.services.auth import staff_user_create
+
+STAFF_PASSWORD = "staff-correct-horse-battery"
 
 
 class UserFactory(DjangoModelFactory):
@@ -29,10 +35,37 @@ class ClaimantFactory(UserFactory):
     email_verified_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
     legal_name = factory.Faker("name", locale="ko_KR")
     date_of_birth = factory.Faker("date_of_birth", locale="ko_KR", minimum_age=20, maximum_age=80)
-    phone = factory.Sequence(lambda n: f"010-{1000 + n % 9000:04d}-{(n * 7919) % 10000:04d}")
+    phone = factory.Sequence(lambda n: f"010{1000 + n % 9000:04d}{(n * 7919) % 10000:04d}")  # stored normalised
     postal_code = factory.Faker("postcode", locale="ko_KR")
     address = factory.Faker("address", locale="ko_KR")
     address_detail = factory.Sequence(lambda n: f"{101 + n % 20}동 {1001 + n}호")
+
+
+class StaffFactory(DjangoModelFactory):
+    """A staff member in one role (`StaffFactory(role=Role.PARALEGAL)`), made by `staff_user_create`.
+
+    `totp=True` also gives them a confirmed authenticator device (see `staff_totp_code`)."""
+
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"staff{n}@lawfirm.example")
+    legal_name = factory.Faker("name", locale="ko_KR")
+    role = Role.LAWYER
+    totp = False
+
+    @classmethod
+    def _create(cls, model_class, *, email, legal_name, role, totp, **kwargs):
+        user = staff_user_create(email=email, password=STAFF_PASSWORD, role=role, legal_name=legal_name)
+        if totp:
+            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        return user
+
+
+def staff_totp_code(user: User) -> str:
+    """The current code of the staff member's confirmed authenticator device."""
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
 
 
 class ConsentDocumentFactory(DjangoModelFactory):

@@ -1,0 +1,10 @@
+"""Errors the account services raise for the views to show."""
+
+
+class AccountError(Exception):
+    """A refusal the person should read: the message is translated and safe to show."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code

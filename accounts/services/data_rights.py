@@ -1,0 +1,373 @@
+"""The claimant's rights over their data: download everything as a ZIP, and ask for the account to be deleted.
+
+Deleting, once staff confirm it, keeps what the law firm must keep to run and prove the suit (claims that were
+filed with their evidence, the consent ledger, signed powers of attorney with their hashes and amounts) but
+replaces the person's name, email, phone, address and date of birth by placeholders there; it removes the rest
+(the profile, claims never submitted and their files, the authenticator, login records) and deactivates the
+account. The DeletionRequest row records who confirmed it, when, and what was done.
+"""
+
+import json
+import logging
+import shutil
+import smtplib
+import zipfile
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import IO, Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.db.models import Prefetch
+from django.db.models.fields.files import FieldFile
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import tasks
+from accounts.exceptions import AccountError
+from accounts.models import ConsentRecord, DeletionRequest, PowerOfAttorney, User
+from accounts.services.mail import templated_mail_send
+from accounts.validators import mobile_phone_format
+from claims.models import Claim, ClaimEvent, Evidence
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER = "(삭제됨)"
+PLACEHOLDER_NAME = "삭제된 사용자"
+PERSONAL_KEYS = {
+    "name",
+    "legal_name",
+    "typed_name",
+    "email",
+    "phone",
+    "address",
+    "address_detail",
+    "postal_code",
+    "date_of_birth",
+}
+PROFILE_EXPORT_FIELDS = (
+    "email",
+    "email_verified_at",
+    "legal_name",
+    "date_of_birth",
+    "phone",
+    "postal_code",
+    "address",
+    "address_detail",
+    "bank_name",
+    "bank_account",
+    "date_joined",
+    "last_login",
+    "signup_ip",
+)
+CLAIM_EXPORT_EXCLUDE = {"claimant", "reviewer", "estimate_total", "estimate_flags", "estimate_visible_to_claimant"}
+
+
+# Download ------------------------------------------------------------------------------------------------------
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, FieldFile):
+        return value.name or None
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _row(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """Every stored field of a row, foreign keys as ids, files as their stored names."""
+    skip = set(exclude)
+    return {
+        field.name: _value(getattr(instance, field.attname) if field.is_relation else getattr(instance, field.name))
+        for field in instance._meta.concrete_fields
+        if field.name not in skip
+    }
+
+
+def _archive_name(*parts: str) -> str:
+    return "/".join(get_valid_filename(part) for part in parts)
+
+
+def _claims_for_export(*, user: User) -> models.QuerySet[Claim]:
+    return (
+        Claim.objects.filter(claimant=user)
+        .select_related("incident")
+        .prefetch_related(
+            "services",
+            "loss_items__service",
+            Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")),
+            Prefetch("events", queryset=ClaimEvent.objects.order_by("created_at", "pk")),
+            "information_requests",
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def user_data_export(*, user: User, out: IO[bytes]) -> None:
+    """Write the person's data as a ZIP into `out`: data.json plus their evidence files and signed documents."""
+    files: list[tuple[str, str]] = []
+
+    def attach(field: FieldFile, *arcname: str) -> str | None:
+        if not field or not default_storage.exists(field.name):
+            return None
+        name = _archive_name("files", *arcname)
+        files.append((field.name, name))
+        return name
+
+    claims = []
+    for claim in _claims_for_export(user=user):
+        row = _row(claim, exclude=CLAIM_EXPORT_EXCLUDE)
+        if claim.estimate_visible_to_claimant:
+            row["estimate_total"] = claim.estimate_total
+        folder = claim.reference_code or f"draft-{claim.pk}"
+        row.update(
+            incident=claim.incident.slug,
+            status_label=claim.get_status_display(),
+            services=[service.slug for service in claim.services.all()],
+            loss_items=[
+                {**_row(item), "service": item.service.slug, "claimed_amount": item.claimed_amount}
+                for item in claim.loss_items.all()
+            ],
+            evidence=[
+                {
+                    **_row(evidence, exclude={"file", "display_file", "uploaded_by"}),
+                    "uploaded_by_me": evidence.uploaded_by_id == user.pk,
+                    "file_in_zip": attach(evidence.file, "evidence", folder, f"{evidence.pk}-{evidence.original_name}"),
+                }
+                for evidence in claim.evidence.all()
+            ],
+            events=[
+                {
+                    "at": event.created_at,
+                    "kind": event.kind,
+                    "kind_label": event.get_kind_display(),
+                    "message": event.message,
+                    "by": "me" if event.actor_id == user.pk else ("law_firm" if event.actor_id else None),
+                }
+                for event in claim.events.all()
+            ],
+            information_requests=[
+                _row(request, exclude={"requested_by"}) for request in claim.information_requests.all()
+            ],
+        )
+        claims.append(row)
+
+    powers = []
+    for power in PowerOfAttorney.objects.filter(user=user).select_related("document").order_by("signed_at"):
+        row = _row(power, exclude={"pdf", "signature_image", "user"})
+        row.update(
+            document=str(power.document),
+            pdf_in_zip=attach(power.pdf, "power-of-attorney", f"{power.pk}-signed.pdf"),
+            signature_image_in_zip=attach(power.signature_image, "power-of-attorney", f"{power.pk}-signature.png"),
+        )
+        powers.append(row)
+
+    consents = [
+        {
+            **_row(record, exclude={"user"}),
+            "document_kind": record.document.kind,
+            "document_title": record.document.title,
+            "document_version": record.document.version,
+        }
+        for record in ConsentRecord.objects.filter(user=user).select_related("document").order_by("at", "pk")
+    ]
+    data = {
+        "exported_at": timezone.now(),
+        "profile": {name: getattr(user, name) for name in PROFILE_EXPORT_FIELDS},
+        "consent_records": consents,
+        "powers_of_attorney": powers,
+        "claims": claims,
+        "deletion_requests": [
+            _row(request, exclude={"user", "decided_by"}) for request in user.deletion_requests.order_by("requested_at")
+        ],
+    }
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
+        archive.writestr("README.txt", render_to_string("accounts/data_export_readme.txt", {"user": user}))
+        for stored_name, archive_name in files:
+            with default_storage.open(stored_name, "rb") as source, archive.open(archive_name, "w") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+
+
+# Deletion ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_staff:
+        raise AccountError(_("직원 계정은 관리자에게 삭제를 요청해 주세요."), code="staff")
+    if user.deletion_requests.filter(status=DeletionRequest.Status.REQUESTED).exists():
+        raise AccountError(_("이미 접수된 삭제 요청이 있습니다."), code="already_requested")
+    deletion_request = DeletionRequest(user=user, reason=reason.strip())
+    deletion_request.full_clean()
+    deletion_request.save()
+    tasks.deletion_request_notice_send.delay_on_commit(deletion_request.pk)
+    return deletion_request
+
+
+@transaction.atomic
+def deletion_request_cancel(*, deletion_request: DeletionRequest, user: User) -> DeletionRequest:
+    deletion_request = DeletionRequest.objects.select_for_update().get(pk=deletion_request.pk, user=user)
+    if deletion_request.status != DeletionRequest.Status.REQUESTED:
+        raise AccountError(_("이미 처리된 요청은 취소할 수 없습니다."), code="decided")
+    deletion_request.status = DeletionRequest.Status.CANCELLED
+    deletion_request.decided_at = timezone.now()
+    deletion_request.save(update_fields=["status", "decided_at"])
+    return deletion_request
+
+
+def _open_request(deletion_request: DeletionRequest) -> DeletionRequest:
+    deletion_request = DeletionRequest.objects.select_for_update().get(pk=deletion_request.pk)
+    if deletion_request.status != DeletionRequest.Status.REQUESTED:
+        raise AccountError(_("이미 처리된 요청입니다."), code="decided")
+    return deletion_request
+
+
+@transaction.atomic
+def deletion_request_reject(*, deletion_request: DeletionRequest, actor: User, note: str) -> DeletionRequest:
+    deletion_request = _open_request(deletion_request)
+    if not note.strip():
+        raise AccountError(_("거절 사유를 처리 메모에 적어 주세요."), code="note_required")
+    deletion_request.status = DeletionRequest.Status.REJECTED
+    deletion_request.decided_by, deletion_request.decided_at = actor, timezone.now()
+    deletion_request.decision_note = note.strip()
+    deletion_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    tasks.deletion_request_notice_send.delay_on_commit(deletion_request.pk)
+    return deletion_request
+
+
+def deletion_request_notice_send(*, deletion_request: DeletionRequest) -> None:
+    """Tell the person their request was received or rejected (run by the task)."""
+    user = deletion_request.user
+    if not user.is_active or deletion_request.status not in (
+        DeletionRequest.Status.REQUESTED,
+        DeletionRequest.Status.REJECTED,
+    ):
+        return
+    templated_mail_send(
+        template=f"accounts/email/deletion_{deletion_request.status}",
+        context={"deletion_request": deletion_request},
+        to=user.email,
+    )
+
+
+def _scrub(value: Any, personal: set[str]) -> Any:
+    """Replace personal values (by key, or by matching one of the person's values) with the placeholder."""
+    if isinstance(value, dict):
+        return {
+            key: PLACEHOLDER if key in PERSONAL_KEYS and item not in (None, "") else _scrub(item, personal)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub(item, personal) for item in value]
+    if isinstance(value, str) and value.strip() in personal:
+        return PLACEHOLDER
+    return value
+
+
+def _personal_values(user: User) -> set[str]:
+    values = {
+        user.email,
+        user.legal_name,
+        user.phone,
+        mobile_phone_format(user.phone),
+        user.postal_code,
+        user.address,
+        user.address_detail,
+        user.date_of_birth.isoformat() if user.date_of_birth else "",
+    }
+    return {value.strip() for value in values if value and value.strip()}
+
+
+def _login_records_delete(*, email: str) -> None:
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=email).delete()
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def _deletion_done_email(address: str) -> None:
+    """Sent from this process after commit: the address no longer exists anywhere to pass to a task."""
+    try:
+        templated_mail_send(template="accounts/email/deletion_confirmed", context={}, to=address)
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Could not send the deletion confirmation email", exc_info=True)
+
+
+@transaction.atomic
+def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User) -> DeletionRequest:
+    deletion_request = _open_request(deletion_request)
+    user = User.objects.select_for_update().get(pk=deletion_request.user_id)
+    address, personal = user.email, _personal_values(user)
+
+    drafts = Claim.objects.filter(claimant=user, submitted_at__isnull=True)
+    draft_files = [
+        name
+        for file, display in Evidence.objects.filter(claim__in=drafts).values_list("file", "display_file")
+        for name in (file, display)
+        if name
+    ]
+    drafts_removed = drafts.count()
+    drafts.delete()
+
+    kept = list(Claim.objects.filter(claimant=user).order_by("pk"))
+    ClaimEvent.objects.bulk_create(
+        ClaimEvent(
+            claim=claim,
+            actor=actor,
+            kind=ClaimEvent.Kind.UPDATED,
+            message=_("신청인의 계정 삭제 요청에 따라 신청인 개인정보를 익명 처리했습니다."),
+        )
+        for claim in kept
+    )
+    powers = list(PowerOfAttorney.objects.select_for_update().filter(user=user))
+    for power in powers:
+        power.signer_snapshot = _scrub(power.signer_snapshot, personal)
+        power.authentication = _scrub(power.authentication, personal)
+        power.typed_name = PLACEHOLDER if power.typed_name else ""
+    PowerOfAttorney.objects.bulk_update(powers, ["signer_snapshot", "authentication", "typed_name"])
+
+    TOTPDevice.objects.filter(user=user).delete()
+    _login_records_delete(email=address)
+
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.legal_name = PLACEHOLDER_NAME
+    user.date_of_birth = None
+    user.phone = user.postal_code = user.address = user.address_detail = ""
+    user.bank_name = user.bank_account = ""
+    user.signup_ip = None
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.anonymised_at = timezone.now()
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+
+    deletion_request.status = DeletionRequest.Status.CONFIRMED
+    deletion_request.decided_by, deletion_request.decided_at = actor, timezone.now()
+    deletion_request.outcome = {
+        "draft_claims_removed": drafts_removed,
+        "files_removed": len(draft_files),
+        "claims_kept": [claim.reference_code or claim.pk for claim in kept],
+        "powers_of_attorney_kept": len(powers),
+        "consent_records_kept": ConsentRecord.objects.filter(user=user).count(),
+    }
+    deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
+    transaction.on_commit(lambda: _files_delete(draft_files))
+    transaction.on_commit(lambda: _deletion_done_email(address))
+    logger.info("Deletion request %s confirmed by user %s", deletion_request.pk, actor.pk)
+    return deletion_request
+
+
+def deletion_request_open(*, user: User) -> DeletionRequest | None:
+    """The person's deletion request still waiting for staff, if any."""
+    return user.deletion_requests.filter(status=DeletionRequest.Status.REQUESTED).first()

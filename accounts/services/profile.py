@@ -1,0 +1,66 @@
+"""The claimant's profile: the name and address that go on the complaint, and a phone number to reach them."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from accounts.validators import date_of_birth_validate, mobile_phone_normalize, postal_code_validate
+from claims.models import Claim, ClaimEvent
+
+PROFILE_FIELD_LABELS = {
+    "legal_name": gettext_lazy("성명"),
+    "date_of_birth": gettext_lazy("생년월일"),
+    "phone": gettext_lazy("휴대전화"),
+    "postal_code": gettext_lazy("우편번호"),
+    "address": gettext_lazy("주소"),
+    "address_detail": gettext_lazy("상세주소"),
+}
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    legal_name: str,
+    date_of_birth: dt.date,
+    phone: str,
+    postal_code: str,
+    address: str,
+    address_detail: str = "",
+) -> User:
+    """Save the profile (phone stored as 01012345678). Filed claims get a timeline entry naming what changed,
+    so staff know the complaint's plaintiff details need updating; the values themselves stay out of the log."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    date_of_birth_validate(date_of_birth)
+    postal_code_validate(postal_code)
+    values = {
+        "legal_name": " ".join(legal_name.split()),
+        "date_of_birth": date_of_birth,
+        "phone": mobile_phone_normalize(phone),
+        "postal_code": postal_code,
+        "address": address.strip(),
+        "address_detail": address_detail.strip(),
+    }
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if not changed:
+        return user
+    for name, value in values.items():
+        setattr(user, name, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=changed)
+    filed = Claim.objects.filter(claimant=user, submitted_at__isnull=False).exclude(status=Claim.Status.WITHDRAWN)
+    labels = ", ".join(str(PROFILE_FIELD_LABELS[name]) for name in changed)
+    ClaimEvent.objects.bulk_create(
+        ClaimEvent(
+            claim=claim,
+            actor=user,
+            kind=ClaimEvent.Kind.UPDATED,
+            message=_("신청인 정보 변경: %(fields)s") % {"fields": labels},
+            data={"profile_fields": changed},
+        )
+        for claim in filed
+    )
+    return user

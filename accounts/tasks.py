@@ -1,0 +1,37 @@
+"""Account emails, sent by the `email` queue worker. Tasks take ids; the token is made here, not in the broker."""
+
+import smtplib
+
+from celery import shared_task
+
+from accounts.models import DeletionRequest, User
+from accounts.services import auth as auth_services
+from accounts.services import data_rights as data_rights_services
+
+EMAIL_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(**EMAIL_RETRY)
+def email_verification_send(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        auth_services.email_verification_send(user=user)
+
+
+@shared_task(**EMAIL_RETRY)
+def password_reset_email_send(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        auth_services.password_reset_email_send(user=user)
+
+
+@shared_task(**EMAIL_RETRY)
+def deletion_request_notice_send(deletion_request_id: int) -> None:
+    deletion_request = DeletionRequest.objects.select_related("user").filter(pk=deletion_request_id).first()
+    if deletion_request is not None:
+        data_rights_services.deletion_request_notice_send(deletion_request=deletion_request)

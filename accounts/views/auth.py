@@ -1,0 +1,151 @@
+"""Sign-up, email verification, log in and out, password reset and change, and the 429 page."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from accounts.exceptions import AccountError
+from accounts.forms import LoginForm, PasswordResetForm, SignupForm
+from accounts.services import auth as auth_services
+from accounts.services.two_factor import totp_device_confirmed
+
+# Requests per client IP (many people share one mobile-carrier IP, so these stay generous) or per account.
+RATE_SIGNUP = "20/h"
+RATE_LOGIN = "30/5m"
+RATE_VERIFICATION_RESEND = "5/h"
+RATE_RESET_LINK = "10/h"
+RATE_RESET_LINK_PER_EMAIL = "3/h"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def client_ip_key(group: str, request: HttpRequest) -> str:
+    return auth_services.client_ip(request) or "unknown"
+
+
+def posted_email_key(group: str, request: HttpRequest) -> str:
+    return request.POST.get("email", "").strip().lower()
+
+
+def locked_out(request: HttpRequest, response: HttpResponse | None = None, credentials: dict | None = None):
+    """AXES_LOCKOUT_CALLABLE: too many wrong passwords for this email from this address."""
+    context = {
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }
+    return render(request, "accounts/lockout.html", context, status=429)
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """RATELIMIT_VIEW: too many requests from this address or account."""
+    return render(request, "accounts/rate_limited.html", status=429)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key=client_ip_key, rate=RATE_SIGNUP, method="POST")
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:account")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = auth_services.user_signup(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+                ip=auth_services.client_ip(request),
+            )
+        except AccountError as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend=MODEL_BACKEND)
+            return redirect("accounts:verify_email_sent")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def verify_email_sent(request: HttpRequest) -> HttpResponse:
+    if request.user.is_email_verified:
+        messages.info(request, _("이메일 인증을 이미 마쳤습니다."))
+        return redirect("accounts:account")
+    return render(request, "accounts/verify_email_sent.html")
+
+
+@require_POST
+@login_required
+@ratelimit(key="user", rate=RATE_VERIFICATION_RESEND, method="POST")
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    try:
+        auth_services.email_verification_resend(user=request.user)
+    except AccountError as error:
+        messages.info(request, error.message)
+        return redirect("accounts:account")
+    messages.success(request, _("인증 메일을 다시 보냈습니다. 메일함과 스팸함을 확인해 주세요."))
+    return redirect("accounts:verify_email_sent")
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; POST verifies. Mail scanners that open links therefore cannot use up the link."""
+    if request.method == "GET":
+        return render(request, "accounts/verify_email.html", {"token": token})
+    try:
+        auth_services.email_verify(token=token)
+    except AccountError as error:
+        return render(request, "accounts/verify_email.html", {"token": token, "error": error.message}, status=400)
+    return render(request, "accounts/verify_email_done.html")
+
+
+@method_decorator(ratelimit(key=client_ip_key, rate=RATE_LOGIN, method="POST"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        """Staff go to the admin (or first enrol their authenticator app); claimants to LOGIN_REDIRECT_URL."""
+        user = self.request.user
+        if user.is_staff:
+            return reverse("admin:index" if totp_device_confirmed(user=user) else "accounts:staff_two_factor")
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@method_decorator(ratelimit(key=client_ip_key, rate=RATE_RESET_LINK, method="POST"), name="dispatch")
+@method_decorator(ratelimit(key=posted_email_key, rate=RATE_RESET_LINK_PER_EMAIL, method="POST"), name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:account")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("비밀번호를 바꿨습니다."))
+        return super().form_valid(form)

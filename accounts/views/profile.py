@@ -1,0 +1,56 @@
+"""The account page ("내 계정") and the profile form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import RRN_WARNING, ProfileForm
+from accounts.models import User
+from accounts.selectors import claimant_readiness
+from accounts.services.data_rights import deletion_request_open
+from accounts.services.profile import profile_update
+from accounts.services.two_factor import totp_device_confirmed
+from accounts.validators import mobile_phone_format
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """The `next` page from the guard that sent the person here, if it is on this site."""
+    candidate = request.POST.get("next") or request.GET.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "readiness": claimant_readiness(user=user),
+        "phone": mobile_phone_format(user.phone),
+        "deletion_request": deletion_request_open(user=user),
+        "two_factor_enrolled": user.is_staff and totp_device_confirmed(user=user) is not None,
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile_update(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("프로필을 저장했습니다."))
+            return redirect(next_url or "accounts:account")
+    return render(request, "accounts/profile.html", {"form": form, "next": next_url, "rrn_warning": RRN_WARNING})
