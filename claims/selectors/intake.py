@@ -66,12 +66,7 @@ def claim_for_claimant(*, user: User, pk: int) -> Claim:
 
 
 def loss_items_for_claim(*, claim: Claim) -> QuerySet[LossItem]:
-    return (
-        LossItem.objects.filter(claim=claim)
-        .select_related("service")
-        .annotate(evidence_count=Count("evidence"))
-        .order_by("service__name_ko", "pk")
-    )
+    return LossItem.objects.filter(claim=claim).select_related("service").order_by("service__name_ko", "pk")
 
 
 def evidence_for_claim(*, claim: Claim) -> QuerySet[Evidence]:
