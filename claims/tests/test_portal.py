@@ -112,6 +112,8 @@ def test_answering_an_information_request_with_a_message_and_a_file(
     assert recipients == sorted([submitted.claimant.email, "lawyer@example.com"])
     staff_mail = next(mail for mail in mailoutbox if mail.to == ["lawyer@example.com"])
     assert submitted.reference_code in staff_mail.subject
+    detail = client.get(response.url).content.decode()
+    assert "답변한 자료 요청" in detail and "(파일 1개)" in detail and 'data-testid="open-request"' not in detail
 
 
 def test_an_empty_answer_is_refused_and_nothing_changes(client, submitted):
