@@ -111,6 +111,7 @@ class StaffAdminAuthenticationForm(OTPAdminAuthenticationForm):
         "token_required": _("인증 앱에 표시된 6자리 코드를 입력해 주세요."),
         "invalid_token": _("인증 코드가 맞지 않습니다. 인증 앱의 새 코드를 입력해 주세요."),
         "verification_not_allowed": _("잠시 후 다시 시도해 주세요."),
+        "n_failed_attempts": _("코드를 잘못 입력해 잠시 확인을 멈췄습니다. 몇 초 뒤 새 코드로 다시 시도해 주세요."),
     }
 
     def clean_username(self) -> str:
