@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
@@ -334,11 +334,29 @@ class Estimate:
     parameters: dict[str, str | int | None]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form, for storage in a JSONField."""
-        data = asdict(self)
-        data["components"] = list(data["components"])
-        data["flags"] = list(self.flags)
-        return data
+        """JSON-serialisable form, for storage in a JSONField. Built field by field rather than with
+        dataclasses.asdict (whose recursive deep copy costs more than the estimate itself): component parameters
+        and explanations hold only scalars, so copying each dict is a full copy."""
+        return {
+            "total": self.total,
+            "claimed_total": self.claimed_total,
+            "components": [
+                {
+                    "rule": c.rule,
+                    "ref": c.ref,
+                    "amount": c.amount,
+                    "parameters": dict(c.parameters),
+                    "explanation": dict(c.explanation),
+                }
+                for c in self.components
+            ],
+            "subtotal": self.subtotal,
+            "reference_figure": self.reference_figure,
+            "reference_code": self.reference_code,
+            "revenue_loss": self.revenue_loss,
+            "flags": list(self.flags),
+            "parameters": dict(self.parameters),
+        }
 
 
 # --- formatting helpers ----------------------------------------------------

@@ -9,6 +9,7 @@ all go through it.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -99,8 +100,8 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
     parameters = {incident_id: Parameters.from_dict(v.parameters) for incident_id, v in versions.items()}
 
     replaced: list[int] = []
-    new_estimates: list[Estimate] = []
-    claims: list[Claim] = []
+    new_estimates: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
     events: list[ClaimEvent] = []
     for snapshot in snapshots:
         version = versions.get(snapshot.incident_id)
@@ -116,41 +117,23 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
             result = estimate(snapshot.input, parameters[snapshot.incident_id])
         except ValueError as exc:
             outcome.failed[snapshot.pk] = str(exc)
-            claims.append(
-                Claim(
-                    pk=snapshot.pk,
-                    estimate_total=snapshot.estimate_total,
-                    estimate_flags=snapshot.estimate_flags,
-                    estimated_at=checked_at,
-                    estimate_error=str(exc),
-                )
-            )
+            claims.append(_claim_row(snapshot.pk, snapshot.estimate_total, snapshot.estimate_flags, str(exc)))
             continue
         outcome.written.append(snapshot.pk)
         if current:
             replaced.append(current.pk)
         new_estimates.append(
-            Estimate(
-                claim_id=snapshot.pk,
-                model_version_id=version.pk,
-                total=result.total,
-                breakdown=result.to_dict(),
-                inputs=inputs,
-                inputs_sha256=digest,
-                flags=list(result.flags),
-                computed_at=checked_at,
-                is_current=True,
-            )
+            {
+                "claim_id": snapshot.pk,
+                "model_version_id": version.pk,
+                "total": result.total,
+                "breakdown": result.to_dict(),
+                "inputs": inputs,
+                "inputs_sha256": digest,
+                "flags": list(result.flags),
+            }
         )
-        claims.append(
-            Claim(
-                pk=snapshot.pk,
-                estimate_total=result.total,
-                estimate_flags=_merge_flags(result.flags, snapshot.estimate_flags),
-                estimated_at=checked_at,
-                estimate_error="",
-            )
-        )
+        claims.append(_claim_row(snapshot.pk, result.total, _merge_flags(result.flags, snapshot.estimate_flags), ""))
         if current is None or current.total != result.total or current.model_version_id != version.pk:
             events.append(
                 ClaimEvent(
@@ -170,14 +153,73 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
 
     if replaced:
         Estimate.objects.filter(pk__in=replaced).update(is_current=False)
-    Estimate.objects.bulk_create(new_estimates)
-    Claim.objects.bulk_update(claims, ["estimate_total", "estimate_flags", "estimated_at", "estimate_error"])
+    _estimates_insert(new_estimates, computed_at=checked_at)
+    _claims_estimate_update(claims, checked_at=checked_at)
     if outcome.unchanged:
         Claim.objects.filter(pk__in=outcome.unchanged).update(estimated_at=checked_at, estimate_error="")
     ClaimEvent.objects.bulk_create(events)
     if outcome.failed:
         logger.warning("Could not estimate %d claim(s): ids %s", len(outcome.failed), sorted(outcome.failed))
     return outcome
+
+
+# A recompute writes a thousand estimates and claims per batch. On PostgreSQL each write is one statement reading
+# its rows from a single JSON document (jsonb_to_recordset), many times faster than bulk_create/bulk_update, whose
+# CASE expressions and per-value adaptation dominate at this size. Other databases (SQLite for trying the site)
+# use the ORM. Both write the same rows.
+
+
+def _fast_writes(fast: bool | None) -> bool:
+    return connection.vendor == "postgresql" if fast is None else fast
+
+
+def _claim_row(pk: int, total: int | None, flags: list[str], error: str) -> dict[str, Any]:
+    return {"id": pk, "total": total, "flags": flags, "error": error}
+
+
+def _estimates_insert(rows: list[dict[str, Any]], *, computed_at, fast: bool | None = None) -> None:
+    """Insert current estimates (rows of claim_id, model_version_id, total, breakdown, inputs, inputs_sha256,
+    flags)."""
+    if not rows:
+        return
+    if not _fast_writes(fast):
+        Estimate.objects.bulk_create(Estimate(**row, computed_at=computed_at, is_current=True) for row in rows)
+        return
+    columns = ", ".join(rows[0])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Estimate._meta.db_table} ({columns}, computed_at, is_current)"  # noqa: S608
+            f" SELECT {columns}, %s, TRUE FROM jsonb_to_recordset(%s::jsonb) AS new (claim_id bigint,"
+            " model_version_id bigint, total bigint, breakdown jsonb, inputs jsonb, inputs_sha256 text, flags jsonb)",
+            [computed_at, json.dumps(rows, ensure_ascii=False)],
+        )
+
+
+def _claims_estimate_update(rows: list[dict[str, Any]], *, checked_at, fast: bool | None = None) -> None:
+    """Set each claim's estimate_total, estimate_flags and estimate_error (rows of id, total, flags, error)."""
+    if not rows:
+        return
+    if not _fast_writes(fast):
+        claims = [
+            Claim(
+                pk=r["id"],
+                estimate_total=r["total"],
+                estimate_flags=r["flags"],
+                estimate_error=r["error"],
+                estimated_at=checked_at,
+            )
+            for r in rows
+        ]
+        Claim.objects.bulk_update(claims, ["estimate_total", "estimate_flags", "estimated_at", "estimate_error"])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Claim._meta.db_table} AS claim SET estimate_total = new.total, estimate_flags = new.flags,"  # noqa: S608
+            " estimate_error = new.error, estimated_at = %s"
+            " FROM jsonb_to_recordset(%s::jsonb) AS new (id bigint, total bigint, flags jsonb, error text)"
+            " WHERE claim.id = new.id",
+            [checked_at, json.dumps(rows, ensure_ascii=False)],
+        )
 
 
 def estimate_claim(*, claim_id: int) -> RefreshOutcome:

@@ -1,6 +1,7 @@
 """Estimates stored for claims: inputs built from the database, versioned models, idempotent writes, the sweep,
 the cohort-outlier flag and the preview of a draft model."""
 
+from dataclasses import asdict
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from claims.damages import DEFAULT_PARAMETERS, FLAG_NO_PROOF_OF_USE, FLAG_REVENUE_WITHOUT_EVIDENCE, ClaimInput
+from claims.damages import (
+    DEFAULT_PARAMETERS,
+    FLAG_NO_PROOF_OF_USE,
+    FLAG_REVENUE_WITHOUT_EVIDENCE,
+    ClaimInput,
+    Parameters,
+    estimate,
+)
 from claims.models import (
     Claim,
     ClaimEvent,
@@ -476,3 +484,55 @@ def test_preview_shows_the_cohort_effect_and_writes_nothing(django_assert_max_nu
         == before
     )
     assert (Estimate.objects.count(), ClaimEvent.objects.count()) == counts
+
+
+# --- storage -----------------------------------------------------------------------------------------------------
+
+
+def test_estimate_to_dict_is_the_full_dataclass_as_json():
+    claim = kakao_t_driver_claim(already_compensated=1_000)
+    EvidenceFactory(claim=claim, tag=Evidence.Tag.PROOF_OF_USE)
+    (snapshot,) = claim_snapshots(claim_ids=[claim.pk])
+    result = estimate(snapshot.input, Parameters.from_dict({**DEFAULT_PARAMETERS, "per_claim_cap": 100_000}))
+
+    expected = {**asdict(result), "components": [asdict(c) for c in result.components], "flags": list(result.flags)}
+    assert result.to_dict() == expected
+    assert [c["rule"] for c in expected["components"]] == [
+        "subscription",
+        "subscription",
+        "solatium",
+        "compensation_deducted",
+        "cap",
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["postgresql-json-recordset", "orm"])
+def test_both_write_paths_store_the_same_rows(fast):
+    from claims.services import estimates as services
+
+    claim = kakao_t_driver_claim()
+    version = damage_model_active(incident_id=claim.incident_id)
+    (snapshot,) = claim_snapshots(claim_ids=[claim.pk])
+    inputs, digest = inputs_digest(snapshot.input)
+    breakdown = estimate(snapshot.input, Parameters.from_dict(version.parameters)).to_dict()
+    now = timezone.now()
+    row = {
+        "claim_id": claim.pk,
+        "model_version_id": version.pk,
+        "total": 11_810,
+        "breakdown": breakdown,
+        "inputs": inputs,
+        "inputs_sha256": digest,
+        "flags": ["no_proof_of_use"],
+    }
+
+    services._estimates_insert([row], computed_at=now, fast=fast)
+    services._claims_estimate_update(
+        [{"id": claim.pk, "total": 11_810, "flags": ["no_proof_of_use"], "error": ""}], checked_at=now, fast=fast
+    )
+
+    stored = current(claim)
+    assert (stored.total, stored.breakdown, stored.inputs, stored.inputs_sha256) == (11_810, breakdown, inputs, digest)
+    assert (stored.flags, stored.computed_at, stored.model_version) == (["no_proof_of_use"], now, version)
+    claim.refresh_from_db()
+    assert (claim.estimate_total, claim.estimate_flags, claim.estimated_at) == (11_810, ["no_proof_of_use"], now)
