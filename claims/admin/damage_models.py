@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from claims.damages import DEFAULT_PARAMETERS, ParameterError, Parameters
 from claims.models import DamageModelVersion, RecomputeJob
 from claims.selectors import incident_default
-from claims.selectors.estimates import damage_model_active, damage_model_is_editable, damage_model_preview
+from claims.selectors.estimates import damage_model_active, damage_model_is_editable
 from claims.services.estimates import (
     MANAGE_PERMISSION,
     DamageModelError,
@@ -32,6 +32,7 @@ from claims.services.estimates import (
     damage_model_copy,
     damage_model_draft_create,
     damage_model_draft_update,
+    damage_model_preview_request,
     recompute_job_retry,
 )
 from claims.templatetags.money import format_won
@@ -268,12 +269,15 @@ class DamageModelVersionAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The draft's effect on the cohort, computed in the background; the page reloads until it is ready.
+        POST computes it again (the estimates may have changed since)."""
         version = self._version(request, object_id)
         if version.is_active:
             raise Http404(gettext("적용 중인 버전은 미리볼 것이 없습니다."))
+        preview = damage_model_preview_request(version=version, refresh=request.method == "POST")
+        if request.method == "POST":
+            return HttpResponseRedirect(url_for(version, "preview"))
         active = damage_model_active(incident_id=version.incident_id)
-        preview = damage_model_preview(version=version)
-        changes = [(change, claim_admin_url(change.claim_id)) for change in preview.largest_changes]
         before = dict(parameter_rows(active.parameters)) if active else {}
         context = {
             **self.admin_site.each_context(request),
@@ -282,7 +286,7 @@ class DamageModelVersionAdmin(admin.ModelAdmin):
             "original": version,
             "active": active,
             "preview": preview,
-            "changes": changes,
+            "changes": [(c, claim_admin_url(c.claim_id)) for c in preview.largest_changes] if preview else [],
             "parameters": [
                 (label, before.get(label, "-"), after) for label, after in parameter_rows(version.parameters)
             ],
@@ -305,7 +309,7 @@ class DamageModelVersionAdmin(admin.ModelAdmin):
             job = damage_model_activate(version=version, actor=request.user)
         except DamageModelError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:claims_damagemodelversion_change", args=[version.pk]))
+            return HttpResponseRedirect(url_for(version, "change"))
         self.log_change(request, version, gettext("적용 (재산정 작업 #%(job)s)") % {"job": job.pk})
         self.message_user(
             request,
@@ -326,7 +330,11 @@ class DamageModelVersionAdmin(admin.ModelAdmin):
         self.message_user(
             request, gettext("새 초안 %(draft)s을(를) 만들었습니다. 매개변수를 고친 뒤 저장하세요.") % {"draft": draft}
         )
-        return HttpResponseRedirect(reverse("admin:claims_damagemodelversion_change", args=[draft.pk]))
+        return HttpResponseRedirect(url_for(draft, "change"))
+
+
+def url_for(version: DamageModelVersion, view: str) -> str:
+    return reverse(f"admin:claims_damagemodelversion_{view}", args=[version.pk])
 
 
 def claim_admin_url(claim_id: int) -> str | None:

@@ -13,7 +13,9 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from claims.damages import (
@@ -333,6 +335,7 @@ class DamageModelPreview:
     not_estimated_before: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     largest_changes: list[PreviewChange] = field(default_factory=list)
+    computed_at: datetime | None = None
 
     @property
     def difference(self) -> int:
@@ -364,4 +367,20 @@ def damage_model_preview(*, version: DamageModelVersion, top: int = 20) -> Damag
                 changes.append(PreviewChange(snapshot.pk, snapshot.reference_code, before, after))
         changes = heapq.nlargest(top, changes, key=lambda change: (abs(change.difference), -change.claim_id))
     preview.largest_changes = changes
+    preview.computed_at = timezone.now()
     return preview
+
+
+# A preview of a large cohort takes a while (every claim is estimated), so it is computed by a task and kept in the
+# cache for PREVIEW_CACHE_SECONDS under a key that changes with the version's parameters and the active version.
+PREVIEW_CACHE_SECONDS = 15 * 60
+
+
+def damage_model_preview_cache_key(*, version: DamageModelVersion) -> str:
+    active = damage_model_active(incident_id=version.incident_id)
+    parameters = hashlib.sha256(json.dumps(version.parameters, sort_keys=True).encode()).hexdigest()[:16]
+    return f"claims:damage-model-preview:{version.pk}:{parameters}:{active.pk if active else 0}"
+
+
+def damage_model_preview_cached(*, version: DamageModelVersion) -> DamageModelPreview | None:
+    return cache.get(damage_model_preview_cache_key(version=version))

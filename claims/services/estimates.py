@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import F, Max
@@ -28,11 +29,14 @@ from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate, Incid
 from claims.selectors.estimates import (
     CHUNK_SIZE,
     FLAG_COHORT_OUTLIER,
+    PREVIEW_CACHE_SECONDS,
+    DamageModelPreview,
     claim_ids_in_batches,
     claim_snapshots,
     claims_estimable,
     claims_needing_estimate,
     damage_model_is_editable,
+    damage_model_preview_cache_key,
     damage_models_active,
     inputs_digest,
 )
@@ -377,6 +381,21 @@ def recompute_job_retry(*, job: RecomputeJob, actor: AbstractBaseUser) -> Recomp
     retry = RecomputeJob.objects.create(model_version=version, requested_by=actor)
     _recompute_enqueue(retry)
     return retry
+
+
+def damage_model_preview_request(*, version: DamageModelVersion, refresh: bool = False) -> DamageModelPreview | None:
+    """The version's preview from the cache, or None while a task computes it (started here, once at a time).
+    With `refresh`, the cached preview is dropped and computed again."""
+    from claims.tasks.estimates import damage_model_preview_task
+
+    key = damage_model_preview_cache_key(version=version)
+    if refresh:
+        cache.delete(key)
+    preview = cache.get(key)
+    if preview is None and cache.add(f"{key}:running", "1", timeout=PREVIEW_CACHE_SECONDS):
+        damage_model_preview_task.delay(version.pk)
+        preview = cache.get(key)  # already there when tasks run inline
+    return preview
 
 
 def _recompute_enqueue(job: RecomputeJob) -> None:

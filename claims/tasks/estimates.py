@@ -11,6 +11,8 @@ from celery import group, shared_task
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
+from claims.models import DamageModelVersion
+from claims.selectors.estimates import PREVIEW_CACHE_SECONDS, damage_model_preview, damage_model_preview_cache_key
 from claims.services.estimates import (
     cohort_outliers_flag,
     estimate_claim,
@@ -65,6 +67,19 @@ def recompute_chunk_run_task(self, chunk_id: int) -> int:
         logger.exception("Recompute chunk %s failed", chunk_id)
         recompute_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
         return 0
+
+
+@shared_task(**RETRY)
+def damage_model_preview_task(version_id: int) -> int:
+    """Compute a version's preview (reads only) and keep it in the cache for the admin page that polls for it."""
+    version = DamageModelVersion.objects.get(pk=version_id)
+    key = damage_model_preview_cache_key(version=version)
+    try:
+        preview = damage_model_preview(version=version)
+        cache.set(key, preview, timeout=PREVIEW_CACHE_SECONDS)
+    finally:
+        cache.delete(f"{key}:running")
+    return preview.claims
 
 
 @shared_task(**RETRY)

@@ -2,6 +2,7 @@
 limited to lawyers, and recompute-job progress."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,6 +13,7 @@ from claims.damages import DEFAULT_PARAMETERS
 from claims.models import ClaimEvent, DamageModelVersion, Estimate, RecomputeJob
 from claims.selectors.estimates import damage_model_active
 from claims.services.estimates import estimates_refresh
+from claims.tasks.estimates import damage_model_preview_task
 from claims.tests.factories import DamageModelVersionFactory, LossItemFactory, SubmittedClaimFactory, default_incident
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +39,14 @@ def signed_in(client, role: Role):
     session.save()
     client.user = user
     return client
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Previews are kept in the cache (this test run's own Redis database) by version id."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -175,6 +185,38 @@ def test_the_preview_shows_the_cohort_effect_and_writes_nothing(lawyer):
     assert "이 버전 적용" in page.text
     assert (Estimate.objects.count(), ClaimEvent.objects.count()) == counts
     assert lawyer.get(url("preview", active_version().pk)).status_code == 404
+
+
+def test_a_large_preview_is_computed_in_the_background_while_the_page_reloads(lawyer, monkeypatch):
+    estimated_claims(2)
+    draft = DamageModelVersionFactory(parameters={**DEFAULT_PARAMETERS, "subscription_multiplier": "6"})
+    queued = []
+    monkeypatch.setattr("claims.tasks.estimates.damage_model_preview_task.delay", queued.append)
+
+    first, second = lawyer.get(url("preview", draft.pk)), lawyer.get(url("preview", draft.pk))
+
+    assert queued == [draft.pk]  # one calculation, however often the page reloads
+    assert '<meta http-equiv="refresh" content="3">' in second.text
+    assert "저절로 새로 고쳐집니다" in first.text and "이 버전 적용" in first.text
+
+    monkeypatch.undo()
+    damage_model_preview_task(draft.pk)
+    ready = lawyer.get(url("preview", draft.pk))
+    assert ready.context["preview"].total_after == 30_200
+    assert 'http-equiv="refresh"' not in ready.text
+
+
+def test_the_preview_can_be_computed_again_after_claims_change(lawyer):
+    estimated_claims(1)
+    draft = DamageModelVersionFactory(parameters={**DEFAULT_PARAMETERS, "subscription_multiplier": "6"})
+    assert lawyer.get(url("preview", draft.pk)).context["preview"].claims == 1
+    estimated_claims(1)
+    assert lawyer.get(url("preview", draft.pk)).context["preview"].claims == 1  # still the cached result
+
+    response = lawyer.post(url("preview", draft.pk))
+
+    assert response.status_code == 302 and response.url == url("preview", draft.pk)
+    assert lawyer.get(url("preview", draft.pk)).context["preview"].claims == 2
 
 
 def test_a_paralegal_may_preview_but_gets_no_button_and_a_403_on_activation(paralegal):

@@ -4,7 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+
+from config.crypto import derived_key
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,7 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",  # first: every later log line carries the request id
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -47,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -121,6 +129,47 @@ if not REDIS_URL:  # trying the site without Redis: one runserver process, so in
 # Staff sign in to the admin with a TOTP code from an authenticator app (django-otp).
 OTP_TOTP_ISSUER = "Kakao outage claims"
 
+# Browser security headers (production adds HSTS, the HTTPS redirect and secure cookies). The Content Security
+# Policy lets pages load scripts, styles, fonts and images from this site only: no inline script or event handler
+# runs, no other site can frame a page, and forms post only here. The one inline style (the Django admin's
+# changelist without actions) is allowed by its hash; config/tests/test_security.py checks it still matches.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+ADMIN_CHANGELIST_STYLE_HASH = "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, ADMIN_CHANGELIST_STYLE_HASH],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Sessions: claimants stay signed in for a day (a half-finished claim survives an evening away); staff sessions
+# end when the browser closes or after 30 idle minutes (config.middleware.StaffSessionMiddleware). Django gives
+# a new session key at every login, so a planted session id is worthless.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=24 * 60 * 60)
+STAFF_SESSION_IDLE_SECONDS = env.int("DJANGO_STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Identifiers encrypted at rest (config/crypto.py): Fernet keys, comma-separated; the first encrypts, all
+# decrypt, so a new key is put first and `manage.py rotate_encryption_keys` re-encrypts every row with it.
+# FIELD_HASH_KEY keys the HMAC digests that find duplicates (e.g. one bank account on two accounts) without
+# decrypting. Development derives both from SECRET_KEY; production requires them (see production.py).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[derived_key(SECRET_KEY, "field-encryption")])
+FIELD_HASH_KEY = env("FIELD_HASH_KEY", default=derived_key(SECRET_KEY, "field-hash"))
+
+# Closed claims (rejected or withdrawn) whose decision is older than this are anonymised by a daily task
+# (claims/services/retention.py): evidence files deleted, the claimant's details replaced.
+CLOSED_CLAIM_RETENTION_DAYS = env.int("CLOSED_CLAIM_RETENTION_DAYS", default=30)
+
 # Korean first, English available; times stored in UTC and shown in Seoul time.
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", _("한국어")), ("en", _("English"))]
@@ -186,6 +235,11 @@ CELERY_BEAT_SCHEDULE["claims-estimate-sweep"] = {
     "task": "claims.tasks.estimates.estimate_sweep_task",
     "schedule": 5 * 60,
 }
+# Closed claims past CLOSED_CLAIM_RETENTION_DAYS are anonymised every night at 03:30 (claims/tasks/retention.py).
+CELERY_BEAT_SCHEDULE["claims-retention"] = {
+    "task": "claims.tasks.retention.closed_claims_anonymise_task",
+    "schedule": crontab(hour=3, minute=30),
+}
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     "claims.tasks.estimates.*": {"queue": "estimates"},
@@ -195,10 +249,9 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# Logs: one JSON object per line on stdout with the request id; personal data masked (config/logging.py).
+# The worker keeps this configuration instead of installing Celery's own.
+LOGGING = logging_config(
+    level=env("DJANGO_LOG_LEVEL", default="INFO"), json=env("DJANGO_LOG_FORMAT", default="json") == "json"
+)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
