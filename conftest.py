@@ -68,11 +68,12 @@ def _database_url_for_test_db() -> str:
 
 
 @pytest.fixture
-def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:
+def celery_worker(transactional_db, settings, tmp_path) -> Iterator[subprocess.Popen]:
     """A real Celery worker process consuming from Redis and writing to the test database.
 
     Tasks sent by the test (after commit) are executed by the worker, not inline. The test must use the
-    `transactional_db` database so the worker sees committed rows.
+    `transactional_db` database so the worker sees committed rows. The worker's output (JSON log lines) goes to
+    `process.log_path`, which a test may read, and is printed at the end so a failing test shows it.
     """
     from config.celery import app
 
@@ -86,6 +87,8 @@ def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:
         "REDIS_URL": settings.REDIS_URL,
     }
     app.control.purge()
+    log_path = tmp_path / "celery-worker.log"
+    log_file = log_path.open("w")
     previous_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
@@ -101,17 +104,20 @@ def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:
             "--concurrency=1",
             "--without-gossip",
             "--without-mingle",
-            "--loglevel=WARNING",
+            "--loglevel=INFO",
             "-Q",
             "celery,estimates,exports,email",
         ],
         cwd=BASE_DIR,
         env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
+    process.log_path = log_path
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("The Celery worker exited during start-up.")
+            raise RuntimeError(f"The Celery worker exited during start-up:\n{log_path.read_text(errors='replace')}")
         if app.control.ping(timeout=0.5):
             break
     else:
@@ -127,6 +133,8 @@ def celery_worker(transactional_db, settings) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log_file.close()
+        print(log_path.read_text(errors="replace"))  # noqa: T201 - shown by pytest when the test fails
 
 
 @pytest.fixture

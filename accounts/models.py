@@ -5,13 +5,26 @@ No resident registration number is ever stored: no field here asks for one.
 """
 
 import hashlib
+import re
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from config.crypto import DigestField, EncryptedTextField, digits_only
+
+
+def bank_account_number_validator(value: str) -> None:
+    """10 to 16 digits, optionally grouped with hyphens or spaces, as banks print them."""
+    digits = digits_only(value)
+    if not re.fullmatch(r"[\d\s-]+", value) or not 10 <= len(digits) <= 16:
+        raise ValidationError(
+            _("계좌번호는 숫자 10~16자리로 입력해 주세요 (하이픈은 넣어도 됩니다)."), code="bank_account_number"
+        )
 
 
 class UserManager(BaseUserManager):
@@ -52,6 +65,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("활성"), default=True)
     date_joined = models.DateTimeField(_("가입일"), default=timezone.now)
     anonymised_at = models.DateTimeField(_("익명화 시각"), null=True, blank=True)
+    # Where an award is paid: the number is encrypted at rest, its keyed digest finds one account on two users.
+    bank_name = models.CharField(_("은행"), max_length=50, blank=True)
+    bank_account = EncryptedTextField(
+        _("계좌번호"), max_length=30, blank=True, validators=[bank_account_number_validator]
+    )
+    bank_account_digest = DigestField(_("계좌번호 지문"), source="bank_account", normalize=digits_only)
 
     objects = UserManager()
 

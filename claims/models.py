@@ -173,7 +173,12 @@ class Claim(models.Model):
                 name="one_active_claim_per_claimant_incident",
             )
         ]
-        indexes = [models.Index(fields=["status", "-submitted_at"], name="claim_status_submitted")]
+        indexes = [
+            models.Index(fields=["status", "-submitted_at"], name="claim_status_submitted"),
+            models.Index(fields=["reviewer", "status", "-submitted_at"], name="claim_reviewer_status"),
+            models.Index(fields=["claimant_type", "-submitted_at"], name="claim_type_submitted"),
+            models.Index(fields=["estimate_total"], name="claim_estimate_total"),
+        ]
         permissions = [
             ("review_claim", _("신청 검토 (상태 변경, 자료 요청, 담당 지정)")),
             ("decide_claim", _("신청 승인·반려")),
@@ -262,6 +267,7 @@ class Evidence(models.Model):
         verbose_name = _("증빙 파일")
         verbose_name_plural = _("증빙 파일")
         ordering = ["claim", "uploaded_at"]
+        indexes = [models.Index(fields=["claim", "tag"], name="evidence_claim_tag")]
 
     def __str__(self) -> str:
         return self.original_name
@@ -440,3 +446,141 @@ class RecomputeChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} #{self.index}"
+
+class RejectionReason(models.Model):
+    """A reason a lawyer may give when rejecting a claim. Lawyers edit the list; retired reasons are hidden."""
+
+    code = models.SlugField(_("식별자"), max_length=64, unique=True)
+    label_ko = models.CharField(_("사유 (한국어)"), max_length=200)
+    label_en = models.CharField(_("사유 (영어)"), max_length=200, blank=True)
+    requires_note = models.BooleanField(_("설명 필수"), default=False)
+    is_active = models.BooleanField(_("사용 중"), default=True)
+    order = models.PositiveSmallIntegerField(_("순서"), default=100)
+
+    class Meta:
+        verbose_name = _("반려 사유")
+        verbose_name_plural = _("반려 사유")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.label_en if get_language() == "en" and self.label_en else self.label_ko
+
+
+class Flag(models.Model):
+    """A duplicate or fraud signal on a claim, found in the background, with the claims it matches.
+
+    One row per (claim, code, fingerprint): the fingerprint names what matched (a hash of the shared value, the
+    evidence file), so a second detection updates the row instead of adding one."""
+
+    class Code(models.TextChoices):
+        DUPLICATE_PHONE = "duplicate_phone", _("다른 계정과 같은 휴대전화 번호")
+        DUPLICATE_EMAIL = "duplicate_email", _("다른 계정과 같은 이메일 주소")
+        DUPLICATE_BUSINESS_NUMBER = "duplicate_business_number", _("다른 계정과 같은 사업자등록번호")
+        DUPLICATE_EVIDENCE = "duplicate_evidence", _("다른 신청과 같은 증빙 파일")
+        SIMILAR_IMAGE = "similar_image", _("다른 신청과 거의 같은 사진")
+        SIGNUP_BURST = "signup_burst", _("같은 IP에서 짧은 시간에 여러 계정 가입")
+        AMOUNT_OUTLIER = "amount_outlier", _("같은 유형의 신청보다 매우 큰 청구액")
+        HOURS_BEYOND_WINDOW = "hours_beyond_window", _("공식 장애 시간보다 긴 피해 시간")
+
+    class Severity(models.IntegerChoices):
+        LOW = 1, _("낮음")
+        MEDIUM = 2, _("보통")
+        HIGH = 3, _("높음")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("확인 필요")
+        REVIEWED = "reviewed", _("검토 완료")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(_("종류"), max_length=32, choices=Code.choices)
+    severity = models.PositiveSmallIntegerField(_("중요도"), choices=Severity.choices)
+    fingerprint = models.CharField(_("일치 기준"), max_length=64, blank=True)
+    details = models.JSONField(_("세부 정보"), default=dict, blank=True)
+    related_claim_ids = models.JSONField(_("일치하는 신청"), default=list, blank=True)
+    status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("검토자"),
+    )
+    reviewed_at = models.DateTimeField(_("검토 시각"), null=True, blank=True)
+    note = models.TextField(_("검토 메모"), blank=True)
+    created_at = models.DateTimeField(_("발견 시각"), default=timezone.now)
+    updated_at = models.DateTimeField(_("갱신 시각"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("의심 플래그")
+        verbose_name_plural = _("의심 플래그")
+        ordering = ["-severity", "code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "code", "fingerprint"], name="flag_claim_code_fingerprint")
+        ]
+        indexes = [
+            models.Index(fields=["claim", "status"], name="flag_claim_status"),
+            models.Index(fields=["status", "code"], name="flag_status_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_code_display()} ({self.claim})"
+
+
+class AuditEntry(models.Model):
+    """Who did what to which record, when and from where: staff decisions, edits, exports and every view of
+    personal data. Written by services in the same transaction as the change; never edited or deleted."""
+
+    class Action(models.TextChoices):
+        VIEWED_CLAIM = "viewed_claim", _("신청 개인정보 열람")
+        VIEWED_EVIDENCE = "viewed_evidence", _("증빙 파일 열람")
+        TRANSITION = "transition", _("상태 변경")
+        ASSIGNED = "assigned", _("담당자 지정")
+        EDITED = "edited", _("내용 수정")
+        FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
+        EXPORTED = "exported", _("내보내기")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("직원"),
+    )
+    action = models.CharField(_("행위"), max_length=32, choices=Action.choices)
+    object_type = models.CharField(_("대상 종류"), max_length=100)
+    object_id = models.CharField(_("대상 ID"), max_length=64, blank=True)
+    claim = models.ForeignKey(
+        Claim,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("신청"),
+    )
+    data = models.JSONField(_("세부 정보"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
+    at = models.DateTimeField(_("시각"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("감사 기록")
+        verbose_name_plural = _("감사 기록")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["claim", "-at"], name="audit_claim_at"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+            models.Index(fields=["action", "-at"], name="audit_action_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_type}:{self.object_id} ({self.at:%Y-%m-%d %H:%M})"
+
+
+# --- cohorts, filing waves and exports ----------------------------------------------------------------------------
+

@@ -1,11 +1,42 @@
-"""The Celery app. Broker and results come from REDIS_URL; without it, tasks run inline (see settings)."""
+"""The Celery app. Broker and results come from REDIS_URL; without it, tasks run inline (see settings).
+
+The id of the web request that published a task travels in the message headers and is restored in the worker,
+so one id follows a claimant's submission from the request log to the estimate and the email it caused.
+"""
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from config.request_context import request_id_var, sane_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("kakao_claims")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+REQUEST_ID_TASK_HEADER = "request_id"
+_request_id_tokens: dict[str, object] = {}
+
+
+@signals.before_task_publish.connect
+def _request_id_to_headers(headers: dict | None = None, **kwargs) -> None:
+    request_id = request_id_var.get()
+    if headers is not None and request_id:
+        headers.setdefault(REQUEST_ID_TASK_HEADER, request_id)
+
+
+@signals.task_prerun.connect
+def _request_id_from_headers(task_id: str | None = None, task=None, **kwargs) -> None:
+    if task is None or task.request.is_eager:  # inline: the caller's id is already in the context
+        return
+    request_id = sane_request_id(getattr(task.request, REQUEST_ID_TASK_HEADER, None)) or task_id
+    _request_id_tokens[task_id] = request_id_var.set(request_id)
+
+
+@signals.task_postrun.connect
+def _request_id_reset(task_id: str | None = None, **kwargs) -> None:
+    token = _request_id_tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from claims import views as claim_views
+from config import views as config_views
 
 urlpatterns = [
     path("", claim_views.home, name="home"),
     path("healthz", claim_views.healthz, name="healthz"),
+    path("readyz", config_views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),

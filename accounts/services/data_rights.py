@@ -304,7 +304,8 @@ def _deletion_done_email(address: str) -> None:
 
 
 @transaction.atomic
-def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User) -> DeletionRequest:
+def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User | None) -> DeletionRequest:
+    """`actor` is the staff member who confirmed, or None when the retention task anonymises the account."""
     deletion_request = _open_request(deletion_request)
     user = User.objects.select_for_update().get(pk=deletion_request.user_id)
     address, personal = user.email, _personal_values(user)
@@ -364,7 +365,7 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User) 
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
     transaction.on_commit(lambda: _files_delete(draft_files))
     transaction.on_commit(lambda: _deletion_done_email(address))
-    logger.info("Deletion request %s confirmed by user %s", deletion_request.pk, actor.pk)
+    logger.info("Deletion request %s confirmed by %s", deletion_request.pk, actor.pk if actor else "the retention task")
     return deletion_request
 
 

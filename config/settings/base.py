@@ -230,6 +230,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Duplicate and fraud flags for matches found after submission (claims/tasks/fraud.py).
+CELERY_BEAT_SCHEDULE["claims-fraud-sweep"] = {"task": "claims.tasks.fraud.fraud_sweep_task", "schedule": 60 * 60}
 # Estimates whose task was lost (broker down) or that are stale are recomputed (claims/tasks/estimates.py).
 CELERY_BEAT_SCHEDULE["claims-estimate-sweep"] = {
     "task": "claims.tasks.estimates.estimate_sweep_task",

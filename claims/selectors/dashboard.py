@@ -1,0 +1,159 @@
+"""Aggregates for the staff dashboard: counts and totals only, never personal data, in six aggregate queries
+whatever the size of the table."""
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Case, Count, F, Q, Sum, When
+from django.db.models.functions import Greatest, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import Claim, LossItem, Service
+from claims.selectors.estimates import ESTIMABLE_STATUSES
+from claims.templatetags.money import format_won
+
+DAYS_SHOWN = 30
+# Submitted and not withdrawn: the claims the suit is made of.
+COUNTED_STATUSES = ESTIMABLE_STATUSES
+# Estimate ranges [low, high) in won, shared by the dashboard histogram and the claim list's filter.
+ESTIMATE_BUCKETS: tuple[tuple[int, int | None], ...] = (
+    (0, 100_000),
+    (100_000, 300_000),
+    (300_000, 500_000),
+    (500_000, 1_000_000),
+    (1_000_000, 5_000_000),
+    (5_000_000, None),
+)
+
+
+def estimate_bucket_label(low: int, high: int | None) -> str:
+    if high is None:
+        return _("%(low)s 이상") % {"low": format_won(low)}
+    if low == 0:
+        return _("%(high)s 미만") % {"high": format_won(high)}
+    return _("%(low)s ~ %(high)s 미만") % {"low": format_won(low), "high": format_won(high)}
+
+
+def estimate_bucket_filter(low: int, high: int | None, *, prefix: str = "") -> Q:
+    condition = Q(**{f"{prefix}estimate_total__gte": low})
+    if high is not None:
+        condition &= Q(**{f"{prefix}estimate_total__lt": high})
+    return condition
+
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled figure of a chart: a count and, where it applies, won totals."""
+
+    label: str
+    count: int
+    claimed: int | None = None
+    estimated: int | None = None
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardSummary:
+    by_status: list[Row]
+    per_day: list[Row]
+    per_service: list[Row]
+    per_claimant_type: list[Row]
+    estimate_histogram: list[Row]
+    not_estimated: int
+    counted: int
+    first_day: dt.date
+    last_day: dt.date
+
+
+def _loss_item_claimed_amount() -> Case:
+    """LossItem.claimed_amount in SQL."""
+    return Case(
+        When(kind=LossItem.Kind.SUBSCRIPTION, then=F("monthly_fee")),
+        When(kind=LossItem.Kind.BUSINESS_REVENUE, then=Greatest(F("comparison_revenue") - F("outage_revenue"), 0)),
+        default=F("amount"),
+    )
+
+
+def _by_status() -> list[Row]:
+    counts = dict(Claim.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    return [Row(label, counts.get(value, 0), key=value) for value, label in Claim.Status.choices]
+
+
+def _per_day(first_day: dt.date, last_day: dt.date) -> list[Row]:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = dt.datetime.combine(first_day, dt.time.min, tzinfo=zone)
+    counts = dict(
+        Claim.objects.filter(submitted_at__gte=start)
+        .annotate(day=TruncDate("submitted_at", tzinfo=zone))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("pk"))
+    )
+    days = [first_day + dt.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
+    return [Row(day.strftime("%m-%d"), counts.get(day, 0), key=day.isoformat()) for day in days]
+
+
+def _per_service() -> list[Row]:
+    """Claims naming each service, with the amounts claimed in their loss items for that service."""
+    services = Service.objects.annotate(
+        n=Count("claims", filter=Q(claims__status__in=COUNTED_STATUSES), distinct=True)
+    ).filter(n__gt=0)
+    claimed = dict(
+        LossItem.objects.filter(claim__status__in=COUNTED_STATUSES)
+        .order_by()
+        .values_list("service_id")
+        .annotate(total=Sum(_loss_item_claimed_amount()))
+    )
+    rows = [Row(service.name, service.n, claimed.get(service.pk, 0), key=service.slug) for service in services]
+    return sorted(rows, key=lambda row: (-row.count, row.label))
+
+
+def _per_claimant_type() -> list[Row]:
+    totals = {
+        claimant_type: (n, claimed, estimated)
+        for claimant_type, n, claimed, estimated in Claim.objects.filter(status__in=COUNTED_STATUSES)
+        .order_by()
+        .values_list("claimant_type")
+        .annotate(n=Count("pk"), claimed=Sum("claimed_total"), estimated=Sum("estimate_total"))
+    }
+    return [
+        Row(label, *totals.get(value, (0, 0, 0)), key=value)
+        for value, label in Claim.ClaimantType.choices
+        if value in totals
+    ]
+
+
+def _estimate_histogram() -> tuple[list[Row], int]:
+    aggregates = {
+        f"bucket_{index}": Count("pk", filter=estimate_bucket_filter(low, high))
+        for index, (low, high) in enumerate(ESTIMATE_BUCKETS)
+    }
+    counts = Claim.objects.filter(status__in=COUNTED_STATUSES).aggregate(
+        **aggregates, not_estimated=Count("pk", filter=Q(estimate_total__isnull=True)), total=Count("pk")
+    )
+    rows = [
+        Row(estimate_bucket_label(low, high), counts[f"bucket_{index}"], key=str(index))
+        for index, (low, high) in enumerate(ESTIMATE_BUCKETS)
+    ]
+    return rows, counts["not_estimated"]
+
+
+def dashboard_summary(*, today: dt.date | None = None) -> DashboardSummary:
+    last_day = today or timezone.localdate()
+    first_day = last_day - dt.timedelta(days=DAYS_SHOWN - 1)
+    by_status = _by_status()
+    histogram, not_estimated = _estimate_histogram()
+    return DashboardSummary(
+        by_status=by_status,
+        per_day=_per_day(first_day, last_day),
+        per_service=_per_service(),
+        per_claimant_type=_per_claimant_type(),
+        estimate_histogram=histogram,
+        not_estimated=not_estimated,
+        counted=sum(row.count for row in by_status if row.key in COUNTED_STATUSES),
+        first_day=first_day,
+        last_day=last_day,
+    )

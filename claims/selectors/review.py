@@ -1,0 +1,168 @@
+"""Reads for staff review: the claim list (a fixed number of queries whatever the page size), one claim with
+everything a reviewer needs to decide it, and who can be given claims to review."""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from accounts.models import ConsentRecord, PowerOfAttorney, User
+from accounts.validators import mobile_phone_normalize
+from claims.models import (
+    REFERENCE_ALPHABET,
+    Claim,
+    ClaimEvent,
+    Estimate,
+    Evidence,
+    Flag,
+    InformationRequest,
+    LossItem,
+    RejectionReason,
+)
+from claims.selectors.estimates import claim_estimate_current
+from claims.validators import business_registration_number_normalize
+
+
+def _has_evidence(tag: str) -> Exists:
+    return Exists(Evidence.objects.filter(claim=OuterRef("pk"), tag=tag))
+
+
+def claims_for_review() -> QuerySet[Claim]:
+    """Claims with what the list shows: claimant, reviewer and services joined or prefetched, evidence
+    completeness and open flags, so a page costs the same number of queries for 5 rows or 500."""
+    return (
+        Claim.objects.select_related("claimant", "reviewer", "incident")
+        .prefetch_related(
+            "services",
+            Prefetch("flags", queryset=Flag.objects.filter(status=Flag.Status.OPEN), to_attr="open_flags"),
+        )
+        .annotate(
+            has_proof_of_use=_has_evidence(Evidence.Tag.PROOF_OF_USE),
+            has_revenue_evidence=_has_evidence(Evidence.Tag.REVENUE_RECORDS),
+        )
+    )
+
+
+def claims_with_open_flags() -> Exists:
+    return Exists(Flag.objects.filter(claim=OuterRef("pk"), status=Flag.Status.OPEN))
+
+
+def claims_with_flag_code(code: str) -> Exists:
+    return Exists(Flag.objects.filter(claim=OuterRef("pk"), status=Flag.Status.OPEN, code=code))
+
+
+def reviewers_eligible() -> QuerySet[User]:
+    """Active staff who hold the review permission (directly, through a role group, or as superusers)."""
+    permission = Permission.objects.filter(content_type__app_label="claims", codename="review_claim")
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
+        .distinct()
+        .order_by("legal_name", "email")
+    )
+
+
+def rejection_reasons_active() -> QuerySet[RejectionReason]:
+    return RejectionReason.objects.filter(is_active=True)
+
+
+@dataclass(frozen=True)
+class FlagView:
+    flag: Flag
+    related: list[Claim]
+
+
+@dataclass(frozen=True)
+class ClaimReviewDetail:
+    claim: Claim
+    loss_items: list[LossItem]
+    unattached_evidence: list[Evidence]
+    estimate: Estimate | None
+    flags: list[FlagView]
+    events: list[ClaimEvent]
+    information_requests: list[InformationRequest]
+    consents: list[ConsentRecord]
+    powers_of_attorney: list[PowerOfAttorney]
+
+    @property
+    def open_flag_count(self) -> int:
+        return sum(1 for view in self.flags if view.flag.status == Flag.Status.OPEN)
+
+
+def consents_latest(*, user: User) -> list[ConsentRecord]:
+    """The newest ledger entry for each consent document the user acted on."""
+    latest: dict[int, ConsentRecord] = {}
+    for record in ConsentRecord.objects.filter(user=user).select_related("document").order_by("-at", "-id"):
+        latest.setdefault(record.document_id, record)
+    return sorted(latest.values(), key=lambda record: (record.document.kind, -record.document.version))
+
+
+def claim_review_detail(*, claim: Claim) -> ClaimReviewDetail:
+    """Everything on the review page of one claim, in a fixed number of queries."""
+    claim = (
+        Claim.objects.select_related("claimant", "reviewer", "incident").prefetch_related("services").get(pk=claim.pk)
+    )
+    evidence = list(Evidence.objects.filter(claim=claim).order_by("uploaded_at", "pk"))
+    loss_items = list(LossItem.objects.filter(claim=claim).select_related("service"))
+    by_item: dict[int | None, list[Evidence]] = {}
+    for item in evidence:
+        by_item.setdefault(item.loss_item_id, []).append(item)
+    for item in loss_items:
+        item.evidence_files = by_item.get(item.pk, [])
+    flags = list(claim.flags.select_related("reviewed_by"))
+    related_ids = {pk for flag in flags for pk in flag.related_claim_ids}
+    related = Claim.objects.filter(pk__in=related_ids).only("pk", "reference_code", "status").in_bulk()
+    return ClaimReviewDetail(
+        claim=claim,
+        loss_items=loss_items,
+        unattached_evidence=by_item.get(None, []),
+        estimate=claim_estimate_current(claim=claim),
+        flags=[FlagView(flag, [related[pk] for pk in flag.related_claim_ids if pk in related]) for flag in flags],
+        events=list(claim.events.select_related("actor").order_by("created_at", "pk")),
+        information_requests=list(
+            claim.information_requests.select_related("requested_by").prefetch_related("evidence")
+        ),
+        consents=consents_latest(user=claim.claimant),
+        powers_of_attorney=list(PowerOfAttorney.objects.filter(user=claim.claimant).select_related("document")),
+    )
+
+
+def evidence_for_staff(*, claim_id: int, evidence_id: int) -> Evidence | None:
+    return Evidence.objects.filter(claim_id=claim_id, pk=evidence_id).select_related("claim").first()
+
+
+def _reference_code(compact: str) -> str | None:
+    """'kc-abcd-2345', 'KCABCD2345' or 'ABCD-2345' -> 'KC-ABCD-2345'; None if it is not shaped like one."""
+    body = compact.removeprefix("KC")
+    if len(body) != 8 or any(char not in REFERENCE_ALPHABET for char in body):
+        return None
+    if not compact.startswith("KC") and body.isdigit():
+        return None  # eight digits alone are more likely part of a phone number
+    return f"KC-{body[:4]}-{body[4:]}"
+
+
+def claim_search_filter(term: str, *, personal_data: bool) -> Q | None:
+    """What staff type in the search box, normalised to one indexed lookup: a reference code in any case with or
+    without dashes, an email address, a mobile number with or without dashes, a business registration number,
+    or else part of the claimant's name. Without the personal-data permission only reference codes are searched.
+    None when the term cannot match anything."""
+    text = " ".join(term.split())
+    compact = re.sub(r"[\s-]", "", text).upper()
+    code = _reference_code(compact)
+    if code:
+        return Q(reference_code=code)
+    if not personal_data or not text:
+        return None
+    if "@" in text:
+        return Q(claimant__email=text.lower())
+    digits = re.sub(r"[\s\-.()]", "", text)
+    if digits.lstrip("+").isdigit():
+        try:
+            return Q(claimant__phone=mobile_phone_normalize(digits))
+        except ValidationError:
+            pass
+        number = business_registration_number_normalize(digits)
+        return Q(business_registration_number=number) if len(number) == 10 else None
+    return Q(claimant__legal_name__icontains=text)

@@ -1,0 +1,55 @@
+"""The staff audit log: who did what to which record, when and from where.
+
+Services that change something write their entry in the same transaction as the change; reads of personal data
+(a claim's detail page, an evidence file) write one entry per view. Entries are never changed or deleted.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.http import HttpRequest
+
+from accounts.models import User
+from accounts.services.auth import client_ip
+from claims.models import AuditEntry, Claim
+
+USER_AGENT_MAX = 500
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where an action came from: the client's address and browser."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "RequestMeta":
+        return cls(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX])
+
+
+NO_REQUEST = RequestMeta()
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    meta: RequestMeta = NO_REQUEST,
+    claim: Claim | None = None,
+    data: dict | None = None,
+) -> AuditEntry:
+    """Write one audit entry about `target` (the claim itself when `claim` is not given and target is a claim)."""
+    if claim is None and isinstance(target, Claim):
+        claim = target
+    return AuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk),
+        claim=claim,
+        data=data or {},
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+    )

@@ -1,0 +1,68 @@
+"""Project-wide middleware: the request id carried into logs and tasks, and the staff session's idle timeout."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.core.signals import request_finished
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from config.request_context import REQUEST_ID_HEADER, new_request_id, request_id_var, sane_request_id
+
+STAFF_LAST_SEEN_KEY = "staff_last_seen"
+# The last-seen time is written at most this often, so browsing the admin does not save the session on every click.
+STAFF_LAST_SEEN_RESOLUTION = 60
+
+
+class RequestIdMiddleware:
+    """Takes a sane `X-Request-ID` from the proxy (or makes one), exposes it to logs through a context variable
+    and to Celery tasks published while handling the request, and returns it in the response header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = sane_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
+        request.request_id = request_id
+        # Kept until the response is closed (request_finished below): Django logs "Not Found" and 500s after the
+        # middleware chain has returned.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+@receiver(request_finished)
+def _request_id_clear(**kwargs) -> None:
+    request_id_var.set(None)
+
+
+class StaffSessionMiddleware:
+    """Staff sessions end when the browser closes and after STAFF_SESSION_IDLE_SECONDS without a request.
+
+    Staff see thousands of people's personal data: a laptop left open in a meeting room must not stay signed in.
+    Claimants keep the normal SESSION_COOKIE_AGE so a half-finished claim survives a day away.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            now = int(time.time())
+            last_seen = request.session.get(STAFF_LAST_SEEN_KEY)
+            if last_seen is not None and now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
+                logout(request)
+                messages.info(request, _("오래 사용하지 않아 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."))
+                admin_path = reverse("admin:index")
+                login_url = reverse("admin:login") if request.path.startswith(admin_path) else settings.LOGIN_URL
+                return redirect_to_login(request.get_full_path(), login_url)
+            if last_seen is None or now - last_seen >= STAFF_LAST_SEEN_RESOLUTION:
+                request.session[STAFF_LAST_SEEN_KEY] = now
+                request.session.set_expiry(0)  # the cookie is dropped when the browser closes
+        return self.get_response(request)
