@@ -3,6 +3,8 @@
 Refuses to run unless DEBUG is on, so it can never create known passwords in production.
 """
 
+import io
+
 import segno
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -76,4 +78,6 @@ class Command(BaseCommand):
         self.stdout.write(f"    secret {totp_secret_text(device)}  (time-based, 6 digits, 30 s)")
         self.stdout.write(f"    or scan the QR code below / open {device.config_url}")
         self.stdout.write(f"    code right now: {code:0{device.digits}d} (changes every 30 s)")
-        segno.make(device.config_url, error="m").terminal(out=self.stdout, compact=True)
+        qr = io.StringIO()
+        segno.make(device.config_url, error="m").terminal(out=qr, compact=True)
+        self.stdout.write(qr.getvalue())
