@@ -161,6 +161,9 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField(_("제출 시각"), null=True, blank=True, db_index=True)
     decided_at = models.DateTimeField(_("결정 시각"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("철회 시각"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        _("익명화 시각"), null=True, blank=True, help_text=_("보관 기간이 끝나 개인정보와 증빙 파일을 지운 시각")
+    )
 
     class Meta:
         verbose_name = _("참여 신청")
@@ -447,6 +450,7 @@ class RecomputeChunk(models.Model):
     def __str__(self) -> str:
         return f"{self.job_id} #{self.index}"
 
+
 class RejectionReason(models.Model):
     """A reason a lawyer may give when rejecting a claim. Lawyers edit the list; retired reasons are hidden."""
 
@@ -580,7 +584,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_type}:{self.object_id} ({self.at:%Y-%m-%d %H:%M})"
-
-
-# --- cohorts, filing waves and exports ----------------------------------------------------------------------------
-

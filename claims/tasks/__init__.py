@@ -2,3 +2,4 @@
 
 from claims.tasks import estimates, notifications  # noqa: F401
 from claims.tasks import fraud  # noqa: F401
+from claims.tasks import retention  # noqa: F401
