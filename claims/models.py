@@ -339,12 +339,19 @@ class InformationRequest(models.Model):
 class DamageModelVersion(models.Model):
     """A named set of damage-model parameters. Never edited once active: lawyers create a new version."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="damage_models")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="damage_models", verbose_name=_("사고")
+    )
     version = models.PositiveIntegerField(_("버전"))
     parameters = models.JSONField(_("매개변수"))
     note = models.TextField(_("메모"), blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("작성자"),
     )
     created_at = models.DateTimeField(_("작성 시각"), default=timezone.now)
     activated_at = models.DateTimeField(_("적용 시각"), null=True, blank=True)
@@ -368,8 +375,10 @@ class DamageModelVersion(models.Model):
 class Estimate(models.Model):
     """One computation of a claim's estimate: enough to explain and reproduce the figure later."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="estimates")
-    model_version = models.ForeignKey(DamageModelVersion, on_delete=models.PROTECT, related_name="estimates")
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="estimates", verbose_name=_("참여 신청"))
+    model_version = models.ForeignKey(
+        DamageModelVersion, on_delete=models.PROTECT, related_name="estimates", verbose_name=_("손해 산정 모델")
+    )
     total = models.PositiveBigIntegerField(_("산정액 (원)"))
     breakdown = models.JSONField(_("산정 내역"))
     inputs = models.JSONField(_("입력값"))
@@ -399,14 +408,21 @@ class RecomputeJob(models.Model):
         DONE = "done", _("완료")
         FAILED = "failed", _("실패")
 
-    model_version = models.ForeignKey(DamageModelVersion, on_delete=models.PROTECT, related_name="recompute_jobs")
+    model_version = models.ForeignKey(
+        DamageModelVersion, on_delete=models.PROTECT, related_name="recompute_jobs", verbose_name=_("손해 산정 모델")
+    )
     status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.PENDING)
     total = models.PositiveIntegerField(_("전체"), default=0)
     done = models.PositiveIntegerField(_("완료"), default=0)
     failures = models.PositiveIntegerField(_("실패"), default=0)
     error = models.TextField(_("오류"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("요청자"),
     )
     created_at = models.DateTimeField(_("요청 시각"), default=timezone.now)
     finished_at = models.DateTimeField(_("완료 시각"), null=True, blank=True)
@@ -429,7 +445,9 @@ class RecomputeChunk(models.Model):
         DONE = "done", _("완료")
         FAILED = "failed", _("실패")
 
-    job = models.ForeignKey(RecomputeJob, on_delete=models.CASCADE, related_name="chunks")
+    job = models.ForeignKey(
+        RecomputeJob, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("재산정 작업")
+    )
     index = models.PositiveIntegerField(_("순번"))
     first_claim_id = models.BigIntegerField(_("첫 신청 ID"))
     last_claim_id = models.BigIntegerField(_("마지막 신청 ID"))

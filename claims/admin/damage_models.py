@@ -368,7 +368,17 @@ class RecomputeJobAdmin(admin.ModelAdmin):
     list_display = ["model_version", "status", progress_bar, "failures", "requested_by", "created_at", "finished_at"]
     list_filter = ["status", "model_version__incident"]
     list_select_related = ["model_version__incident", "requested_by"]
-    fields = ["model_version", "status", progress_bar, "done", "failures", "error", "requested_by", "created_at"]
+    fields = [
+        "model_version",
+        "status",
+        progress_bar,
+        "done",
+        "failures",
+        "error",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    ]
     readonly_fields = fields
     actions = ["run_again"]
     change_form_template = "admin/claims/recomputejob/change_form.html"

@@ -1,7 +1,9 @@
-"""Damage estimates: when each claim's estimate was last checked and why it failed, recompute-job chunks, and
-version 1 of the damage model (DAMAGE_MODEL.md defaults), active for every incident."""
+"""Damage estimates: when each claim's estimate was last checked and why it failed, recompute-job chunks, Korean
+labels for the estimate models' relations, and version 1 of the damage model (DAMAGE_MODEL.md defaults), active
+for every incident."""
 
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 from django.utils import timezone
 
@@ -43,7 +45,7 @@ def remove_version_1(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("claims", "0004_claim_permissions")]
+    dependencies = [("claims", "0004_claim_permissions"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
 
     operations = [
         migrations.AddField(
@@ -86,7 +88,10 @@ class Migration(migrations.Migration):
                 (
                     "job",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="chunks", to="claims.recomputejob"
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="claims.recomputejob",
+                        verbose_name="재산정 작업",
                     ),
                 ),
             ],
@@ -96,6 +101,70 @@ class Migration(migrations.Migration):
                 "ordering": ["job", "index"],
                 "constraints": [models.UniqueConstraint(fields=("job", "index"), name="recompute_chunk_job_index")],
             },
+        ),
+        migrations.AlterField(
+            model_name="damagemodelversion",
+            name="incident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="damage_models",
+                to="claims.incident",
+                verbose_name="사고",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="damagemodelversion",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="작성자",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="estimate",
+            name="claim",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="estimates",
+                to="claims.claim",
+                verbose_name="참여 신청",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="estimate",
+            name="model_version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="estimates",
+                to="claims.damagemodelversion",
+                verbose_name="손해 산정 모델",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="recomputejob",
+            name="model_version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="recompute_jobs",
+                to="claims.damagemodelversion",
+                verbose_name="손해 산정 모델",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="recomputejob",
+            name="requested_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="요청자",
+            ),
         ),
         migrations.RunPython(seed_version_1, remove_version_1),
     ]
