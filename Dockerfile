@@ -2,18 +2,19 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 curl procps \
+ && apt-get install -y --no-install-recommends fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 curl procps postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 app
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY --chown=app:app . .
-RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py compile_translations \
- && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py collectstatic --no-input \
+# Build-time values only: the real secrets and keys come from the environment at run time.
+ARG BUILD_ENV="DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1idWlsZC1vbmx5LWJ1aWxkLW9ubHk= FIELD_HASH_KEY=build-only-build-only-build-only-0"
+RUN env $BUILD_ENV python manage.py compile_translations \
+ && env $BUILD_ENV python manage.py collectstatic --no-input \
  && mkdir -p /app/var/private && chown -R app:app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]

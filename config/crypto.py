@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
@@ -62,6 +63,24 @@ def keyed_digest(text: str) -> str:
 def digits_only(text: str) -> str:
     """Normaliser for numbers people type with hyphens or spaces (bank accounts)."""
     return "".join(character for character in text if character.isdigit())
+
+
+MIN_HASH_KEY_LENGTH = 32
+
+
+@checks.register(checks.Tags.security)
+def encryption_keys_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """Refuse to start with a malformed encryption key or a short digest key, not at the first save."""
+    errors = []
+    try:
+        _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+    except ImproperlyConfigured as error:
+        errors.append(checks.Error(str(error), id="config.E001"))
+    if len(settings.FIELD_HASH_KEY) < MIN_HASH_KEY_LENGTH:
+        errors.append(
+            checks.Error(f"FIELD_HASH_KEY must be at least {MIN_HASH_KEY_LENGTH} random characters.", id="config.E002")
+        )
+    return errors
 
 
 class EncryptedTextField(models.TextField):

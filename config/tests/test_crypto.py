@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.models import User, bank_account_number_validator
 from accounts.tests.factories import ClaimantFactory
-from config.crypto import DecryptionError, keyed_digest
+from config.crypto import DecryptionError, encryption_keys_check, keyed_digest
 
 KEY_OLD, KEY_NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -103,3 +103,16 @@ def test_bank_account_numbers_as_banks_print_them_are_accepted(number):
 def test_other_bank_account_numbers_are_refused(number):
     with pytest.raises(ValidationError):
         bank_account_number_validator(number)
+
+
+def test_a_malformed_key_or_a_short_digest_key_stops_start_up(settings):
+    settings.FIELD_ENCRYPTION_KEYS = ["change-me"]
+    settings.FIELD_HASH_KEY = "short"
+
+    errors = encryption_keys_check(None)
+
+    assert [error.id for error in errors] == ["config.E001", "config.E002"]
+
+
+def test_the_configured_keys_pass_the_check():
+    assert encryption_keys_check(None) == []
