@@ -21,10 +21,12 @@ import datetime as dt
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -279,6 +281,16 @@ class LossPlan:
         return self.amount
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file written to storage, as its evidence row describes it."""
+
+    content_type: str
+    sha256: str
+    perceptual_hash: str
+    size: int
+
+
 @dataclass
 class EvidencePlan:
     tag: str
@@ -288,6 +300,9 @@ class EvidencePlan:
     uploaded_at: dt.datetime
     kind: str  # "png" or "pdf"
     title: str = ""
+    # Set when the file is written (files_write): where it is and what it is.
+    name: str = ""
+    stored: StoredFile | None = None
 
 
 @dataclass
@@ -709,6 +724,41 @@ class FileWriter:
             handle.write(synthetic.content)
 
 
+def files_write(ctx: Context, plans: Sequence[ClaimPlan], files: FileWriter) -> None:
+    """Make and store each plan's evidence files, recording on the plan where each went and its hashes. The
+    names depend on the seed and claim number only (not on ids), so this can run before the rows are written."""
+    for plan in plans:
+        for evidence in plan.evidence:
+            if evidence.kind == "png":
+                synthetic = synthetic_png(evidence.file_key)
+            else:
+                synthetic = synthetic_pdf(evidence.file_key, title=evidence.title)
+            token = hashlib.sha256(f"{evidence.file_key}:{plan.number}:{evidence.tag}".encode()).hexdigest()[:32]
+            evidence.name = f"evidence/synthetic/{ctx.seed}/{plan.number // 1000:04d}/{plan.number}-{token}"
+            files.save(evidence.name, synthetic)
+            evidence.stored = StoredFile(
+                synthetic.content_type, synthetic.sha256, synthetic.perceptual_hash, synthetic.size
+            )
+
+
+_WORKER_CONTEXT: Context | None = None
+
+
+def _worker_start(ctx: Context) -> None:
+    global _WORKER_CONTEXT
+    _WORKER_CONTEXT = ctx
+
+
+def plans_with_files(numbers: range, ctx: Context | None = None) -> tuple[list[ClaimPlan], int]:
+    """Plan the claims of `numbers` and write their files (in a worker process, or here with `ctx`); returns the
+    plans and how many files were written."""
+    ctx = ctx or _WORKER_CONTEXT
+    plans = [claim_plan(ctx, number) for number in numbers]
+    files = FileWriter()
+    files_write(ctx, plans, files)
+    return plans, files.count
+
+
 # --- the run ----------------------------------------------------------------------------------------------------------
 
 
@@ -833,27 +883,29 @@ class Generator:
         self.optional = documents.get(ConsentDocument.Kind.PRIVACY_OPTIONAL)
         self.power_document = documents.get(ConsentDocument.Kind.POWER_OF_ATTORNEY)
         self.writer = Writer()
-        self.files = FileWriter()
         # One signed-PDF file per seed, written once and referenced by every synthetic power of attorney.
         pdf = synthetic_pdf(f"{seed}:poa", title="Power of attorney (signed electronically)")
         self.power_pdf = (pdf, f"power-of-attorney/synthetic/seed-{seed}-{pdf.sha256[:12]}.pdf")
-        self.files.save(self.power_pdf[1], pdf)
+        FileWriter().save(self.power_pdf[1], pdf)
         self.password = "!synthetic-" + hashlib.sha256(f"{seed}".encode()).hexdigest()[:30]  # unusable: starts with !
 
-    def write_batch(self, numbers: range, report: GenerationReport) -> None:
-        plans = [claim_plan(self.ctx, number) for number in numbers]
-        self._unique_codes(plans)
+    def write_batch(self, plans: list[ClaimPlan], report: GenerationReport, *, with_claims: bool = True) -> None:
+        """Write the planned claimants and (unless `with_claims` is off) their claims, whose files are written."""
         batch = Batch()
         writer = self.writer
         user_id = writer.reserve(User, len(plans))
-        claim_id = writer.reserve(Claim, len(plans))
-        loss_id = writer.reserve(LossItem, sum(len(plan.losses) for plan in plans))
-        if report.first_claim_id is None:
-            report.first_claim_id = claim_id
-        report.last_claim_id = claim_id + len(plans) - 1
+        if with_claims:
+            self._unique_codes(plans)
+            claim_id = writer.reserve(Claim, len(plans))
+            loss_id = writer.reserve(LossItem, sum(len(plan.losses) for plan in plans))
+            if report.first_claim_id is None:
+                report.first_claim_id = claim_id
+            report.last_claim_id = claim_id + len(plans) - 1
+            report.claims += len(plans)
         for offset, plan in enumerate(plans):
-            loss_id = self._rows(batch, plan, user_id + offset, claim_id + offset, loss_id)
-        report.claims += len(plans)
+            self._claimant_rows(batch, plan, user_id + offset)
+            if with_claims:
+                loss_id = self._claim_rows(batch, plan, user_id + offset, claim_id + offset, loss_id)
         report.users += len(plans)
         report.loss_items += len(batch.losses.rows)
         report.evidence += len(batch.evidence.rows)
@@ -861,7 +913,6 @@ class Generator:
         with transaction.atomic():
             for table in batch.in_order():
                 writer.write(table)
-        report.files = self.files.count
 
     def _unique_codes(self, plans: Sequence[ClaimPlan]) -> None:
         """Reference codes are unique in the table: a code already taken (by another seed) is drawn again."""
@@ -879,8 +930,7 @@ class Generator:
                     taken.add(plan.reference_code)
             seen.add(plan.reference_code)
 
-    def _rows(self, batch: Batch, plan: ClaimPlan, user_id: int, claim_id: int, loss_id: int) -> int:
-        ctx = self.ctx
+    def _claimant_rows(self, batch: Batch, plan: ClaimPlan, user_id: int) -> None:
         verified = plan.date_joined + dt.timedelta(minutes=3)
         batch.users.add(
             id=user_id,
@@ -898,6 +948,9 @@ class Generator:
             last_login=plan.submitted_at or plan.created_at,
         )
         self._consents(batch, plan, user_id, verified)
+
+    def _claim_rows(self, batch: Batch, plan: ClaimPlan, user_id: int, claim_id: int, loss_id: int) -> int:
+        ctx = self.ctx
         reviewer = self.reviewers[plan.reviewer] if plan.reviewer is not None else None
         transitions = sum(1 for moment in (plan.reviewed_at, plan.decided_at, plan.withdrawn_at) if moment)
         updated = max(
@@ -1018,13 +1071,7 @@ class Generator:
         claim_id: int,
         loss_ids: Sequence[int],
     ) -> None:
-        if evidence.kind == "png":
-            synthetic = synthetic_png(evidence.file_key)
-        else:
-            synthetic = synthetic_pdf(evidence.file_key, title=evidence.title)
-        token = hashlib.sha256(f"{evidence.file_key}:{plan.number}:{evidence.tag}".encode()).hexdigest()[:32]
-        name = f"evidence/synthetic/{claim_id // 1000:04d}/{claim_id}-{token}"
-        self.files.save(name, synthetic)
+        synthetic, name = evidence.stored, evidence.name
         batch.evidence.add(
             claim_id=claim_id,
             loss_item_id=loss_ids[evidence.loss] if evidence.loss is not None else None,
@@ -1085,24 +1132,61 @@ class Generator:
             event(ClaimEvent.Kind.WITHDRAWN, plan.withdrawn_at, user_id, previous_status=Claim.Status.SUBMITTED)
 
 
+def claimants_generate(*, count: int, seed: int, password_hash: str) -> list[str]:
+    """`count` claimants of `seed` who may file a claim now (email verified, profile complete, consents accepted,
+    power of attorney signed) and have none yet, all with the given password hash (hashed once by the caller).
+    For load tests that log in through the real form. Returns their emails."""
+    generator = Generator(seed=seed, incident=_incident(None))
+    generator.password = password_hash
+    report, emails = GenerationReport(), []
+    for start in range(0, count, DEFAULT_BATCH):
+        plans = [claim_plan(generator.ctx, number) for number in range(start, min(count, start + DEFAULT_BATCH))]
+        generator.write_batch(plans, report, with_claims=False)
+        emails += [plan.email for plan in plans]
+    return emails
+
+
+def _planned_batches(ctx: Context, batches: list[range], workers: int) -> Iterator[tuple[list[ClaimPlan], int]]:
+    """Plans with their files written, batch by batch: by `workers` forked processes (while this one writes
+    rows), or here when there are none or the connection is inside a transaction (tests)."""
+    if workers < 1 or connection.in_atomic_block or len(batches) < 2:
+        for numbers in batches:
+            yield plans_with_files(numbers, ctx)
+        return
+    connection.close()  # a forked child must not share this process's database socket
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start, initargs=(ctx,)
+    )
+    with pool:
+        yield from pool.map(plans_with_files, batches)
+
+
 def claims_generate(
     *,
     count: int,
     seed: int,
     incident_slug: str | None = None,
     batch_size: int = DEFAULT_BATCH,
+    first_number: int = 0,
+    workers: int = 0,
     progress: Callable[[GenerationReport], None] | None = None,
 ) -> GenerationReport:
-    """Write `count` synthetic claims of `seed` (claim numbers 0 .. count-1) for the incident (default: the
-    default incident). Refuses a seed already written to this database."""
+    """Write `count` synthetic claims of `seed` (claim numbers first_number .. first_number+count-1) for the
+    incident (default: the default incident). Refuses a seed already written to this database (a later call with
+    `first_number` past the claims written before adds more of the same seed). With `workers`, that many processes
+    plan the claims and write their files while this one writes the rows."""
     started = time.perf_counter()
     incident = _incident(incident_slug)
     generator = Generator(seed=seed, incident=incident)
-    if User.objects.filter(email__in=[_email(generator.ctx, number) for number in range(20)]).exists():
+    numbers = [_email(generator.ctx, number) for number in range(first_number, first_number + min(count, 20))]
+    if User.objects.filter(email__in=numbers).exists():
         raise GenerationError(f"Seed {seed} was already generated in this database: use another seed.")
     report = GenerationReport()
-    for start in range(0, count, batch_size):
-        generator.write_batch(range(start, min(count, start + batch_size)), report)
+    end = first_number + count
+    batches = [range(start, min(end, start + batch_size)) for start in range(first_number, end, batch_size)]
+    for plans, files in _planned_batches(generator.ctx, batches, workers):
+        generator.write_batch(plans, report)
+        report.files += files
         report.seconds = time.perf_counter() - started
         if progress:
             progress(report)

@@ -4,6 +4,8 @@ Refuses to run unless DEBUG is on (or --allow-without-debug is given for a bench
 against the real cohort by mistake.
 """
 
+import os
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -19,12 +21,20 @@ class Command(BaseCommand):
         parser.add_argument("--incident", default=None, help="incident slug (default: the default incident)")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help="claims per transaction")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=max(1, (os.cpu_count() or 2) - 1),
+            help="processes that plan claims and write files while this one writes rows (0: none)",
+        )
+        parser.add_argument(
             "--allow-without-debug",
             action="store_true",
             help="run although DEBUG is off (a dedicated benchmark database only)",
         )
 
-    def handle(self, *args, count: int, seed: int, incident: str | None, batch_size: int, **options) -> None:
+    def handle(
+        self, *args, count: int, seed: int, incident: str | None, batch_size: int, workers: int, **options
+    ) -> None:
         if not settings.DEBUG and not options["allow_without_debug"]:
             raise CommandError(
                 "generate_claims writes synthetic people into the database: it runs with DEBUG on, or with "
@@ -34,7 +44,12 @@ class Command(BaseCommand):
             raise CommandError("--count and --batch-size must be at least 1.")
         try:
             report = claims_generate(
-                count=count, seed=seed, incident_slug=incident, batch_size=batch_size, progress=self._progress
+                count=count,
+                seed=seed,
+                incident_slug=incident,
+                batch_size=batch_size,
+                workers=workers,
+                progress=self._progress,
             )
         except GenerationError as error:
             raise CommandError(str(error)) from error

@@ -1,0 +1,348 @@
+"""`python -m bench.run` (or `make bench`): the scale benchmarks, each figure beside a reference measured in the
+same run, printed as a table and written to bench/results.json. See bench/README.md.
+
+It works in its own PostgreSQL database (BENCH_DATABASE_URL, default kakao_claims_bench; the name must contain
+"bench"), which it drops, creates and migrates, then fills with the synthetic cohort (bench/generator.py), and uses
+the Redis database BENCH_REDIS_URL. The site runs with the production settings (bench/settings.py).
+
+    python -m bench.run --count 20000 --only intake,staff
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bench.metrics import Metric, not_measured
+from config.crypto import derived_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECTIONS = ("recompute", "staff", "exports", "intake")
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kakao_claims_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+GENERATION_TARGET_SECONDS = 300  # 200,000 claims "in a few minutes"
+RECOMPUTE_TARGET_SECONDS = 60  # for 200,000 claims, one worker
+SMALL_TABLE_SHARE = 10
+BENCH_SECRET = "benchmark-database-only-synthetic-data-not-a-production-secret"  # noqa: S105  # query counts are first taken at count / 10 claims
+
+
+def environment(database_url: str, redis_url: str, folder: Path) -> dict[str, str]:
+    """What the benchmark's processes run with: production settings, the bench database and Redis. The secrets are
+    fixed for the benchmark database (its data is synthetic), so a `--reuse` run can read what the last one wrote."""
+    secret = os.environ.get("BENCH_SECRET_KEY", BENCH_SECRET)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_SECRET_KEY": secret,
+        "FIELD_ENCRYPTION_KEYS": derived_key(secret, "field-encryption"),
+        "FIELD_HASH_KEY": derived_key(secret, "field-hash"),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PRIVATE_STORAGE_ROOT": str(folder / "private"),
+        "DJANGO_STATIC_ROOT": str(folder / "static"),
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+
+
+def database_recreate(database_url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(database_url)
+    name = parsed.path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(f"Refusing to drop {name!r}: the benchmark database's name must contain 'bench'.")
+    maintenance = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def git_revision() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=BASE_DIR, capture_output=True, text=True).stdout
+    return result.stdout.strip() + ("+uncommitted" if dirty.strip() else "")
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# --- sections ---------------------------------------------------------------------------------------------------
+
+
+def generate(count: int, seed: int, first_number: int) -> float:
+    """Write claims first_number .. first_number+count-1 of the seed; returns the seconds it took."""
+    from bench.generator import claims_generate
+
+    report = claims_generate(
+        count=count,
+        seed=seed,
+        first_number=first_number,
+        workers=max(1, (os.cpu_count() or 2) - 1),
+        progress=lambda r: (
+            say(f"  generated {r.claims:,} claims ({r.seconds:.0f} s)") if r.claims % 50_000 == 0 else None
+        ),
+    )
+    return report.seconds
+
+
+def generation_metric(claims: int, seconds: float) -> Metric:
+    rate = claims / seconds
+    needed = 200_000 / GENERATION_TARGET_SECONDS
+    return Metric(
+        "generate_claims: claims written per second",
+        round(rate),
+        "claims/s",
+        n=claims,
+        target=f">= {needed:.0f}/s (200,000 in {GENERATION_TARGET_SECONDS // 60} min)",
+        met=rate >= needed,
+        note=f"{seconds:.0f} s, COPY with evidence files, consents and timelines",
+    )
+
+
+def fraud_sweep() -> Metric:
+    """The whole-table duplicate and fraud sweep, so the claim list has flags to filter on (informative)."""
+    from claims.services.fraud import fraud_sweep as sweep
+
+    started = time.perf_counter()
+    flags = sweep()
+    return Metric(
+        "fraud sweep over the whole table",
+        round(time.perf_counter() - started, 1),
+        "s",
+        n=flags,
+        note="n = flags written",
+    )
+
+
+def recompute() -> list[Metric]:
+    """Estimate every estimable claim in chunks in one process (one worker), against one SQL UPDATE that computes
+    the subscription component for the same claims (rolled back)."""
+    from django.db import connection
+
+    from claims.models import Claim
+    from claims.selectors.estimates import ESTIMABLE_STATUSES
+
+    try:
+        from bench.recompute import recompute as recompute_all
+    except ImportError:
+        return [not_measured("recompute", "bench/recompute.py (damages) is not there")]
+    ids = list(Claim.objects.filter(status__in=ESTIMABLE_STATUSES).order_by("pk").values_list("pk", flat=True))
+    started = time.perf_counter()
+    written = recompute_all(ids)
+    seconds = time.perf_counter() - started
+    floor = _subscription_update_seconds(ids)
+    rate = len(ids) / seconds
+    needed = 200_000 / RECOMPUTE_TARGET_SECONDS
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE claims_claim")
+    return [
+        Metric(
+            "recompute: claims estimated per second (one worker)",
+            round(rate),
+            "claims/s",
+            n=len(ids),
+            target=f">= {needed:.0f}/s (200,000 in {RECOMPUTE_TARGET_SECONDS} s)",
+            met=rate >= needed,
+            note=f"{seconds:.1f} s for {len(ids):,} claims, {written:,} estimates written",
+        ),
+        Metric(
+            "recompute: time against one SQL UPDATE of the subscription component",
+            round(seconds, 1),
+            "s",
+            n=len(ids),
+            reference=round(floor, 2),
+            ratio=round(seconds / floor, 1),
+            target="<= 10 x the UPDATE",
+            met=seconds / floor <= 10,
+        ),
+    ]
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _subscription_update_seconds(ids: list[int]) -> float:
+    """The database's floor: one UPDATE computing each claim's subscription component (2 damaged days at fee/31,
+    times the active model's multiplier, rounded to 10 won), timed and rolled back."""
+    from django.db import connection, transaction
+
+    from claims.damages import Parameters
+    from claims.selectors import incident_default
+    from claims.selectors.estimates import damage_model_active
+
+    incident = incident_default()
+    multiplier = Parameters.from_dict(damage_model_active(incident_id=incident.pk).parameters).subscription_multiplier
+    sql = (
+        "UPDATE claims_claim SET estimate_total = (SELECT COALESCE(SUM(ROUND(monthly_fee * 2 * %s / 31.0 / 10) * 10),"
+        " 0) FROM claims_lossitem WHERE claims_lossitem.claim_id = claims_claim.id"
+        " AND claims_lossitem.kind = 'subscription') WHERE id = ANY(%s)"
+    )
+    try:
+        with transaction.atomic():
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [float(multiplier), ids])
+            seconds = time.perf_counter() - started
+            raise _RolledBack
+    except _RolledBack:
+        return seconds
+
+
+def exports() -> list[Metric]:
+    try:
+        from bench import exports as export_bench
+    except ImportError:
+        return [not_measured("exports (CSV, XLSX)", "exports not built yet (no bench/exports.py)")]
+    return export_bench.measure()
+
+
+# --- output -----------------------------------------------------------------------------------------------------
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(metrics: list[Metric]) -> str:
+    headers = ["metric", "value", "unit", "n", "reference", "ratio", "target", "met"]
+    rows = [
+        [
+            m.metric,
+            _cell(m.value),
+            m.unit,
+            _cell(m.n),
+            _cell(m.reference),
+            _cell(m.ratio),
+            m.target,
+            _cell(m.met) if m.met is not None else "",
+        ]
+        for m in metrics
+    ]
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(headers))]
+    lines.append("  ".join("-" * width for width in widths))
+    for metric, row in zip(metrics, rows, strict=True):
+        lines.append("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
+        if metric.note.startswith("not measured"):
+            lines.append(f"    {metric.note}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Scale benchmarks (see bench/README.md).")
+    parser.add_argument("--count", type=int, default=200_000, help="claims in the table (default 200,000)")
+    parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
+    parser.add_argument("--reuse", action="store_true", help="keep the database and cohort of the previous run")
+    parser.add_argument("--intake-seconds", type=int, default=45, help="length of each claimant locust run")
+    parser.add_argument("--output", default=str(BASE_DIR / "bench" / "results.json"))
+    options = parser.parse_args(argv)
+    sections = [part.strip() for part in options.only.split(",") if part.strip()]
+    if unknown := set(sections) - set(SECTIONS):
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    folder = BASE_DIR / "var" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    env = environment(database_url, redis_url, folder)
+    os.environ.update(env)
+    say(f"database {urlparse(database_url).path.lstrip('/')}, Redis {redis_url}, {options.count:,} claims, {sections}")
+    if not options.reuse:
+        database_recreate(database_url)
+        subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True)
+
+    if {"staff", "intake"} & set(sections):  # the production static storage serves hashed names from a manifest
+        say("collectstatic")
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True
+        )
+
+    import django
+
+    django.setup()
+    from claims.models import Claim
+
+    metrics: list[Metric] = []
+    small_counts, small_size = None, None
+    existing = Claim.objects.count()
+    if existing < options.count:
+        if existing == 0 and "staff" in sections:
+            small_size = options.count // SMALL_TABLE_SHARE
+            say(f"generating {small_size:,} claims (query counts on a small table first)")
+            first_seconds = generate(small_size, options.seed, 0)
+            from bench import staff_pages
+
+            if staff_pages.available() is None:
+                fraud_sweep()
+                small_counts = staff_pages.query_counts()
+        else:
+            first_seconds, small_size = 0.0, None
+        done = Claim.objects.count()
+        say(f"generating {options.count - done:,} claims")
+        seconds = generate(options.count - done, options.seed, done)
+        metrics.append(generation_metric(options.count - existing, first_seconds + seconds))
+    total = Claim.objects.count()
+    if "staff" in sections:
+        say("fraud sweep")
+        metrics.append(fraud_sweep())
+    if "recompute" in sections:
+        say("recompute")
+        metrics += recompute()
+    if "staff" in sections:
+        from bench import staff_pages
+
+        say("staff pages")
+        metrics += staff_pages.measure(claims_in_table=total, small=small_counts, small_size=small_size)
+    if "exports" in sections:
+        say("exports")
+        metrics += exports()
+    if "intake" in sections:
+        from bench import intake_load
+
+        say("intake under load (gunicorn + locust)")
+        metrics += intake_load.measure(env=env, folder=folder, seconds=options.intake_seconds, claims_in_table=total)
+
+    print()
+    print(table(metrics))
+    result = {
+        "git_revision": git_revision(),
+        "cores": os.cpu_count(),
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "claims": total,
+        "seed": options.seed,
+        "sections": sections,
+        "results": [metric.as_dict() for metric in metrics],
+    }
+    Path(options.output).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    missed = [m.metric for m in metrics if m.met is False]
+    print(
+        f"\n{len(missed)} target(s) missed"
+        + (": " + "; ".join(missed) if missed else "")
+        + f". Written {options.output}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
