@@ -1,0 +1,50 @@
+"""Task arguments are ids, never personal data; the request id travels in the message headers."""
+
+import inspect
+
+import pytest
+
+from config.celery import REQUEST_ID_TASK_HEADER, _request_id_to_headers, app
+from config.request_context import request_id_var
+
+PROJECT_PACKAGES = ("accounts.", "claims.", "config.")
+
+
+def project_tasks():
+    app.loader.import_default_modules()
+    return sorted(
+        (name, task) for name, task in app.tasks.items() if name.startswith(PROJECT_PACKAGES) and hasattr(task, "run")
+    )
+
+
+def test_the_project_has_tasks_to_check():
+    names = [name for name, _task in project_tasks()]
+    assert "claims.tasks.notifications.claim_status_email_task" in names
+    assert "claims.tasks.retention.closed_claims_anonymise_task" in names
+
+
+@pytest.mark.parametrize(("name", "task"), project_tasks())
+def test_every_task_takes_only_ids(name, task):
+    """Messages sit in Redis and in worker logs: an email, a name or a phone number must never be an argument."""
+    parameters = [p for p in inspect.signature(task.run).parameters.values() if p.name != "self"]
+    for parameter in parameters:
+        assert parameter.annotation in (int, "int", list[int], "list[int]"), f"{name}({parameter.name}) is not an id"
+        assert parameter.name.endswith(("_id", "_ids")), f"{name}({parameter.name}) is not named as an id"
+
+
+def test_a_published_task_carries_the_request_id_in_its_headers():
+    headers: dict = {}
+    token = request_id_var.set("req-abcdef12")
+    try:
+        _request_id_to_headers(headers=headers)
+    finally:
+        request_id_var.reset(token)
+
+    assert headers == {REQUEST_ID_TASK_HEADER: "req-abcdef12"}
+
+
+def test_outside_a_request_no_header_is_added():
+    headers: dict = {}
+    _request_id_to_headers(headers=headers)
+
+    assert headers == {}
