@@ -49,6 +49,9 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
     documents = consent_documents_published()
     claimant = ClaimantFactory(legal_name="박서연")
     page = phone_page
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
     _log_in(page, claimant)
 
     page.goto(page.live_server_url + "/accounts/consents/")
@@ -71,6 +74,11 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
     expect(page.get_by_text("서명이 입력되었습니다. 다시 쓰려면 지우세요.")).to_be_visible()
     expect(page.locator("input[name=signature]")).to_have_value(re.compile(r"^data:image/png;base64,"))
 
+    page.get_by_test_id("poa-submit").click()  # forgot to confirm: the drawing must survive the round trip
+    expect(page.get_by_text("내용을 확인했다는 칸에 표시해 주세요.")).to_be_visible()
+    expect(page.locator("input[name=signature]")).to_have_value(re.compile(r"^data:image/png;base64,"))
+    expect(page.get_by_text("서명이 입력되었습니다. 다시 쓰려면 지우세요.")).to_be_visible()
+
     page.get_by_label(re.compile("모두 읽고 확인했으며")).check()
     page.get_by_test_id("poa-submit").click()
     expect(page.get_by_test_id("poa-signed")).to_be_visible()
@@ -85,6 +93,7 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
     text = "\n".join(pdf_page.extract_text() for pdf_page in PdfReader(io.BytesIO(pdf)).pages)
     assert "박서연" in text and "감사 증명서" in text
 
+    assert problems == []  # no script error and nothing blocked by the content security policy
     signed = PowerOfAttorney.objects.get(user=claimant)
     assert signed.signature_method == PowerOfAttorney.SignatureMethod.DRAWN
     assert ConsentRecord.objects.get(document=documents["power_of_attorney"]).signed_document_sha256 == (
