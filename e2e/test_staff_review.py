@@ -11,7 +11,14 @@ from accounts.roles import Role
 from claims.models import Claim, InformationRequest
 from claims.services import intake
 from claims.services.evidence import evidence_attach
-from claims.tests.factories import ClaimFactory, LossItemFactory, claimant_ready, png_bytes, service_by_slug
+from claims.tests.factories import (
+    ClaimFactory,
+    LossItemFactory,
+    claimant_ready,
+    pdf_bytes,
+    png_bytes,
+    service_by_slug,
+)
 from claims.tests.staff import admin_login, staff_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,8 +38,10 @@ def submitted_claim(*, claimant_type: str, with_proof: bool) -> Claim:
     claim.services.set([service_by_slug("kakao-t")])
     item = LossItemFactory(claim=claim)
     if with_proof:
-        upload = SimpleUploadedFile("카카오T 오류 화면.png", png_bytes(size=(320, 200)), content_type="image/png")
-        evidence_attach(claim=claim, actor=claimant, upload=upload, tag="proof_of_use", loss_item=item)
+        picture = SimpleUploadedFile("카카오T 오류 화면.png", png_bytes(size=(320, 200)), content_type="image/png")
+        evidence_attach(claim=claim, actor=claimant, upload=picture, tag="proof_of_use", loss_item=item)
+        receipt = SimpleUploadedFile("대체 교통 영수증.pdf", pdf_bytes(), content_type="application/pdf")
+        evidence_attach(claim=claim, actor=claimant, upload=receipt, tag="receipt", loss_item=item)
     return intake.claim_submit(claim=claim, actor=claimant)
 
 
@@ -59,6 +68,10 @@ def test_paralegal_requests_information_claimant_answers_lawyer_accepts(desktop_
     picture = page.get_by_role("img", name="증빙 사진: 카카오T 오류 화면.png")
     expect(picture).to_be_visible()
     assert picture.evaluate("image => image.complete && image.naturalWidth") == 320
+    pdf = claim.evidence.get(content_type="application/pdf")
+    pdf_frame = page.get_by_title("증빙 PDF: 대체 교통 영수증.pdf").element_handle().content_frame()
+    pdf_frame.wait_for_load_state()
+    assert pdf_frame.url.endswith(f"/admin/claims/claim/{claim.pk}/evidence/{pdf.pk}/")  # not blocked by the CSP
 
     page.get_by_test_id("submit-start_review").click()
     expect(page.get_by_text("검토를 시작했습니다.")).to_be_visible()

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -72,6 +74,8 @@ from claims.services.review import (
 PERMISSION_PERSONAL_DATA = "claims.view_personal_data"
 # Shown inline only when the bytes were checked at upload (claims/validators.py) or re-encoded by us.
 INLINE_CONTENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+# The review page frames PDF evidence: its own pages may, nobody else (the site's policy says 'none').
+EVIDENCE_FRAMING = csp_replace({"frame-ancestors": [SELF]})
 
 
 def mask_name(name: str) -> str:
@@ -471,7 +475,7 @@ class ClaimAdmin(admin.ModelAdmin):
             path("<path:object_id>/review/<str:action>/", wrap(self.review_action_view), name="claims_claim_review"),
             path(
                 "<path:object_id>/evidence/<int:evidence_id>/",
-                wrap(xframe_options_sameorigin(self.evidence_view)),
+                wrap(EVIDENCE_FRAMING(xframe_options_sameorigin(self.evidence_view))),
                 name="claims_claim_evidence",
             ),
             *super().get_urls(),

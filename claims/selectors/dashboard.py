@@ -34,7 +34,7 @@ def estimate_bucket_label(low: int, high: int | None) -> str:
         return _("%(low)s 이상") % {"low": format_won(low)}
     if low == 0:
         return _("%(high)s 미만") % {"high": format_won(high)}
-    return _("%(low)s ~ %(high)s 미만") % {"low": format_won(low), "high": format_won(high)}
+    return f"{low:,}~{format_won(high)}"
 
 
 def estimate_bucket_filter(low: int, high: int | None, *, prefix: str = "") -> Q:
