@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from config.request_context import REQUEST_ID_HEADER, new_request_id, request_id_var, sane_request_id
@@ -41,11 +41,20 @@ def _request_id_clear(**kwargs) -> None:
     request_id_var.set(None)
 
 
-class StaffSessionMiddleware:
-    """Staff sessions end when the browser closes and after STAFF_SESSION_IDLE_SECONDS without a request.
+# Where a staff member signed in with a password alone may go: the pages that complete or end the sign-in.
+UNVERIFIED_STAFF_URL_NAMES = frozenset(
+    {"admin:login", "admin:logout", "accounts:logout", "accounts:staff_two_factor", "set_language", "healthz", "readyz"}
+)
 
-    Staff see thousands of people's personal data: a laptop left open in a meeting room must not stay signed in.
-    Claimants keep the normal SESSION_COOKIE_AGE so a half-finished claim survives a day away.
+
+class StaffSessionMiddleware:
+    """Staff reach nothing until they have entered their authenticator code, and their sessions end when the
+    browser closes and after STAFF_SESSION_IDLE_SECONDS without a request.
+
+    Staff see thousands of people's personal data: a password alone (typed into the claimants' login page, or
+    leaked) must not open an evidence file or a signed power of attorney, and a laptop left open in a meeting
+    room must not stay signed in. Claimants keep the normal SESSION_COOKIE_AGE so a half-finished claim survives
+    a day away.
     """
 
     def __init__(self, get_response):
@@ -53,16 +62,32 @@ class StaffSessionMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_staff:
-            now = int(time.time())
-            last_seen = request.session.get(STAFF_LAST_SEEN_KEY)
-            if last_seen is not None and now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
-                logout(request)
-                messages.info(request, _("오래 사용하지 않아 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."))
-                admin_path = reverse("admin:index")
-                login_url = reverse("admin:login") if request.path.startswith(admin_path) else settings.LOGIN_URL
-                return redirect_to_login(request.get_full_path(), login_url)
-            if last_seen is None or now - last_seen >= STAFF_LAST_SEEN_RESOLUTION:
-                request.session[STAFF_LAST_SEEN_KEY] = now
-                request.session.set_expiry(0)  # the cookie is dropped when the browser closes
+        if user is None or not user.is_authenticated or not user.is_staff:
+            return self.get_response(request)
+        now = int(time.time())
+        last_seen = request.session.get(STAFF_LAST_SEEN_KEY)
+        if last_seen is not None and now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
+            logout(request)
+            messages.info(request, _("오래 사용하지 않아 안전을 위해 로그아웃되었습니다. 다시 로그인해 주세요."))
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not user.is_verified() and self._needs_verification(request):
+            return redirect_to_login(request.get_full_path(), self._verification_url(user))
+        if last_seen is None or now - last_seen >= STAFF_LAST_SEEN_RESOLUTION:
+            request.session[STAFF_LAST_SEEN_KEY] = now
+            request.session.set_expiry(0)  # the cookie is dropped when the browser closes
         return self.get_response(request)
+
+    @staticmethod
+    def _needs_verification(request) -> bool:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return False
+        return match.view_name not in UNVERIFIED_STAFF_URL_NAMES
+
+    @staticmethod
+    def _verification_url(user) -> str:
+        """The admin login asks for the code; a member of staff without an authenticator enrols one first."""
+        from accounts.services.two_factor import totp_device_confirmed
+
+        return reverse("admin:login" if totp_device_confirmed(user=user) else "accounts:staff_two_factor")

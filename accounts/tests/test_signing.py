@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
 from accounts.models import ConsentRecord, PowerOfAttorney
@@ -20,6 +21,7 @@ from accounts.services.signing import (
     signer_name_masked,
 )
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
+from claims.tests.staff import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -60,9 +62,14 @@ def _stored_pdf(power_of_attorney: PowerOfAttorney) -> bytes:
         return pdf.read()
 
 
-def _staff_with_personal_data_permission():
+def _staff_with_personal_data_permission(*, permission: bool = True):
+    """Signed in to the admin with their authenticator code: staff reach nothing with a password alone."""
     staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(Permission.objects.get(codename="view_personal_data", content_type__app_label="claims"))
+    if permission:
+        staff.user_permissions.add(
+            Permission.objects.get(codename="view_personal_data", content_type__app_label="claims")
+        )
+    TOTPDevice.objects.create(user=staff, name="test", confirmed=True)
     return staff
 
 
@@ -218,9 +225,9 @@ def test_another_claimant_gets_404_and_staff_need_the_personal_data_permission(c
     url = reverse("accounts:power_of_attorney_download", args=[signed.pk])
     client.force_login(ClaimantFactory())
     assert client.get(url).status_code == 404
-    client.force_login(UserFactory(is_staff=True))
+    admin_login(client, _staff_with_personal_data_permission(permission=False))
     assert client.get(url).status_code == 404
-    client.force_login(_staff_with_personal_data_permission())
+    admin_login(client, _staff_with_personal_data_permission())
     assert client.get(url).status_code == 200
 
 
@@ -251,7 +258,7 @@ def test_a_pdf_with_one_changed_byte_does_not_match(client, signed):
 
 
 def test_staff_with_the_personal_data_permission_see_the_full_details(client, signed):
-    client.force_login(_staff_with_personal_data_permission())
+    admin_login(client, _staff_with_personal_data_permission())
     html = _verify(client, _stored_pdf(signed)).content.decode()
     assert "김민수" in html and signed.user.email in html and CLIENT.ip in html
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from accounts.tests.factories import UserFactory
@@ -25,6 +26,7 @@ from claims.tests.factories import (
     png_bytes,
     service_by_slug,
 )
+from claims.tests.staff import admin_login
 
 pytestmark = pytest.mark.django_db
 
@@ -242,10 +244,11 @@ def test_staff_need_the_personal_data_permission_and_each_download_is_recorded(c
     evidence = EvidenceFactory(claim=draft)
     url = reverse("claims:staff_evidence_download", args=[evidence.pk])
     staff = UserFactory(is_staff=True)
-    client.force_login(staff)
+    TOTPDevice.objects.create(user=staff, name="test", confirmed=True)
+    admin_login(client, staff)  # staff reach nothing with a password alone
     assert client.get(url).status_code == 404
     staff.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
-    client.force_login(staff)
+    admin_login(client, staff)
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")

@@ -17,7 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
-from accounts.tests.factories import ClaimantFactory, StaffFactory
+from accounts.tests.factories import STAFF_PASSWORD, ClaimantFactory, StaffFactory
+from claims.tests.factories import EvidenceFactory, SubmittedClaimFactory, claimant_ready
+from claims.tests.staff import admin_login
 from config.middleware import STAFF_LAST_SEEN_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -173,10 +175,9 @@ def test_claimant_session_lasts_a_day_and_survives_closing_the_browser(client):
 
 @pytest.mark.django_db
 def test_staff_session_ends_with_the_browser_and_after_idle_time(client):
-    staff = StaffFactory(role=Role.PARALEGAL, totp=True)
-    client.force_login(staff)
+    admin_login(client, StaffFactory(role=Role.PARALEGAL, totp=True))
 
-    client.get(reverse("home"))
+    client.get(reverse("admin:index"))
     assert client.session.get_expire_at_browser_close() is True
 
     session = client.session
@@ -191,12 +192,50 @@ def test_staff_session_ends_with_the_browser_and_after_idle_time(client):
 
 @pytest.mark.django_db
 def test_an_active_staff_session_is_kept(client):
-    client.force_login(StaffFactory(role=Role.PARALEGAL, totp=True))
-    client.get(reverse("home"))
+    admin_login(client, StaffFactory(role=Role.PARALEGAL, totp=True))
+    client.get(reverse("admin:index"))
     session = client.session
     session[STAFF_LAST_SEEN_KEY] = int(time.time()) - settings.STAFF_SESSION_IDLE_SECONDS + 60
+
     session.save()
+    response = client.get(reverse("admin:index"))
 
-    client.get(reverse("home"))
-
+    assert response.status_code == 200
     assert "_auth_user_id" in client.session
+
+
+@pytest.mark.django_db
+def test_staff_signed_in_with_a_password_alone_reach_no_personal_data(client):
+    """The claimants' login page takes a staff password too; without the authenticator code that session opens
+    nothing but the code prompt: no evidence file, no signed power of attorney, no admin page."""
+    lawyer = StaffFactory(role=Role.LAWYER, totp=True)
+    claim = SubmittedClaimFactory(claimant=claimant_ready())
+    evidence = EvidenceFactory(claim=claim)
+    power = claim.claimant.powers_of_attorney.get()
+    client.post(reverse("accounts:login"), {"username": lawyer.email, "password": STAFF_PASSWORD})
+    assert int(client.session["_auth_user_id"]) == lawyer.pk
+
+    for url in (
+        reverse("claims:staff_evidence_download", args=[evidence.pk]),
+        reverse("accounts:power_of_attorney_download", args=[power.pk]),
+        reverse("admin:claims_claim_change", args=[claim.pk]),
+        reverse("home"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login")), url
+
+    admin_login(client, lawyer)  # the code entered
+    assert client.get(reverse("claims:staff_evidence_download", args=[evidence.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_without_an_authenticator_are_sent_to_enrol_one(client):
+    staff = StaffFactory(role=Role.PARALEGAL)
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:staff_two_factor"))
+    assert client.get(reverse("accounts:staff_two_factor")).status_code == 200
