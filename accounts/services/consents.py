@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User, text_sha256
 from accounts.selectors import consent_accepted_document_ids, consent_documents_current
+from accounts.services.auth import client_ip
 
 USER_AGENT_MAX_LENGTH = 500
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -40,9 +41,9 @@ class ClientInfo:
 
 
 def client_info(request: HttpRequest) -> ClientInfo:
-    """The client's IP (REMOTE_ADDR: the proxy in front must set it to the real client) and user agent."""
+    """The client's IP (REMOTE_ADDR, or what our own proxies added to X-Forwarded-For) and user agent."""
     return ClientInfo(
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request) or None,
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH],
     )
 

@@ -144,6 +144,18 @@ def test_accepting_on_the_page_records_ip_user_agent_and_the_exact_text_hash(cli
     assert consent_documents_missing(user=claimant) == [documents["power_of_attorney"]]
 
 
+def test_behind_a_trusted_proxy_the_ledger_records_the_forwarded_client_address(client, claimant, documents, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.force_login(claimant)
+    client.post(
+        reverse("accounts:consents"),
+        {_field(documents["privacy_required"]): "on"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.99",
+    )
+    assert ConsentRecord.objects.get(user=claimant).ip == "203.0.113.99"
+
+
 def test_the_page_shows_each_document_in_full_with_no_pre_ticked_box(client, claimant, documents):
     client.force_login(claimant)
     response = client.get(reverse("accounts:consents"))

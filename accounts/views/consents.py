@@ -26,6 +26,7 @@ from accounts.selectors import (
 )
 from accounts.services import consents as consent_services
 from accounts.services import signing
+from accounts.services.auth import client_ip
 from accounts.services.consents import ConsentError, client_info, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
 
@@ -206,13 +207,17 @@ def power_of_attorney_download(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+def _verify_rate_key(group: str, request: HttpRequest) -> str:
+    return client_ip(request) or ""
+
+
 def _verify_rate(group: str, request: HttpRequest) -> str | None:
     """Staff who may see personal data are not limited; everyone else may check 20 files an hour per IP."""
     return None if request.user.has_perm(PERSONAL_DATA_PERMISSION) else VERIFY_RATE_ANONYMOUS
 
 
 @never_cache
-@ratelimit(key="ip", rate=_verify_rate, method="POST", block=False)
+@ratelimit(key=_verify_rate_key, rate=_verify_rate, method="POST", block=False)
 @require_http_methods(["GET", "POST"])
 def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
     """Upload a PDF and learn whether it is exactly a recorded signed power of attorney (by SHA-256)."""
