@@ -19,6 +19,7 @@ from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, Use
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from claims.damages import DEFAULT_PARAMETERS
 from claims.models import Claim, DamageModelVersion, Evidence, Incident, LossItem, Service, new_reference_code
+from claims.services.estimates import estimates_refresh
 
 
 def default_incident() -> Incident:
@@ -133,3 +134,22 @@ def pdf_bytes() -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def claim_estimated(*, monthly_fee: int = 39_000, proof_of_use: bool = True, **kwargs) -> Claim:
+    """A submitted claim with one Kakao T subscription loss, a proof-of-use picture (unless `proof_of_use=False`)
+    and the current estimate of the active damage model, written as the estimate task writes it."""
+    claim = SubmittedClaimFactory(claimed_total=monthly_fee, **kwargs)
+    claim.services.add(service_by_slug("kakao-t"))
+    LossItemFactory(claim=claim, monthly_fee=monthly_fee)
+    if proof_of_use:
+        picture = png_bytes()
+        EvidenceFactory(
+            claim=claim,
+            file=ContentFile(picture, name="proof.png"),
+            size=len(picture),
+            sha256=hashlib.sha256(picture).hexdigest(),
+        )
+    estimates_refresh(claim_ids=[claim.pk])
+    claim.refresh_from_db()
+    return claim

@@ -245,6 +245,12 @@ CELERY_BEAT_SCHEDULE["claims-retention"] = {
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     "claims.tasks.estimates.*": {"queue": "estimates"},
+# Export files (claims/services/exports.py) are deleted this many hours after they are built.
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["claims-export-expire"] = {
+    "task": "claims.tasks.exports.export_expire_task",
+    "schedule": 15 * 60,
+}
     "claims.tasks.exports.*": {"queue": "exports"},
     "claims.tasks.notifications.*": {"queue": "email"},
     "accounts.tasks.*": {"queue": "email"},
