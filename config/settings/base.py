@@ -128,6 +128,9 @@ if not REDIS_URL:  # trying the site without Redis: one runserver process, so in
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 # Staff sign in to the admin with a TOTP code from an authenticator app (django-otp).
 OTP_TOTP_ISSUER = "Kakao outage claims"
+# Nobody, whatever their admin permissions, can read another staff member's authenticator secret or QR code in the admin
+# (staff enrol their own at accounts:staff_two_factor); otherwise viewing a device would let a colleague clone it.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Browser security headers (production adds HSTS, the HTTPS redirect and secure cookies). The Content Security
 # Policy lets pages load scripts, styles, fonts and images from this site only: no inline script or event handler
