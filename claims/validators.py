@@ -3,6 +3,7 @@ uploaded evidence files (checked by what the bytes are, never by the file name).
 
 import re
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -77,6 +78,20 @@ EVIDENCE_KINDS = {
 # Pillow's format names for the image kinds above.
 PILLOW_FORMATS = {"image/jpeg": {"JPEG", "MPO"}, "image/png": {"PNG"}, "image/heic": {"HEIF"}, "image/heif": {"HEIF"}}
 SNIFF_BYTES = 8192
+# Decompression bombs: Pillow refuses (via the warning turned into an error below) images declaring more pixels.
+# 60 megapixels holds any phone's normal photo (12-50 MP) and screenshots; decoding one takes about 180 MB.
+Image.MAX_IMAGE_PIXELS = 60_000_000
+# What a PDF may not contain: scripts, actions that open programs, files or forms, embedded files or media. A
+# receipt or a bank statement has none of these; staff open evidence PDFs in their browser.
+PDF_ACTIVE_CONTENT = re.compile(
+    rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])"
+)
+PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_ACTIVE_CONTENT_MESSAGE = _(
+    "스크립트나 첨부 파일이 들어 있는 PDF는 받지 않습니다. 문서를 연 뒤 인쇄에서 'PDF로 저장'으로 다시 만들어 "
+    "올려 주세요."
+)
 
 REFUSED_TYPE_MESSAGE = _(
     "올릴 수 없는 파일입니다. 사진(JPG, PNG, HEIC)이나 PDF 파일만 올릴 수 있습니다. "
@@ -98,6 +113,8 @@ def evidence_kind_detect(upload: UploadedFile) -> EvidenceKind:
         _verify_image(upload, kind)
     elif not _looks_like_pdf(upload):
         raise ValidationError(_("PDF 파일이 손상되었거나 완전하지 않습니다. 다시 저장해서 올려 주세요."), "damaged")
+    elif _pdf_has_active_content(upload):
+        raise ValidationError(PDF_ACTIVE_CONTENT_MESSAGE, code="active")
     upload.seek(0)
     return kind
 
@@ -116,6 +133,23 @@ def _verify_image(upload: UploadedFile, kind: EvidenceKind) -> None:
         raise damaged from None
     finally:
         upload.seek(0)
+
+
+def _pdf_has_active_content(upload: UploadedFile) -> bool:
+    """Whether the PDF names script, launch, form-submission or embedded-file features anywhere, including inside
+    compressed object streams and behind #xx escapes in names (/J#61vaScript)."""
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    texts = [data]
+    for match in PDF_STREAM.finditer(data):
+        try:
+            texts.append(zlib.decompressobj().decompress(match.group(1), 50 * 1024 * 1024))
+        except zlib.error:
+            continue
+    return any(
+        PDF_ACTIVE_CONTENT.search(PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text)) for text in texts
+    )
 
 
 def _looks_like_pdf(upload: UploadedFile) -> bool:

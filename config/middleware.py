@@ -8,6 +8,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.signals import request_finished
 from django.dispatch import receiver
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
@@ -91,3 +93,37 @@ class StaffSessionMiddleware:
         from accounts.services.two_factor import totp_device_confirmed
 
         return reverse("admin:login" if totp_device_confirmed(user=user) else "accounts:staff_two_factor")
+
+
+class UploadRateLimitMiddleware:
+    """At most UPLOAD_RATE file uploads (multipart POSTs) per person, or per client address when signed out.
+
+    Each evidence file goes in its own request, so this counts files: generous for a claimant with thirty
+    receipts and a few retries, but it stops a script from filling the disk. Answered with 429: JSON for the
+    upload script (which shows the message), the usual page otherwise.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            from django_ratelimit.core import is_ratelimited
+
+            if is_ratelimited(request, group="uploads", key=self._key, rate=settings.UPLOAD_RATE, increment=True):
+                return self._refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _key(group: str, request) -> str:
+        from accounts.services.auth import client_ip
+
+        user = getattr(request, "user", None)
+        return f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_ip(request)}"
+
+    @staticmethod
+    def _refuse(request):
+        message = _("짧은 시간에 파일을 너무 많이 올렸습니다. 한 시간쯤 뒤에 다시 올려 주세요.")
+        if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+            return JsonResponse({"ok": False, "error": message}, status=429)
+        return render(request, "accounts/rate_limited.html", status=429)

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.StaffSessionMiddleware",
+    "config.middleware.UploadRateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -204,6 +205,8 @@ EVIDENCE_MAX_FILES = env.int("EVIDENCE_MAX_FILES", default=30)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # the non-file part of a request
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# File uploads per person (or per address when signed out), counted in the cache (config.middleware).
+UPLOAD_RATE = env("UPLOAD_RATE", default="100/h")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

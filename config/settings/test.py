@@ -1,5 +1,8 @@
 """Tests: the real PostgreSQL and Redis (see the Makefile), mail kept in memory, fast hashing."""
 
+import os
+import secrets
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
@@ -8,7 +11,16 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/1")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Each test run gets its own cache key prefix (inherited by the worker processes it starts), so rate-limit
+# counters and locks left in Redis by an earlier run never make a later one fail.
+CACHE_KEY_PREFIX = os.environ.setdefault("TEST_CACHE_KEY_PREFIX", f"run-{secrets.token_hex(4)}")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    }
+}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # Unit tests run tasks inline; tests marked `celery_worker` start a real worker against Redis.
