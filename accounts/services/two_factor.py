@@ -58,5 +58,5 @@ def totp_secret_text(device: TOTPDevice) -> str:
 def totp_qr_svg(device: TOTPDevice) -> str:
     """The otpauth:// URI as an inline SVG QR code, made here (never by an outside service)."""
     return segno.make(device.config_url, error="m").svg_inline(
-        scale=5, title=_("인증 앱 등록용 QR 코드"), svgclass="totp-qr", lineclass=None, omitsize=False
+        scale=5, light="#fff", title=_("인증 앱 등록용 QR 코드"), svgclass="totp-qr", lineclass=None
     )

@@ -135,3 +135,12 @@ def test_the_qr_code_encodes_the_otpauth_uri_with_the_issuer():
     assert device.config_url.startswith("otpauth://totp/Kakao%20outage%20claims%3A")
     svg = two_factor.totp_qr_svg(device)
     assert svg.startswith("<svg") and "<title>" in svg
+
+
+def test_admin_logins_are_rate_limited_per_address(client):
+    staff = StaffFactory(totp=True)
+    for number in range(30):
+        assert admin_login(client, staff, username=f"guess{number}@lawfirm.example").status_code == 200
+    response = admin_login(client, staff, otp_token=staff_totp_code(staff))
+    assert response.status_code == 429
+    assert "요청이 너무 많습니다" in response.content.decode()
