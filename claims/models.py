@@ -394,6 +394,12 @@ class Estimate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["claim"], condition=Q(is_current=True), name="one_current_estimate"),
         ]
+        # The sweep asks which claims' current estimate is not from the active version: answered from this index.
+        indexes = [
+            models.Index(
+                fields=["claim", "model_version"], condition=Q(is_current=True), name="estimate_current_version"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.claim} {self.total:,}"

@@ -166,5 +166,13 @@ class Migration(migrations.Migration):
                 verbose_name="요청자",
             ),
         ),
+        migrations.AddIndex(
+            model_name="estimate",
+            index=models.Index(
+                condition=models.Q(("is_current", True)),
+                fields=["claim", "model_version"],
+                name="estimate_current_version",
+            ),
+        ),
         migrations.RunPython(seed_version_1, remove_version_1),
     ]

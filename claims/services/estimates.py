@@ -106,7 +106,8 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
     replaced: list[int] = []
     new_estimates: list[dict[str, Any]] = []
     claims: list[dict[str, Any]] = []
-    events: list[ClaimEvent] = []
+    events: list[dict[str, Any]] = []
+    message = _("산정액 %(total)s원 (손해 산정 모델 버전 %(version)s)")
     for snapshot in snapshots:
         version = versions.get(snapshot.incident_id)
         if version is None:
@@ -140,19 +141,15 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
         claims.append(_claim_row(snapshot.pk, result.total, _merge_flags(result.flags, snapshot.estimate_flags), ""))
         if current is None or current.total != result.total or current.model_version_id != version.pk:
             events.append(
-                ClaimEvent(
-                    claim_id=snapshot.pk,
-                    actor=None,
-                    kind=ClaimEvent.Kind.ESTIMATED,
-                    message=_("산정액 %(total)s원 (손해 산정 모델 버전 %(version)s)")
-                    % {"total": f"{result.total:,}", "version": version.version},
-                    data={
+                {
+                    "claim_id": snapshot.pk,
+                    "message": message % {"total": f"{result.total:,}", "version": version.version},
+                    "data": {
                         "total": result.total,
                         "model_version": version.version,
                         "previous_total": current.total if current else None,
                     },
-                    created_at=checked_at,
-                )
+                }
             )
 
     if replaced:
@@ -161,16 +158,16 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
     _claims_estimate_update(claims, checked_at=checked_at)
     if outcome.unchanged:
         Claim.objects.filter(pk__in=outcome.unchanged).update(estimated_at=checked_at, estimate_error="")
-    ClaimEvent.objects.bulk_create(events)
+    _estimated_events_insert(events, created_at=checked_at)
     if outcome.failed:
         logger.warning("Could not estimate %d claim(s): ids %s", len(outcome.failed), sorted(outcome.failed))
     return outcome
 
 
-# A recompute writes a thousand estimates and claims per batch. On PostgreSQL each write is one statement reading
-# its rows from a single JSON document (jsonb_to_recordset), many times faster than bulk_create/bulk_update, whose
-# CASE expressions and per-value adaptation dominate at this size. Other databases (SQLite for trying the site)
-# use the ORM. Both write the same rows.
+# A recompute writes a thousand estimates, claims and timeline entries per batch. On PostgreSQL each write is one
+# statement reading its rows from a single JSON document (jsonb_to_recordset), many times faster than
+# bulk_create/bulk_update, whose CASE expressions and per-value adaptation dominate at this size. Other databases
+# (SQLite for trying the site) use the ORM. Both write the same rows (tested).
 
 
 def _fast_writes(fast: bool | None) -> bool:
@@ -196,6 +193,24 @@ def _estimates_insert(rows: list[dict[str, Any]], *, computed_at, fast: bool | N
             f" SELECT {columns}, %s, TRUE FROM jsonb_to_recordset(%s::jsonb) AS new (claim_id bigint,"
             " model_version_id bigint, total bigint, breakdown jsonb, inputs jsonb, inputs_sha256 text, flags jsonb)",
             [computed_at, json.dumps(rows, ensure_ascii=False)],
+        )
+
+
+def _estimated_events_insert(rows: list[dict[str, Any]], *, created_at, fast: bool | None = None) -> None:
+    """Timeline entries "estimated", written by the system (no actor), from rows of claim_id, message, data."""
+    if not rows:
+        return
+    if not _fast_writes(fast):
+        ClaimEvent.objects.bulk_create(
+            ClaimEvent(**row, kind=ClaimEvent.Kind.ESTIMATED, actor=None, created_at=created_at) for row in rows
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ClaimEvent._meta.db_table} (claim_id, kind, message, data, created_at)"  # noqa: S608
+            " SELECT claim_id, %s, message, data, %s"
+            " FROM jsonb_to_recordset(%s::jsonb) AS new (claim_id bigint, message text, data jsonb)",
+            [ClaimEvent.Kind.ESTIMATED.value, created_at, json.dumps(rows, ensure_ascii=False)],
         )
 
 

@@ -531,6 +531,19 @@ def test_both_write_paths_store_the_same_rows(fast):
         [{"id": claim.pk, "total": 11_810, "flags": ["no_proof_of_use"], "error": ""}], checked_at=now, fast=fast
     )
 
+    services._estimated_events_insert(
+        [{"claim_id": claim.pk, "message": "산정액 11,810원", "data": {"total": 11_810}}], created_at=now, fast=fast
+    )
+
+    event = ClaimEvent.objects.get(claim=claim)
+    assert (event.kind, event.actor, event.message, event.data, event.created_at, event.ip) == (
+        ClaimEvent.Kind.ESTIMATED,
+        None,
+        "산정액 11,810원",
+        {"total": 11_810},
+        now,
+        None,
+    )
     stored = current(claim)
     assert (stored.total, stored.breakdown, stored.inputs, stored.inputs_sha256) == (11_810, breakdown, inputs, digest)
     assert (stored.flags, stored.computed_at, stored.model_version) == (["no_proof_of_use"], now, version)
