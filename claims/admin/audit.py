@@ -2,7 +2,6 @@
 which claim. Nobody (superusers included) can add, change or delete an entry here."""
 
 from django.contrib import admin
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,7 @@ class ActorFilter(admin.SimpleListFilter):
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
-        staff = User.objects.filter(Q(is_staff=True) | Q(is_superuser=True)).order_by("legal_name", "email")
+        staff = User.objects.filter(is_staff=True).order_by("legal_name", "email")
         return [(str(user.pk), str(user)) for user in staff.only("pk", "email", "legal_name")]
 
     def queryset(self, request, queryset):

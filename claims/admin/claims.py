@@ -322,7 +322,8 @@ class ClaimAdmin(admin.ModelAdmin):
         return super().has_view_permission(request, obj) or user.has_perm(PERMISSION_REVIEW)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_perm(PERMISSION_REVIEW)
+        """Reviewers correct submitted claims; a draft is the claimant's own until it is submitted."""
+        return request.user.has_perm(PERMISSION_REVIEW) and (obj is None or obj.status != Claim.Status.DRAFT)
 
     def has_add_permission(self, request):
         return False  # claimants file claims

@@ -1,6 +1,6 @@
 """Staff review: rejection reasons (seeded), duplicate/fraud flags, the audit log, and the indexes behind the claim
-list's filters and search. PostgreSQL also gets a trigram index for searching claimants by name. (The role groups
-get the new models' permissions from accounts' post_migrate sync: Lawyers read the audit log.)"""
+list's filters and search. PostgreSQL also gets a trigram index for searching claimants by name and a partial
+index of staff accounts. (The role groups get the new models' permissions from accounts' post_migrate sync.)"""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -42,6 +42,11 @@ TRIGRAM_SQL = [
     'CREATE INDEX IF NOT EXISTS accounts_user_legal_name_trgm ON accounts_user USING gin (UPPER("legal_name"::text) gin_trgm_ops)',
 ]
 TRIGRAM_REVERSE_SQL = ["DROP INDEX IF EXISTS accounts_user_legal_name_trgm"]
+# Only on PostgreSQL: the few staff among many claimants (reviewer choices and filters) without reading every account.
+STAFF_SQL = [
+    "CREATE INDEX IF NOT EXISTS accounts_user_staff ON accounts_user (legal_name, email) WHERE is_staff",
+]
+STAFF_REVERSE_SQL = ["DROP INDEX IF EXISTS accounts_user_staff"]
 
 
 def rejection_reasons_seed(apps, schema_editor):
@@ -241,4 +246,5 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(rejection_reasons_seed, migrations.RunPython.noop),
         migrations.RunPython(_run_on_postgresql(TRIGRAM_SQL), _run_on_postgresql(TRIGRAM_REVERSE_SQL)),
+        migrations.RunPython(_run_on_postgresql(STAFF_SQL), _run_on_postgresql(STAFF_REVERSE_SQL)),
     ]

@@ -323,6 +323,14 @@ def test_the_edit_form_refuses_a_stale_version_and_keeps_the_input(client, paral
     assert AuditEntry.objects.get(action=AuditEntry.Action.EDITED).data == {"fields": ["already_compensated"]}
 
 
+def test_a_draft_is_shown_read_only(client, paralegal):
+    draft = ClaimFactory(already_compensated=0)
+    response = client.get(change_url(draft))
+    assert response.status_code == 200
+    assert 'name="already_compensated"' not in response.content.decode()
+    assert client.post(change_url(draft), {"expected_version": 1, "already_compensated": "5"}).status_code == 403
+
+
 def test_the_edit_form_checks_business_numbers(client, paralegal):
     claim = SubmittedClaimFactory()
     response = client.post(
