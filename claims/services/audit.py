@@ -31,7 +31,7 @@ class RequestMeta:
 NO_REQUEST = RequestMeta()
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: User | None,
     action: str,
@@ -40,10 +40,11 @@ def audit_record(
     claim: Claim | None = None,
     data: dict | None = None,
 ) -> AuditEntry:
-    """Write one audit entry about `target` (the claim itself when `claim` is not given and target is a claim)."""
+    """An unsaved audit entry about `target` (its claim is `target` itself when that is a claim), for
+    `bulk_create` when one action touches many records."""
     if claim is None and isinstance(target, Claim):
         claim = target
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor,
         action=action,
         object_type=target._meta.label_lower,
@@ -53,3 +54,18 @@ def audit_record(
         ip=meta.ip,
         user_agent=meta.user_agent,
     )
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    meta: RequestMeta = NO_REQUEST,
+    claim: Claim | None = None,
+    data: dict | None = None,
+) -> AuditEntry:
+    """Write one audit entry about `target`."""
+    entry = audit_entry(actor=actor, action=action, target=target, meta=meta, claim=claim, data=data)
+    entry.save()
+    return entry

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from claims.models import AuditEntry, Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
-from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
+from claims.services.audit import NO_REQUEST, RequestMeta, audit_entry, audit_record
 from claims.services.intake import ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
@@ -314,17 +314,7 @@ def _assignment_records(claim: Claim, actor: User, reviewer: User | None, previo
         data=data,
         ip=meta.ip,
     )
-    entry = AuditEntry(
-        actor=actor,
-        action=AuditEntry.Action.ASSIGNED,
-        object_type=claim._meta.label_lower,
-        object_id=str(claim.pk),
-        claim=claim,
-        data=data,
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-    )
-    return event, entry
+    return event, audit_entry(actor=actor, action=AuditEntry.Action.ASSIGNED, target=claim, meta=meta, data=data)
 
 
 @transaction.atomic
@@ -427,15 +417,12 @@ def claims_accept(*, claim_ids: Iterable[int], actor: User, meta: RequestMeta = 
         for claim in result.done
     )
     AuditEntry.objects.bulk_create(
-        AuditEntry(
+        audit_entry(
             actor=actor,
             action=AuditEntry.Action.TRANSITION,
-            object_type=claim._meta.label_lower,
-            object_id=str(claim.pk),
-            claim=claim,
+            target=claim,
+            meta=meta,
             data={"transition": transition.name, "from": claim.status, "to": transition.target, "bulk": True},
-            ip=meta.ip,
-            user_agent=meta.user_agent,
         )
         for claim in result.done
     )
