@@ -4,15 +4,44 @@ The id of the web request that published a task travels in the message headers a
 so one id follows a claimant's submission from the request log to the estimate and the email it caused.
 """
 
+import functools
+import logging
 import os
 
 from celery import Celery, signals
+from celery.contrib.django.task import DjangoTask
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
 
 from config.request_context import request_id_var, sane_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-app = Celery("kakao_claims")
+logger = logging.getLogger(__name__)
+
+
+class OnCommitTask(DjangoTask):
+    """`delay_on_commit` that never turns a committed change into an error page.
+
+    The change is already saved when the message is published; if the broker cannot be reached, the claimant must
+    still see their claim submitted. The failure is logged and the periodic sweeps (estimates, status emails) find
+    the work from the database and queue it again once the broker is back.
+    """
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        transaction.on_commit(functools.partial(self._publish_or_leave_to_sweep, args, kwargs))
+
+    def apply_async_on_commit(self, args=None, kwargs=None, **options) -> None:
+        transaction.on_commit(functools.partial(self._publish_or_leave_to_sweep, args or (), kwargs or {}, **options))
+
+    def _publish_or_leave_to_sweep(self, args, kwargs, **options) -> None:
+        try:
+            self.apply_async(args, kwargs, **options)
+        except BrokerError:
+            logger.warning("Could not queue %s%r: the broker did not answer; the sweep will do it", self.name, args)
+
+
+app = Celery("kakao_claims", task_cls=OnCommitTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -3,6 +3,7 @@ perceptual hash and a metadata-free display copy for images; removals are audite
 
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 from pathlib import PurePath
@@ -22,6 +23,8 @@ from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossI
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_kind_detect
+
+logger = logging.getLogger(__name__)
 
 DISPLAY_MAX_SIDE = 3000
 DISPLAY_JPEG_QUALITY = 88
@@ -128,9 +131,16 @@ def _evidence_store(
     if evidence.tag not in Evidence.Tag.values:
         raise ClaimError(_("이 파일이 무엇을 보여 주는지 골라 주세요."), claim=claim)
     evidence.claim = claim
-    evidence.file.save("original", upload, save=False)
-    if display is not None:
-        evidence.display_file.save("display", display, save=False)
+    try:
+        evidence.file.save("original", upload, save=False)
+        if display is not None:
+            evidence.display_file.save("display", display, save=False)
+    except OSError:  # disk full, object store unreachable: the claimant may try again, nothing else is lost
+        logger.exception("Could not store an evidence file for claim %s", claim.pk)
+        raise ClaimError(
+            _("파일을 저장하지 못했습니다. 잠시 뒤 다시 올려 주세요. 지금까지 입력한 내용은 그대로 있습니다."),
+            claim=claim,
+        ) from None
     evidence.save()
     ClaimEvent.objects.create(
         claim=claim,

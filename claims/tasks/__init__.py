@@ -1,3 +1,4 @@
 """Celery tasks, one module per area; imported here so the worker's autodiscovery finds them."""
 
 from claims.tasks import estimates, exports, fraud, notifications, retention  # noqa: F401
+from claims.tasks import recovery  # noqa: F401

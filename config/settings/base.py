@@ -233,7 +233,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message taken by a worker that dies (kill -9, lost machine) goes back to the queue after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+# Publishing gives up quickly when Redis is down: the web request must answer, the sweeps catch up later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # Duplicate and fraud flags for matches found after submission (claims/tasks/fraud.py).
@@ -248,15 +256,26 @@ CELERY_BEAT_SCHEDULE["claims-retention"] = {
     "task": "claims.tasks.retention.closed_claims_anonymise_task",
     "schedule": crontab(hour=3, minute=30),
 }
-# Separate queues so a big export never delays a claimant's receipt or estimate.
-CELERY_TASK_ROUTES = {
-    "claims.tasks.estimates.*": {"queue": "estimates"},
 # Export files (claims/services/exports.py) are deleted this many hours after they are built.
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["claims-export-expire"] = {
     "task": "claims.tasks.exports.export_expire_task",
     "schedule": 15 * 60,
 }
+# Status emails never queued (broker down) are queued again; jobs left hanging by a dead worker are marked failed
+# after JOB_STALE_AFTER_MINUTES (claims/tasks/recovery.py).
+JOB_STALE_AFTER_MINUTES = env.int("JOB_STALE_AFTER_MINUTES", default=180)
+CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
+    "task": "claims.tasks.recovery.status_email_sweep_task",
+    "schedule": 10 * 60,
+}
+CELERY_BEAT_SCHEDULE["claims-stale-jobs-reap"] = {
+    "task": "claims.tasks.recovery.stale_jobs_reap_task",
+    "schedule": 15 * 60,
+}
+# Separate queues so a big export never delays a claimant's receipt or estimate.
+CELERY_TASK_ROUTES = {
+    "claims.tasks.estimates.*": {"queue": "estimates"},
     "claims.tasks.exports.*": {"queue": "exports"},
     "claims.tasks.notifications.*": {"queue": "email"},
     "accounts.tasks.*": {"queue": "email"},

@@ -1,0 +1,21 @@
+"""Periodic recovery (queue `celery`, from beat): status emails that were never queued, and jobs left hanging by a
+worker that died. See claims/services/recovery.py."""
+
+from celery import shared_task
+
+from claims.services.recovery import stale_jobs_fail, status_events_unsent
+from claims.tasks.notifications import claim_status_email_task
+
+
+@shared_task(acks_late=True)
+def status_email_sweep_task() -> int:
+    """Queue the status emails whose task never ran; the email task itself makes sure each is sent once."""
+    pending = status_events_unsent()
+    for claim_id, event_id in pending:
+        claim_status_email_task.delay(claim_id, event_id)
+    return len(pending)
+
+
+@shared_task(acks_late=True)
+def stale_jobs_reap_task() -> dict[str, int]:
+    return stale_jobs_fail()
