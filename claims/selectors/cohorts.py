@@ -248,7 +248,7 @@ def claimed_by_kind(claim: OuterRef) -> Subquery:
 
 
 def model_version(claim: OuterRef) -> Subquery:
-    current = Estimate.objects.filter(claim_id=claim, is_current=True)
+    current = Estimate.objects.filter(claim_id=claim, is_current=True).order_by()
     return Subquery(current.values("model_version__version")[:1])
 
 
@@ -318,10 +318,11 @@ SHEET_ROW_KEYS = (
 )
 
 
-def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
-    """One dict per claim of the cohort (keys: SHEET_ROW_KEYS), oldest submission first, streamed."""
+def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
+    """The claim-sheet SELECT for a cohort: one row per claim, oldest submission first (keys: SHEET_ROW_KEYS but
+    `number`)."""
     claim = OuterRef("pk")
-    rows = (
+    return (
         cohort_claims(cohort=cohort)
         .order_by("submitted_at", "pk")
         .values(
@@ -348,7 +349,11 @@ def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
             open_flags=open_flag_codes(claim),
         )
     )
-    for row in rows.iterator(chunk_size=STREAM_CHUNK_SIZE):
+
+
+def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
+    """One dict per claim of the cohort (keys: SHEET_ROW_KEYS), streamed in chunks."""
+    for row in cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE):
         row["number"] = None
         yield row
 

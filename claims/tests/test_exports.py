@@ -289,7 +289,8 @@ def test_standing_pack_has_a_pdf_per_plaintiff_with_the_signed_power_of_attorney
     assert power.document_number in text and "감사 증명서" in text  # the stored PDF's certificate page follows
     assert "서명 당시 기록과 일치합니다" in text
     assert text.count("203.0.113.7") >= 3  # the signature and both consent ledger entries
-    poa_pages = len(PdfReader(power.pdf.open("rb")).pages)
+    with power.pdf.open("rb") as signed:
+        poa_pages = len(PdfReader(io.BytesIO(signed.read())).pages)
     rendered = len(pack.pages) - poa_pages - 1  # the evidence PDF has one page
     assert rendered >= 2
     image_pages = [page for page in pack.pages[:rendered] if page.images]
