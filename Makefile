@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages makemessages lint format check-services compose-config
+.PHONY: run test bench install messages makemessages lint format check-services compose-config
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,3 +55,9 @@ makemessages: install
 test: messages check-services lint compose-config
 	$(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make bench: the scale benchmarks in their own database (BENCH_DATABASE_URL, default kakao_claims_bench, dropped
+## and re-created) and Redis (BENCH_REDIS_URL); prints a table and writes bench/results.json. See bench/README.md.
+## Quick run: make bench BENCH_ARGS="--count 20000 --only intake"
+bench: messages
+	$(PY) -m bench.run $(BENCH_ARGS)

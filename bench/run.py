@@ -29,8 +29,10 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kakao_claims_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 GENERATION_TARGET_SECONDS = 300  # 200,000 claims "in a few minutes"
 RECOMPUTE_TARGET_SECONDS = 60  # for 200,000 claims, one worker
-SMALL_TABLE_SHARE = 10
-BENCH_SECRET = "benchmark-database-only-synthetic-data-not-a-production-secret"  # noqa: S105  # query counts are first taken at count / 10 claims
+SMALL_TABLE_SHARE = 10  # query counts are first taken at count / 10 claims
+EXPORT_CHECKPOINT_SHARE = 4  # exports are first measured at count / 4 claims (50,000 of 200,000)
+MEMORY_GROWTH_LIMIT = 1.1
+BENCH_SECRET = "benchmark-database-only-synthetic-data-not-a-production-secret"  # noqa: S105
 
 
 def environment(database_url: str, redis_url: str, folder: Path) -> dict[str, str]:
@@ -125,19 +127,61 @@ def fraud_sweep() -> Metric:
     )
 
 
-def recompute() -> list[Metric]:
-    """Estimate every estimable claim in chunks in one process (one worker), against one SQL UPDATE that computes
-    the subscription component for the same claims (rolled back)."""
-    from django.db import connection
-
+def _estimable_ids() -> list[int]:
     from claims.models import Claim
     from claims.selectors.estimates import ESTIMABLE_STATUSES
+
+    return list(Claim.objects.filter(status__in=ESTIMABLE_STATUSES).order_by("pk").values_list("pk", flat=True))
+
+
+def estimate_everything() -> None:
+    """Estimate the claims (not measured), as the site would have after each submission."""
+    try:
+        from bench.recompute import recompute as recompute_all
+    except ImportError:
+        return
+    recompute_all(_estimable_ids())
+
+
+def new_model_version() -> None:
+    """A new active version of the default incident's damage model (same parameters), as when a lawyer activates
+    one, so every estimate is recomputed. Written directly: the service would also queue the background job."""
+    from django.db import transaction
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from claims.models import DamageModelVersion
+    from claims.selectors import incident_default
+
+    incident = incident_default()
+    with transaction.atomic():
+        versions = DamageModelVersion.objects.select_for_update().filter(incident=incident)
+        current = versions.filter(is_active=True).first()
+        if current is None:
+            return
+        latest = versions.aggregate(latest=Max("version"))["latest"]
+        versions.filter(pk=current.pk).update(is_active=False)
+        DamageModelVersion.objects.create(
+            incident=incident,
+            version=latest + 1,
+            parameters=current.parameters,
+            note="benchmark: recompute every claim",
+            is_active=True,
+            activated_at=timezone.now(),
+        )
+
+
+def recompute() -> list[Metric]:
+    """Recompute every estimable claim after a new model version, in chunks in one process (one worker), against
+    one SQL UPDATE that computes the subscription component for the same claims (rolled back)."""
+    from django.db import connection
 
     try:
         from bench.recompute import recompute as recompute_all
     except ImportError:
         return [not_measured("recompute", "bench/recompute.py (damages) is not there")]
-    ids = list(Claim.objects.filter(status__in=ESTIMABLE_STATUSES).order_by("pk").values_list("pk", flat=True))
+    new_model_version()
+    ids = _estimable_ids()
     started = time.perf_counter()
     written = recompute_all(ids)
     seconds = time.perf_counter() - started
@@ -208,6 +252,35 @@ def exports() -> list[Metric]:
     return export_bench.measure()
 
 
+def export_growth(early: list[Metric], final: list[Metric]) -> list[Metric]:
+    """The exports at the full size, those at the checkpoint (renamed), and whether peak memory grew between them."""
+    before = {metric.metric: metric for metric in early if metric.value is not None}
+    growth = []
+    for metric in final:
+        first = before.get(metric.metric)
+        if first is None or not metric.metric.endswith("peak memory") or metric.value is None:
+            continue
+        ratio = metric.value / first.value
+        growth.append(
+            Metric(
+                f"{metric.metric}: growth {first.n:,} -> {metric.n:,} rows",
+                metric.value,
+                "MB",
+                n=metric.n,
+                reference=first.value,
+                ratio=round(ratio, 2),
+                target=f"not growing (<= {MEMORY_GROWTH_LIMIT:g}x)",
+                met=ratio <= MEMORY_GROWTH_LIMIT,
+            )
+        )
+    renamed = [
+        Metric(**{**metric.as_dict(), "metric": f"{metric.metric} (at {metric.n:,} rows)"})
+        for metric in early
+        if metric.n
+    ]
+    return [*renamed, *final, *growth]
+
+
 # --- output -----------------------------------------------------------------------------------------------------
 
 
@@ -254,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--reuse", action="store_true", help="keep the database and cohort of the previous run")
-    parser.add_argument("--intake-seconds", type=int, default=45, help="length of each claimant locust run")
+    parser.add_argument("--intake-seconds", type=int, default=60, help="length of each claimant locust run")
     parser.add_argument("--output", default=str(BASE_DIR / "bench" / "results.json"))
     options = parser.parse_args(argv)
     sections = [part.strip() for part in options.only.split(",") if part.strip()]
@@ -284,24 +357,35 @@ def main(argv: list[str] | None = None) -> int:
     from claims.models import Claim
 
     metrics: list[Metric] = []
-    small_counts, small_size = None, None
+    small_counts, small_size, early_exports = None, None, []
     existing = Claim.objects.count()
     if existing < options.count:
+        # Checkpoints on the way up: staff query counts at a tenth of the table, exports at a quarter.
+        checkpoints = []
         if existing == 0 and "staff" in sections:
-            small_size = options.count // SMALL_TABLE_SHARE
-            say(f"generating {small_size:,} claims (query counts on a small table first)")
-            first_seconds = generate(small_size, options.seed, 0)
-            from bench import staff_pages
+            checkpoints.append((options.count // SMALL_TABLE_SHARE, "staff"))
+        if existing == 0 and "exports" in sections:
+            checkpoints.append((options.count // EXPORT_CHECKPOINT_SHARE, "exports"))
+        seconds = 0.0
+        for size, section in sorted(checkpoints):
+            done = Claim.objects.count()
+            say(f"generating {size - done:,} claims ({section} on {size:,} claims first)")
+            seconds += generate(size - done, options.seed, done)
+            if section == "staff":
+                from bench import staff_pages
 
-            if staff_pages.available() is None:
-                fraud_sweep()
-                small_counts = staff_pages.query_counts()
-        else:
-            first_seconds, small_size = 0.0, None
+                if staff_pages.available() is None:  # the same state as later: flags found, claims estimated
+                    small_size = size
+                    fraud_sweep()
+                    estimate_everything()
+                    small_counts = staff_pages.query_counts()
+            else:
+                estimate_everything()
+                early_exports = exports()
         done = Claim.objects.count()
         say(f"generating {options.count - done:,} claims")
-        seconds = generate(options.count - done, options.seed, done)
-        metrics.append(generation_metric(options.count - existing, first_seconds + seconds))
+        seconds += generate(options.count - done, options.seed, done)
+        metrics.append(generation_metric(options.count - existing, seconds))
     total = Claim.objects.count()
     if "staff" in sections:
         say("fraud sweep")
@@ -316,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics += staff_pages.measure(claims_in_table=total, small=small_counts, small_size=small_size)
     if "exports" in sections:
         say("exports")
-        metrics += exports()
+        metrics += export_growth(early_exports, exports())
     if "intake" in sections:
         from bench import intake_load
 
