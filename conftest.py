@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,17 +68,13 @@ def _database_url_for_test_db() -> str:
 
 
 @pytest.fixture
-def celery_worker(transactional_db, settings, tmp_path) -> Iterator[subprocess.Popen]:
-    """A real Celery worker process consuming from Redis and writing to the test database.
-
-    Tasks sent by the test (after commit) are executed by the worker, not inline. The test must use the
-    `transactional_db` database so the worker sees committed rows. The worker's output (JSON log lines) goes to
-    `process.log_path`, which a test may read, and is printed at the end so a failing test shows it.
-    """
+def celery_worker_factory(transactional_db, settings, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """`start(**env)` starts a real Celery worker process (extra environment variables for it as keywords) and
+    returns it; every worker started is stopped at the end of the test. See `celery_worker`."""
     from config.celery import app
 
     storage_root = settings.STORAGES["default"]["OPTIONS"]["location"]
-    env = {
+    base_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url_for_test_db(),
@@ -87,54 +83,70 @@ def celery_worker(transactional_db, settings, tmp_path) -> Iterator[subprocess.P
         "REDIS_URL": settings.REDIS_URL,
     }
     app.control.purge()
-    log_path = tmp_path / "celery-worker.log"
-    log_file = log_path.open("w")
     previous_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-            "-Q",
-            "celery,estimates,exports,email",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    process.log_path = log_path
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The Celery worker exited during start-up:\n{log_path.read_text(errors='replace')}")
-        if app.control.ping(timeout=0.5):
-            break
-    else:
+    started: list[tuple[subprocess.Popen, object]] = []
+
+    def start(**extra_env: str) -> subprocess.Popen:
+        log_path = tmp_path / f"celery-worker-{len(started) + 1}.log"
+        log_file = log_path.open("w")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+                "-Q",
+                "celery,estimates,exports,email",
+            ],
+            cwd=BASE_DIR,
+            env={**base_env, **extra_env},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        process.log_path = log_path
+        started.append((process, log_file))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"The Celery worker exited during start-up:\n{log_path.read_text(errors='replace')}")
+            if app.control.ping(timeout=0.5):
+                return process
         process.kill()
         raise RuntimeError("The Celery worker did not answer a ping within 60 s.")
+
     try:
-        yield process
+        yield start
     finally:
         app.conf.task_always_eager = previous_eager
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log_file.close()
-        print(log_path.read_text(errors="replace"))  # noqa: T201 - shown by pytest when the test fails
+        for process, log_file in started:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log_file.close()
+            print(process.log_path.read_text(errors="replace"))  # noqa: T201 - shown by pytest when the test fails
+
+
+@pytest.fixture
+def celery_worker(celery_worker_factory) -> subprocess.Popen:
+    """A real Celery worker process consuming from Redis and writing to the test database.
+
+    Tasks sent by the test (after commit) are executed by the worker, not inline. The test must use the
+    `transactional_db` database so the worker sees committed rows. The worker's output (JSON log lines) goes to
+    `process.log_path`, which a test may read, and is printed at the end so a failing test shows it.
+    """
+    return celery_worker_factory()
 
 
 @pytest.fixture
