@@ -386,15 +386,12 @@ class FilingWaveAdmin(admin.ModelAdmin):
             "filed_on",
             "frozen_at",
             "frozen_by",
-            "member_count",
-            "claimed_total_won",
         ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        fixed = ["cohort", "status", "case_number", "filed_on", "frozen_at", "frozen_by", "member_count"]
-        fixed.append("claimed_total_won")
+        fixed = ["cohort", "status", "case_number", "filed_on", "frozen_at", "frozen_by"]
         if obj.status == FilingWave.Status.FILED:
             fixed += ["name", "court", "case_name", "defendant"]
         return fixed
