@@ -8,7 +8,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -127,3 +127,21 @@ class UploadRateLimitMiddleware:
         if request.headers.get("X-Requested-With") == "XMLHttpRequest":
             return JsonResponse({"ok": False, "error": message}, status=429)
         return render(request, "accounts/rate_limited.html", status=429)
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte in the path or the query string gets a 400 before any view runs.
+
+    PostgreSQL text cannot hold NUL, so an admin search or filter value with one would end in a database error and
+    a 500. Form fields already refuse NUL in posted data (Django's ProhibitNullCharactersValidator); the request
+    body is not read here, so the upload size check still happens before the body is received.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return HttpResponseBadRequest(_("잘못된 요청입니다.").encode(), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
