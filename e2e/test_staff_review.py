@@ -67,7 +67,8 @@ def test_paralegal_requests_information_claimant_answers_lawyer_accepts(desktop_
     expect(page.get_by_test_id("claimant")).to_contain_text(claim.claimant.legal_name)
     picture = page.get_by_role("img", name="증빙 사진: 카카오T 오류 화면.png")
     expect(picture).to_be_visible()
-    assert picture.evaluate("image => image.complete && image.naturalWidth") == 320
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=picture.element_handle())
+    assert picture.evaluate("image => image.naturalWidth") == 320  # the picture itself arrived
     pdf = claim.evidence.get(content_type="application/pdf")
     pdf_frame = page.get_by_title("증빙 PDF: 대체 교통 영수증.pdf").element_handle().content_frame()
     pdf_frame.wait_for_load_state()

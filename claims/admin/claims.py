@@ -597,6 +597,10 @@ class ClaimAdmin(admin.ModelAdmin):
         if display:
             content_type = "image/png" if evidence.content_type == "image/png" else "image/jpeg"
         inline = not download and content_type in INLINE_CONTENT_TYPES
+        try:
+            handle = stored.open("rb")
+        except FileNotFoundError:  # removed by the retention rules after the claim was closed
+            raise Http404(_("파일이 더 이상 보관되어 있지 않습니다.")) from None
         audit_record(
             actor=request.user,
             action=AuditEntry.Action.VIEWED_EVIDENCE,
@@ -606,7 +610,7 @@ class ClaimAdmin(admin.ModelAdmin):
             data={"evidence": evidence.pk, "variant": "display" if display else "original", "inline": inline},
         )
         response = FileResponse(
-            stored.open("rb"),
+            handle,
             as_attachment=not inline,
             filename=evidence_download_name(evidence=evidence, display=display),
             content_type=content_type if inline else "application/octet-stream",

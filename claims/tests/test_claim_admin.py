@@ -463,6 +463,15 @@ def test_a_file_that_is_neither_pdf_nor_jpeg_nor_png_is_never_inline(client, par
     assert response["Content-Type"] == "application/octet-stream"
 
 
+def test_a_file_removed_from_storage_is_not_found_rather_than_an_error(client, paralegal):
+    claim = SubmittedClaimFactory()
+    evidence = EvidenceFactory(claim=claim)
+    evidence.file.storage.delete(evidence.file.name)
+    response = client.get(reverse("admin:claims_claim_evidence", args=[claim.pk, evidence.pk]))
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.VIEWED_EVIDENCE).exists()
+
+
 def test_claims_cannot_be_added_or_deleted_in_the_admin(client, lawyer):
     claim = SubmittedClaimFactory()
     assert client.get(reverse("admin:claims_claim_add")).status_code == 403
