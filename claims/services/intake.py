@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.selectors import claimant_readiness
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
 from claims.tasks.estimates import estimate_claim_task
+from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
 from claims.validators import business_registration_number_is_valid
 
@@ -293,6 +294,7 @@ def claim_submit(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
     event = _event(claim, actor, ClaimEvent.Kind.SUBMITTED, ip, reference_code=claim.reference_code)
     claim_status_email_task.delay_on_commit(claim.pk, event.pk)
     estimate_claim_task.delay_on_commit(claim.pk)
+    claim_fraud_check_task.delay_on_commit(claim.pk)
     return claim
 
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from claims.forms import ClaimantForm
-from claims.models import Claim, ClaimEvent, LossItem, OutageWindow
+from claims.models import Claim, ClaimEvent, Flag, LossItem, OutageWindow
 from claims.services import intake
 from claims.services.intake import ClaimError
 from claims.tests.factories import (
@@ -368,6 +368,15 @@ def test_submitting_gives_a_reference_code_and_sends_the_confirmation_email_once
     assert mailoutbox[0].to == [draft.claimant.email]
     page = client.get(first.url)
     assert draft.reference_code in page.content.decode()
+
+
+def test_submitting_checks_the_claim_for_duplicates_at_once(draft, django_capture_on_commit_callbacks):
+    other = ClaimFactory(status=Claim.Status.SUBMITTED, claimant__phone=draft.claimant.phone)
+    LossItemFactory(claim=draft, service=service_by_slug("kakao-t"), monthly_fee=39_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        intake.claim_submit(claim=draft, actor=draft.claimant)
+    flag = draft.flags.get(code=Flag.Code.DUPLICATE_PHONE)
+    assert other.pk in flag.related_claim_ids
 
 
 def test_the_confirmation_email_task_sends_once_for_an_event_even_if_run_twice(draft, mailoutbox):
