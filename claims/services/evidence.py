@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from accounts.models import User
-from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossItem
+from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, InformationRequest, LossItem
+from claims.services.audit import RequestMeta, audit_record
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_kind_detect
@@ -188,13 +189,22 @@ def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -
 
 
 @transaction.atomic
-def evidence_access_record(*, evidence: Evidence, actor: User, ip: str | None = None) -> ClaimEvent:
-    """Keep a record of staff opening a claimant's file (who, when, from where, which file)."""
+def evidence_access_record(*, evidence: Evidence, actor: User, meta: RequestMeta) -> ClaimEvent:
+    """Keep a record of staff opening a claimant's file (who, when, from where, which file): on the claim's
+    timeline and in the staff audit log."""
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.VIEWED_EVIDENCE,
+        target=evidence,
+        meta=meta,
+        claim=evidence.claim,
+        data={"sha256": evidence.sha256},
+    )
     return ClaimEvent.objects.create(
         claim_id=evidence.claim_id,
         actor=actor,
         kind=ClaimEvent.Kind.VIEWED,
-        ip=ip,
+        ip=meta.ip,
         data={"evidence": evidence.pk, "sha256": evidence.sha256},
     )
 

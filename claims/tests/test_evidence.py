@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from accounts.tests.factories import UserFactory
-from claims.models import Claim, ClaimEvent, Evidence
+from claims.models import AuditEntry, Claim, ClaimEvent, Evidence
 from claims.services import evidence as evidence_services
 from claims.services.intake import ClaimError
 from claims.tests.factories import (
@@ -254,6 +254,8 @@ def test_staff_need_the_personal_data_permission_and_each_download_is_recorded(c
     assert response["Content-Disposition"].startswith("attachment;")
     viewed = draft.events.get(kind=ClaimEvent.Kind.VIEWED)
     assert viewed.actor == staff and viewed.data["evidence"] == evidence.pk
+    audit = AuditEntry.objects.get(action=AuditEntry.Action.VIEWED_EVIDENCE, object_id=str(evidence.pk))
+    assert audit.actor == staff and audit.claim_id == draft.pk and audit.ip == "127.0.0.1"
 
 
 def test_a_non_staff_user_with_the_permission_still_gets_nothing(client, draft):

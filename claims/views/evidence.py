@@ -16,6 +16,7 @@ from claims.forms import EvidenceUploadForm
 from claims.models import Claim, Evidence
 from claims.selectors import intake as selectors
 from claims.services import evidence as evidence_services
+from claims.services.audit import RequestMeta
 from claims.services.intake import ClaimError
 from claims.views.common import client_ip
 
@@ -127,5 +128,7 @@ def staff_evidence_download(request: HttpRequest, evidence_pk: int, display: boo
     if not (request.user.is_staff and request.user.has_perm("claims.view_personal_data")):
         raise Http404("Not found.")
     evidence = selectors.evidence_for_staff(evidence_pk=evidence_pk)
-    evidence_services.evidence_access_record(evidence=evidence, actor=request.user, ip=client_ip(request))
+    evidence_services.evidence_access_record(
+        evidence=evidence, actor=request.user, meta=RequestMeta.from_request(request)
+    )
     return _attachment(evidence, display=display)
