@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -25,7 +26,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from claims.models import Claim, ClaimEvent, Estimate, Evidence
 from claims.services.review import ClaimConflictError, claim_start_review
-from claims.tasks.estimates import estimate_sweep_task
+from claims.tasks.estimates import SWEEP_LOCK, estimate_sweep_task
 from claims.tasks.recovery import status_email_sweep_task
 from claims.tests.factories import ClaimFactory, LossItemFactory, claimant_ready, png_bytes, service_by_slug
 from claims.tests.staff import staff_member
@@ -80,6 +81,7 @@ def test_with_the_broker_down_the_claimant_still_submits_and_the_sweeps_catch_up
     # The broker is back: the periodic sweeps find the work in the database.
     app.conf.broker_url, app.conf.task_always_eager = settings.CELERY_BROKER_URL, True
     forget_connections()
+    cache.delete(SWEEP_LOCK)  # a sweep of an earlier test may still hold it
     event = claim.events.get(kind=ClaimEvent.Kind.SUBMITTED)
     ClaimEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - timedelta(minutes=6))
     estimate_sweep_task.delay()

@@ -118,6 +118,7 @@ def test_log_records_written_during_a_request_carry_its_id(client):
 
 
 @pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
 def test_the_request_id_follows_a_task_into_the_worker(celery_worker, wait_until):
     claim = SubmittedClaimFactory()
     event = ClaimEvent.objects.create(claim=claim, actor=claim.claimant, kind=ClaimEvent.Kind.SUBMITTED)
