@@ -112,11 +112,14 @@ def export_request(
         raise PermissionDenied
     if (cohort is None) == (wave is None):
         raise ExportError(_("원고 집단이나 차수 중 하나를 골라 주세요."))
+    if kind not in ExportJob.Kind.values:
+        raise ExportError(_("알 수 없는 내보내기 종류입니다."))
     if kind not in export_kinds_available(cohort=cohort, wave=wave):
         raise ExportError(
-            _("원고 목록, 청구금액 내역, 원고 적격 자료와 증빙 묶음은 원고가 확정된 차수에서만 만들 수 있습니다.")
-            if wave is None or wave.status == FilingWave.Status.DRAFT
-            else _("알 수 없는 내보내기 종류입니다.")
+            _(
+                "이 내보내기는 원고가 확정된 차수에서만 만들 수 있습니다. "
+                "원고 집단에서는 신청 목록(CSV, 엑셀)만 내보낼 수 있습니다."
+            )
         )
     job = ExportJob(kind=kind, cohort=cohort, wave=wave, requested_by=actor)
     job.full_clean()

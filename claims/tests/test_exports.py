@@ -411,6 +411,8 @@ def test_court_documents_need_a_frozen_wave(lawyer):
     cohort = cohort_of_all(lawyer)
     with pytest.raises(ExportError, match="원고가 확정된 차수에서만"):
         export_request(kind=ExportJob.Kind.ANNEX_PDF, actor=lawyer, cohort=cohort)
+    with pytest.raises(ExportError, match="알 수 없는"):
+        export_request(kind="bogus", actor=lawyer, cohort=cohort)
     draft = filing_wave_create(cohort=cohort, name="준비 중", court="서울중앙지방법원", actor=lawyer)
     with pytest.raises(ExportError, match="원고가 확정된 차수에서만"):
         export_request(kind=ExportJob.Kind.CLAIMS_CSV, actor=lawyer, wave=draft)
