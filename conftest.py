@@ -47,21 +47,6 @@ def _rate_limits_per_test(settings):
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_after_flush(request):
-    """A transactional test flushes every table when it ends, the reference data loaded by the migrations
-    included: reload it (idempotent) before each transactional test so test order does not matter."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
-    request.getfixturevalue("transactional_db")
-    from claims.models import Incident, OutageWindow, Service
-    from claims.reference import reference_data_load
-
-    if not Incident.objects.exists():
-        reference_data_load(incident_model=Incident, service_model=Service, window_model=OutageWindow)
-
-
 def _database_url_for_test_db() -> str:
     db = settings.DATABASES["default"]
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

@@ -1,8 +1,35 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _reference_data_after_migrate(sender, apps=None, **kwargs) -> None:
+    """After `migrate` (a no-op: the data migrations wrote it) and after `flush` (transactional tests empty every
+    table), make sure the reference data and a damage model exist."""
+    from django.apps import apps as global_apps
+
+    from claims.reference import reference_data_ensure
+
+    apps = apps or global_apps  # `flush` sends no migration state
+    try:
+        models = {name: apps.get_model("claims", name) for name in ("Incident", "Service", "OutageWindow")}
+        version_model = apps.get_model("claims", "DamageModelVersion")
+    except LookupError:  # migrating backwards past the models
+        return
+    reference_data_ensure(
+        incident_model=models["Incident"],
+        service_model=models["Service"],
+        window_model=models["OutageWindow"],
+        version_model=version_model,
+    )
 
 
 class ClaimsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "claims"
     verbose_name = _("참여 신청")
+
+    def ready(self) -> None:
+        post_migrate.connect(
+            _reference_data_after_migrate, sender=self, dispatch_uid="claims.reference_data_after_migrate"
+        )

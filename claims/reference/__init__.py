@@ -12,6 +12,7 @@ import yaml
 
 REFERENCE_FILE = Path(__file__).with_name("incidents.yaml")
 DEFAULT_INCIDENT_SLUG = "pangyo-dc-fire-2022"
+DEFAULT_MODEL_NOTE = "기본 모델 (DAMAGE_MODEL.md v1)"
 
 SERVICE_NAMES_EN = {
     "kakaotalk": "KakaoTalk (messages)",
@@ -115,3 +116,22 @@ def reference_data_load(*, incident_model, service_model, window_model) -> dict[
             )
             counts["windows"] += 1
     return counts
+
+
+def reference_data_ensure(*, incident_model, service_model, window_model, version_model) -> None:
+    """Put back what the data migrations write when it is missing (an emptied database, e.g. after a test's
+    flush): the reference data, and version 1 of the damage model for an incident that has none. Never
+    overwrites what staff edited."""
+    from claims.damages import DEFAULT_PARAMETERS
+
+    if not incident_model.objects.exists():
+        reference_data_load(incident_model=incident_model, service_model=service_model, window_model=window_model)
+    for incident in incident_model.objects.filter(damage_models__isnull=True):
+        version_model.objects.create(
+            incident=incident,
+            version=1,
+            parameters=dict(DEFAULT_PARAMETERS),
+            note=DEFAULT_MODEL_NOTE,
+            activated_at=incident.outage_started,
+            is_active=True,
+        )

@@ -47,3 +47,20 @@ def test_loading_again_changes_nothing_and_restores_edited_facts():
     assert (Incident.objects.count(), Service.objects.count(), OutageWindow.objects.count()) == before
     window.refresh_from_db()
     assert window.note.startswith("text only")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_emptied_database_gets_its_reference_data_and_damage_model_back():
+    call_command("flush", interactive=False, verbosity=0)  # what a transactional test does when it ends
+    incident = Incident.objects.get(slug="pangyo-dc-fire-2022")
+    assert incident.outage_windows.count() == 21
+    assert incident.damage_models.get(is_active=True).version == 1
+
+
+def test_staff_edits_survive_a_migrate():
+    window = OutageWindow.objects.get(incident__slug="pangyo-dc-fire-2022", service__slug="kakaotalk")
+    window.note = "edited by staff"
+    window.save()
+    call_command("migrate", verbosity=0)
+    window.refresh_from_db()
+    assert window.note == "edited by staff"
