@@ -30,6 +30,8 @@ from accounts.services.consents import (
     consent_placeholder_values,
     consent_text_fill,
 )
+from claims.models import AuditEntry
+from claims.services.audit import RequestMeta, audit_record
 
 SIGNATURE_DATA_URL_PREFIX = "data:image/png;base64,"
 SIGNATURE_MAX_BYTES = 512 * 1024
@@ -180,3 +182,16 @@ def power_of_attorney_sign(
     power_of_attorney.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
     consent_accept(user=user, document=document, client=client, signed_document_sha256=power_of_attorney.pdf_sha256)
     return power_of_attorney
+
+
+def power_of_attorney_access_record(*, power_of_attorney: PowerOfAttorney, actor: User, meta: RequestMeta) -> None:
+    """Staff opening someone's signed power of attorney is a view of personal data: keep it in the audit log,
+    linked to the signer's latest claim so it shows with that claim's other entries."""
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.VIEWED_EVIDENCE,
+        target=power_of_attorney,
+        meta=meta,
+        claim=power_of_attorney.user.claims.order_by("-created_at").first(),
+        data={"document_number": power_of_attorney.document_number, "pdf_sha256": power_of_attorney.pdf_sha256},
+    )

@@ -21,6 +21,7 @@ from accounts.services.signing import (
     signer_name_masked,
 )
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
+from claims.models import AuditEntry
 from claims.tests.staff import admin_login
 
 pytestmark = pytest.mark.django_db
@@ -227,8 +228,23 @@ def test_another_claimant_gets_404_and_staff_need_the_personal_data_permission(c
     assert client.get(url).status_code == 404
     admin_login(client, _staff_with_personal_data_permission(permission=False))
     assert client.get(url).status_code == 404
-    admin_login(client, _staff_with_personal_data_permission())
+    staff = _staff_with_personal_data_permission()
+    admin_login(client, staff)
     assert client.get(url).status_code == 200
+
+
+def test_staff_opening_a_signed_pdf_is_audited_but_the_signer_is_not(client, signed):
+    url = reverse("accounts:power_of_attorney_download", args=[signed.pk])
+    client.force_login(signed.user)
+    client.get(url)
+    assert not AuditEntry.objects.exists()
+    staff = _staff_with_personal_data_permission()
+    admin_login(client, staff)
+    client.get(url)
+    entry = AuditEntry.objects.get()
+    assert entry.actor == staff and entry.action == AuditEntry.Action.VIEWED_EVIDENCE
+    assert entry.object_type == "accounts.powerofattorney" and entry.object_id == str(signed.pk)
+    assert entry.data["pdf_sha256"] == signed.pdf_sha256
 
 
 # Verification -----------------------------------------------------------------------------------------------

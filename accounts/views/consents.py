@@ -29,6 +29,7 @@ from accounts.services import signing
 from accounts.services.auth import client_ip
 from accounts.services.consents import ConsentError, client_info, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
+from claims.services.audit import RequestMeta
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
 VERIFY_RATE_ANONYMOUS = "20/h"
@@ -196,6 +197,10 @@ def power_of_attorney_download(request: HttpRequest, pk: int) -> FileResponse:
     power_of_attorney = power_of_attorney_for_download(user=request.user, pk=pk)
     if power_of_attorney is None:
         raise Http404
+    if power_of_attorney.user_id != request.user.pk:
+        signing.power_of_attorney_access_record(
+            power_of_attorney=power_of_attorney, actor=request.user, meta=RequestMeta.from_request(request)
+        )
     response = FileResponse(
         power_of_attorney.pdf.open("rb"),
         as_attachment=True,
