@@ -22,13 +22,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
-from claims.models import Claim, ClaimEvent, Estimate, Evidence
+from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate, Evidence
 from claims.services.review import ClaimConflictError, claim_start_review
 from claims.tasks.estimates import SWEEP_LOCK, estimate_sweep_task
 from claims.tasks.recovery import status_email_sweep_task
-from claims.tests.factories import ClaimFactory, LossItemFactory, claimant_ready, png_bytes, service_by_slug
+from claims.tests.factories import (
+    ClaimFactory,
+    DamageModelVersionFactory,
+    LossItemFactory,
+    claimant_ready,
+    png_bytes,
+    service_by_slug,
+)
 from claims.tests.staff import staff_member
 from config.backup import PostgresTarget
 from config.celery import app
@@ -67,6 +75,8 @@ def forget_connections() -> None:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_the_broker_down_the_claimant_still_submits_and_the_sweeps_catch_up(broker_down):
     claim = submittable_draft()
+    if not DamageModelVersion.objects.filter(incident=claim.incident, is_active=True).exists():
+        DamageModelVersionFactory(is_active=True, activated_at=timezone.now())  # an earlier test removed it
     client = Client()
     client.force_login(claim.claimant)
 
