@@ -8,6 +8,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from claims.management.commands import seed_demo
+from claims.models import Claim
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +27,17 @@ def test_seed_demo_creates_staff_in_each_role_with_the_demo_authenticator_and_pr
     call_command("seed_demo", stdout=io.StringIO())  # idempotent
 
     roles = {
-        user.email: list(user.groups.values_list("name", flat=True)) for user in User.objects.filter(is_staff=True)
+        user.email: list(user.groups.values_list("name", flat=True))
+        for user in User.objects.filter(is_staff=True, email__endswith="@example.com")
     }
     assert roles == {
         "staff@example.com": ["Lawyer"],
         "paralegal@example.com": ["Paralegal"],
         "viewer@example.com": ["Viewer"],
     }
+    claims = Claim.objects.exclude(status=Claim.Status.DRAFT)
+    assert claims.count() > 100 and not claims.filter(estimate_total__isnull=True).exclude(status="withdrawn").exists()
+    assert Claim.objects.count() == seed_demo.DEMO_COHORT_SIZE  # the second run added none
     device = TOTPDevice.objects.get(user__email="staff@example.com")
     assert device.confirmed and TOTPDevice.objects.count() == 3
     printed = out.getvalue()

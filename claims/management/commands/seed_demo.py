@@ -1,4 +1,5 @@
-"""Demo data for trying the site locally: reference data, a staff account and a claimant account.
+"""Demo data for trying the site locally: reference data, staff in each role, a claimant account, and a small
+synthetic cohort of submitted claims with their estimates and fraud flags so the admin has something to review.
 
 Refuses to run unless DEBUG is on, so it can never create known passwords in production.
 """
@@ -17,8 +18,11 @@ from accounts.models import User
 from accounts.roles import Role, staff_groups_sync
 from accounts.services.auth import staff_user_create
 from accounts.services.two_factor import totp_secret_text
-from claims.models import Incident, OutageWindow, Service
+from bench.generator import claims_generate
+from claims.models import Claim, Incident, OutageWindow, Service
 from claims.reference import reference_data_load
+from claims.services.estimates import estimate_sweep
+from claims.services.fraud import fraud_sweep
 
 DEMO_STAFF_EMAIL = "staff@example.com"
 DEMO_STAFF_PASSWORD = "demo-staff-2022!"  # noqa: S105 - local demo only, refused when DEBUG is off
@@ -27,6 +31,8 @@ DEMO_CLAIMANT_PASSWORD = "demo-claimant-2022!"  # noqa: S105
 # Every demo staff account shares this authenticator secret (RFC 6238's test key "12345678901234567890"),
 # so one entry in an authenticator app gives the codes for all of them. Never used outside DEBUG.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+DEMO_COHORT_SIZE = 150
+DEMO_COHORT_SEED = 2022
 DEMO_ROLE_ACCOUNTS = [
     ("paralegal@example.com", Role.PARALEGAL, "데모 사무직원"),
     ("viewer@example.com", Role.VIEWER, "데모 열람자"),
@@ -54,12 +60,21 @@ class Command(BaseCommand):
         if created:
             claimant.set_password(DEMO_CLAIMANT_PASSWORD)
             claimant.save(update_fields=["password"])
+        self._cohort()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Staff (admin):  {settings.SITE_URL}/admin/  {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
         roles = ", ".join(f"{email} ({role.value})" for email, role, _name in DEMO_ROLE_ACCOUNTS)
         self.stdout.write(f"  Other roles:    {roles}, same password")
         self._print_totp(TOTPDevice.objects.get(user=staff, confirmed=True))
         self.stdout.write(f"  Claimant:       {settings.SITE_URL}/  {DEMO_CLAIMANT_EMAIL} / {DEMO_CLAIMANT_PASSWORD}")
+
+    def _cohort(self) -> None:
+        """Synthetic claims (once), estimated and checked for duplicates inline as the worker would."""
+        if not Claim.objects.exists():
+            report = claims_generate(count=DEMO_COHORT_SIZE, seed=DEMO_COHORT_SEED)
+            self.stdout.write(f"  Demo cohort:    {report.claims} synthetic claims")
+        estimate_sweep()
+        fraud_sweep()
 
     def _staff(self, email: str, role: Role, name: str) -> User:
         staff = User.objects.filter(email=email).first() or staff_user_create(
