@@ -9,32 +9,19 @@ import re
 import zipfile
 
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory
-from claims.models import Claim, DamageModelVersion, FilingWave, Incident
-from claims.tests.factories import DamageModelVersionFactory, claim_estimated, default_incident
+from claims.models import Claim, FilingWave
+from claims.tests.factories import claim_estimated, default_incident
 from claims.tests.staff import staff_member
 from e2e.test_staff_review import sign_in_to_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 NAMES = ["김철수", "박영희", "이민준"]
-
-
-@pytest.fixture
-def reference_data():
-    """What the migrations wrote (incidents, an active damage model) may have been flushed by an earlier
-    transactional test: put it back as the migrations leave it."""
-    if not Incident.objects.filter(is_default=True).exists():
-        call_command("load_reference_data", verbosity=0)
-    incident = default_incident()
-    if not DamageModelVersion.objects.filter(incident=incident, is_active=True).exists():
-        DamageModelVersionFactory(incident=incident, is_active=True, activated_at=timezone.now())
 
 
 def csp_problems(page) -> list[str]:
@@ -59,9 +46,7 @@ def export_and_download(page, kind: str) -> tuple[str, bytes]:
         return info.value.suggested_filename, downloaded.read()
 
 
-def test_lawyer_builds_a_cohort_freezes_a_wave_and_downloads_the_annex_and_evidence(
-    reference_data, desktop_page, celery_worker
-):
+def test_lawyer_builds_a_cohort_freezes_a_wave_and_downloads_the_annex_and_evidence(desktop_page, celery_worker):
     for name in NAMES:
         claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name=name))
     claim_estimated(status=Claim.Status.IN_REVIEW)  # not in the cohort: only accepted claims
