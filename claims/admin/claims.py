@@ -11,6 +11,7 @@ from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
@@ -36,13 +37,15 @@ from claims.admin.review_forms import (
     ReviewActionForm,
     StartReviewForm,
 )
-from claims.models import AuditEntry, Claim, Flag, RejectionReason, Service
+from claims.models import AuditEntry, Claim, Evidence, Flag, RejectionReason, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
 from claims.selectors.review import (
     claim_review_detail,
     claim_search_filter,
+    claims_evidence_attach,
     claims_for_review,
+    claims_with_evidence,
     claims_with_flag_code,
     claims_with_open_flags,
     evidence_for_staff,
@@ -163,27 +166,35 @@ class FlagFilter(admin.SimpleListFilter):
 
 
 class EvidenceFilter(admin.SimpleListFilter):
-    annotation = ""
+    tag = ""
 
     def lookups(self, request, model_admin):
         return [("yes", _("있음")), ("no", _("없음"))]
 
     def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(**{self.annotation: self.value() == "yes"})
+        if self.value() == "yes":
+            return queryset.filter(claims_with_evidence(self.tag))
+        if self.value() == "no":
+            return queryset.filter(~claims_with_evidence(self.tag))
         return queryset
 
 
 class ProofOfUseFilter(EvidenceFilter):
     title = gettext_lazy("이용 증빙")
     parameter_name = "proof_of_use"
-    annotation = "has_proof_of_use"
+    tag = Evidence.Tag.PROOF_OF_USE
 
 
 class RevenueEvidenceFilter(EvidenceFilter):
     title = gettext_lazy("매출 증빙")
     parameter_name = "revenue_evidence"
-    annotation = "has_revenue_evidence"
+    tag = Evidence.Tag.REVENUE_RECORDS
+
+
+class ClaimChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        claims_evidence_attach(self.result_list)  # evaluates the page's queryset, which keeps the attributes
 
 
 class ReviewerFilter(admin.SimpleListFilter):
@@ -346,6 +357,9 @@ class ClaimAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return claims_for_review()
 
+    def get_changelist(self, request, **kwargs):
+        return ClaimChangeList
+
     def get_list_display(self, request):
         claimant = "claimant_name" if self.sees_personal_data(request) else "claimant_name_masked"
         return [
@@ -389,11 +403,17 @@ class ClaimAdmin(admin.ModelAdmin):
     def estimate_total_won(self, claim: Claim) -> str:
         return "-" if claim.estimate_total is None else f"{claim.estimate_total:,}원"
 
-    @admin.display(description=gettext_lazy("이용 증빙"), boolean=True, ordering="has_proof_of_use")
+    @admin.display(
+        description=gettext_lazy("이용 증빙"), boolean=True, ordering=claims_with_evidence(Evidence.Tag.PROOF_OF_USE)
+    )
     def has_proof_of_use(self, claim: Claim) -> bool:
         return claim.has_proof_of_use
 
-    @admin.display(description=gettext_lazy("매출 증빙"), boolean=True, ordering="has_revenue_evidence")
+    @admin.display(
+        description=gettext_lazy("매출 증빙"),
+        boolean=True,
+        ordering=claims_with_evidence(Evidence.Tag.REVENUE_RECORDS),
+    )
     def has_revenue_evidence(self, claim: Claim) -> bool:
         return claim.has_revenue_evidence
 

@@ -2,6 +2,7 @@
 its actions, the staff edit form's concurrency guard, bulk actions and the evidence previews."""
 
 import datetime as dt
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -95,6 +96,28 @@ def test_the_claim_list_runs_the_same_number_of_queries_for_5_and_50_claims(clie
     assert html.count('class="action-select"') == 50
     assert "다른 계정과 같은 휴대전화 번호" in html
     assert "카카오T" in html or "Kakao T" in html
+
+
+def test_the_list_shows_and_sorts_by_evidence_of_the_claims_on_the_page(client, paralegal):
+    with_proof = SubmittedClaimFactory()
+    EvidenceFactory(claim=with_proof, tag=Evidence.Tag.PROOF_OF_USE)
+    with_revenue = SubmittedClaimFactory()
+    EvidenceFactory(claim=with_revenue, tag=Evidence.Tag.REVENUE_RECORDS)
+    without = SubmittedClaimFactory()
+
+    def row(html: str, claim: Claim) -> str:
+        start = html.index(str(claim))
+        return html[start : html.index("</tr>", start)]
+
+    html = listed(client)
+    assert re.findall(r'alt="(True|False)"', row(html, with_proof)) == ["True", "False"]
+    assert re.findall(r'alt="(True|False)"', row(html, with_revenue)) == ["False", "True"]
+    assert re.findall(r'alt="(True|False)"', row(html, without)) == ["False", "False"]
+    proof_column = 7  # after the checkbox, code, claimant, type, services, claimed and estimated totals
+    first = listed(client, f"?o=-{proof_column}")
+    assert first.index(str(with_proof)) < first.index(str(without))
+    last = listed(client, f"?o={proof_column}")
+    assert last.index(str(with_proof)) > last.index(str(without))
 
 
 def test_the_list_shows_claims_awaiting_review_not_drafts_and_each_status_can_be_chosen(client, paralegal):
