@@ -7,7 +7,7 @@ Only aggregates are shown, so anyone with `claims.view_dashboard` (Viewers inclu
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from claims.selectors.dashboard import Row, dashboard_summary
+from claims.selectors.dashboard import Row, dashboard_summary_cached
 
 PERMISSION_DASHBOARD = "claims.view_dashboard"
 CHART_WIDTH = 480
@@ -87,7 +87,7 @@ def bar_chart(rows: Sequence[Row]) -> dict:
 
 
 def dashboard_context() -> dict:
-    summary = dashboard_summary()
+    summary = dashboard_summary_cached()
     return {
         "summary": summary,
         "status_chart": bar_chart(summary.by_status),

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,6 +20,12 @@ from claims.tests.factories import ClaimFactory, LossItemFactory, SubmittedClaim
 from claims.tests.staff import admin_login, staff_member
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_dashboard():
+    """The admin index shows a copy of the summary kept for a minute: start each test without one."""
+    cache.clear()
 
 
 def seed(days_ago: int = 0, **kwargs) -> Claim:
@@ -110,6 +117,25 @@ def test_a_viewer_sees_the_dashboard_as_svg_with_no_scripts_and_no_personal_data
     assert not re.search(r"\son\w+=", dashboard)  # no inline event handlers
     for personal in ("홍길동", "01023456789", claim.claimant.email, claim.reference_code):
         assert personal not in html
+
+
+def test_the_index_shows_a_summary_at_most_a_minute_old_with_the_time_it_was_computed(client):
+    seed()
+    admin_login(client, staff_member(Role.VIEWER))
+    computed = timezone.localtime()
+
+    def dashboard() -> str:
+        html = client.get(reverse("admin:index")).content.decode()
+        return html[html.index('data-testid="dashboard"') :]
+
+    assert "제출된 신청 1건" in dashboard()
+    assert f"{computed:%H:%M} 기준 집계" in dashboard()
+    seed()
+    with CaptureQueriesContext(connection) as queries:
+        assert "제출된 신청 1건" in dashboard()  # the copy, not the tables
+    assert not any("claims_claim" in query["sql"] for query in queries.captured_queries)
+    cache.clear()  # what a minute does
+    assert "제출된 신청 2건" in dashboard()
 
 
 def test_staff_without_the_dashboard_permission_do_not_get_it(client):
