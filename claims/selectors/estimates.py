@@ -167,12 +167,21 @@ class ClaimSnapshot:
     incident_id: int
     estimate_total: int | None
     estimate_flags: list[str]
+    estimate_error: str
     input: ClaimInput
     current: CurrentEstimate | None = None
     loss_item_ids: list[int] = field(default_factory=list)
 
 
-_CLAIM_FIELDS = ("pk", "reference_code", "incident_id", "already_compensated", "estimate_total", "estimate_flags")
+_CLAIM_FIELDS = (
+    "pk",
+    "reference_code",
+    "incident_id",
+    "already_compensated",
+    "estimate_total",
+    "estimate_flags",
+    "estimate_error",
+)
 _ITEM_FIELDS = (
     "pk",
     "claim_id",
@@ -233,7 +242,7 @@ def claim_snapshots(
         references = incident_references(incident_ids={row[2] for row in rows})
 
     snapshots = []
-    for pk, code, incident_id, compensated, total, flags in rows:
+    for pk, code, incident_id, compensated, total, flags, error in rows:
         loss_items = [
             LossItemInput(
                 service=slug,
@@ -261,6 +270,7 @@ def claim_snapshots(
                 incident_id=incident_id,
                 estimate_total=total,
                 estimate_flags=list(flags or []),
+                estimate_error=error,
                 input=claim_input,
                 current=current.get(pk),
                 loss_item_ids=[row[0] for row in items[pk]],

@@ -106,6 +106,7 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
     replaced: list[int] = []
     new_estimates: list[dict[str, Any]] = []
     claims: list[dict[str, Any]] = []
+    checked: list[int] = []
     events: list[dict[str, Any]] = []
     message = _("산정액 %(total)s원 (손해 산정 모델 버전 %(version)s)")
     for snapshot in snapshots:
@@ -138,7 +139,11 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
                 "flags": list(result.flags),
             }
         )
-        claims.append(_claim_row(snapshot.pk, result.total, _merge_flags(result.flags, snapshot.estimate_flags), ""))
+        flags = _merge_flags(result.flags, snapshot.estimate_flags)
+        if (result.total, flags, "") == (snapshot.estimate_total, snapshot.estimate_flags, snapshot.estimate_error):
+            checked.append(snapshot.pk)  # same figures on the claim: only the check time changes
+        else:
+            claims.append(_claim_row(snapshot.pk, result.total, flags, ""))
         if current is None or current.total != result.total or current.model_version_id != version.pk:
             events.append(
                 {
@@ -156,8 +161,11 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
         Estimate.objects.filter(pk__in=replaced).update(is_current=False)
     _estimates_insert(new_estimates, computed_at=checked_at)
     _claims_estimate_update(claims, checked_at=checked_at)
-    if outcome.unchanged:
-        Claim.objects.filter(pk__in=outcome.unchanged).update(estimated_at=checked_at, estimate_error="")
+    # Claims whose figures stay as they are get only their check time, a cheap in-place (HOT) update in PostgreSQL
+    # since no indexed column changes.
+    checked.extend(outcome.unchanged)
+    if checked:
+        Claim.objects.filter(pk__in=checked).update(estimated_at=checked_at, estimate_error="")
     _estimated_events_insert(events, created_at=checked_at)
     if outcome.failed:
         logger.warning("Could not estimate %d claim(s): ids %s", len(outcome.failed), sorted(outcome.failed))

@@ -237,6 +237,8 @@ def test_new_input_with_the_same_total_replaces_the_estimate_without_a_timeline_
     assert second.total == first.total
     assert Estimate.objects.filter(claim=claim).count() == 2
     assert ClaimEvent.objects.filter(claim=claim, kind=ClaimEvent.Kind.ESTIMATED).count() == 1
+    claim.refresh_from_db()
+    assert (claim.estimate_total, claim.estimated_at) == (11_810, second.computed_at)
 
 
 def test_a_changed_total_is_recorded_on_the_timeline():
