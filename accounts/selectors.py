@@ -34,9 +34,11 @@ def consent_documents_current() -> list[ConsentDocument]:
     return list(newest.values())
 
 
-def consent_documents_missing(*, user: User) -> list[ConsentDocument]:
-    """Current required documents whose latest ledger entry by this user is not an acceptance of that version."""
-    required = [doc for doc in consent_documents_current() if doc.is_required and doc.kind in REQUIRED_CONSENT_KINDS]
+def consent_documents_missing(*, user: User, current: list[ConsentDocument] | None = None) -> list[ConsentDocument]:
+    """Current required documents whose latest ledger entry by this user is not an acceptance of that version
+    (`current`: consent_documents_current() if the caller has it already)."""
+    documents = consent_documents_current() if current is None else current
+    required = [doc for doc in documents if doc.is_required and doc.kind in REQUIRED_CONSENT_KINDS]
     latest_action: dict[int, str] = {}
     for record in ConsentRecord.objects.filter(user=user, document__in=required).order_by("at", "id"):
         latest_action[record.document_id] = record.action
@@ -44,24 +46,28 @@ def consent_documents_missing(*, user: User) -> list[ConsentDocument]:
     return [doc for doc in required if doc.pk not in accepted_ids]
 
 
-def power_of_attorney_current(*, user: User) -> PowerOfAttorney | None:
+def power_of_attorney_current(*, user: User, current: list[ConsentDocument] | None = None) -> PowerOfAttorney | None:
     """The user's signed, not withdrawn, power of attorney on the current power-of-attorney text, if any."""
-    current = [doc for doc in consent_documents_current() if doc.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY]
-    if not current:
+    documents = consent_documents_current() if current is None else current
+    texts = [doc for doc in documents if doc.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    if not texts:
         return None
     return (
-        PowerOfAttorney.objects.filter(user=user, document=current[0], withdrawn_at__isnull=True)
+        PowerOfAttorney.objects.filter(user=user, document=texts[0], withdrawn_at__isnull=True)
         .order_by("-signed_at")
         .first()
     )
 
 
 def claimant_readiness(*, user: User) -> ClaimantReadiness:
+    """Three queries (on every claimant page): the current documents, the user's ledger on them, their power of
+    attorney."""
+    current = consent_documents_current()
     return ClaimantReadiness(
         email_verified=user.is_email_verified,
         profile_complete=all(getattr(user, name) for name in PROFILE_FIELDS),
-        consents_missing=consent_documents_missing(user=user),
-        power_of_attorney_signed=power_of_attorney_current(user=user) is not None,
+        consents_missing=consent_documents_missing(user=user, current=current),
+        power_of_attorney_signed=power_of_attorney_current(user=user, current=current) is not None,
     )
 
 

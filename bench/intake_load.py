@@ -28,7 +28,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 USERS = 50
 ACCOUNTS = 4000
 LOAD_PASSWORD = "bench-load-claimant-2022!"  # noqa: S105 - synthetic accounts in the benchmark database only
-GUNICORN_WORKERS = 3  # as in the Dockerfile and docker-compose.yml
+GUNICORN_WORKERS = 2 * (os.cpu_count() or 1) + 1  # as config/gunicorn.conf.py (Dockerfile, docker-compose.yml)
 # Users start over 10 s (each logging in: an Argon2 check) and the statistics start once all are running, so the
 # figures are the steady state, in which a claimant logs in once per claim, not a burst of 50 logins in a second.
 SPAWN_RATE = 5

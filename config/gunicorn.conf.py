@@ -7,7 +7,8 @@ path without its query string, and the request id the site returned.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+# Requests spend much of their time waiting on PostgreSQL and Redis: 2 x cores + 1 sync workers keep the cores busy.
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # uploads up to 15 MB on a slow phone connection
 graceful_timeout = 30  # a deploy lets requests in flight finish
