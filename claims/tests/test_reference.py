@@ -64,3 +64,10 @@ def test_staff_edits_survive_a_migrate():
     call_command("migrate", verbosity=0)
     window.refresh_from_db()
     assert window.note == "edited by staff"
+
+
+def test_an_incident_added_by_a_reload_gets_the_default_damage_model():
+    incident = Incident.objects.get(slug="daum-mail-2022-04-21")
+    incident.damage_models.all().delete()
+    call_command("load_reference_data", verbosity=0)
+    assert incident.damage_models.get(is_active=True).version == 1
