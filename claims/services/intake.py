@@ -335,6 +335,10 @@ def claim_rejoin(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
         return claim
     if not claim.incident.accepting_claims:
         raise ClaimError(_("이 사고에 대한 참여 신청이 마감되어 다시 참여할 수 없습니다."), claim=claim)
+    if claim.anonymised_at:
+        raise ClaimError(
+            _("보관 기간이 지나 이 신청의 개인정보는 이미 삭제되었습니다. 새로 신청해 주세요."), claim=claim
+        )
     claim.status, claim.withdrawn_at, claim.wizard_step = Claim.Status.DRAFT, None, "review"
     try:
         with transaction.atomic():

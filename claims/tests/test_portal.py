@@ -214,6 +214,15 @@ def test_rejoining_is_refused_once_the_incident_is_closed(submitted):
         intake.claim_rejoin(claim=submitted, actor=submitted.claimant)
 
 
+def test_rejoining_is_refused_once_retention_anonymised_the_claim(submitted):
+    intake.claim_withdraw(claim=submitted, actor=submitted.claimant)
+    Claim.objects.filter(pk=submitted.pk).update(anonymised_at=timezone.now())
+    with pytest.raises(ClaimError, match="보관 기간"):
+        intake.claim_rejoin(claim=submitted, actor=submitted.claimant)
+    submitted.refresh_from_db()
+    assert submitted.status == Claim.Status.WITHDRAWN
+
+
 def test_rejoining_respects_the_one_active_claim_rule(client, submitted):
     intake.claim_withdraw(claim=submitted, actor=submitted.claimant)
     newer = ClaimFactory(claimant=submitted.claimant, incident=submitted.incident)
