@@ -11,7 +11,7 @@ from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import tasks
-from accounts.models import DeletionRequest, User
+from accounts.models import DeletionRequest, User, bank_account_number_validator
 from accounts.services.auth import EMAIL_TAKEN
 from accounts.validators import (
     date_of_birth_validate,
@@ -131,7 +131,15 @@ class StaffAdminAuthenticationForm(OTPAdminAuthenticationForm):
         return device
 
 
+def bank_account_mask(value: str) -> str:
+    """A stored account number shown back only by its last 4 digits: `****5678`."""
+    digits = "".join(character for character in value if character.isdigit())
+    return f"****{digits[-4:]}" if digits else ""
+
+
 class ProfileForm(forms.ModelForm):
+    BANK_FIELDS = ("bank_name", "bank_account", "bank_account_remove")
+
     date_of_birth = DateOfBirthField()
     phone = forms.CharField(
         label=_("휴대전화"),
@@ -146,6 +154,23 @@ class ProfileForm(forms.ModelForm):
         help_text=_("숫자 5자리 (예: 13487)"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
+    bank_name = forms.CharField(
+        label=_("은행"),
+        max_length=50,
+        required=False,
+        help_text=_("예: 국민은행, 카카오뱅크"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    # Never filled from the stored value: the page shows only the last 4 digits (see `bank_account_masked`).
+    bank_account = forms.CharField(
+        label=_("계좌번호"),
+        max_length=30,
+        required=False,
+        validators=[bank_account_number_validator],
+        help_text=_("숫자만 또는 하이픈을 넣어 입력해 주세요. 예: 123-456-789012"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    bank_account_remove = forms.BooleanField(label=_("등록된 계좌 정보 삭제"), required=False)
 
     class Meta:
         model = User
@@ -167,12 +192,31 @@ class ProfileForm(forms.ModelForm):
             self.fields[name].required = True
         if not self.is_bound and self.instance.phone:
             self.initial["phone"] = mobile_phone_format(self.instance.phone)
+        self.bank_account_masked = bank_account_mask(self.instance.bank_account)
+        if self.bank_account_masked:
+            self.fields["bank_account"].help_text = _(
+                "바꾸려면 새 계좌번호를 입력하고, 그대로 두려면 비워 두세요. 예: 123-456-789012"
+            )
+        else:
+            del self.fields["bank_account_remove"]
+        self.initial.setdefault("bank_name", self.instance.bank_name)
 
     def clean_phone(self) -> str:
         return mobile_phone_normalize(self.cleaned_data["phone"])
 
     def clean_legal_name(self) -> str:
         return " ".join(self.cleaned_data["legal_name"].split())
+
+    def clean_bank_name(self) -> str:
+        return " ".join(self.cleaned_data["bank_name"].split())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        removing = cleaned.get("bank_account_remove", False)
+        has_account = bool(cleaned.get("bank_account") or self.instance.bank_account)
+        if not removing and has_account and not cleaned.get("bank_name") and "bank_name" not in self.errors:
+            self.add_error("bank_name", ValidationError(_("계좌의 은행 이름을 입력해 주세요."), code="bank_name"))
+        return cleaned
 
 
 class StaffTwoFactorForm(forms.Form):

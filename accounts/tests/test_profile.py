@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import User
@@ -116,3 +117,96 @@ def test_the_account_page_needs_a_login_and_lists_what_is_left_to_do(client):
     for url in ("accounts:profile", "accounts:password_change", "accounts:data_export", "accounts:deletion_request"):
         assert reverse(url) in html
     assert reverse("accounts:verify_email_sent") in html
+
+
+def test_the_payout_account_is_optional_stored_encrypted_and_only_shown_masked(client):
+    user = UserFactory()
+    client.force_login(user)
+
+    form_html = client.get(reverse("accounts:profile")).content.decode()
+    assert "보상금 받을 계좌 (선택)" in form_html
+    assert "예금주는 신청인 본인" in form_html
+    client.post(reverse("accounts:profile"), profile_data())
+    assert User.objects.get().bank_account == ""
+
+    response = client.post(
+        reverse("accounts:profile"), profile_data(bank_name="카카오뱅크", bank_account="3333-01-2345678")
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.bank_name, user.bank_account) == ("카카오뱅크", "3333012345678")
+    assert user.bank_account_digest
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT bank_account FROM accounts_user WHERE id = %s", [user.pk])
+        (raw,) = cursor.fetchone()
+    assert "3333012345678" not in raw and "2345678" not in raw
+    html = client.get(reverse("accounts:profile")).content.decode()
+    assert "****5678" in html
+    assert "3333012345678" not in html and "3333-01-2345678" not in html and "012345678" not in html
+
+
+def test_an_empty_account_field_keeps_the_stored_number_and_remove_clears_it(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.post(reverse("accounts:profile"), profile_data(bank_name="국민은행", bank_account="123456-78-901234"))
+
+    client.post(reverse("accounts:profile"), profile_data(bank_name="국민은행", bank_account=""))
+    user.refresh_from_db()
+    assert user.bank_account == "12345678901234"
+    digest = user.bank_account_digest
+
+    client.post(reverse("accounts:profile"), profile_data(bank_name="국민은행", bank_account="110-123-456789"))
+    user.refresh_from_db()
+    assert user.bank_account == "110123456789"
+    assert user.bank_account_digest not in ("", digest)
+
+    client.post(reverse("accounts:profile"), profile_data(bank_account_remove="on"))
+    user.refresh_from_db()
+    assert (user.bank_name, user.bank_account, user.bank_account_digest) == ("", "", "")
+    assert "bank_account_remove" not in client.get(reverse("accounts:profile")).content.decode()
+
+
+def test_a_wrong_account_number_shows_an_error_and_keeps_everything_else(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("accounts:profile"), profile_data(bank_name="신한은행", bank_account="12-34"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "계좌번호는 숫자 10~16자리로" in html
+    for kept in ("홍길동", "19800131", "13487", "판교역로 166", "101동 1001호", "신한은행", "12-34"):
+        assert kept in html
+    assert User.objects.get().legal_name == ""
+
+
+def test_an_account_number_needs_the_bank_name(client):
+    client.force_login(UserFactory())
+
+    response = client.post(reverse("accounts:profile"), profile_data(bank_account="110-123-456789"))
+
+    assert response.status_code == 200
+    assert "계좌의 은행 이름을 입력해 주세요." in response.content.decode()
+    assert User.objects.get().bank_account == ""
+
+
+def test_changing_the_payout_account_after_filing_names_the_field_not_the_number():
+    user = ClaimantFactory()
+    filed = SubmittedClaimFactory(claimant=user)
+
+    profile_update(
+        user=user,
+        legal_name=user.legal_name,
+        date_of_birth=user.date_of_birth,
+        phone=user.phone,
+        postal_code=user.postal_code,
+        address=user.address,
+        address_detail=user.address_detail,
+        bank_name="우리은행",
+        bank_account="1002-123-456789",
+    )
+
+    event = ClaimEvent.objects.get(claim=filed, kind=ClaimEvent.Kind.UPDATED)
+    assert event.data == {"profile_fields": ["bank_name", "bank_account"]}
+    assert "계좌번호" in event.message
+    assert "1002" not in event.message and "456789" not in event.message and "우리은행" not in event.message
