@@ -50,6 +50,24 @@ def test_the_same_phone_on_two_accounts_flags_both_claims_with_each_other_linked
     assert "01012345678" not in flag.fingerprint + str(flag.details)
 
 
+def test_the_same_bank_account_on_two_accounts_flags_both_claims_with_each_other_linked():
+    first = submitted_by(bank_name="국민은행", bank_account="123456-78-901234")
+    second = submitted_by(bank_name="국민은행", bank_account="12345678901234")
+    unrelated = submitted_by(bank_name="국민은행", bank_account="110-123-456789")
+    no_account = submitted_by(bank_account="")
+    also_no_account = submitted_by(bank_account="")
+    ClaimFactory(claimant=ClaimantFactory(bank_account="12345678901234"))  # a draft is not checked
+    assert claim_fraud_check(claim_id=second.pk) == 2
+    fraud_sweep()
+    assert flags_of(first) == {Flag.Code.DUPLICATE_BANK_ACCOUNT: [second.pk]}
+    assert flags_of(second) == {Flag.Code.DUPLICATE_BANK_ACCOUNT: [first.pk]}
+    assert flags_of(unrelated) == flags_of(no_account) == flags_of(also_no_account) == {}
+    flag = second.flags.get()
+    assert flag.status == Flag.Status.OPEN
+    assert flag.severity == Flag.Severity.HIGH
+    assert "12345678901234" not in flag.fingerprint + str(flag.details)
+
+
 def test_the_same_email_ignoring_case_and_plus_tag_is_flagged():
     first = submitted_by(email="minsu.kim@example.com")
     second = submitted_by(email="minsu.kim+kakao@example.com")
