@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -52,6 +53,17 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions"]
         return readonly
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        """Deleting an account loses the claimant's record: only a superuser may (claimants ask through the
+        deletion request, which anonymises instead)."""
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Only a superuser sets another person's password; everyone else resets their own by email."""
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         before = set(form.instance.groups.values_list("name", flat=True)) if change else set()
