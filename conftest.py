@@ -56,12 +56,8 @@ def _database_url_for_test_db() -> str:
 def celery_worker_factory(transactional_db, settings, tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
     """`start(**env)` starts a real Celery worker process (extra environment variables for it as keywords) and
     returns it; every worker started is stopped at the end of the test. See `celery_worker`."""
-    from claims.models import Incident, OutageWindow, Service
-    from claims.reference import reference_data_load
     from config.celery import app
 
-    if not Incident.objects.exists():  # an earlier transactional test flushed the migrations' reference data
-        reference_data_load(incident_model=Incident, service_model=Service, window_model=OutageWindow)
     storage_root = settings.STORAGES["default"]["OPTIONS"]["location"]
     base_env = {
         **os.environ,

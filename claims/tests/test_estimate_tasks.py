@@ -53,7 +53,7 @@ def assert_every_claim_estimated_once_by(version: DamageModelVersion, claims: li
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_estimates_a_submitted_claim_to_the_won(celery_worker, wait_until):
     claim = kakao_t_driver_claim()
 
@@ -67,7 +67,7 @@ def test_a_real_worker_estimates_a_submitted_claim_to_the_won(celery_worker, wai
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_task_delivered_twice_writes_one_estimate_and_one_event(celery_worker):
     claim = kakao_t_driver_claim()
 
@@ -80,7 +80,7 @@ def test_the_task_delivered_twice_writes_one_estimate_and_one_event(celery_worke
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_recomputes_every_claim_after_activation(celery_worker, wait_until):
     claims = [kakao_t_driver_claim() for _ in range(5)]
     estimates_refresh(claim_ids=[c.pk for c in claims])
@@ -96,7 +96,7 @@ def test_a_real_worker_recomputes_every_claim_after_activation(celery_worker, wa
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_sweep_picks_up_a_claim_whose_task_was_never_sent(celery_worker):
     cache.delete(SWEEP_LOCK)
     claim = kakao_t_driver_claim()  # submitted while the broker was down: nothing was enqueued

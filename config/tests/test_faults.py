@@ -72,7 +72,7 @@ def forget_connections() -> None:
     app.amqp._producer_pool = None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_the_claimant_still_submits_and_the_sweeps_catch_up(broker_down):
     claim = submittable_draft()
     if not DamageModelVersion.objects.filter(incident=claim.incident, is_active=True).exists():
@@ -103,7 +103,7 @@ def test_with_the_broker_down_the_claimant_still_submits_and_the_sweeps_catch_up
     assert status_email_sweep_task.delay().get() == 0
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_submissions_of_the_same_claim_at_the_same_moment_make_one(django_db_blocker):
     claim = submittable_draft()
     url = reverse("claims:wizard_review", args=[claim.pk])
@@ -133,7 +133,7 @@ def test_two_submissions_of_the_same_claim_at_the_same_moment_make_one(django_db
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_staff_acting_on_the_same_claim_at_once_make_one_change_and_one_conflict():
     claim = submittable_draft()
     claim.status, claim.reference_code = Claim.Status.SUBMITTED, "KC-TEST-0001"

@@ -17,7 +17,7 @@ CLAIMS = 3500
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_recompute_survives_its_worker_being_killed_mid_job(celery_worker_factory, wait_until):
     call_command("generate_claims", count=CLAIMS, workers=0, allow_without_debug=True, verbosity=0)
     estimable = set(claims_estimable(incident_id=default_incident().pk).values_list("pk", flat=True))
