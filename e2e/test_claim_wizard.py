@@ -94,6 +94,8 @@ def test_phone_claimant_files_a_business_claim_and_answers_an_information_reques
     expect(page.get_by_role("heading", level=1)).to_have_text("증빙 자료")
     expect(page.get_by_test_id("proof-of-use-note")).to_contain_text("가장 중요한 자료")
     page.get_by_label("이 파일이 보여 주는 것").select_option("proof_of_use")
+    # The upload script makes the input take several files at once; wait for it before choosing two.
+    expect(page.get_by_label("파일", exact=True)).to_have_attribute("multiple", "")
     page.get_by_label("파일", exact=True).set_input_files(
         [
             {"name": "호출없음.png", "mimeType": "image/png", "buffer": png_bytes()},

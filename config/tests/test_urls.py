@@ -295,7 +295,7 @@ ADMIN_MODELS_ACCESS = {
     "accounts.consentdocument": {"view": "L", "add": "L", "delete": ""},
     "accounts.consentrecord": {"view": "L", "add": "", "delete": ""},
     "accounts.powerofattorney": {"view": "L", "add": "", "delete": ""},
-    "accounts.user": {"view": "L", "add": "L", "delete": "L"},
+    "accounts.user": {"view": "L", "add": "L", "delete": ""},  # deleting users: superusers only
     "accounts.deletionrequest": {"view": "L", "add": "", "delete": ""},
     "claims.auditentry": {"view": "L", "add": "", "delete": ""},
     "claims.claim": {"view": "PL", "add": "", "delete": ""},
@@ -331,7 +331,7 @@ ADMIN_SITE = {
     # Views the apps add to their model admins.
     "admin:otp_totp_totpdevice_config": staff(""),  # nobody reads a colleague's authenticator secret
     "admin:otp_totp_totpdevice_qrcode": staff(""),
-    "admin:auth_user_password_change": staff("L"),
+    "admin:auth_user_password_change": staff(""),  # setting a colleague's password: superusers only
     "admin:claims_claim_review": staff("PL"),
     "admin:claims_claim_evidence": staff("PL"),
     "admin:claims_cohort_freeze": staff("L"),
