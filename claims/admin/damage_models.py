@@ -40,12 +40,14 @@ from claims.templatetags.money import format_won
 RATIO_HELP = _("1.0이면 100%, 0.5이면 50%를 인정합니다.")
 
 
-def ratio_help(text: str) -> str:
-    return format_lazy("{} {}", text, RATIO_HELP)
-
-
 def can_manage(request: HttpRequest) -> bool:
     return request.user.has_perm(MANAGE_PERMISSION)
+
+
+def ratio_field(label: str, explanation: str) -> forms.DecimalField:
+    """A non-negative ratio applied to one kind of amount (1.0 = all of it)."""
+    help_text = format_lazy("{} {}", explanation, RATIO_HELP)
+    return forms.DecimalField(label=label, min_value=0, max_digits=6, decimal_places=4, help_text=help_text)
 
 
 class DamageModelVersionForm(forms.ModelForm):
@@ -58,33 +60,18 @@ class DamageModelVersionForm(forms.ModelForm):
         decimal_places=4,
         help_text=_("월 이용료 × 피해일수 × 이 배수 ÷ 그 달의 일수. 운영사의 '피해 일수의 3배' 보상 기준은 3입니다."),
     )
-    revenue_loss_ratio = forms.DecimalField(
-        label=_("영업 매출 손실 인정 비율"),
-        min_value=0,
-        max_digits=6,
-        decimal_places=4,
-        help_text=ratio_help(_("(평상시 매출 − 장애 기간 매출)에 곱합니다. 마진만 인정하려면 낮추세요.")),
+    revenue_loss_ratio = ratio_field(
+        _("영업 매출 손실 인정 비율"), _("(평상시 매출 − 장애 기간 매출)에 곱합니다. 마진만 인정하려면 낮추세요.")
     )
-    documented_expense_ratio = forms.DecimalField(
-        label=_("증빙 있는 추가 지출 인정 비율"),
-        min_value=0,
-        max_digits=6,
-        decimal_places=4,
-        help_text=ratio_help(_("증빙 파일이 연결된 추가 지출에 곱합니다.")),
+    documented_expense_ratio = ratio_field(
+        _("증빙 있는 추가 지출 인정 비율"), _("증빙 파일이 연결된 추가 지출에 곱합니다.")
     )
-    undocumented_expense_ratio = forms.DecimalField(
-        label=_("증빙 없는 추가 지출 인정 비율"),
-        min_value=0,
-        max_digits=6,
-        decimal_places=4,
-        help_text=ratio_help(_("증빙이 없는 추가 지출에 곱합니다. 증빙 부족으로 기각된 선례가 있어 기본값은 0입니다.")),
+    undocumented_expense_ratio = ratio_field(
+        _("증빙 없는 추가 지출 인정 비율"),
+        _("증빙이 없는 추가 지출에 곱합니다. 증빙 부족으로 기각된 선례가 있어 기본값은 0입니다."),
     )
-    other_ratio = forms.DecimalField(
-        label=_("기타 손해 인정 비율"),
-        min_value=0,
-        max_digits=6,
-        decimal_places=4,
-        help_text=ratio_help(_("기타 손해 금액에 곱합니다. 기본값 0은 변호사가 사건별로 판단한다는 뜻입니다.")),
+    other_ratio = ratio_field(
+        _("기타 손해 인정 비율"), _("기타 손해 금액에 곱합니다. 기본값 0은 변호사가 사건별로 판단한다는 뜻입니다.")
     )
     solatium_per_claimant = forms.IntegerField(
         label=_("위자료 (1인당, 원)"),
