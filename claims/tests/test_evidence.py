@@ -18,10 +18,8 @@ from claims.models import AuditEntry, Claim, ClaimEvent, Evidence
 from claims.services import evidence as evidence_services
 from claims.services.intake import ClaimError
 from claims.tests.factories import (
-    ClaimFactory,
     EvidenceFactory,
     LossItemFactory,
-    claimant_ready,
     pdf_bytes,
     png_bytes,
     service_by_slug,
@@ -32,20 +30,6 @@ pytestmark = pytest.mark.django_db
 
 WINDOWS_EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\0" * 200
 HTML_PAGE = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
-
-
-@pytest.fixture
-def claimant(client):
-    user = claimant_ready()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def draft(claimant):
-    claim = ClaimFactory(claimant=claimant, wizard_step="evidence")
-    claim.services.set([service_by_slug("kakao-t")])
-    return claim
 
 
 def upload(client, claim, content: bytes, name: str, *, tag="proof_of_use", xhr=True, follow=False, **extra):

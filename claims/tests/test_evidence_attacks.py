@@ -16,7 +16,7 @@ from PIL import Image
 
 from accounts.roles import Role
 from claims.models import Evidence
-from claims.tests.factories import ClaimFactory, claimant_ready, pdf_bytes, png_bytes, service_by_slug
+from claims.tests.factories import pdf_bytes, png_bytes
 from claims.tests.staff import admin_login, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -29,20 +29,6 @@ HTML_PAYLOAD = b"<html><body><script>alert(document.domain)</script></body></htm
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     cache.clear()
-
-
-@pytest.fixture
-def claimant(client):
-    user = claimant_ready()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def draft(claimant):
-    claim = ClaimFactory(claimant=claimant, wizard_step="evidence")
-    claim.services.set([service_by_slug("kakao-t")])
-    return claim
 
 
 def upload(client, claim, content: bytes, name: str):

@@ -29,13 +29,6 @@ def window_id(slug: str) -> int:
 
 
 @pytest.fixture
-def claimant(client):
-    user = claimant_ready()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def draft(claimant):
     claim = ClaimFactory(claimant=claimant, wizard_step="losses")
     claim.services.set([service_by_slug("kakao-t"), service_by_slug("kakao-hairshop")])

@@ -29,13 +29,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def claimant(client):
-    user = claimant_ready()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def submitted(claimant):
     claim = SubmittedClaimFactory(claimant=claimant)
     claim.services.set([service_by_slug("kakao-t")])
