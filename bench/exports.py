@@ -10,7 +10,7 @@ task does (the same builder, the same streaming query), into a temporary file:
 - XLSX: seconds and peak memory (targets, scaled to 200,000 rows: < 90 s and < 250 MB).
 
 Each export runs in its own child process, so its peak resident memory (VmHWM) is its own; the child's
-memory before the export (Django, openpyxl and WeasyPrint imported) is reported beside it. `bench.run` calls
+memory before the export (Django, XlsxWriter and WeasyPrint imported) is reported beside it. `bench.run` calls
 `measure()` as its `exports` section.
 """
 

@@ -23,14 +23,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.functional import Promise
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from weasyprint import HTML, URLFetcher
+from xlsxwriter import Workbook
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
@@ -74,6 +70,10 @@ def csv_write(out: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[Any]
 # --- XLSX -------------------------------------------------------------------------------------------------------
 
 
+# Control characters an XML 1.0 document (the sheet) cannot hold; tab, line feed and carriage return stay.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, Promise):
         value = str(value)
@@ -99,52 +99,53 @@ class Sheet:
 
 
 MONEY_FORMAT = "#,##0"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+# Text goes in as text: never read as a formula, a link or a number (the cells are neutralised besides).
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "default_date_format": DATETIME_FORMAT,
+}
 
 
 def xlsx_write(out: BinaryIO, sheets: Sequence[Sheet], *, progress=None) -> int:
-    """An .xlsx workbook in openpyxl's write-only mode: rows are appended and never read back. Returns the
-    number of data rows written."""
-    workbook = Workbook(write_only=True)
+    """An .xlsx workbook written by XlsxWriter in constant-memory mode: each row goes to a temporary file as it
+    is written (text inline, no shared-string table), so memory does not grow with the rows. Returns the number
+    of data rows written."""
+    workbook = Workbook(out, XLSX_OPTIONS)
+    bold = workbook.add_format({"bold": True, "valign": "top"})
+    money = workbook.add_format({"num_format": MONEY_FORMAT})
+    money_bold = workbook.add_format({"num_format": MONEY_FORMAT, "bold": True})
     count = 0
     for sheet in sheets:
-        worksheet = workbook.create_sheet(title=sheet.title[:31])
-        for index, width in enumerate(sheet.widths, start=1):
-            worksheet.column_dimensions[get_column_letter(index)].width = width
-        worksheet.freeze_panes = f"A{len(sheet.preamble) + 2}"
-        bold = Font(bold=True)
-        for line in sheet.preamble:
-            worksheet.append([_bold_cell(worksheet, value, bold) for value in line])
-        worksheet.append([_bold_cell(worksheet, title, bold) for title in sheet.header])
+        worksheet = workbook.add_worksheet(sheet.title[:31])
+        for index, width in enumerate(sheet.widths):
+            worksheet.set_column(index, index, width)
+        worksheet.freeze_panes(len(sheet.preamble) + 1, 0)
+        line_number = 0
+        for line in (*sheet.preamble, sheet.header):
+            worksheet.write_row(line_number, 0, [_xlsx_value(value) for value in line], bold)
+            line_number += 1
         for row in sheet.rows:
-            if sheet.money_columns:
-                worksheet.append(_money_row(worksheet, row, sheet.money_columns))
-            else:
-                worksheet.append([_xlsx_value(value) for value in row])
+            _write_row(worksheet, line_number, row, sheet.money_columns, money)
+            line_number += 1
             count += 1
             _report(progress, count)
         for line in sheet.footer() if sheet.footer else ():
-            worksheet.append(_money_row(worksheet, line, sheet.money_columns, font=bold))
-    workbook.save(out)
+            worksheet.write_row(line_number, 0, [_xlsx_value(value) for value in line], bold)
+            for column in sheet.money_columns & set(range(len(line))):
+                worksheet.write(line_number, column, _xlsx_value(line[column]), money_bold)
+            line_number += 1
+    workbook.close()
     return count
 
 
-def _bold_cell(worksheet, value: Any, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(worksheet, value=_xlsx_value(value))
-    cell.font = font
-    cell.alignment = Alignment(vertical="top")
-    return cell
-
-
-def _money_row(worksheet, row: Sequence[Any], money: frozenset[int], *, font: Font | None = None) -> list:
-    cells = []
-    for index, value in enumerate(row):
-        cell = WriteOnlyCell(worksheet, value=_xlsx_value(value))
-        if index in money:
-            cell.number_format = MONEY_FORMAT
-        if font is not None:
-            cell.font = font
-        cells.append(cell)
-    return cells
+def _write_row(worksheet, line_number: int, row: Sequence[Any], money_columns: frozenset[int], money) -> None:
+    for column, value in enumerate(row):
+        if value is not None:  # an empty cell is simply not written
+            worksheet.write(line_number, column, _xlsx_value(value), money if column in money_columns else None)
 
 
 # --- PDF --------------------------------------------------------------------------------------------------------

@@ -485,3 +485,28 @@ def test_xlsx_drops_characters_excel_cannot_hold():
     out = io.BytesIO()
     xlsx_write(out, [Sheet("s", ["a"], [["김\x01철수"]])])
     assert load_workbook(io.BytesIO(out.getvalue())).active.cell(row=2, column=1).value == "김철수"
+
+
+def test_xlsx_keeps_types_formats_and_the_frozen_header():
+    submitted = dt.datetime(2022, 10, 15, 15, 30, 5)
+    sheet = Sheet(
+        "s",
+        ["번호", "성명", "청구금액", "접수"],
+        [[1, "김철수", 1_234_000, submitted], [2, "http://example.com", None, None]],
+        preamble=[["원고 목록"]],
+        footer=lambda: [["합계", "2명", 1_234_000, ""]],
+        money_columns=frozenset({2}),
+    )
+    out = io.BytesIO()
+    assert xlsx_write(out, [sheet]) == 2
+
+    worksheet = load_workbook(io.BytesIO(out.getvalue())).active
+    assert worksheet.freeze_panes == "A3"
+    assert [cell.value for cell in worksheet[2]] == ["번호", "성명", "청구금액", "접수"]
+    assert worksheet["A2"].font.bold
+    assert (worksheet["C3"].value, worksheet["C3"].number_format) == (1_234_000, "#,##0")
+    assert worksheet["D3"].value == submitted
+    assert worksheet["B4"].value == "http://example.com" and worksheet["B4"].hyperlink is None
+    assert worksheet["C4"].value is None
+    total = worksheet["C5"]
+    assert (total.value, total.number_format, total.font.bold) == (1_234_000, "#,##0", True)
