@@ -180,7 +180,6 @@ class Claim(models.Model):
             models.Index(fields=["status", "-submitted_at"], name="claim_status_submitted"),
             models.Index(fields=["reviewer", "status", "-submitted_at"], name="claim_reviewer_status"),
             models.Index(fields=["claimant_type", "-submitted_at"], name="claim_type_submitted"),
-            models.Index(fields=["estimate_total"], name="claim_estimate_total"),
         ]
         permissions = [
             ("review_claim", _("신청 검토 (상태 변경, 자료 요청, 담당 지정)")),
