@@ -30,6 +30,12 @@ class ClaimsConfig(AppConfig):
     verbose_name = _("참여 신청")
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
+        from claims.lookups import AnyOf
+
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(AnyOf)  # related fields keep a lookup table of their own
         post_migrate.connect(
             _reference_data_after_migrate, sender=self, dispatch_uid="claims.reference_data_after_migrate"
         )

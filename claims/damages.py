@@ -64,9 +64,11 @@ def round_half_up(value: Fraction | Decimal | int, unit: int) -> int:
         raise ValueError(f"rounding unit must be a positive integer, got {unit!r}")
     if isinstance(value, bool) or not isinstance(value, Fraction | Decimal | int):
         raise TypeError(f"cannot round {type(value).__name__} exactly: {value!r}")
-    quotient = Fraction(value) / unit
-    magnitude = int(abs(quotient) + Fraction(1, 2))
-    return (magnitude if quotient >= 0 else -magnitude) * unit
+    exact = value if isinstance(value, Fraction) else Fraction(value)
+    # |value| / unit + 1/2, floored, in integers: floor((2|n| + d) / 2d) for value / unit = n / d
+    denominator = exact.denominator * unit
+    magnitude = (2 * abs(exact.numerator) + denominator) // (2 * denominator)
+    return (magnitude if exact.numerator >= 0 else -magnitude) * unit
 
 
 def _require_aware(name: str, value: datetime) -> None:

@@ -205,7 +205,7 @@ def claim_snapshots(
     estimates) plus two for reference data unless `references` is given. With `lock`, the claim rows are locked
     (FOR UPDATE, in id order) until the caller's transaction ends.
     """
-    claims = claims_estimable().filter(pk__in=claim_ids).order_by("pk")
+    claims = claims_estimable().filter(pk__any_of=claim_ids).order_by("pk")
     if lock:
         claims = claims.select_for_update()
     rows = list(claims.values_list(*_CLAIM_FIELDS))
@@ -215,7 +215,7 @@ def claim_snapshots(
 
     items: dict[int, list[tuple]] = defaultdict(list)
     item_rows = (
-        LossItem.objects.filter(claim_id__in=ids)
+        LossItem.objects.filter(claim_id__any_of=ids)
         .annotate(has_evidence=Exists(Evidence.objects.filter(loss_item=OuterRef("pk"))))
         .order_by("claim_id", "pk")
         .values_list(*_ITEM_FIELDS)
@@ -225,7 +225,7 @@ def claim_snapshots(
 
     tags: dict[int, set[str]] = defaultdict(set)
     tag_rows = (
-        Evidence.objects.filter(claim_id__in=ids, tag__in=[Evidence.Tag.PROOF_OF_USE, Evidence.Tag.REVENUE_RECORDS])
+        Evidence.objects.filter(claim_id__any_of=ids, tag__in=[Evidence.Tag.PROOF_OF_USE, Evidence.Tag.REVENUE_RECORDS])
         .values_list("claim_id", "tag")
         .distinct()
     )
@@ -234,7 +234,7 @@ def claim_snapshots(
 
     current = {
         row[0]: CurrentEstimate(*row[1:])
-        for row in Estimate.objects.filter(claim_id__in=ids, is_current=True).values_list(
+        for row in Estimate.objects.filter(claim_id__any_of=ids, is_current=True).values_list(
             "claim_id", "pk", "model_version_id", "inputs_sha256", "total"
         )
     }

@@ -330,7 +330,7 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str = "", ip: str | Non
 @transaction.atomic
 def claim_rejoin(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
     """Reopen a withdrawn claim as a draft to check and submit again, while the incident accepts claims."""
-    claim = Claim.objects.select_for_update().select_related("incident").get(pk=claim.pk, claimant=actor)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("incident").get(pk=claim.pk, claimant=actor)
     if claim.status != Claim.Status.WITHDRAWN:
         return claim
     if not claim.incident.accepting_claims:

@@ -1,6 +1,7 @@
 """Behaviour of the damage calculator (pure Python: no Django, no database)."""
 
 import json
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -96,6 +97,13 @@ def test_round_half_up_rounds_exact_fraction_to_unit():
 )
 def test_round_half_up_sends_halves_up(value, unit, expected):
     assert round_half_up(value, unit) == expected
+
+
+@given(st.fractions(), st.integers(min_value=1, max_value=10_000))
+def test_round_half_up_is_the_nearest_multiple_with_halves_away_from_zero(value, unit):
+    quotient = value / unit
+    magnitude = math.floor(abs(quotient) + Fraction(1, 2))
+    assert round_half_up(value, unit) == (magnitude if quotient >= 0 else -magnitude) * unit
 
 
 def test_round_half_up_rejects_non_positive_unit():

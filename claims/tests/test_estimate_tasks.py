@@ -1,11 +1,13 @@
 """Background estimates: a real Celery worker estimating a submitted claim, idempotent tasks and chunks, recompute
 jobs that fail part-way and are run again, and the periodic sweep."""
 
+import threading
+
 import pytest
 from celery.exceptions import Retry
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 
 from accounts.tests.factories import UserFactory
 from claims.damages import DEFAULT_PARAMETERS
@@ -225,6 +227,51 @@ def test_a_redelivered_plan_or_chunk_does_its_work_once(small_chunks):
     assert recompute_job_plan(job_id=job.pk) == []
     assert RecomputeChunk.objects.filter(job=job).count() == 2
     assert_every_claim_estimated_once_by(draft, claims)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_of_one_job_run_side_by_side(small_chunks, monkeypatch):
+    """A chunk in progress locks its own row only, not its job or model version: the worker's other processes
+    go on with the next chunks instead of queueing behind it."""
+    claims = [kakao_t_driver_claim() for _ in range(3)]
+    monkeypatch.setattr(estimate_services, "_recompute_enqueue", lambda job: None)
+    job = damage_model_activate(version=DamageModelVersionFactory(), actor=manager())
+    first, second = recompute_job_plan(job_id=job.pk)
+    first_claim_id = RecomputeChunk.objects.get(pk=first).first_claim_id
+    started, release = threading.Event(), threading.Event()
+    real_refresh = estimate_services.estimates_refresh
+
+    def slow_first_chunk(*, claim_ids):
+        if first_claim_id in claim_ids:
+            started.set()
+            release.wait(timeout=30)
+        return real_refresh(claim_ids=claim_ids)
+
+    monkeypatch.setattr(estimate_services, "estimates_refresh", slow_first_chunk)
+
+    def run_first():
+        try:
+            recompute_chunk_run(chunk_id=first)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run_first)
+    worker.start()
+    try:
+        assert started.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")
+        try:
+            assert recompute_chunk_run(chunk_id=second).status == RecomputeChunk.Status.DONE
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        worker.join(timeout=60)
+    job.refresh_from_db()
+    assert (job.status, job.done) == (Job.Status.DONE, 3)
+    assert_every_claim_estimated_once_by(job.model_version, claims)
 
 
 @pytest.mark.django_db
