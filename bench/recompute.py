@@ -7,15 +7,30 @@ computes only the subscription component. Everything runs in one transaction tha
 the database is left as it was.
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import random
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import django
 
+if TYPE_CHECKING:
+    from claims.models import DamageModelVersion, RecomputeJob
+
 REFERENCE_PREFIX = "BN-"  # never a real reference code (those start with KC-)
+BASE_DIR = Path(__file__).resolve().parent.parent
+# The `estimates` service of docker-compose.yml: one worker on the estimates queue with two pool processes.
+WORKER_COMMAND = ["-A", "config", "worker", "-n", "estimates-bench@%h", "-Q", "estimates", "--concurrency=2"]
+WORKER_START_SECONDS = 60
+JOB_TIMEOUT_SECONDS = 30 * 60
 
 
 class _RollBack(Exception):
@@ -136,6 +151,65 @@ def recompute(claim_ids: list[int]) -> int:
     for start in range(0, len(claim_ids), CHUNK_SIZE):
         written += len(estimates_refresh(claim_ids=claim_ids[start : start + CHUNK_SIZE]).written)
     return written
+
+
+class EstimatesWorker:
+    """A real Celery worker on the estimates queue, started as docker-compose.yml starts it and stopped on exit.
+    Anything left on its queues by earlier runs (the intake benchmark queues an estimate per submitted claim) is
+    purged first, so the worker does only the job it is given."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> EstimatesWorker:
+        from config.celery import app
+
+        app.control.purge()
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("celery")), *WORKER_COMMAND],
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited during start-up: see {self.log}")
+            if app.control.ping(destination=[f"estimates-bench@{os.uname().nodename}"], timeout=1):
+                return self
+        raise RuntimeError(f"the Celery worker did not answer within {WORKER_START_SECONDS} s: see {self.log}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def recompute_job_run(version: DamageModelVersion) -> RecomputeJob:
+    """What activating `version` starts (a recompute job, planned into chunk tasks), run by whatever worker is
+    listening; returns the job once it has finished. Its own timestamps (created, finished) time it."""
+    from django.db import transaction
+
+    from claims.models import RecomputeJob
+    from claims.tasks.estimates import recompute_job_plan_task
+
+    with transaction.atomic():
+        job = RecomputeJob.objects.create(model_version=version)
+        recompute_job_plan_task.delay_on_commit(job.pk)
+    deadline = time.monotonic() + JOB_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status in (RecomputeJob.Status.DONE, RecomputeJob.Status.FAILED):
+            return job
+        time.sleep(0.2)
+    raise RuntimeError(f"recompute job {job.pk} did not finish within {JOB_TIMEOUT_SECONDS} s")
 
 
 def subscription_update(claim_ids: list[int]) -> int:

@@ -143,9 +143,13 @@ def estimate_everything() -> None:
     recompute_all(_estimable_ids())
 
 
-def new_model_version() -> None:
-    """A new active version of the default incident's damage model (same parameters), as when a lawyer activates
-    one, so every estimate is recomputed. Written directly: the service would also queue the background job."""
+SOLATIUM_STEP = 10_000  # each benchmark version raises the solatium, so most totals change as in a real revision
+
+
+def new_model_version():
+    """A new active version of the default incident's damage model, as when a lawyer activates a revision: the
+    solatium per claimant is raised by 10,000 won, so almost every total changes and every claim is rewritten.
+    Written directly: the service would also queue the background job, which the caller runs."""
     from django.db import transaction
     from django.db.models import Max
     from django.utils import timezone
@@ -158,25 +162,30 @@ def new_model_version() -> None:
         versions = DamageModelVersion.objects.select_for_update().filter(incident=incident)
         current = versions.filter(is_active=True).first()
         if current is None:
-            return
+            return None
         latest = versions.aggregate(latest=Max("version"))["latest"]
         versions.filter(pk=current.pk).update(is_active=False)
-        DamageModelVersion.objects.create(
+        parameters = {**current.parameters}
+        parameters["solatium_per_claimant"] += SOLATIUM_STEP
+        return DamageModelVersion.objects.create(
             incident=incident,
             version=latest + 1,
-            parameters=current.parameters,
+            parameters=parameters,
             note="benchmark: recompute every claim",
             is_active=True,
             activated_at=timezone.now(),
         )
 
 
-def recompute() -> list[Metric]:
-    """Recompute every estimable claim after a new model version, in chunks in one process (one worker), against
-    one SQL UPDATE that computes the subscription component for the same claims (rolled back)."""
+def recompute(env: dict[str, str], folder: Path) -> list[Metric]:
+    """Recompute every estimable claim after a new model version: first by the chunk code path in this process
+    (one process, for reference), then as production does it, the recompute job run by one Celery worker on the
+    estimates queue started as docker-compose.yml starts it; against one SQL UPDATE that computes the
+    subscription component for the same claims (rolled back)."""
     from django.db import connection
 
     try:
+        from bench.recompute import EstimatesWorker, recompute_job_run
         from bench.recompute import recompute as recompute_all
     except ImportError:
         return [not_measured("recompute", "bench/recompute.py (damages) is not there")]
@@ -184,7 +193,10 @@ def recompute() -> list[Metric]:
     ids = _estimable_ids()
     started = time.perf_counter()
     written = recompute_all(ids)
-    seconds = time.perf_counter() - started
+    inline_seconds = time.perf_counter() - started
+    with EstimatesWorker(env, folder / "estimates-worker.log"):
+        job = recompute_job_run(new_model_version())
+    seconds = (job.finished_at - job.created_at).total_seconds()
     floor = _subscription_update_seconds(ids)
     rate = len(ids) / seconds
     needed = 200_000 / RECOMPUTE_TARGET_SECONDS
@@ -192,13 +204,22 @@ def recompute() -> list[Metric]:
         cursor.execute("ANALYZE claims_claim")
     return [
         Metric(
+            "recompute: claims estimated per second, in one process",
+            round(len(ids) / inline_seconds),
+            "claims/s",
+            n=len(ids),
+            note=f"{inline_seconds:.1f} s for {len(ids):,} claims, {written:,} estimates written; the chunk code path"
+            " called in a loop, for reference",
+        ),
+        Metric(
             "recompute: claims estimated per second (one worker)",
             round(rate),
             "claims/s",
             n=len(ids),
             target=f">= {needed:.0f}/s (200,000 in {RECOMPUTE_TARGET_SECONDS} s)",
-            met=rate >= needed,
-            note=f"{seconds:.1f} s for {len(ids):,} claims, {written:,} estimates written",
+            met=rate >= needed and job.status == job.Status.DONE and job.failures == 0,
+            note=f"{seconds:.1f} s for {job.total:,} claims: recompute job {job.status}, {job.failures} failures;"
+            " one Celery worker, 2 pool processes (docker-compose.yml)",
         ),
         Metric(
             "recompute: time against one SQL UPDATE of the subscription component",
@@ -392,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics.append(fraud_sweep())
     if "recompute" in sections:
         say("recompute")
-        metrics += recompute()
+        metrics += recompute(env, folder)
     if "staff" in sections:
         from bench import staff_pages
 
