@@ -3,7 +3,8 @@
 Django's `__in` writes one placeholder per value, so a query about a thousand claims (a recompute batch) is a
 thousand parameters that Django adapts and psycopg splits out of the SQL one by one; building and sending it cost
 more than PostgreSQL took to answer it. On PostgreSQL `any_of` is `= ANY(%s::type[])` with the list as one array;
-elsewhere (SQLite, for trying the site) it is `__in`. Registered on every field, foreign keys included, by ClaimsConfig.ready().
+elsewhere (SQLite, for trying the site) it is `__in`. Registered on every field, foreign keys included, by
+ClaimsConfig.ready().
 """
 
 from django.db.models import Lookup
