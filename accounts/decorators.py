@@ -31,6 +31,7 @@ def claimant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return _step("accounts:consents", request)
         if not readiness.power_of_attorney_signed:
             return _step("accounts:power_of_attorney_sign", request)
+        request.claimant_readiness = readiness  # for the page, so it is not read twice
         return view(request, *args, **kwargs)
 
     return guarded

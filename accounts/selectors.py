@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef, Subquery
+
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 
 # The documents a claimant must accept (their newest published versions) before filing.
@@ -26,12 +28,21 @@ class ClaimantReadiness:
         )
 
 
-def consent_documents_current() -> list[ConsentDocument]:
-    """The newest published version of each kind of consent document."""
+def _newest_of_each_kind(documents) -> list[ConsentDocument]:
+    """From published documents ordered by kind and newest version first, the newest of each kind."""
     newest: dict[str, ConsentDocument] = {}
-    for document in ConsentDocument.objects.filter(published_at__isnull=False).order_by("kind", "-version"):
+    for document in documents:
         newest.setdefault(document.kind, document)
     return list(newest.values())
+
+
+def _published_documents():
+    return ConsentDocument.objects.filter(published_at__isnull=False).order_by("kind", "-version")
+
+
+def consent_documents_current() -> list[ConsentDocument]:
+    """The newest published version of each kind of consent document."""
+    return _newest_of_each_kind(_published_documents())
 
 
 def consent_documents_missing(*, user: User, current: list[ConsentDocument] | None = None) -> list[ConsentDocument]:
@@ -60,14 +71,23 @@ def power_of_attorney_current(*, user: User, current: list[ConsentDocument] | No
 
 
 def claimant_readiness(*, user: User) -> ClaimantReadiness:
-    """Three queries (on every claimant page): the current documents, the user's ledger on them, their power of
-    attorney."""
-    current = consent_documents_current()
+    """What the claimant still has to do, in one query (it runs on every claimant page): the published documents,
+    each with the user's latest ledger action on it and whether they hold a signed, not withdrawn, power of
+    attorney on it. The same answer as consent_documents_missing() and power_of_attorney_current()."""
+    latest_action = ConsentRecord.objects.filter(user=user, document=OuterRef("pk")).order_by("-at", "-id")
+    signed = PowerOfAttorney.objects.filter(user=user, document=OuterRef("pk"), withdrawn_at__isnull=True)
+    current = _newest_of_each_kind(
+        _published_documents().annotate(
+            latest_action=Subquery(latest_action.values("action")[:1]), power_of_attorney_signed=Exists(signed)
+        )
+    )
+    required = [doc for doc in current if doc.is_required and doc.kind in REQUIRED_CONSENT_KINDS]
+    texts = [doc for doc in current if doc.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY]
     return ClaimantReadiness(
         email_verified=user.is_email_verified,
         profile_complete=all(getattr(user, name) for name in PROFILE_FIELDS),
-        consents_missing=consent_documents_missing(user=user, current=current),
-        power_of_attorney_signed=power_of_attorney_current(user=user, current=current) is not None,
+        consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
+        power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
     )
 
 

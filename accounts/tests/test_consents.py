@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.admin_consents import ConsentDocumentAdmin, ConsentRecordAdmin, PowerOfAttorneyAdmin
 from accounts.decorators import claimant_required
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney
-from accounts.selectors import claimant_readiness, consent_documents_missing
+from accounts.selectors import claimant_readiness, consent_documents_missing, power_of_attorney_current
 from accounts.services.consents import (
     ClientInfo,
     ConsentError,
@@ -237,6 +237,26 @@ def test_a_new_power_of_attorney_version_sends_the_claimant_to_sign_again(rf, cl
     client.force_login(claimant)
     followed = client.get(response["Location"])
     assert followed["Location"] == reverse("accounts:power_of_attorney_sign") + "?next=%2Fclaims%2Fnew%2F"
+
+
+def test_readiness_is_one_query_and_agrees_with_the_ledger_and_the_power_of_attorney(
+    claimant, documents, django_assert_num_queries
+):
+    def agrees() -> bool:
+        with django_assert_num_queries(1):
+            readiness = claimant_readiness(user=claimant)
+        signed = power_of_attorney_current(user=claimant) is not None
+        return readiness.consents_missing == consent_documents_missing(user=claimant) and (
+            readiness.power_of_attorney_signed == signed
+        )
+
+    assert agrees() and not claimant_readiness(user=claimant).ready
+    _fully_joined(claimant, documents)
+    assert agrees() and claimant_readiness(user=claimant).ready
+    _publish_new_version(ConsentDocument.Kind.POWER_OF_ATTORNEY)
+    assert agrees() and not claimant_readiness(user=claimant).power_of_attorney_signed
+    consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    assert agrees() and documents["privacy_required"] in claimant_readiness(user=claimant).consents_missing
 
 
 # Withdrawal -------------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import claimant_required
-from accounts.selectors import claimant_readiness
 from claims.forms import (
     ClaimantForm,
     CompensationForm,
@@ -327,7 +326,7 @@ def wizard_review(request: HttpRequest, pk: int) -> HttpResponse:
             "evidence": evidence,
             "total": sum(item.claimed_amount for item in loss_items),
             "checklist": selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence),
-            "readiness": claimant_readiness(user=request.user),
+            "readiness": request.claimant_readiness,
             "blocking": services.claim_blocking_problems(claim=claim),
             "error_message": error_message,
         },
