@@ -1,13 +1,17 @@
 """Estimates stored for claims: inputs built from the database, versioned models, idempotent writes, the sweep,
 the cohort-outlier flag and the preview of a draft model."""
 
+import json
 from dataclasses import asdict
 from decimal import Decimal
 
+import orjson
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
 from claims.damages import (
@@ -49,6 +53,7 @@ from claims.services.estimates import (
     estimate_reproduce,
     estimate_sweep,
     estimates_refresh,
+    json_text,
 )
 from claims.tests.factories import (
     ClaimFactory,
@@ -551,3 +556,19 @@ def test_both_write_paths_store_the_same_rows(fast):
     assert (stored.flags, stored.computed_at, stored.model_version) == (["no_proof_of_use"], now, version)
     claim.refresh_from_db()
     assert (claim.estimate_total, claim.estimate_flags, claim.estimated_at) == (11_810, ["no_proof_of_use"], now)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_orjson_writes_the_canonical_json_the_digests_were_defined_with(value):
+    """Stored input digests stay comparable: orjson's sorted, compact UTF-8 is byte for byte the standard library's
+    `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, and json_text() reads back equal."""
+    standard = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == standard
+    assert json.loads(json_text(value)) == value
