@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.metrics import Metric
+from bench.processes import process_stop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 USERS = 50
@@ -104,13 +104,7 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not answer /healthz within 60 s: see {self.log}")
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process, timeout=30)
 
 
 def run_locust(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import django
+
+from bench.processes import process_stop
 
 if TYPE_CHECKING:
     from claims.models import DamageModelVersion, RecomputeJob
@@ -183,13 +184,7 @@ class EstimatesWorker:
         raise RuntimeError(f"the Celery worker did not answer within {WORKER_START_SECONDS} s: see {self.log}")
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process, timeout=60)
 
 
 def recompute_job_run(version: DamageModelVersion) -> RecomputeJob:
