@@ -1,12 +1,15 @@
 """Intake under load: gunicorn with the production settings on a loopback port, driven by locust from a second
 process (bench/locustfile.py), against the framework's ceiling on the same server.
 
-Three locust runs of 50 users each, all to 127.0.0.1 only, bounded in time:
+Four locust runs of 50 users each, all to 127.0.0.1 only, bounded in time:
 1. capacity: claimants filing claims with no pause between pages (requests per second the site sustains);
 2. ceiling: the same number of users asking for a view that does no I/O (bench/urls.py), same gunicorn;
-3. paced: claimants pausing 1-3 s between pages, as people on phones do: the latency they see at 50 users.
-The figures are (1) / (2) as a ratio, and the latency percentiles and error count of (3) (and of (1), for
-information). Each claimant logs in through the real login form with a prepared account.
+3. signed-in ceiling: the same view asked for by logged-in claimants, so the middleware reads the session and the
+   user on every request, as it must for every claimant page (for information: the floor of any such page);
+4. paced: claimants pausing 1-3 s between pages, as people on phones do: the latency they see at 50 users.
+The figures are (1) / (2) as a ratio, (3) / (2) beside it, and the latency percentiles and error count of (4) (and
+of (1), for information). Each claimant logs in through the real login form with a prepared account; every run
+has accounts of its own (a claimant who already filed would be sent to their claim instead of a new one).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ from bench.processes import process_stop
 BASE_DIR = Path(__file__).resolve().parent.parent
 USERS = 50
 ACCOUNTS = 4000
+# The accounts each run may use (see BENCH_ACCOUNT_RANGE in bench/locustfile.py): the capacity run files about 400
+# claims a minute on this machine; a claimant pausing 1-3 s between pages files one a minute.
+CAPACITY_ACCOUNTS = "0:3000"
+SIGNED_IN_ACCOUNTS = "3000:3100"
+PACED_ACCOUNTS = "3100:4000"
 LOAD_PASSWORD = "bench-load-claimant-2022!"  # noqa: S105 - synthetic accounts in the benchmark database only
 GUNICORN_WORKERS = 2 * (os.cpu_count() or 1) + 1  # as config/gunicorn.conf.py (Dockerfile, docker-compose.yml)
 # Users start over 10 s (each logging in: an Argon2 check) and the statistics start once all are running, so the
@@ -108,7 +116,15 @@ class Gunicorn:
 
 
 def run_locust(
-    *, host: str, user_class: str, seconds: int, think: str, accounts: Path, env: dict[str, str], prefix: Path
+    *,
+    host: str,
+    user_class: str,
+    seconds: int,
+    think: str,
+    accounts: Path,
+    account_range: str,
+    env: dict[str, str],
+    prefix: Path,
 ) -> LocustResult:
     command = [
         sys.executable,
@@ -135,7 +151,13 @@ def run_locust(
         "WARNING",
         user_class,
     ]
-    locust_env = {**env, "BENCH_ACCOUNTS": str(accounts), "BENCH_PASSWORD": LOAD_PASSWORD, "BENCH_THINK": think}
+    locust_env = {
+        **env,
+        "BENCH_ACCOUNTS": str(accounts),
+        "BENCH_ACCOUNT_RANGE": account_range,
+        "BENCH_PASSWORD": LOAD_PASSWORD,
+        "BENCH_THINK": think,
+    }
     subprocess.run(command, cwd=BASE_DIR, env=locust_env, check=False, capture_output=True, timeout=seconds + 120)
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         aggregated = next(row for row in csv.DictReader(handle) if row["Name"] == "Aggregated")
@@ -150,7 +172,7 @@ def run_locust(
 
 
 def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table: int) -> list[Metric]:
-    """Prepare accounts, start gunicorn, run the three locust runs and return their figures (static files must
+    """Prepare accounts, start gunicorn, run the four locust runs and return their figures (static files must
     have been collected)."""
     accounts = prepare_accounts(count=ACCOUNTS, folder=folder)
     # Production runs behind one proxy that reports the client in X-Forwarded-For: each simulated claimant has
@@ -158,12 +180,43 @@ def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table:
     server_env = {**env, "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_TRUSTED_PROXY_COUNT": "1"}
     with Gunicorn(server_env, folder) as server:
         run = {"host": server.url, "accounts": accounts, "env": env}
-        capacity = run_locust(user_class="ClaimantUser", seconds=seconds, think="0", prefix=folder / "capacity", **run)
-        ceiling = run_locust(
-            user_class="TrivialUser", seconds=max(15, seconds // 2), think="0", prefix=folder / "ceiling", **run
+        capacity = run_locust(
+            user_class="ClaimantUser",
+            seconds=seconds,
+            think="0",
+            account_range=CAPACITY_ACCOUNTS,
+            prefix=folder / "capacity",
+            **run,
         )
-        paced = run_locust(user_class="ClaimantUser", seconds=seconds, think="1,3", prefix=folder / "paced", **run)
+        ceiling_seconds = max(15, seconds // 2)
+        ceiling = run_locust(
+            user_class="TrivialUser",
+            seconds=ceiling_seconds,
+            think="0",
+            account_range="0:0",  # no accounts: nobody logs in
+            prefix=folder / "ceiling",
+            **run,
+        )
+        signed_in = run_locust(
+            user_class="SignedInTrivialUser",
+            seconds=ceiling_seconds,
+            think="0",
+            account_range=SIGNED_IN_ACCOUNTS,
+            prefix=folder / "signed-in",
+            **run,
+        )
+        paced = run_locust(
+            user_class="ClaimantUser",
+            seconds=seconds,
+            think="1,3",
+            account_range=PACED_ACCOUNTS,
+            prefix=folder / "paced",
+            **run,
+        )
+    runs = (capacity, ceiling, signed_in, paced)
+    failures, requests = sum(run.failures for run in runs), sum(run.requests for run in runs)
     ratio = capacity.rps / ceiling.rps if ceiling.rps else None
+    signed_in_ratio = signed_in.rps / ceiling.rps if ceiling.rps else None
     note = f"{USERS} users, gunicorn {GUNICORN_WORKERS} sync workers, locust on the same 2 cores"
     return [
         Metric(
@@ -176,6 +229,16 @@ def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table:
             target=">= 0.5 x the trivial view",
             met=ratio is not None and ratio >= 0.5,
             note=f"{note}; reference: no-I/O view; {claims_in_table:,} claims in the table",
+        ),
+        Metric(
+            "intake: requests/s, signed-in claimants asking for the no-I/O view",
+            round(signed_in.rps, 1),
+            "req/s",
+            n=signed_in.requests,
+            reference=round(ceiling.rps, 1),
+            ratio=round(signed_in_ratio, 3) if signed_in_ratio else None,
+            note="for information: reading the session and the user, which every claimant page does, before any "
+            "view work; reference: the same view signed out",
         ),
         *(
             Metric(f"intake: {name} latency without pauses", value, "ms", n=capacity.requests, note="closed loop")
@@ -193,11 +256,11 @@ def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table:
         Metric("intake: p99 latency, 1-3 s between pages", paced.p99, "ms", n=paced.requests),
         Metric(
             "intake: errors (all runs)",
-            capacity.failures + ceiling.failures + paced.failures,
+            failures,
             "requests",
-            n=capacity.requests + ceiling.requests + paced.requests,
+            n=requests,
             target="0",
-            met=capacity.failures + ceiling.failures + paced.failures == 0,
+            met=failures == 0,
             note=f"failed requests are listed in {folder}/*_failures.csv",
         ),
     ]

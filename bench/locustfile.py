@@ -3,10 +3,15 @@
 `ClaimantUser` is a claimant on a phone filing a claim from start to finish through the real pages: log in with
 the real form, the eligibility step, claimant type, one loss item per chosen service, the operator's
 compensation, an evidence picture for about half of them, review and submit, log out; then the next prepared
-account. `TrivialUser` asks for the no-I/O view, the framework's ceiling on the same server.
+account. A page that does not lead where a claimant's browser would go next counts as a failed request.
+`TrivialUser` asks for the no-I/O view, the framework's ceiling on the same server; `SignedInTrivialUser` logs in
+once and then asks for the same view, so every request also reads the session and the user, as every claimant
+page must.
 
-Configured by the environment: BENCH_ACCOUNTS (a JSON file with the prepared claimants' emails), BENCH_PASSWORD,
-BENCH_INCIDENT (slug), BENCH_THINK ("0" for none, or "min,max" seconds between pages).
+Configured by the environment: BENCH_ACCOUNTS (a JSON file with the prepared claimants' emails) and
+BENCH_ACCOUNT_RANGE ("first:last", the slice of them this run may use: each run has accounts of its own, so no
+claimant starts a claim they already filed in an earlier run), BENCH_PASSWORD, BENCH_INCIDENT (slug),
+BENCH_THINK ("0" for none, or "min,max" seconds between pages).
 """
 
 import contextlib
@@ -23,9 +28,10 @@ from locust.exception import StopUser
 from bench.synthetic_files import synthetic_png
 
 ACCOUNTS: list[str] = []
+FIRST_ACCOUNT, _, LAST_ACCOUNT = os.environ.get("BENCH_ACCOUNT_RANGE", "0:").partition(":")
 if os.environ.get("BENCH_ACCOUNTS"):
     with open(os.environ["BENCH_ACCOUNTS"], encoding="utf-8") as handle:
-        ACCOUNTS = json.load(handle)
+        ACCOUNTS = json.load(handle)[int(FIRST_ACCOUNT) : int(LAST_ACCOUNT) if LAST_ACCOUNT else None]
 PASSWORD = os.environ.get("BENCH_PASSWORD", "")
 INCIDENT = os.environ.get("BENCH_INCIDENT", "pangyo-dc-fire-2022")
 THINK = tuple(float(part) for part in os.environ.get("BENCH_THINK", "0").split(","))
@@ -42,7 +48,10 @@ class FlowError(Exception):
     """The page did not do what a claimant's browser expects (already recorded as a failure)."""
 
 
-class ClaimantUser(HttpUser):
+class SignedInUser(HttpUser):
+    """A claimant's browser: logs in with the next prepared account when it starts; pages and form posts."""
+
+    abstract = True
     wait_time = constant(0)
 
     def on_start(self) -> None:
@@ -59,8 +68,9 @@ class ClaimantUser(HttpUser):
                 raise FlowError(name)
             return response.text
 
-    def _post(self, url: str, data: dict, name: str, *, token: str, files: dict | None = None) -> str:
-        """A form POST that must redirect (the Post/Redirect/Get every step uses); returns the Location."""
+    def _post(self, url: str, data: dict, name: str, *, token: str, files: dict | None = None, expect: str = "") -> str:
+        """A form POST that must redirect (the Post/Redirect/Get every step uses), to a Location matching the
+        pattern `expect` when one is given; returns the Location."""
         with self.client.post(
             url,
             data={**data, "csrfmiddlewaretoken": token},
@@ -73,7 +83,11 @@ class ClaimantUser(HttpUser):
             if response.status_code != 302:
                 response.failure(f"{response.status_code} (no redirect) for {name}")
                 raise FlowError(name)
-            return response.headers["Location"]
+            location = response.headers["Location"]
+            if expect and not re.search(expect, location):
+                response.failure(f"{name} led to {location}, not {expect}")
+                raise FlowError(name)
+            return location
 
     @staticmethod
     def _token(html: str) -> str:
@@ -89,15 +103,18 @@ class ClaimantUser(HttpUser):
         self.email = ACCOUNTS[number]
         self.client.cookies.clear()
         # Every claimant comes from their own address, as the proxy in front reports it (X-Forwarded-For).
-        self.client.headers["X-Forwarded-For"] = f"2001:db8:10ad::{number + 1:x}"
+        self.client.headers["X-Forwarded-For"] = f"2001:db8:10ad::{int(FIRST_ACCOUNT) + number + 1:x}"
         html = self._page("/accounts/login/", "/accounts/login/")
         self._post(
             "/accounts/login/",
             {"username": self.email, "password": PASSWORD},
             "/accounts/login/ POST",
             token=self._token(html),
+            expect=r"^/$|^/claims/",
         )
 
+
+class ClaimantUser(SignedInUser):
     @task
     def file_a_claim(self) -> None:
         with contextlib.suppress(FlowError):  # the failed request is already in the statistics
@@ -115,11 +132,13 @@ class ClaimantUser(HttpUser):
         chosen = random.sample(windows, k=min(len(windows), random.choice((1, 1, 2))))
         self._think()
         location = self._post(
-            start, {"windows": chosen, "was_using": "yes"}, "/claims/start/ POST", token=self._token(html)
+            start,
+            {"windows": chosen, "was_using": "yes"},
+            "/claims/start/ POST",
+            token=self._token(html),
+            expect=CLAIM_PAGE.pattern,
         )
         match = CLAIM_PAGE.search(location)
-        if not match:
-            raise FlowError(location)
         base = f"/claims/{match.group(1)}/wizard"
         html = self._page(f"{base}/claimant/", "/claims/[id]/wizard/claimant/")
         self._think()
@@ -165,9 +184,13 @@ class ClaimantUser(HttpUser):
         self._post(f"{base}/evidence/", {}, "/claims/[id]/wizard/evidence/ POST", token=self._token(html))
         html = self._page(f"{base}/review/", "/claims/[id]/wizard/review/")
         self._think()
-        location = self._post(f"{base}/review/", {}, "/claims/[id]/wizard/review/ POST", token=self._token(html))
-        if not location.endswith(f"/claims/{claim_id}/submitted/"):
-            raise FlowError(location)
+        location = self._post(
+            f"{base}/review/",
+            {},
+            "/claims/[id]/wizard/review/ POST",
+            token=self._token(html),
+            expect=f"/claims/{claim_id}/submitted/$",
+        )
         self._page(location, "/claims/[id]/submitted/")
 
 
@@ -177,3 +200,12 @@ class TrivialUser(HttpUser):
     @task
     def trivial(self) -> None:
         self.client.get("/bench/trivial", name="/bench/trivial")
+
+
+class SignedInTrivialUser(SignedInUser):
+    """Logs in once with a prepared account, then asks for the no-I/O view: what a signed-in request costs before
+    its view does anything (the session and the user are read by the middleware on every request)."""
+
+    @task
+    def trivial(self) -> None:
+        self.client.get("/bench/trivial", name="/bench/trivial (signed in)")
