@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +21,20 @@ def _staff_groups_after_migrate(sender, apps=None, **kwargs) -> None:
     staff_groups_sync(group_model=group_model, permission_model=permission_model)
 
 
+def _claimant_consents_changed(sender, instance, **kwargs) -> None:
+    """A ledger entry or a signed power of attorney was written or deleted, by a service, the admin or a script:
+    the claimant's cached readiness must not be used any more (accounts.selectors.claimant_readiness_cached)."""
+    from accounts.selectors import claimant_readiness_forget
+
+    claimant_readiness_forget(user_id=instance.user_id)
+
+
+def _consent_documents_changed(sender, **kwargs) -> None:
+    from accounts.selectors import claimant_readiness_forget_all
+
+    claimant_readiness_forget_all()
+
+
 class AccountsConfig(AppConfig):
     default = True
     default_auto_field = "django.db.models.BigAutoField"
@@ -29,6 +43,14 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_staff_groups_after_migrate, dispatch_uid="accounts.staff_groups_after_migrate")
+        for signal in (post_save, post_delete):
+            for model in ("ConsentRecord", "PowerOfAttorney"):
+                signal.connect(
+                    _claimant_consents_changed, sender=f"accounts.{model}", dispatch_uid=f"accounts.readiness.{model}"
+                )
+            signal.connect(
+                _consent_documents_changed, sender="accounts.ConsentDocument", dispatch_uid="accounts.readiness.docs"
+            )
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.selectors import claimant_readiness
+from accounts.selectors import claimant_readiness_cached
 
 
 def _step(name: str, request: HttpRequest) -> HttpResponse:
@@ -22,7 +22,7 @@ def claimant_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     @login_required
     @wraps(view)
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        readiness = claimant_readiness(user=request.user)
+        readiness = claimant_readiness_cached(user=request.user)
         if not readiness.email_verified:
             return redirect("accounts:verify_email_sent")
         if not readiness.profile_complete:

@@ -1,7 +1,10 @@
 """Reads about accounts: above all, what a claimant still has to do before filing a claim."""
 
+import uuid
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
@@ -9,6 +12,9 @@ from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, Use
 # The documents a claimant must accept (their newest published versions) before filing.
 REQUIRED_CONSENT_KINDS = (ConsentDocument.Kind.PRIVACY_REQUIRED, ConsentDocument.Kind.POWER_OF_ATTORNEY)
 PROFILE_FIELDS = ("legal_name", "date_of_birth", "phone", "postal_code", "address")
+# How long a claimant's "every consent given and the power of attorney signed" stays cached for the page guards
+# (see claimant_readiness_cached); any change to it or to the published documents ends it at once.
+READINESS_CACHE_SECONDS = 10 * 60
 
 
 @dataclass(frozen=True)
@@ -85,10 +91,72 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
     texts = [doc for doc in current if doc.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY]
     return ClaimantReadiness(
         email_verified=user.is_email_verified,
-        profile_complete=all(getattr(user, name) for name in PROFILE_FIELDS),
+        profile_complete=_profile_complete(user),
         consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
         power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
     )
+
+
+def _profile_complete(user: User) -> bool:
+    return all(getattr(user, name) for name in PROFILE_FIELDS)
+
+
+# --- the page guards' cache of claimant_readiness ------------------------------------------------------------------
+#
+# A claimant filing a claim passes the guard on every page, and claimant_readiness costs a query whose building
+# alone takes a millisecond and a half. Once a claimant has given every consent and signed the power of attorney,
+# that fact is kept in the cache, stamped with two tokens read before the database was: the claimant's own (new
+# whenever one of their ledger entries or signed documents is written or deleted) and the published documents'
+# (new whenever a document is saved or deleted). An entry is used only while both tokens are unchanged, so a
+# withdrawal or a new required version takes effect on the next request, even when another request was reading
+# the old state at the same moment. The email and profile checks read the user row, which every request loads.
+# Submitting a claim checks again from the database (claims.services.intake.claim_blocking_problems).
+
+_DOCUMENTS_STAMP_KEY = "consent-readiness:documents"
+
+
+def _user_token_key(user_id: int) -> str:
+    return f"consent-readiness:user:{user_id}"
+
+
+def _cleared_key(user_id: int) -> str:
+    return f"consent-readiness:cleared:{user_id}"
+
+
+def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
+    """claimant_readiness, answered from the cache for a claimant who has given every consent (see above)."""
+    keys = (_cleared_key(user.pk), _user_token_key(user.pk), _DOCUMENTS_STAMP_KEY)
+    found = cache.get_many(keys)
+    tokens = [found.get(keys[1]), found.get(keys[2])]
+    if keys[0] in found and found[keys[0]] == tokens:
+        return ClaimantReadiness(
+            email_verified=user.is_email_verified,
+            profile_complete=_profile_complete(user),
+            power_of_attorney_signed=True,
+        )
+    readiness = claimant_readiness(user=user)
+    if not readiness.consents_missing and readiness.power_of_attorney_signed:
+        cache.set(keys[0], tokens, READINESS_CACHE_SECONDS)
+    return readiness
+
+
+def _new_token(key: str, timeout: int | None) -> None:
+    def renew() -> None:
+        cache.set(key, uuid.uuid4().hex, timeout)
+
+    renew()
+    transaction.on_commit(renew)  # and again once the change is visible to other requests
+
+
+def claimant_readiness_forget(*, user_id: int) -> None:
+    """The claimant's consents or signed documents changed: the cached readiness is no longer used. The token
+    outlives any entry stamped with an earlier one."""
+    _new_token(_user_token_key(user_id), 2 * READINESS_CACHE_SECONDS)
+
+
+def claimant_readiness_forget_all() -> None:
+    """A consent document was saved or deleted: no claimant's cached readiness is used any more."""
+    _new_token(_DOCUMENTS_STAMP_KEY, None)
 
 
 def consent_latest_records(*, user: User) -> dict[int, ConsentRecord]:

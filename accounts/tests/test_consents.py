@@ -7,11 +7,20 @@ from django.contrib.admin.sites import AdminSite
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.admin_consents import ConsentDocumentAdmin, ConsentRecordAdmin, PowerOfAttorneyAdmin
 from accounts.decorators import claimant_required
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney
-from accounts.selectors import claimant_readiness, consent_documents_missing, power_of_attorney_current
+from accounts.selectors import (
+    _cleared_key,
+    _user_token_key,
+    claimant_readiness,
+    claimant_readiness_cached,
+    claimant_readiness_forget,
+    consent_documents_missing,
+    power_of_attorney_current,
+)
 from accounts.services.consents import (
     ClientInfo,
     ConsentError,
@@ -257,6 +266,92 @@ def test_readiness_is_one_query_and_agrees_with_the_ledger_and_the_power_of_atto
     assert agrees() and not claimant_readiness(user=claimant).power_of_attorney_signed
     consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
     assert agrees() and documents["privacy_required"] in claimant_readiness(user=claimant).consents_missing
+
+
+def test_the_guards_cached_readiness_costs_no_query_once_every_consent_is_given(
+    claimant, documents, django_assert_num_queries
+):
+    assert not claimant_readiness_cached(user=claimant).ready  # not cached while something is missing
+    with django_assert_num_queries(1):
+        assert not claimant_readiness_cached(user=claimant).ready
+    _fully_joined(claimant, documents)
+    assert claimant_readiness_cached(user=claimant).ready
+    with django_assert_num_queries(0):
+        cached = claimant_readiness_cached(user=claimant)
+    assert cached == claimant_readiness(user=claimant)
+
+
+def test_the_cached_readiness_follows_the_email_and_profile_on_the_user_row(claimant, documents):
+    _fully_joined(claimant, documents)
+    assert claimant_readiness_cached(user=claimant).ready
+    claimant.postal_code = ""
+    assert not claimant_readiness_cached(user=claimant).profile_complete
+
+
+@pytest.mark.parametrize("change", ["withdraw_consent", "withdraw_power_of_attorney", "new_required_version"])
+def test_any_change_to_consents_or_documents_ends_the_cached_readiness_at_once(claimant, documents, change):
+    _fully_joined(claimant, documents)
+    assert claimant_readiness_cached(user=claimant).ready
+    if change == "new_required_version":
+        _publish_new_version(ConsentDocument.Kind.PRIVACY_REQUIRED)
+    else:
+        kind = "privacy_required" if change == "withdraw_consent" else "power_of_attorney"
+        consent_withdraw(user=claimant, document=documents[kind], client=CLIENT)
+    assert not claimant_readiness_cached(user=claimant).ready
+
+
+def test_rows_written_outside_the_services_also_end_the_cached_readiness(claimant, documents):
+    """The admin, a shell or a data fix: a saved or deleted row is enough."""
+    poa = _fully_joined(claimant, documents)
+    assert claimant_readiness_cached(user=claimant).ready
+    poa.delete()
+    assert not claimant_readiness_cached(user=claimant).ready
+
+    other = ClaimantFactory()
+    _fully_joined(other, documents)
+    assert claimant_readiness_cached(user=other).ready
+    version_9 = ConsentDocument.objects.create(
+        kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=9, title="v9", body="9", published_at=timezone.now()
+    )
+    assert claimant_readiness_cached(user=other).consents_missing == [version_9]
+
+
+def test_a_readiness_read_before_a_withdrawal_is_not_used_after_it(claimant, documents):
+    """A request that read the old state while the withdrawal committed may still write it to the cache; it is
+    stamped with the claimant's old token, so it is never used."""
+    from django.core.cache import cache
+
+    _fully_joined(claimant, documents)
+    claimant_readiness_cached(user=claimant)
+    stale_entry = cache.get(_cleared_key(claimant.pk))
+    old_token = cache.get(_user_token_key(claimant.pk))
+    consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    cache.set(_cleared_key(claimant.pk), stale_entry)  # the slow request's write, after the withdrawal
+    assert cache.get(_user_token_key(claimant.pk)) != old_token
+    assert not claimant_readiness_cached(user=claimant).ready
+
+
+def test_forgetting_one_claimant_keeps_the_others_cached(claimant, documents, django_assert_num_queries):
+    other = ClaimantFactory()
+    for person in (claimant, other):
+        _fully_joined(person, documents)
+        claimant_readiness_cached(user=person)
+    claimant_readiness_forget(user_id=claimant.pk)
+    with django_assert_num_queries(0):
+        assert claimant_readiness_cached(user=other).ready
+    with django_assert_num_queries(1):
+        assert claimant_readiness_cached(user=claimant).ready
+
+
+def test_a_claimant_page_in_another_session_stops_at_the_withdrawal(client, claimant, documents):
+    """Withdrawing on one device: the next claimant page on another device sends the claimant to the consents."""
+    _fully_joined(claimant, documents)
+    client.force_login(claimant)
+    assert client.get(reverse("claims:index")).status_code == 200
+    consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    response = client.get(reverse("claims:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:consents"))
 
 
 # Withdrawal -------------------------------------------------------------------------------------------------

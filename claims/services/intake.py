@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import claimant_readiness
+from accounts.selectors import ClaimantReadiness, claimant_readiness
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
@@ -298,10 +298,12 @@ def claim_submit(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
     return claim
 
 
-def claim_blocking_problems(*, claim: Claim) -> list[str]:
-    """What must be fixed before the claim can be submitted (missing evidence only warns: see the selector)."""
+def claim_blocking_problems(*, claim: Claim, readiness: ClaimantReadiness | None = None) -> list[str]:
+    """What must be fixed before the claim can be submitted (missing evidence only warns: see the selector).
+    The claimant's consents are read from the database unless the caller has just read them (`readiness`, for
+    showing the review page; submitting always reads them)."""
     problems = []
-    readiness = claimant_readiness(user=claim.claimant)
+    readiness = readiness or claimant_readiness(user=claim.claimant)
     if readiness.consents_missing:
         problems.append(_("최신 개인정보 수집·이용 동의와 위임 약정에 동의해 주세요."))
     if not readiness.power_of_attorney_signed:

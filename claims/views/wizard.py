@@ -327,7 +327,7 @@ def wizard_review(request: HttpRequest, pk: int) -> HttpResponse:
             "total": sum(item.claimed_amount for item in loss_items),
             "checklist": selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence),
             "readiness": request.claimant_readiness,
-            "blocking": services.claim_blocking_problems(claim=claim),
+            "blocking": services.claim_blocking_problems(claim=claim, readiness=request.claimant_readiness),
             "error_message": error_message,
         },
     )
