@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,6 +22,15 @@ def _reference_data_after_migrate(sender, apps=None, **kwargs) -> None:
         window_model=models["OutageWindow"],
         version_model=version_model,
     )
+    _reference_data_changed()
+
+
+def _reference_data_changed(sender=None, **kwargs) -> None:
+    """An incident, service or outage window was written or deleted (by the admin, a migration or a script): pages
+    cached from them are built again (claims.selectors.reference_data_token)."""
+    from claims.selectors import reference_data_changed
+
+    reference_data_changed()
 
 
 class ClaimsConfig(AppConfig):
@@ -39,3 +48,8 @@ class ClaimsConfig(AppConfig):
         post_migrate.connect(
             _reference_data_after_migrate, sender=self, dispatch_uid="claims.reference_data_after_migrate"
         )
+        for signal in (post_save, post_delete):
+            for model in ("Incident", "Service", "OutageWindow"):
+                signal.connect(
+                    _reference_data_changed, sender=f"claims.{model}", dispatch_uid=f"claims.reference.{model}"
+                )

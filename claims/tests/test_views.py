@@ -17,6 +17,25 @@ def test_landing_page_is_korean_and_lists_every_service_window(client, django_as
     assert 'href="#main"' in html
 
 
+def test_landing_page_keeps_its_outage_table_in_the_cache_until_the_reference_data_changes(
+    client, django_assert_num_queries
+):
+    from claims.models import OutageWindow, Service
+
+    client.get(reverse("home"))
+    with django_assert_num_queries(1):  # the incident; the windows only when the table is built
+        cached = client.get(reverse("home")).content.decode()
+    assert cached.count('<th scope="row">') == 21
+
+    kakao_t = Service.objects.get(slug="kakao-t")
+    kakao_t.name_ko = "카카오T (택시·대리·퀵)"
+    kakao_t.save(update_fields=["name_ko"])
+    assert "카카오T (택시·대리·퀵)" in client.get(reverse("home")).content.decode()
+
+    OutageWindow.objects.filter(service=kakao_t).delete()  # a queryset delete sends post_delete per row too
+    assert client.get(reverse("home")).content.decode().count('<th scope="row">') == 20
+
+
 def test_landing_page_switches_to_english(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
     html = response.content.decode()

@@ -9,8 +9,10 @@ from claims import health, selectors
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     incident = selectors.incident_default()
+    # The windows are read only when the table is not in the cache (templates/claims/home.html).
     windows = selectors.outage_windows_for_timeline(incident=incident) if incident else []
-    return render(request, "claims/home.html", {"incident": incident, "windows": windows})
+    context = {"incident": incident, "windows": windows, "reference_token": selectors.reference_data_token()}
+    return render(request, "claims/home.html", context)
 
 
 @never_cache
