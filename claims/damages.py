@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cache, cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,19 +106,25 @@ class ServiceWindow:
         if self.end < self.start:
             raise ValueError(f"window for {self.slug!r} ends before it starts")
 
-    @property
+    # A window is shared by every claim of its incident in a batch: its figures are worked out once.
+    @cached_property
     def exact_hours(self) -> Fraction:
         """Exact window length in hours."""
         microseconds = (self.end - self.start) // timedelta(microseconds=1)
         return Fraction(microseconds, _MICROSECONDS_PER_HOUR)
 
-    @property
+    @cached_property
     def hours(self) -> Decimal:
         """Window length in hours, rounded half-up to 2 decimal places."""
         exact = self.exact_hours
         return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
-    @property
+    @cached_property
+    def iso_bounds(self) -> tuple[str, str]:
+        """Start and end in ISO 8601, with their own UTC offsets (as stored with an estimate's input)."""
+        return self.start.isoformat(), self.end.isoformat()
+
+    @cached_property
     def damaged_days(self) -> int:
         """Number of distinct KST calendar dates the window touches."""
         if self.end == self.start:
@@ -189,6 +196,10 @@ class Parameters:
         return cls(**values)
 
     def to_dict(self) -> dict[str, str | int | None]:
+        return dict(self._as_dict)
+
+    @cached_property
+    def _as_dict(self) -> dict[str, str | int | None]:
         data: dict[str, str | int | None] = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -251,8 +262,7 @@ class ClaimInput:
     @property
     def days_in_month(self) -> int:
         """Days in the KST calendar month in which the incident started."""
-        local = self.incident_start.astimezone(KST)
-        return calendar.monthrange(local.year, local.month)[1]
+        return _days_in_kst_month(self.incident_start)
 
     def service_name(self, slug: str) -> str:
         return self.service_names.get(slug) or slug
@@ -262,7 +272,7 @@ class ClaimInput:
         return {
             "incident_start": self.incident_start.isoformat(),
             "windows": {
-                slug: {"start": window.start.isoformat(), "end": window.end.isoformat()}
+                slug: dict(zip(("start", "end"), window.iso_bounds, strict=True))
                 for slug, window in sorted(self.windows.items())
             },
             "loss_items": [
@@ -368,12 +378,26 @@ def _won(amount: int) -> str:
     return f"{amount:,}"
 
 
+# The helpers below get the same few parameter values for every claim of a recompute: each result is kept.
+@cache
 def _number(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+@cache
 def _percent(ratio: Decimal) -> str:
     return _number(ratio * 100)
+
+
+@cache
+def _fraction(value: Decimal) -> Fraction:
+    return Fraction(value)
+
+
+@cache
+def _days_in_kst_month(moment: datetime) -> int:
+    local = moment.astimezone(KST)
+    return calendar.monthrange(local.year, local.month)[1]
 
 
 def _two_dp(value: Fraction) -> str:
@@ -381,11 +405,10 @@ def _two_dp(value: Fraction) -> str:
     return str(decimal.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _rounding_note(unit: int) -> dict[str, str]:
-    return {
-        "ko": f" ({_won(unit)}원 단위 반올림)",
-        "en": f" (rounded to {_won(unit)} won)",
-    }
+@cache
+def _rounding_note(unit: int) -> tuple[str, str]:
+    """The note on a rounded amount, Korean and English."""
+    return f" ({_won(unit)}원 단위 반올림)", f" (rounded to {_won(unit)} won)"
 
 
 def _plural(count: int, word: str) -> str:
@@ -414,13 +437,13 @@ class _Context:
         rounding_note: bool = True,
     ) -> Component:
         unit = self.parameters.rounding_unit
-        note = _rounding_note(unit) if rounding_note else {"ko": "", "en": ""}
+        ko_note, en_note = _rounding_note(unit) if rounding_note else ("", "")
         return Component(
             rule=rule,
             ref=ref,
             amount=amount,
             parameters={**figures, "rounding_unit": unit},
-            explanation={"ko": ko + note["ko"], "en": en + note["en"]},
+            explanation={"ko": ko + ko_note, "en": en + en_note},
         )
 
 
@@ -428,7 +451,7 @@ def _subscription(ctx: _Context, item: LossItemInput) -> Component:
     window = ctx.claim.window_for(item)
     days, month_days = window.damaged_days, ctx.claim.days_in_month
     multiplier = ctx.parameters.subscription_multiplier
-    exact = Fraction(item.monthly_fee * days) * Fraction(multiplier) / month_days
+    exact = Fraction(item.monthly_fee * days) * _fraction(multiplier) / month_days
     amount = ctx.rounded(exact)
     name = ctx.claim.service_name(item.service)
     return ctx.component(
@@ -455,7 +478,7 @@ def _subscription(ctx: _Context, item: LossItemInput) -> Component:
 def _business_revenue(ctx: _Context, item: LossItemInput) -> Component:
     ratio = ctx.parameters.revenue_loss_ratio
     loss = item.revenue_loss
-    amount = ctx.rounded(loss * Fraction(ratio))
+    amount = ctx.rounded(loss * _fraction(ratio))
     name = ctx.claim.service_name(item.service)
     before, during = _won(item.comparison_revenue), _won(item.outage_revenue)
     return ctx.component(
@@ -485,7 +508,7 @@ def _expense(ctx: _Context, item: LossItemInput) -> Component:
         key = "undocumented_expense_ratio"
         ratio = ctx.parameters.undocumented_expense_ratio
         ko_note, en_note = "증빙 없음", "without evidence"
-    amount = ctx.rounded(item.amount * Fraction(ratio))
+    amount = ctx.rounded(item.amount * _fraction(ratio))
     name = ctx.claim.service_name(item.service)
     return ctx.component(
         "expense",
@@ -504,7 +527,7 @@ def _expense(ctx: _Context, item: LossItemInput) -> Component:
 
 def _other(ctx: _Context, item: LossItemInput) -> Component:
     ratio = ctx.parameters.other_ratio
-    amount = ctx.rounded(item.amount * Fraction(ratio))
+    amount = ctx.rounded(item.amount * _fraction(ratio))
     name = ctx.claim.service_name(item.service)
     return ctx.component(
         "other",
