@@ -171,6 +171,20 @@ def run_locust(
     )
 
 
+def _rate_against_ceiling(name: str, run: LocustResult, ceiling: LocustResult, **fields) -> Metric:
+    """A run's requests per second beside the no-I/O view's, with their ratio."""
+    ratio = run.rps / ceiling.rps if ceiling.rps else None
+    return Metric(
+        name,
+        round(run.rps, 1),
+        "req/s",
+        n=run.requests,
+        reference=round(ceiling.rps, 1),
+        ratio=round(ratio, 3) if ratio else None,
+        **fields,
+    )
+
+
 def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table: int) -> list[Metric]:
     """Prepare accounts, start gunicorn, run the four locust runs and return their figures (static files must
     have been collected)."""
@@ -178,65 +192,44 @@ def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table:
     # Production runs behind one proxy that reports the client in X-Forwarded-For: each simulated claimant has
     # its own address, so the per-address login limit applies per claimant as it would in production.
     server_env = {**env, "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_TRUSTED_PROXY_COUNT": "1"}
+    ceiling_seconds = max(15, seconds // 2)
+    plan = {  # run: locust user class, seconds, pause between pages, accounts it may use
+        "capacity": ("ClaimantUser", seconds, "0", CAPACITY_ACCOUNTS),
+        "ceiling": ("TrivialUser", ceiling_seconds, "0", "0:0"),  # nobody logs in
+        "signed-in": ("SignedInTrivialUser", ceiling_seconds, "0", SIGNED_IN_ACCOUNTS),
+        "paced": ("ClaimantUser", seconds, "1,3", PACED_ACCOUNTS),
+    }
     with Gunicorn(server_env, folder) as server:
-        run = {"host": server.url, "accounts": accounts, "env": env}
-        capacity = run_locust(
-            user_class="ClaimantUser",
-            seconds=seconds,
-            think="0",
-            account_range=CAPACITY_ACCOUNTS,
-            prefix=folder / "capacity",
-            **run,
-        )
-        ceiling_seconds = max(15, seconds // 2)
-        ceiling = run_locust(
-            user_class="TrivialUser",
-            seconds=ceiling_seconds,
-            think="0",
-            account_range="0:0",  # no accounts: nobody logs in
-            prefix=folder / "ceiling",
-            **run,
-        )
-        signed_in = run_locust(
-            user_class="SignedInTrivialUser",
-            seconds=ceiling_seconds,
-            think="0",
-            account_range=SIGNED_IN_ACCOUNTS,
-            prefix=folder / "signed-in",
-            **run,
-        )
-        paced = run_locust(
-            user_class="ClaimantUser",
-            seconds=seconds,
-            think="1,3",
-            account_range=PACED_ACCOUNTS,
-            prefix=folder / "paced",
-            **run,
-        )
-    runs = (capacity, ceiling, signed_in, paced)
-    failures, requests = sum(run.failures for run in runs), sum(run.requests for run in runs)
-    ratio = capacity.rps / ceiling.rps if ceiling.rps else None
-    signed_in_ratio = signed_in.rps / ceiling.rps if ceiling.rps else None
+        results = [
+            run_locust(
+                host=server.url,
+                user_class=user_class,
+                seconds=length,
+                think=think,
+                accounts=accounts,
+                account_range=account_range,
+                env=env,
+                prefix=folder / name,
+            )
+            for name, (user_class, length, think, account_range) in plan.items()
+        ]
+    capacity, ceiling, signed_in, paced = results
+    failures, requests = sum(run.failures for run in results), sum(run.requests for run in results)
     note = f"{USERS} users, gunicorn {GUNICORN_WORKERS} sync workers, locust on the same 2 cores"
+    throughput = _rate_against_ceiling(
+        "intake: requests/s, claimants filing without pauses",
+        capacity,
+        ceiling,
+        target=">= 0.5 x the trivial view",
+        note=f"{note}; reference: no-I/O view; {claims_in_table:,} claims in the table",
+    )
+    throughput.met = throughput.ratio is not None and throughput.ratio >= 0.5
     return [
-        Metric(
-            "intake: requests/s, claimants filing without pauses",
-            round(capacity.rps, 1),
-            "req/s",
-            n=capacity.requests,
-            reference=round(ceiling.rps, 1),
-            ratio=round(ratio, 3) if ratio else None,
-            target=">= 0.5 x the trivial view",
-            met=ratio is not None and ratio >= 0.5,
-            note=f"{note}; reference: no-I/O view; {claims_in_table:,} claims in the table",
-        ),
-        Metric(
+        throughput,
+        _rate_against_ceiling(
             "intake: requests/s, signed-in claimants asking for the no-I/O view",
-            round(signed_in.rps, 1),
-            "req/s",
-            n=signed_in.requests,
-            reference=round(ceiling.rps, 1),
-            ratio=round(signed_in_ratio, 3) if signed_in_ratio else None,
+            signed_in,
+            ceiling,
             note="for information: reading the session and the user, which every claimant page does, before any "
             "view work; reference: the same view signed out",
         ),
