@@ -105,9 +105,9 @@ def _profile_complete(user: User) -> bool:
 #
 # A claimant filing a claim passes the guard on every page, and claimant_readiness costs a query whose building
 # alone takes a millisecond and a half. Once a claimant has given every consent and signed the power of attorney,
-# that fact is kept in the cache, stamped with two tokens read before the database was: the claimant's own (new
-# whenever one of their ledger entries or signed documents is written or deleted) and the published documents'
-# (new whenever a document is saved or deleted). An entry is used only while both tokens are unchanged, so a
+# that fact is kept in the cache, stamped with two values read before the database was: the claimant's stamp (new
+# whenever one of their ledger entries or signed documents is written or deleted) and the documents' stamp (new
+# whenever a consent document is saved or deleted). An entry is used only while both are unchanged, so a
 # withdrawal or a new required version takes effect on the next request, even when another request was reading
 # the old state at the same moment. The email and profile checks read the user row, which every request loads.
 # Submitting a claim checks again from the database (claims.services.intake.claim_blocking_problems).
@@ -115,7 +115,7 @@ def _profile_complete(user: User) -> bool:
 _DOCUMENTS_STAMP_KEY = "consent-readiness:documents"
 
 
-def _user_token_key(user_id: int) -> str:
+def _user_stamp_key(user_id: int) -> str:
     return f"consent-readiness:user:{user_id}"
 
 
@@ -125,10 +125,10 @@ def _cleared_key(user_id: int) -> str:
 
 def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
     """claimant_readiness, answered from the cache for a claimant who has given every consent (see above)."""
-    keys = (_cleared_key(user.pk), _user_token_key(user.pk), _DOCUMENTS_STAMP_KEY)
+    keys = (_cleared_key(user.pk), _user_stamp_key(user.pk), _DOCUMENTS_STAMP_KEY)
     found = cache.get_many(keys)
-    tokens = [found.get(keys[1]), found.get(keys[2])]
-    if keys[0] in found and found[keys[0]] == tokens:
+    stamps = [found.get(keys[1]), found.get(keys[2])]
+    if keys[0] in found and found[keys[0]] == stamps:
         return ClaimantReadiness(
             email_verified=user.is_email_verified,
             profile_complete=_profile_complete(user),
@@ -136,11 +136,11 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
         )
     readiness = claimant_readiness(user=user)
     if not readiness.consents_missing and readiness.power_of_attorney_signed:
-        cache.set(keys[0], tokens, READINESS_CACHE_SECONDS)
+        cache.set(keys[0], stamps, READINESS_CACHE_SECONDS)
     return readiness
 
 
-def _new_token(key: str, timeout: int | None) -> None:
+def _new_stamp(key: str, timeout: int | None) -> None:
     def renew() -> None:
         cache.set(key, uuid.uuid4().hex, timeout)
 
@@ -149,14 +149,14 @@ def _new_token(key: str, timeout: int | None) -> None:
 
 
 def claimant_readiness_forget(*, user_id: int) -> None:
-    """The claimant's consents or signed documents changed: the cached readiness is no longer used. The token
-    outlives any entry stamped with an earlier one."""
-    _new_token(_user_token_key(user_id), 2 * READINESS_CACHE_SECONDS)
+    """The claimant's consents or signed documents changed: the cached readiness is no longer used. The stamp
+    outlives any entry made with an earlier one."""
+    _new_stamp(_user_stamp_key(user_id), 2 * READINESS_CACHE_SECONDS)
 
 
 def claimant_readiness_forget_all() -> None:
     """A consent document was saved or deleted: no claimant's cached readiness is used any more."""
-    _new_token(_DOCUMENTS_STAMP_KEY, None)
+    _new_stamp(_DOCUMENTS_STAMP_KEY, None)
 
 
 def consent_latest_records(*, user: User) -> dict[int, ConsentRecord]:

@@ -27,7 +27,7 @@ def _reference_data_after_migrate(sender, apps=None, **kwargs) -> None:
 
 def _reference_data_changed(sender=None, **kwargs) -> None:
     """An incident, service or outage window was written or deleted (by the admin, a migration or a script): pages
-    cached from them are built again (claims.selectors.reference_data_token)."""
+    cached from them are built again (claims.selectors.reference_data_stamp)."""
     from claims.selectors import reference_data_changed
 
     reference_data_changed()

@@ -14,7 +14,7 @@ from accounts.decorators import claimant_required
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney
 from accounts.selectors import (
     _cleared_key,
-    _user_token_key,
+    _user_stamp_key,
     claimant_readiness,
     claimant_readiness_cached,
     claimant_readiness_forget,
@@ -318,16 +318,16 @@ def test_rows_written_outside_the_services_also_end_the_cached_readiness(claiman
 
 def test_a_readiness_read_before_a_withdrawal_is_not_used_after_it(claimant, documents):
     """A request that read the old state while the withdrawal committed may still write it to the cache; it is
-    stamped with the claimant's old token, so it is never used."""
+    stamped with the claimant's old stamp, so it is never used."""
     from django.core.cache import cache
 
     _fully_joined(claimant, documents)
     claimant_readiness_cached(user=claimant)
     stale_entry = cache.get(_cleared_key(claimant.pk))
-    old_token = cache.get(_user_token_key(claimant.pk))
+    old_stamp = cache.get(_user_stamp_key(claimant.pk))
     consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
     cache.set(_cleared_key(claimant.pk), stale_entry)  # the slow request's write, after the withdrawal
-    assert cache.get(_user_token_key(claimant.pk)) != old_token
+    assert cache.get(_user_stamp_key(claimant.pk)) != old_stamp
     assert not claimant_readiness_cached(user=claimant).ready
 
 

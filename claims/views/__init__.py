@@ -11,7 +11,7 @@ def home(request: HttpRequest) -> HttpResponse:
     incident = selectors.incident_default()
     # The windows are read only when the table is not in the cache (templates/claims/home.html).
     windows = selectors.outage_windows_for_timeline(incident=incident) if incident else []
-    context = {"incident": incident, "windows": windows, "reference_token": selectors.reference_data_token()}
+    context = {"incident": incident, "windows": windows, "reference_stamp": selectors.reference_data_stamp()}
     return render(request, "claims/home.html", context)
 
 
