@@ -62,7 +62,9 @@ def claim_active(*, user: User, incident: Incident) -> Claim | None:
 
 
 def claim_for_claimant(*, user: User, pk: int) -> Claim:
-    return get_object_or_404(Claim.objects.select_related("incident"), pk=pk, claimant=user)
+    claim = get_object_or_404(Claim.objects.select_related("incident"), pk=pk, claimant=user)
+    claim.claimant = user  # the claimant is the user asking: not read again
+    return claim
 
 
 def loss_items_for_claim(*, claim: Claim) -> QuerySet[LossItem]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,10 +74,10 @@ def _lock_for_edit(claim: Claim, actor: User) -> Claim:
 
 
 def _changed(claim: Claim, actor: User, ip: str | None, *, step: str, fields: Iterable[str], **data) -> None:
-    """Save a claimant's change with its audit row; after submission it also asks for a new estimate."""
-    claim.version = F("version") + 1
+    """Save a claimant's change with its audit row; after submission it also asks for a new estimate. The claim
+    is locked (`_lock_for_edit`), so its version is counted up here rather than read back."""
+    claim.version += 1
     claim.save(update_fields=[*fields, "version", "updated_at"])
-    claim.refresh_from_db(fields=["version"])
     _event(claim, actor, ClaimEvent.Kind.UPDATED, ip, step=step, **data)
     if claim.status != Claim.Status.DRAFT:
         estimate_claim_task.delay_on_commit(claim.pk)
@@ -276,7 +275,8 @@ def claim_submit(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
     Submitting a claim that is already submitted changes nothing and returns it, so a double click or a
     repeated POST shows the same confirmation.
     """
-    claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("incident").get(pk=claim.pk, claimant=actor)
+    claim.claimant = actor
     if claim.status != Claim.Status.DRAFT:
         if claim.status == Claim.Status.WITHDRAWN:
             raise ClaimError(_("철회한 신청은 제출할 수 없습니다. 다시 참여하려면 재참여를 눌러 주세요."), claim=claim)
