@@ -20,6 +20,8 @@ messages: install
 	$(PY) manage.py compile_translations
 
 ## make run: migrate, load reference and demo data, print the staff login, serve http://127.0.0.1:8000
+## (HOST and PORT change the address; links in the printed login and in e-mails follow them unless SITE_URL is set)
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: messages
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
