@@ -54,6 +54,17 @@ class UserAdmin(DjangoUserAdmin):
             readonly += ["is_superuser", "user_permissions"]
         return readonly
 
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None):
+        """The password row (its hash summary and the button to set it) is the superuser's alone, as is the page
+        it leads to (user_change_password)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "password"]})
+            for name, options in fieldsets
+        ]
+
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         """Deleting an account loses the claimant's record: only a superuser may (claimants ask through the
         deletion request, which anonymises instead)."""

@@ -51,6 +51,8 @@ def test_a_lawyer_cannot_set_another_users_password(lawyer_client):
     claimant = UserFactory()
     url = reverse("admin:auth_user_password_change", args=[claimant.pk])
 
+    change = lawyer_client.get(reverse("admin:accounts_user_change", args=[claimant.pk])).content.decode()
+    assert 'href="../password/"' not in change  # no button that leads to a refusal
     assert lawyer_client.get(url).status_code == 403
     response = lawyer_client.post(url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
 
@@ -63,6 +65,8 @@ def test_a_superuser_deletes_users_and_sets_passwords(superuser_client):
     claimant, other = UserFactory(), UserFactory()
     url = reverse("admin:auth_user_password_change", args=[claimant.pk])
 
+    change = superuser_client.get(reverse("admin:accounts_user_change", args=[claimant.pk])).content.decode()
+    assert 'href="../password/"' in change  # the button to the page below
     assert superuser_client.get(url).status_code == 200
     response = superuser_client.post(
         url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
