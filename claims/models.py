@@ -294,6 +294,7 @@ class ClaimEvent(models.Model):
         EVIDENCE_REMOVED = "evidence_removed", _("증빙 삭제")
         ESTIMATED = "estimated", _("산정")
         FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
+        FLAG_CLEARED = "flag_cleared", _("플래그 자동 해제")
         VIEWED = "viewed", _("개인정보 열람")
         EXPORTED = "exported", _("내보내기")
 
@@ -522,6 +523,7 @@ class Flag(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("확인 필요")
         REVIEWED = "reviewed", _("검토 완료")
+        CLEARED = "cleared", _("해당 없어져 자동 해제")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="flags")
     code = models.CharField(_("종류"), max_length=32, choices=Code.choices)
@@ -570,6 +572,7 @@ class AuditEntry(models.Model):
         ASSIGNED = "assigned", _("담당자 지정")
         EDITED = "edited", _("내용 수정")
         FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
+        FLAG_CLEARED = "flag_cleared", _("플래그 자동 해제")
         EXPORTED = "exported", _("내보내기")
 
     actor = models.ForeignKey(

@@ -7,6 +7,9 @@ Signals (each a grouping query over the table, never a loop of queries per claim
   at most SIMILAR_IMAGE_MAX_DISTANCE bits apart);
 - many sign-ups from one IP address within a short time;
 - the estimator's own flags: an estimate above its cohort's 99th percentile, hours beyond the official window.
+  These describe the claim's current estimate, so an open one whose signal the estimate no longer carries (the
+  claimant corrected the hours, the cohort grew past the claim) is cleared by the next check, with a timeline
+  event and an audit entry, and opens again if the signal comes back. A flag staff reviewed is left as it is.
 
 `claim_fraud_check` looks at one claim (after it is submitted) and `fraud_sweep` at the whole table (periodically,
 for late matches, changed estimates and sign-up bursts). Both write flags for every claim in a matching group, so a
@@ -27,8 +30,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from claims.damages import FLAG_HOURS_EXCEED_WINDOW
-from claims.models import Claim, Evidence, Flag
+from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, Flag
 from claims.selectors.estimates import ESTIMABLE_STATUSES, FLAG_COHORT_OUTLIER
+from claims.services.audit import audit_entry
 
 # Drafts are the claimant's work in progress and withdrawn claims are out of the suit: neither is checked.
 CHECKED_STATUSES = ESTIMABLE_STATUSES
@@ -308,12 +312,53 @@ def _estimate_flag_findings(scope: Sequence[int] | None) -> list[Finding]:
     return findings
 
 
+def _estimate_flags_clear(scope: Sequence[int] | None) -> int:
+    """Clear the open estimator flags whose claim's current estimate no longer carries their signal. Returns how
+    many were cleared."""
+    signal_of = {code: estimate_flag for estimate_flag, code in ESTIMATE_FLAG_CODES.items()}
+    open_flags = Flag.objects.filter(status=Flag.Status.OPEN, code__in=signal_of)
+    if scope is not None:
+        open_flags = open_flags.filter(claim_id__in=scope)
+    gone = [
+        pk
+        for pk, code, estimate_flags in open_flags.values_list("pk", "code", "claim__estimate_flags").iterator(
+            chunk_size=SAVE_BATCH
+        )
+        if signal_of[code] not in (estimate_flags or [])
+    ]
+    now, cleared = timezone.now(), 0
+    for start in range(0, len(gone), SAVE_BATCH):
+        with transaction.atomic():
+            locked = (
+                Flag.objects.select_for_update(of=("self",))
+                .filter(pk__in=gone[start : start + SAVE_BATCH], status=Flag.Status.OPEN)
+                .select_related("claim")
+            )
+            flags = [flag for flag in locked if signal_of[flag.code] not in (flag.claim.estimate_flags or [])]
+            events, entries = [], []
+            for flag in flags:
+                flag.status, flag.updated_at = Flag.Status.CLEARED, now
+                data = {"flag": flag.pk, "code": flag.code, "signal": signal_of[flag.code]}
+                events.append(ClaimEvent(claim=flag.claim, kind=ClaimEvent.Kind.FLAG_CLEARED, data=data))
+                entries.append(
+                    audit_entry(
+                        actor=None, action=AuditEntry.Action.FLAG_CLEARED, target=flag, claim=flag.claim, data=data
+                    )
+                )
+            Flag.objects.bulk_update(flags, ["status", "updated_at"])
+            ClaimEvent.objects.bulk_create(events)
+            AuditEntry.objects.bulk_create(entries)
+            cleared += len(flags)
+    return cleared
+
+
 # --- saving -----------------------------------------------------------------------------------------------------
 
 
 def _flags_save(findings: Sequence[Finding]) -> int:
-    """Create new flags, extend existing ones with new matching claims (opening reviewed ones again) and leave
-    the rest alone. Returns how many flags were created or opened again."""
+    """Create new flags, extend existing ones with new matching claims (opening reviewed ones again), open
+    cleared ones whose signal is back, and leave the rest alone. Returns how many flags were created or opened
+    again."""
     now = timezone.now()
     changed = 0
     for start in range(0, len(findings), SAVE_BATCH):
@@ -343,11 +388,12 @@ def _flags_save(findings: Sequence[Finding]) -> int:
                     )
                     continue
                 new_related = finding.related - set(flag.related_claim_ids)
-                if not new_related and flag.details == finding.details:
+                returned = flag.status == Flag.Status.CLEARED
+                if not new_related and not returned and flag.details == finding.details:
                     continue
                 flag.related_claim_ids = sorted(new_related.union(flag.related_claim_ids))
                 flag.details, flag.updated_at = finding.details, now
-                if new_related and flag.status == Flag.Status.REVIEWED:
+                if returned or (new_related and flag.status == Flag.Status.REVIEWED):
                     flag.status, flag.reviewed_by, flag.reviewed_at = Flag.Status.OPEN, None, None
                     changed += 1
                 updated.append(flag)
@@ -373,6 +419,7 @@ def claim_fraud_check(*, claim_id: int) -> int:
     if not _claims_checked().filter(pk=claim_id).exists():
         return 0
     scope = [claim_id]
+    _estimate_flags_clear(scope)
     return _flags_save(_findings(scope, _evidence_checked().filter(claim_id=claim_id)))
 
 
@@ -380,4 +427,5 @@ def fraud_sweep(*, now: dt.datetime | None = None) -> int:
     """Check the whole table: every shared value, burst and estimator flag, and the pictures uploaded since
     SWEEP_IMAGE_LOOKBACK against all others. Returns the flags created or opened again."""
     since = (now or timezone.now()) - SWEEP_IMAGE_LOOKBACK
+    _estimate_flags_clear(None)
     return _flags_save(_findings(None, _evidence_checked().filter(uploaded_at__gte=since)))

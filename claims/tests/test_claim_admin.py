@@ -20,6 +20,7 @@ from accounts.tests.factories import ClaimantFactory, UserFactory
 from claims.admin.claims import EstimatedCountPaginator, mask_name
 from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, Flag, InformationRequest
 from claims.services.evidence import evidence_attach
+from claims.services.fraud import fraud_sweep
 from claims.services.review import claim_start_review
 from claims.tests.factories import (
     ClaimFactory,
@@ -425,6 +426,19 @@ def test_flags_are_reviewed_from_the_claim_page_with_a_note(client, paralegal):
     assert response.status_code == 302
     flag.refresh_from_db()
     assert (flag.status, flag.note) == (Flag.Status.REVIEWED, "모녀가 같은 번호")
+
+
+def test_a_cleared_flag_is_shown_as_cleared_without_a_review_form(client, paralegal):
+    claim = SubmittedClaimFactory(estimate_total=9_000_000, estimate_flags=["cohort_outlier"])
+    fraud_sweep()
+    assert action_url(claim, "flag_review") in client.get(change_url(claim)).content.decode()
+
+    Claim.objects.filter(pk=claim.pk).update(estimate_flags=[])
+    fraud_sweep()
+    html = client.get(change_url(claim)).content.decode()
+    assert 'data-testid="flag-cleared"' in html
+    assert action_url(claim, "flag_review") not in html
+    assert "플래그 자동 해제" in html  # the timeline's event
 
 
 def uploaded(name: str, content: bytes, content_type: str) -> SimpleUploadedFile:

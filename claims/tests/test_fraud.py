@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import ClaimantFactory
-from claims.models import Claim, Flag
+from claims.models import AuditEntry, Claim, ClaimEvent, Flag
 from claims.services import fraud
 from claims.services.fraud import (
     _image_rows,
@@ -174,6 +174,44 @@ def test_the_estimators_outlier_and_hours_flags_become_review_flags():
     assert flags_of(claim) == {Flag.Code.AMOUNT_OUTLIER: [], Flag.Code.HOURS_BEYOND_WINDOW: []}
     assert claim.flags.get(code=Flag.Code.AMOUNT_OUTLIER).details == {"estimate_total": 9_000_000}
     assert Flag.objects.count() == 2
+
+
+def test_an_estimator_flag_whose_signal_is_gone_is_cleared_and_opens_again_when_it_returns():
+    claim = SubmittedClaimFactory(estimate_total=9_000_000, estimate_flags=["cohort_outlier", "hours_exceed_window"])
+    assert fraud_sweep() == 2
+
+    Claim.objects.filter(pk=claim.pk).update(estimate_flags=["hours_exceed_window"])  # the cohort grew past it
+    assert fraud_sweep() == 0
+    outlier = claim.flags.get(code=Flag.Code.AMOUNT_OUTLIER)
+    assert outlier.status == Flag.Status.CLEARED
+    assert claim.flags.get(code=Flag.Code.HOURS_BEYOND_WINDOW).status == Flag.Status.OPEN
+    event = claim.events.get(kind=ClaimEvent.Kind.FLAG_CLEARED)
+    assert event.actor is None
+    assert event.data == {"flag": outlier.pk, "code": "amount_outlier", "signal": "cohort_outlier"}
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.FLAG_CLEARED)
+    assert (entry.actor, entry.claim_id, entry.object_id) == (None, claim.pk, str(outlier.pk))
+    assert fraud_sweep() == 0
+    assert claim.events.filter(kind=ClaimEvent.Kind.FLAG_CLEARED).count() == 1  # cleared once
+
+    Claim.objects.filter(pk=claim.pk).update(estimate_flags=["cohort_outlier", "hours_exceed_window"])
+    assert claim_fraud_check(claim_id=claim.pk) == 1
+    outlier.refresh_from_db()
+    assert outlier.status == Flag.Status.OPEN
+
+
+def test_a_reviewed_estimator_flag_and_other_claims_flags_are_not_cleared():
+    claim = SubmittedClaimFactory(estimate_total=9_000_000, estimate_flags=["cohort_outlier"])
+    other = SubmittedClaimFactory(estimate_total=8_000_000, estimate_flags=["cohort_outlier"])
+    fraud_sweep()
+    Flag.objects.filter(claim=claim).update(status=Flag.Status.REVIEWED, note="매출 장부로 확인함")
+    Claim.objects.filter(pk__in=[claim.pk, other.pk]).update(estimate_flags=[])
+
+    assert claim_fraud_check(claim_id=claim.pk) == 0
+    assert claim.flags.get().status == Flag.Status.REVIEWED
+    assert other.flags.get().status == Flag.Status.OPEN  # outside the check's scope until the sweep
+    fraud_sweep()
+    assert other.flags.get().status == Flag.Status.CLEARED
+    assert claim.flags.get().status == Flag.Status.REVIEWED
 
 
 def test_checking_again_changes_nothing_and_a_reviewed_flag_reopens_only_for_a_new_match():

@@ -12,6 +12,7 @@ from accounts.roles import Role
 from claims.models import AuditEntry, Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
 from claims.services import intake
 from claims.services.audit import RequestMeta
+from claims.services.fraud import fraud_sweep
 from claims.services.review import (
     SKIPPED_FLAGS,
     SKIPPED_STATUS,
@@ -170,6 +171,18 @@ def test_accepting_is_refused_while_a_flag_is_open_and_allowed_once_reviewed(law
     with pytest.raises(ReviewError, match="플래그"):
         claim_accept(claim=submitted, actor=lawyer, expected_version=submitted.version)
     flag_mark_reviewed(claim=submitted, flag=flag, actor=paralegal, note="가족이 같은 번호를 씀 (통화 확인)", meta=META)
+    claim_accept(claim=submitted, actor=lawyer, expected_version=submitted.version)
+    submitted.refresh_from_db()
+    assert submitted.status == Claim.Status.ACCEPTED
+
+
+def test_an_estimator_flag_cleared_by_the_sweep_no_longer_blocks_acceptance(lawyer, submitted):
+    Claim.objects.filter(pk=submitted.pk).update(estimate_total=9_000_000, estimate_flags=["cohort_outlier"])
+    fraud_sweep()
+    with pytest.raises(ReviewError, match="플래그"):
+        claim_accept(claim=submitted, actor=lawyer, expected_version=submitted.version)
+    Claim.objects.filter(pk=submitted.pk).update(estimate_flags=[])
+    fraud_sweep()
     claim_accept(claim=submitted, actor=lawyer, expected_version=submitted.version)
     submitted.refresh_from_db()
     assert submitted.status == Claim.Status.ACCEPTED
