@@ -32,6 +32,7 @@ class UserAdmin(DjangoUserAdmin):
                     "address",
                     "address_detail",
                     "email_verified_at",
+                    "language",
                 )
             },
         ),

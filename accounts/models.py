@@ -65,6 +65,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("활성"), default=True)
     date_joined = models.DateTimeField(_("가입일"), default=timezone.now)
     anonymised_at = models.DateTimeField(_("익명화 시각"), null=True, blank=True)
+    # The language the person signed up in or last chose on the site: their emails are written in it, and a
+    # sign-in on a device without a choice of its own shows the site in it.
+    language = models.CharField(_("언어"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     # Where an award is paid: the number is encrypted at rest, its keyed digest finds one account on two users.
     bank_name = models.CharField(_("은행"), max_length=50, blank=True)
     bank_account = EncryptedTextField(

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import auth as account_auth_views
 from claims import views as claim_views
 from config import views as config_views
 
@@ -8,7 +9,7 @@ urlpatterns = [
     path("", claim_views.home, name="home"),
     path("healthz", claim_views.healthz, name="healthz"),
     path("readyz", config_views.readyz, name="readyz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account_auth_views.language_set, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),
     path("admin/", admin.site.urls),

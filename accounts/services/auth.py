@@ -57,17 +57,42 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str | None
 
 
 @transaction.atomic
-def user_signup(*, email: str, password: str, date_of_birth: dt.date, ip: str | None) -> User:
+def user_signup(
+    *, email: str, password: str, date_of_birth: dt.date, ip: str | None, language: str = settings.LANGUAGE_CODE
+) -> User:
+    """A new claimant account; `language` is the one the page was shown in (see user_language_choose)."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise AccountError(str(EMAIL_TAKEN), code="email_taken")
     date_of_birth_validate(date_of_birth)
-    user = User(email=email, date_of_birth=date_of_birth, signup_ip=ip)
+    user = User(
+        email=email,
+        date_of_birth=date_of_birth,
+        signup_ip=ip,
+        language=_site_language(language) or settings.LANGUAGE_CODE,
+    )
     user.set_password(password)
     user.full_clean()
     user.save()
     tasks.email_verification_send.delay_on_commit(user.pk)
     return user
+
+
+def _site_language(language: str | None) -> str | None:
+    """The site language `language` names (a variant such as en-us counts as en), or None."""
+    base = (language or "").split("-")[0].lower()
+    return base if base in dict(settings.LANGUAGES) else None
+
+
+def user_language_choose(*, user: User, language: str) -> bool:
+    """Remember the language the person chose on the site: their emails are written in it and a sign-in on
+    another device shows the site in it. Returns whether it changed; an unknown language changes nothing."""
+    base = _site_language(language)
+    if base is None or base == user.language:
+        return False
+    user.language = base
+    user.save(update_fields=["language"])
+    return True
 
 
 def _verification_state(user: User) -> str:
@@ -88,6 +113,7 @@ def email_verification_send(*, user: User) -> None:
         template="accounts/email/verify_email",
         context={"url": f"{settings.SITE_URL}{path}", "days": EMAIL_VERIFICATION_MAX_AGE.days},
         to=user.email,
+        language=user.language,
     )
 
 
@@ -134,6 +160,7 @@ def password_reset_email_send(*, user: User) -> None:
         template="accounts/email/password_reset",
         context={"url": f"{settings.SITE_URL}{path}", "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
         to=user.email,
+        language=user.language,
     )
 
 

@@ -254,6 +254,7 @@ def deletion_request_notice_send(*, deletion_request: DeletionRequest) -> None:
         template=f"accounts/email/deletion_{deletion_request.status}",
         context={"deletion_request": deletion_request},
         to=user.email,
+        language=user.language,
     )
 
 
@@ -295,10 +296,10 @@ def _files_delete(names: list[str]) -> None:
         default_storage.delete(name)
 
 
-def _deletion_done_email(address: str) -> None:
+def _deletion_done_email(address: str, language: str) -> None:
     """Sent from this process after commit: the address no longer exists anywhere to pass to a task."""
     try:
-        templated_mail_send(template="accounts/email/deletion_confirmed", context={}, to=address)
+        templated_mail_send(template="accounts/email/deletion_confirmed", context={}, to=address, language=language)
     except (smtplib.SMTPException, OSError):
         logger.warning("Could not send the deletion confirmation email", exc_info=True)
 
@@ -308,7 +309,7 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     """`actor` is the staff member who confirmed, or None when the retention task anonymises the account."""
     deletion_request = _open_request(deletion_request)
     user = User.objects.select_for_update().get(pk=deletion_request.user_id)
-    address, personal = user.email, _personal_values(user)
+    address, language, personal = user.email, user.language, _personal_values(user)
 
     drafts = Claim.objects.filter(claimant=user, submitted_at__isnull=True)
     draft_files = [
@@ -364,7 +365,7 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     }
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
     transaction.on_commit(lambda: _files_delete(draft_files))
-    transaction.on_commit(lambda: _deletion_done_email(address))
+    transaction.on_commit(lambda: _deletion_done_email(address, language))
     logger.info("Deletion request %s confirmed by %s", deletion_request.pk, actor.pk if actor else "the retention task")
     return deletion_request
 

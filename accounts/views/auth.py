@@ -1,4 +1,5 @@
-"""Sign-up, email verification, log in and out, password reset and change, and the 429 page."""
+"""Sign-up, email verification, log in and out, the language switch, password reset and change, and the 429
+page."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -63,6 +65,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password1"],
                 date_of_birth=form.cleaned_data["date_of_birth"],
                 ip=auth_services.client_ip(request),
+                language=request.LANGUAGE_CODE,
             )
         except AccountError as error:
             form.add_error(None, error.message)
@@ -113,12 +116,45 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_valid(self, form) -> HttpResponse:
+        """A language chosen on this device becomes the account's; without one, the site switches to the
+        account's language."""
+        response = super().form_valid(form)
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            auth_services.user_language_choose(user=form.get_user(), language=chosen)
+        else:
+            _language_cookie_set(response, form.get_user().language)
+        return response
+
     def get_default_redirect_url(self) -> str:
         """Staff go to the admin (or first enrol their authenticator app); claimants to LOGIN_REDIRECT_URL."""
         user = self.request.user
         if user.is_staff:
             return reverse("admin:index" if totp_device_confirmed(user=user) else "accounts:staff_two_factor")
         return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _language_cookie_set(response: HttpResponse, language: str) -> None:
+    """The cookie Django's language switch sets (django.views.i18n.set_language)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's language switch; a signed-in person's choice is also kept on their account (emails follow it)."""
+    response = i18n.set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        auth_services.user_language_choose(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 @method_decorator(ratelimit(key=client_ip_key, rate=RATE_RESET_LINK, method="POST"), name="dispatch")

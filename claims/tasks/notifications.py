@@ -64,7 +64,7 @@ def claim_status_email_task(claim_id: int, event_id: int) -> bool:
         request = None
         if event.kind == ClaimEvent.Kind.INFO_REQUESTED:
             request = InformationRequest.objects.filter(claim=claim, answered_at__isnull=True).first()
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(claim.claimant.language):
             context = {
                 "claim": claim,
                 "event": event,
@@ -82,22 +82,24 @@ def claim_status_email_task(claim_id: int, event_id: int) -> bool:
 
 @shared_task(**RETRY)
 def information_answered_staff_email_task(claim_id: int, information_request_id: int) -> bool:
-    """Tell the staff member who asked (and the claim's reviewer) that the claimant answered."""
+    """Tell the staff member who asked (and the claim's reviewer) that the claimant answered, each in their
+    language."""
     request = InformationRequest.objects.select_related("claim__reviewer", "requested_by").get(
         pk=information_request_id, claim_id=claim_id
     )
     claim: Claim = request.claim
-    recipients = sorted({user.email for user in (request.requested_by, claim.reviewer) if user and user.is_active})
+    recipients = {user.email: user for user in (request.requested_by, claim.reviewer) if user and user.is_active}
     if not recipients or not request.answered_at:
         return False
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "claim": claim,
-            "information_request": request,
-            "files": request.evidence.count(),
-            "admin_url": _absolute(reverse("admin:index")),
-        }
-        subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
-        body = render_to_string("claims/email/information_answered.txt", context)
-    send_mail(subject, body, None, recipients)
+    context = {
+        "claim": claim,
+        "information_request": request,
+        "files": request.evidence.count(),
+        "admin_url": _absolute(reverse("admin:index")),
+    }
+    for address, user in sorted(recipients.items()):
+        with translation.override(user.language):
+            subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
+            body = render_to_string("claims/email/information_answered.txt", context)
+        send_mail(subject, body, None, [address])
     return True

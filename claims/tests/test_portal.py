@@ -9,11 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from claims.models import Claim, ClaimEvent, Estimate, Incident, InformationRequest
 from claims.services import intake
 from claims.services.intake import ClaimError
-from claims.tasks.notifications import claim_status_email_task
+from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
 from claims.tests.factories import (
     ClaimFactory,
     DamageModelVersionFactory,
@@ -134,6 +135,24 @@ def test_staff_status_events_email_the_claimant_with_the_request_and_its_due_dat
     assert "추가 자료" in mail.subject
     assert info.message in mail.body and info.due_date.strftime("%Y-%m-%d") in mail.body
     assert "내부 메모" not in mail.body
+
+
+def test_emails_are_written_in_each_readers_language(submitted, mailoutbox):
+    User.objects.filter(pk=submitted.claimant_id).update(language="en")
+    info = request_information(submitted)
+    reviewer = UserFactory(is_staff=True, email="paralegal@example.com", language="en")
+    Claim.objects.filter(pk=submitted.pk).update(reviewer=reviewer)
+    event = submitted.events.get(kind=ClaimEvent.Kind.INFO_REQUESTED)
+    assert claim_status_email_task(submitted.pk, event.pk) is True
+    assert mailoutbox[-1].subject == f"Please send us more information ({submitted.reference_code})"
+    assert mailoutbox[-1].body.startswith("Hello ")
+
+    intake.information_request_answer(information_request=info, actor=submitted.claimant, answer="Attached.")
+    mailoutbox.clear()
+    assert information_answered_staff_email_task(submitted.pk, info.pk) is True
+    subjects = {mail.to[0]: mail.subject for mail in mailoutbox}
+    assert subjects["paralegal@example.com"].startswith("The claimant has responded")
+    assert subjects["lawyer@example.com"].startswith("신청인이 추가 자료 요청에 답변했습니다")
 
 
 def test_internal_events_send_no_email(submitted, mailoutbox):
