@@ -252,7 +252,8 @@ class ClaimInput:
     already_compensated: int = 0
     has_proof_of_use: bool = False
     has_revenue_evidence: bool = False
-    service_names: Mapping[str, str] = field(default_factory=dict)
+    service_names: Mapping[str, str] = field(default_factory=dict)  # Korean
+    service_names_en: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _require_aware("incident_start", self.incident_start)
@@ -266,6 +267,10 @@ class ClaimInput:
 
     def service_name(self, slug: str) -> str:
         return self.service_names.get(slug) or slug
+
+    def service_name_en(self, slug: str) -> str:
+        """The English name, else the Korean one (a service staff named only in Korean)."""
+        return self.service_names_en.get(slug) or self.service_name(slug)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, stored with every estimate so the figure can be reproduced (see from_dict)."""
@@ -293,6 +298,8 @@ class ClaimInput:
             "has_proof_of_use": self.has_proof_of_use,
             "has_revenue_evidence": self.has_revenue_evidence,
             "service_names": dict(sorted(self.service_names.items())),
+            # Only when there are English names, so inputs stored before they were added keep their SHA-256.
+            **({"service_names_en": dict(sorted(self.service_names_en.items()))} if self.service_names_en else {}),
         }
 
     @classmethod
@@ -315,6 +322,7 @@ class ClaimInput:
             has_proof_of_use=d["has_proof_of_use"],
             has_revenue_evidence=d["has_revenue_evidence"],
             service_names=dict(d.get("service_names", {})),
+            service_names_en=dict(d.get("service_names_en", {})),
         )
 
     def window_for(self, item: LossItemInput) -> ServiceWindow:
@@ -426,6 +434,10 @@ class _Context:
     def rounded(self, exact: Fraction) -> int:
         return round_half_up(exact, self.parameters.rounding_unit)
 
+    def service_names(self, item: LossItemInput) -> tuple[str, str]:
+        """The item's service in the Korean and in the English explanation."""
+        return self.claim.service_name(item.service), self.claim.service_name_en(item.service)
+
     def component(
         self,
         rule: str,
@@ -453,7 +465,7 @@ def _subscription(ctx: _Context, item: LossItemInput) -> Component:
     multiplier = ctx.parameters.subscription_multiplier
     exact = Fraction(item.monthly_fee * days) * _fraction(multiplier) / month_days
     amount = ctx.rounded(exact)
-    name = ctx.claim.service_name(item.service)
+    name, name_en = ctx.service_names(item)
     return ctx.component(
         "subscription",
         item.ref,
@@ -469,7 +481,7 @@ def _subscription(ctx: _Context, item: LossItemInput) -> Component:
         },
         ko=f"{name} 월 이용료 {_won(item.monthly_fee)}원 × 피해일수 {days}일 "
         f"× {_number(multiplier)}배 ÷ {month_days}일 = {_won(amount)}원",
-        en=f"{name} monthly fee {_won(item.monthly_fee)} won × "
+        en=f"{name_en} monthly fee {_won(item.monthly_fee)} won × "
         f"{_plural(days, 'damaged day')} × {_number(multiplier)} ÷ "
         f"{month_days} days = {_won(amount)} won",
     )
@@ -479,7 +491,7 @@ def _business_revenue(ctx: _Context, item: LossItemInput) -> Component:
     ratio = ctx.parameters.revenue_loss_ratio
     loss = item.revenue_loss
     amount = ctx.rounded(loss * _fraction(ratio))
-    name = ctx.claim.service_name(item.service)
+    name, name_en = ctx.service_names(item)
     before, during = _won(item.comparison_revenue), _won(item.outage_revenue)
     return ctx.component(
         "business_revenue",
@@ -494,7 +506,7 @@ def _business_revenue(ctx: _Context, item: LossItemInput) -> Component:
         },
         ko=f"{name} 영업손실: 비교기간 매출 {before}원 − 장애기간 매출 {during}원 "
         f"= {_won(loss)}원(0원 미만은 0원) × {_percent(ratio)}% = {_won(amount)}원",
-        en=f"{name} lost revenue: comparison-period revenue {before} won − "
+        en=f"{name_en} lost revenue: comparison-period revenue {before} won − "
         f"outage-period revenue {during} won = {_won(loss)} won (never below 0) "
         f"× {_percent(ratio)}% = {_won(amount)} won",
     )
@@ -509,7 +521,7 @@ def _expense(ctx: _Context, item: LossItemInput) -> Component:
         ratio = ctx.parameters.undocumented_expense_ratio
         ko_note, en_note = "증빙 없음", "without evidence"
     amount = ctx.rounded(item.amount * _fraction(ratio))
-    name = ctx.claim.service_name(item.service)
+    name, name_en = ctx.service_names(item)
     return ctx.component(
         "expense",
         item.ref,
@@ -521,21 +533,21 @@ def _expense(ctx: _Context, item: LossItemInput) -> Component:
             key: str(ratio),
         },
         ko=f"{name} 관련 추가 지출 {_won(item.amount)}원({ko_note}) × {_percent(ratio)}% = {_won(amount)}원",
-        en=f"{name} extra expense of {_won(item.amount)} won ({en_note}) × {_percent(ratio)}% = {_won(amount)} won",
+        en=f"{name_en} extra expense of {_won(item.amount)} won ({en_note}) × {_percent(ratio)}% = {_won(amount)} won",
     )
 
 
 def _other(ctx: _Context, item: LossItemInput) -> Component:
     ratio = ctx.parameters.other_ratio
     amount = ctx.rounded(item.amount * _fraction(ratio))
-    name = ctx.claim.service_name(item.service)
+    name, name_en = ctx.service_names(item)
     return ctx.component(
         "other",
         item.ref,
         amount,
         {"service": item.service, "amount": item.amount, "other_ratio": str(ratio)},
         ko=f"{name} 기타 손해 {_won(item.amount)}원 × {_percent(ratio)}% = {_won(amount)}원",
-        en=f"{name} other loss of {_won(item.amount)} won × {_percent(ratio)}% = {_won(amount)} won",
+        en=f"{name_en} other loss of {_won(item.amount)} won × {_percent(ratio)}% = {_won(amount)} won",
     )
 
 

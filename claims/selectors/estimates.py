@@ -107,6 +107,7 @@ class IncidentReference:
     start: datetime
     windows: dict[str, ServiceWindow]
     service_names: dict[str, str]
+    service_names_en: dict[str, str]
 
     def claim_input(
         self,
@@ -126,25 +127,29 @@ class IncidentReference:
             has_proof_of_use=has_proof_of_use,
             has_revenue_evidence=has_revenue_evidence,
             service_names={slug: name for slug, name in self.service_names.items() if slug in used},
+            service_names_en={slug: name for slug, name in self.service_names_en.items() if slug in used},
         )
 
 
 def incident_references(*, incident_ids: Iterable[int]) -> dict[int, IncidentReference]:
-    """Incidents with their outage windows (two queries). Service names are Korean, the claimants' language."""
+    """Incidents with their outage windows and service names in Korean and English (two queries)."""
     incidents = {
         incident.pk: incident
         for incident in Incident.objects.filter(pk__in=set(incident_ids)).only("pk", "slug", "outage_started")
     }
     windows: dict[int, dict[str, ServiceWindow]] = defaultdict(dict)
     names: dict[int, dict[str, str]] = defaultdict(dict)
+    names_en: dict[int, dict[str, str]] = defaultdict(dict)
     rows = OutageWindow.objects.filter(incident_id__in=incidents).values_list(
-        "incident_id", "service__slug", "service__name_ko", "start", "end"
+        "incident_id", "service__slug", "service__name_ko", "service__name_en", "start", "end"
     )
-    for incident_id, slug, name, start, end in rows:
+    for incident_id, slug, name, name_en, start, end in rows:
         windows[incident_id][slug] = ServiceWindow(slug, start or incidents[incident_id].outage_started, end)
         names[incident_id][slug] = name
+        if name_en:
+            names_en[incident_id][slug] = name_en
     return {
-        pk: IncidentReference(pk, incident.slug, incident.outage_started, windows[pk], names[pk])
+        pk: IncidentReference(pk, incident.slug, incident.outage_started, windows[pk], names[pk], names_en[pk])
         for pk, incident in incidents.items()
     }
 

@@ -479,11 +479,38 @@ def test_explanation_reads_like_the_operator_formula_in_korean():
 
 
 def test_explanation_reads_like_the_operator_formula_in_english():
-    claim = make_claim(subscription(39_000), service_names={"kakao-t": "Kakao T"})
+    claim = make_claim(
+        subscription(39_000), service_names={"kakao-t": "카카오T"}, service_names_en={"kakao-t": "Kakao T"}
+    )
 
     assert the_component(estimate(claim, DEFAULTS), "subscription").explanation["en"] == (
         "Kakao T monthly fee 39,000 won × 2 damaged days × 3 ÷ 31 days = 7,550 won (rounded to 10 won)"
     )
+
+
+def test_each_explanation_names_the_service_in_its_own_language_and_english_falls_back_to_korean():
+    items = (subscription(39_000), revenue(100_000, 0), LossItemInput(service="talk-drawer", kind="other", amount=9))
+    claim = make_claim(
+        *items,
+        service_names={"kakao-t": "카카오T", "talk-drawer": "톡서랍"},
+        service_names_en={"kakao-t": "Kakao T"},
+    )
+    components = estimate(claim, params(other_ratio="1")).components
+
+    for component in components[:2]:
+        assert component.explanation["ko"].startswith("카카오T ")
+        assert component.explanation["en"].startswith("Kakao T ")
+    assert components[2].explanation["en"].startswith("톡서랍 other loss")
+
+
+def test_an_input_without_english_names_keeps_the_stored_form_it_had_before_they_were_added():
+    claim = make_claim(subscription(39_000), service_names={"kakao-t": "카카오T"})
+    assert "service_names_en" not in claim.to_dict()
+    named = make_claim(
+        subscription(39_000), service_names={"kakao-t": "카카오T"}, service_names_en={"kakao-t": "Kakao T"}
+    )
+    assert named.to_dict()["service_names_en"] == {"kakao-t": "Kakao T"}
+    assert ClaimInput.from_dict(named.to_dict()) == named
 
 
 def test_explanation_falls_back_to_the_service_slug():

@@ -145,6 +145,7 @@ def test_evidence_counts_for_its_own_loss_item_and_tags_count_for_the_whole_clai
     assert claim_input.has_revenue_evidence is False
     assert claim_input.already_compensated == 5_000
     assert claim_input.service_names == {"kakao-t": "카카오T (택시·대리 등)"}
+    assert claim_input.service_names_en == {"kakao-t": "Kakao T (taxi, designated driver)"}
     assert set(claim_input.windows) == {"kakao-t"}
     assert claim_input.loss_items[2].affected_hours == Decimal("30.0")
 
