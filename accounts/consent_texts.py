@@ -9,6 +9,9 @@ import hashlib
 
 from django.utils import timezone
 
+# Marks the example firm details below; the admin index warns while a current document still carries it.
+EXAMPLE_MARKER = "(예시)"
+
 PRIVACY_REQUIRED_TITLE = "개인정보 수집·이용 및 제공 동의서 (필수)"
 PRIVACY_REQUIRED_BODY = """\
 법무법인 ○○ (예시)(이하 "법무법인")는 「개인정보 보호법」에 따라 아래와 같이 {{ name }}님의 개인정보를 수집·이용하고 제공합니다. 끝까지 읽어 보신 뒤 동의 여부를 정해 주세요.

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 
+from accounts.consent_texts import EXAMPLE_MARKER
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 
 # The documents a claimant must accept (their newest published versions) before filing.
@@ -49,6 +50,12 @@ def _published_documents():
 def consent_documents_current() -> list[ConsentDocument]:
     """The newest published version of each kind of consent document."""
     return _newest_of_each_kind(_published_documents())
+
+
+def consent_documents_with_examples() -> list[ConsentDocument]:
+    """Current documents that still carry the seeded example firm details (consent_texts.EXAMPLE_MARKER):
+    claimants would consent to, and sign a power of attorney for, a firm that does not exist."""
+    return [document for document in consent_documents_current() if EXAMPLE_MARKER in document.body]
 
 
 def consent_documents_missing(*, user: User, current: list[ConsentDocument] | None = None) -> list[ConsentDocument]:

@@ -6,12 +6,14 @@ import pytest
 from django.contrib.admin.sites import AdminSite
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.admin_consents import ConsentDocumentAdmin, ConsentRecordAdmin, PowerOfAttorneyAdmin
 from accounts.decorators import claimant_required
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney
+from accounts.roles import Role
 from accounts.selectors import (
     _cleared_key,
     _user_stamp_key,
@@ -19,6 +21,7 @@ from accounts.selectors import (
     claimant_readiness_cached,
     claimant_readiness_forget,
     consent_documents_missing,
+    consent_documents_with_examples,
     power_of_attorney_current,
 )
 from accounts.services.consents import (
@@ -31,6 +34,7 @@ from accounts.services.consents import (
 )
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
+from claims.tests.staff import admin_login, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -432,3 +436,24 @@ def test_ledger_and_power_of_attorney_admin_are_read_only(admin_request):
         assert not model_admin.has_change_permission(admin_request)
         assert not model_admin.has_delete_permission(admin_request)
         assert model_admin.has_view_permission(admin_request)
+
+
+# The example firm -------------------------------------------------------------------------------------------------
+
+
+def test_the_admin_index_warns_lawyers_while_a_current_document_names_the_example_firm(client, documents):
+    lawyer, paralegal = staff_member(Role.LAWYER), staff_member(Role.PARALEGAL)
+    warning = 'data-testid="consent-example-warning"'
+    html = admin_login(client, lawyer).get(reverse("admin:index")).content.decode()
+    assert warning in html
+    for document in documents.values():
+        assert reverse("admin:accounts_consentdocument_change", args=[document.pk]) in html
+    assert warning not in admin_login(Client(), paralegal).get(reverse("admin:index")).content.decode()
+
+    for kind, document in documents.items():
+        draft = consent_document_new_version(kind=kind)
+        draft.body = document.body.replace("법무법인 ○○ (예시)", "법무법인 한빛").replace(" (예시)", "")
+        draft.save(update_fields=["body"])
+        consent_document_publish(document=draft)
+    assert consent_documents_with_examples() == []
+    assert warning not in client.get(reverse("admin:index")).content.decode()
