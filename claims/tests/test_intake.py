@@ -4,7 +4,8 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims.forms import ClaimantForm
@@ -147,6 +148,17 @@ def test_claimant_pages_need_login(client):
     response = client.get(reverse("claims:start"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response.url
+
+
+def test_the_eligibility_step_reads_the_windows_once_with_a_plain_query(client, claimant):
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("claims:start"))
+    assert (
+        page.content.decode().count('name="windows"')
+        == OutageWindow.objects.filter(incident=default_incident()).count()
+    )
+    windows = [query["sql"] for query in queries.captured_queries if "claims_outagewindow" in query["sql"]]
+    assert len(windows) == 1 and not windows[0].startswith("DECLARE")  # no server-side cursor
 
 
 def test_a_second_claim_for_the_same_incident_is_refused(client, claimant):

@@ -235,9 +235,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A message taken by a worker that dies (kill -9, lost machine) goes back to the queue after this many seconds.
+# A message taken by a worker that dies (kill -9, lost machine) goes back to the queue after this many seconds,
+# at the next sweep of unacknowledged messages: every 10 s x CELERY_UNACKED_RESTORE_THROTTLE (kombu's default 10).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
