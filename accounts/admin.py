@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from accounts import admin_consents  # noqa: F401  (registers the consent, ledger and power-of-attorney admin)
 from accounts.exceptions import AccountError
+from accounts.forms import bank_account_mask
 from accounts.models import DeletionRequest, User
 from accounts.services.auth import staff_roles_record
 from accounts.services.data_rights import deletion_request_confirm, deletion_request_reject
@@ -33,6 +34,7 @@ class UserAdmin(DjangoUserAdmin):
                     "address_detail",
                     "email_verified_at",
                     "language",
+                    "payout_account",
                 )
             },
         ),
@@ -48,9 +50,15 @@ class UserAdmin(DjangoUserAdmin):
     def roles(self, obj: User) -> str:
         return ", ".join(group.name for group in obj.groups.all())
 
+    @admin.display(description=_("지급 계좌"))
+    def payout_account(self, obj: User) -> str:
+        """The bank and the last 4 digits, enough to tell whether the person gave an account: the number itself is
+        needed only when an award is paid."""
+        return f"{obj.bank_name} {bank_account_mask(obj.bank_account)}".strip() or "-"
+
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None):
         """Only a superuser grants superuser status or one-off permissions; roles are given through groups."""
-        readonly = list(super().get_readonly_fields(request, obj))
+        readonly = [*super().get_readonly_fields(request, obj), "payout_account"]
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions"]
         return readonly

@@ -78,3 +78,13 @@ def test_a_superuser_deletes_users_and_sets_passwords(superuser_client):
     response = superuser_client.post(reverse("admin:accounts_user_delete", args=[other.pk]), {"post": "yes"})
     assert response.status_code == 302
     assert not User.objects.filter(pk=other.pk).exists()
+
+
+def test_the_payout_account_shows_its_bank_and_last_four_digits_only(lawyer_client):
+    claimant = UserFactory(bank_name="국민은행", bank_account="123456-78-901234")
+    html = lawyer_client.get(reverse("admin:accounts_user_change", args=[claimant.pk])).content.decode()
+    assert "국민은행 ****1234" in html
+    assert "901234" not in html and "12345678901234" not in html
+    without = UserFactory()
+    html = lawyer_client.get(reverse("admin:accounts_user_change", args=[without.pk])).content.decode()
+    assert "****" not in html
