@@ -7,6 +7,7 @@ re-joined). Staff-side services call it too, after writing their ClaimEvent:
 """
 
 import logging
+from collections import defaultdict
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -82,14 +83,17 @@ def claim_status_email_task(claim_id: int, event_id: int) -> bool:
 
 @shared_task(**RETRY)
 def information_answered_staff_email_task(claim_id: int, information_request_id: int) -> bool:
-    """Tell the staff member who asked (and the claim's reviewer) that the claimant answered, each in their
-    language."""
+    """Tell the staff member who asked (and the claim's reviewer) that the claimant answered: one email per
+    language among them (usually one email in all), each in that language."""
     request = InformationRequest.objects.select_related("claim__reviewer", "requested_by").get(
         pk=information_request_id, claim_id=claim_id
     )
     claim: Claim = request.claim
-    recipients = {user.email: user for user in (request.requested_by, claim.reviewer) if user and user.is_active}
-    if not recipients or not request.answered_at:
+    by_language: dict[str, set[str]] = defaultdict(set)
+    for user in (request.requested_by, claim.reviewer):
+        if user and user.is_active:
+            by_language[user.language].add(user.email)
+    if not by_language or not request.answered_at:
         return False
     context = {
         "claim": claim,
@@ -97,9 +101,9 @@ def information_answered_staff_email_task(claim_id: int, information_request_id:
         "files": request.evidence.count(),
         "admin_url": _absolute(reverse("admin:index")),
     }
-    for address, user in sorted(recipients.items()):
-        with translation.override(user.language):
+    for language, addresses in sorted(by_language.items()):
+        with translation.override(language):
             subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
             body = render_to_string("claims/email/information_answered.txt", context)
-        send_mail(subject, body, None, [address])
+        send_mail(subject, body, None, sorted(addresses))
     return True

@@ -150,9 +150,14 @@ def test_emails_are_written_in_each_readers_language(submitted, mailoutbox):
     intake.information_request_answer(information_request=info, actor=submitted.claimant, answer="Attached.")
     mailoutbox.clear()
     assert information_answered_staff_email_task(submitted.pk, info.pk) is True
-    subjects = {mail.to[0]: mail.subject for mail in mailoutbox}
-    assert subjects["paralegal@example.com"].startswith("The claimant has responded")
-    assert subjects["lawyer@example.com"].startswith("신청인이 추가 자료 요청에 답변했습니다")
+    subjects = {tuple(mail.to): mail.subject for mail in mailoutbox}
+    assert subjects[("paralegal@example.com",)].startswith("The claimant has responded")
+    assert subjects[("lawyer@example.com",)].startswith("신청인이 추가 자료 요청에 답변했습니다")
+
+    User.objects.filter(pk=reviewer.pk).update(language="ko")  # staff sharing a language share one email
+    mailoutbox.clear()
+    assert information_answered_staff_email_task(submitted.pk, info.pk) is True
+    assert [mail.to for mail in mailoutbox] == [["lawyer@example.com", "paralegal@example.com"]]
 
 
 def test_internal_events_send_no_email(submitted, mailoutbox):
