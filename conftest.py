@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests around it are
 # still synchronous, so Django's async-safety guard must not stop them.
@@ -45,6 +46,15 @@ def _private_storage(settings, tmp_path):
 def _rate_limits_per_test(settings):
     """Rate-limit counters live in Redis and would carry over between tests: give each test its own."""
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request leaves its language active in the thread (LocaleMiddleware), so a test that asked for an English
+    page would make the next test's service messages English: each test starts in the site's language."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _database_url_for_test_db() -> str:

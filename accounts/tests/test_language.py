@@ -9,7 +9,8 @@ from accounts.models import DeletionRequest, User
 from accounts.roles import Role
 from accounts.services import auth as auth_services
 from accounts.services import data_rights
-from accounts.tests.factories import ClaimantFactory, StaffFactory
+from accounts.services.consents import ClientInfo, consent_accept
+from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,22 @@ def test_choosing_the_language_a_person_already_has_writes_nothing(django_assert
     with django_assert_num_queries(0):
         assert auth_services.user_language_choose(user=user, language="en-GB") is False
     assert auth_services.user_language_choose(user=user, language="ko") is True
+
+
+def test_the_legal_documents_say_on_the_english_site_that_only_their_korean_original_binds(client):
+    documents = consent_documents_published()
+    user = ClaimantFactory()
+    consent_accept(
+        user=user, document=documents["privacy_required"], client=ClientInfo(ip="203.0.113.7", user_agent="x")
+    )
+    client.force_login(user)
+    pages = (reverse("accounts:consents"), reverse("accounts:power_of_attorney_sign"))
+    note = 'data-testid="korean-only-note"'
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200 and note not in response.content.decode()
+    client.cookies[COOKIE] = "en"
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert note in html and "only the Korean original" in html
+        assert 'class="consent-text' in html and 'lang="ko"' in html  # read out in Korean by screen readers

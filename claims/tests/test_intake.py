@@ -231,6 +231,15 @@ def formset_data(items, *, initial=0) -> dict:
     return data
 
 
+def test_the_outage_week_is_written_in_the_readers_language(client, draft):
+    url = reverse("claims:wizard_losses_service", args=[draft.pk, "kakao-hairshop"])
+    assert "(10월 15일 토요일~10월 21일 금요일)" in client.get(url).content.decode()
+    client.cookies["django_language"] = "en"
+    html = client.get(url).content.decode()
+    assert "(Saturday October 15 to Friday October 21)" in html
+    assert "10월" not in html
+
+
 def test_loss_items_of_one_service_are_saved_on_one_screen(client, draft):
     url = reverse("claims:wizard_losses_service", args=[draft.pk, "kakao-hairshop"])
     page = client.get(url)

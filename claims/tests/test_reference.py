@@ -37,6 +37,11 @@ def test_shorter_incidents_get_a_whole_service_window():
     assert window.end == datetime(2020, 3, 17, 19, 16, tzinfo=KST)
 
 
+def test_every_incident_and_service_has_an_english_name_for_the_english_site():
+    assert not Incident.objects.filter(name_en="").exists()
+    assert not Service.objects.filter(name_en="").exists()
+
+
 def test_loading_again_changes_nothing_and_restores_edited_facts():
     window = OutageWindow.objects.get(incident__slug="pangyo-dc-fire-2022", service__slug="kakaotalk")
     window.note = "edited"
