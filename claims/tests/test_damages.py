@@ -9,7 +9,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from claims.damages import (
@@ -167,6 +167,7 @@ def test_window_needs_timezone_aware_datetimes():
     start=st.datetimes(min_value=datetime(2022, 1, 1), max_value=datetime(2023, 12, 31), timezones=st.just(KST)),
     length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=20)),
 )
+@example(start=datetime(2022, 1, 1, 0, 0, 0, 1, tzinfo=KST), length=timedelta(0))  # empty, just after midnight
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_damaged_days_equal_the_kst_dates_whose_day_overlaps_the_window(start, length):
     window = ServiceWindow("kakao-t", start, start + length)
@@ -175,7 +176,7 @@ def test_damaged_days_equal_the_kst_dates_whose_day_overlaps_the_window(start, l
     while kst(day.year, day.month, day.day) < window.end:
         day_start = kst(day.year, day.month, day.day)
         day_end = day_start + timedelta(days=1)
-        touched += day_start < window.end and window.start < day_end
+        touched += window.start < window.end and day_start < window.end and window.start < day_end  # [a, a) is empty
         day += timedelta(days=1)
 
     assert window.damaged_days == touched
