@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from accounts.tests.factories import ClaimantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -88,3 +89,29 @@ def test_an_under_14_is_told_why_they_cannot_sign_up_alone(phone_page):
     expect(page.get_by_text(re.compile("만 14세 미만은 혼자 가입할 수 없습니다"))).to_be_visible()
     expect(page.get_by_label("이메일")).to_have_value("child@example.com")
     assert not User.objects.exists()
+
+
+def test_a_claimant_who_switches_to_english_gets_the_site_in_english_on_another_phone(phone_page, chromium):
+    user = ClaimantFactory(email="jane@example.com", password=PASSWORD)
+    page = phone_page
+    page.goto(page.live_server_url + "/accounts/login/")
+    page.get_by_label("이메일").fill("jane@example.com")
+    page.get_by_label("비밀번호").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="로그인").click()
+    page.get_by_label("언어").select_option("en")
+    page.get_by_test_id("language-submit").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    user.refresh_from_db()
+    assert user.language == "en"
+
+    other = chromium.new_context(viewport=page.viewport_size, locale="ko-KR", is_mobile=True, has_touch=True)
+    try:
+        second = other.new_page()
+        second.goto(page.live_server_url + "/accounts/login/")
+        expect(second.locator("html")).to_have_attribute("lang", "ko")  # a Korean phone, signed out
+        second.get_by_label("이메일").fill("jane@example.com")
+        second.get_by_label("비밀번호").fill(PASSWORD)
+        second.get_by_role("main").get_by_role("button", name="로그인").click()
+        expect(second.locator("html")).to_have_attribute("lang", "en")
+    finally:
+        other.close()
