@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.validators import mobile_phone_format
+from claims.admin.reference import WindowCorrectionFilter
 from claims.admin.review_forms import (
     AcceptForm,
     AssignForm,
@@ -314,6 +315,7 @@ class ClaimAdmin(admin.ModelAdmin):
         ReviewerFilter,
         ("submitted_at", admin.DateFieldListFilter),
         EstimateRangeFilter,
+        WindowCorrectionFilter,
     ]
     search_fields = ["reference_code"]  # shows the box; get_search_results does the real work
     search_help_text = gettext_lazy(

@@ -163,9 +163,7 @@ def window_history_start(*, window_model, revision_model, actor_label: str = "")
     return len(windows)
 
 
-def reference_data_ensure(
-    *, incident_model, service_model, window_model, version_model, revision_model=None
-) -> None:
+def reference_data_ensure(*, incident_model, service_model, window_model, version_model, revision_model=None) -> None:
     """Put back what the data migrations write when it is missing (an emptied database, e.g. after a test's
     flush): the reference data with each window's revision 1, and version 1 of the damage model for an incident
     that has none. Never overwrites what staff edited."""
