@@ -41,6 +41,7 @@ from claims.admin.review_forms import (
 from claims.models import AuditEntry, Claim, Evidence, Flag, RejectionReason, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
+from claims.selectors.reference import estimate_windows
 from claims.selectors.review import (
     claim_review_detail,
     claim_search_filter,
@@ -559,6 +560,7 @@ class ClaimAdmin(admin.ModelAdmin):
                 {**component, "text": component.get("explanation", {}).get(language, "")} for component in components
             ],
             "estimate_flag_labels": [ESTIMATE_FLAG_LABELS.get(flag, flag) for flag in claim.estimate_flags or []],
+            "estimate_windows": estimate_windows(estimate=detail.estimate) if detail.estimate else [],
             "claimant_phone": mobile_phone_format(claim.claimant.phone),
             "audit_url": f"{reverse('admin:claims_auditentry_changelist')}?claim__id__exact={claim.pk}",
             "can_see_audit": user.has_perm("claims.view_auditentry"),

@@ -111,6 +111,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 class OutageWindowForm(forms.ModelForm):
+    source_url = forms.URLField(label=_("출처"), max_length=500, assume_scheme="https")
     reason = forms.CharField(
         label=_("정정 사유"),
         required=False,
