@@ -445,13 +445,16 @@ def damage_model_activate(*, version: DamageModelVersion, actor: AbstractBaseUse
 
 @transaction.atomic
 def recompute_job_retry(*, job: RecomputeJob, actor: AbstractBaseUser) -> RecomputeJob:
-    """Run the recompute for the job's version again, as a new job. Claims already estimated by that version from
-    their current input are checked and left alone, so only what was missed is written."""
+    """Run the recompute for the job's version again, as a new job (for a window correction, again only the claims
+    still estimated with an older revision of the window). Claims already estimated by that version from their
+    current input are checked and left alone, so only what was missed is written."""
     _require_manager(actor)
     version = DamageModelVersion.objects.select_for_update().get(pk=job.model_version_id)
     if not version.is_active:
         raise DamageModelError(_("더 이상 적용 중이 아닌 버전의 재산정은 다시 실행할 수 없습니다."))
-    retry = RecomputeJob.objects.create(model_version=version, requested_by=actor)
+    retry = RecomputeJob.objects.create(
+        model_version=version, requested_by=actor, outage_window_id=job.outage_window_id
+    )
     _recompute_enqueue(retry)
     return retry
 

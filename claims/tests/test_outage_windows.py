@@ -408,3 +408,59 @@ def test_staff_and_claimant_explanations_show_the_window_in_korean_and_english(c
         1,
     )
     assert window.service == "Kakao T (taxi, designated driver)"
+
+
+def test_the_incident_page_still_saves_with_its_windows_listed_read_only(client):
+    admin_login(client, staff_member(Role.LAWYER))
+    incident = default_incident()
+    url = reverse("admin:claims_incident_change", args=[incident.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "sources"}
+    for name in (
+        "outage_started",
+        "outage_ended",
+        "fire_started",
+        "fire_extinguished",
+        "power_restore_began",
+        "power_fully_restored",
+    ):
+        value = getattr(incident, name)
+        data.pop(name, None)
+        if value:
+            data[f"{name}_0"] = value.astimezone(KST).strftime("%Y-%m-%d")
+            data[f"{name}_1"] = value.astimezone(KST).strftime("%H:%M:%S")
+    data["sources"] = form["sources"].value()
+    page = client.get(url)
+    (inline,) = page.context["inline_admin_formsets"]
+    formset = inline.formset
+    data.update({f"{formset.prefix}-{key}": value for key, value in formset.management_form.initial.items()})
+    for form in formset.forms:  # what the browser sends back for read-only rows: the ids
+        data[f"{form.prefix}-id"] = form.instance.pk
+        data[f"{form.prefix}-incident"] = incident.pk
+    data["name_en"] = "Renamed"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    incident.refresh_from_db()
+    assert incident.name_en == "Renamed"
+    assert not OutageWindow.objects.exclude(revision=1).exists()
+
+
+def test_the_migration_records_revision_one_or_zero_for_estimates_made_before_the_history():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("claims.migrations.0014_outage_window_history")
+    (made_before_edit,) = estimated_claims(1)
+    window = window_of("kakao-t")
+    OutageWindow.objects.filter(pk=window.pk).update(end=window.end + timedelta(days=1))  # an edit without history
+    (made_after_edit,) = estimated_claims(1)
+    Estimate.objects.update(window_revisions={})  # as the migration finds them
+
+    migration.estimates_record_revisions(apps, None)
+
+    assert current_estimate(made_before_edit).window_revisions == {"kakao-t": 0}
+    assert current_estimate(made_after_edit).window_revisions == {"kakao-t": 1}
+    assert list(window_affected_claims(window=window_of("kakao-t"))) == [made_before_edit]
