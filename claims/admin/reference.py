@@ -147,7 +147,8 @@ class OutageWindowAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["incident", "service", *WINDOW_FIELDS, "reason"]
-        return ["incident", "service", "revision", *WINDOW_FIELDS, "reason", "affected_claims", "revision_history"]
+        reason = ["reason"] if self.has_change_permission(request, obj) else []
+        return ["incident", "service", "revision", *WINDOW_FIELDS, *reason, "affected_claims", "revision_history"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

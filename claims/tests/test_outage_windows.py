@@ -464,3 +464,34 @@ def test_the_migration_records_revision_one_or_zero_for_estimates_made_before_th
     assert current_estimate(made_before_edit).window_revisions == {"kakao-t": 0}
     assert current_estimate(made_after_edit).window_revisions == {"kakao-t": 1}
     assert list(window_affected_claims(window=window_of("kakao-t"))) == [made_before_edit]
+
+
+def test_a_window_added_in_the_admin_starts_at_revision_one_with_its_author(client):
+    from claims.models import Service
+
+    lawyer = staff_member(Role.LAWYER)
+    admin_login(client, lawyer)
+    service = Service.objects.create(slug="kakao-bank-test", name_ko="테스트 서비스")
+    data = {
+        "incident": default_incident().pk,
+        "service": service.pk,
+        "start_0": "",
+        "start_1": "",
+        "partial_end_0": "",
+        "partial_end_1": "",
+        "end_0": "2022-10-16",
+        "end_1": "12:00:00",
+        "end_kind": OutageWindow.EndKind.APPROX,
+        "confidence": OutageWindow.Confidence.LOW,
+        "note": "",
+        "source_url": "https://example.com/news",
+        "reason": "새 보도",
+    }
+
+    response = client.post(reverse("admin:claims_outagewindow_add"), data)
+
+    assert response.status_code == 302
+    window = OutageWindow.objects.get(service=service)
+    (revision,) = window.revisions.all()
+    assert (window.revision, revision.number, revision.actor, revision.reason) == (1, 1, lawyer, "새 보도")
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.WINDOW_REVISED, object_id=str(window.pk)).exists()
