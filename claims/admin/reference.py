@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -165,12 +166,12 @@ class OutageWindowAdmin(admin.ModelAdmin):
         rows = (
             (
                 revision.number,
-                revision.created_at.strftime("%Y-%m-%d %H:%M"),
+                localtime(revision.created_at).strftime("%Y-%m-%d %H:%M"),
                 revision.actor.get_username() if revision.actor else revision.actor_label,
                 revision.get_source_display(),
                 revision.source_detail,
                 ", ".join(str(OutageWindow._meta.get_field(name).verbose_name) for name in revision.changed),
-                revision.end.strftime("%Y-%m-%d %H:%M"),
+                localtime(revision.end).strftime("%Y-%m-%d %H:%M"),
                 revision.get_end_kind_display(),
                 revision.get_confidence_display(),
                 revision.reason,

@@ -271,6 +271,7 @@ def test_the_window_page_shows_the_affected_count_with_a_link_and_the_history(cl
     assert f"href='{list_url}'" in page or f'href="{list_url}"' in page
     assert "2건" in page
     assert "운영사 공지 재확인" in page and "test script" in page
+    assert "2022-10-16 16:00" in page  # the corrected end, in Seoul time
     claims_list = client.get(list_url)
     assert claims_list.status_code == 200
     assert len(claims_list.context["cl"].result_list) == 2
