@@ -400,6 +400,11 @@ def test_staff_and_claimant_explanations_show_the_window_in_korean_and_english(c
     mine = client.get(reverse("claims:detail", args=[claim.pk])).content.decode()
     assert "2022-10-15 15:30" in mine and "2022-10-16 14:00" in mine
     assert "이 시각까지 복구 확인" in mine and "개정 1" in mine
+    detail = reverse("claims:detail", args=[claim.pk])
+    client.post(reverse("set_language"), {"language": "en", "next": detail})
+    english = client.get(detail).content.decode()
+    assert "Outage windows used for this estimate" in english
+    assert "confirmed working by this time" in english and "revision 1" in english
 
     with translation.override("en"):
         (window,) = estimate_windows(estimate=current_estimate(claim))
