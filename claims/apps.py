@@ -16,11 +16,16 @@ def _reference_data_after_migrate(sender, apps=None, **kwargs) -> None:
         version_model = apps.get_model("claims", "DamageModelVersion")
     except LookupError:  # migrating backwards past the models
         return
+    try:
+        revision_model = apps.get_model("claims", "OutageWindowRevision")
+    except LookupError:  # a migration state before the windows' history (0014)
+        revision_model = None
     reference_data_ensure(
         incident_model=models["Incident"],
         service_model=models["Service"],
         window_model=models["OutageWindow"],
         version_model=version_model,
+        revision_model=revision_model,
     )
     _reference_data_changed()
 

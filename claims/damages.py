@@ -94,11 +94,16 @@ def _last_kst_date_before(moment: datetime) -> date:
 
 @dataclass(frozen=True)
 class ServiceWindow:
-    """A service's outage window [start, end)."""
+    """A service's outage window [start, end). How its end is known (end_kind), its confidence and the revision of
+    the reference data it comes from are carried into the estimate's breakdown to explain it; they are not part of
+    the calculator's input (ClaimInput.to_dict) and change no figure."""
 
     slug: str
     start: datetime
     end: datetime
+    end_kind: str = field(default="", compare=False)
+    confidence: str = field(default="", compare=False)
+    revision: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _require_aware("start", self.start)
@@ -123,6 +128,19 @@ class ServiceWindow:
     def iso_bounds(self) -> tuple[str, str]:
         """Start and end in ISO 8601, with their own UTC offsets (as stored with an estimate's input)."""
         return self.start.isoformat(), self.end.isoformat()
+
+    def explained(self) -> dict[str, Any]:
+        """The window as listed in an estimate's breakdown."""
+        start, end = self.iso_bounds
+        return {
+            "service": self.slug,
+            "start": start,
+            "end": end,
+            "end_kind": self.end_kind,
+            "confidence": self.confidence,
+            "revision": self.revision,
+            "hours": str(self.hours),
+        }
 
     @cached_property
     def damaged_days(self) -> int:
@@ -352,6 +370,7 @@ class Estimate:
     revenue_loss: int
     flags: tuple[str, ...]
     parameters: dict[str, str | int | None]
+    windows: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form, for storage in a JSONField. Built field by field rather than with
@@ -376,6 +395,7 @@ class Estimate:
             "revenue_loss": self.revenue_loss,
             "flags": list(self.flags),
             "parameters": dict(self.parameters),
+            "windows": [dict(window) for window in self.windows],
         }
 
 
@@ -678,4 +698,5 @@ def estimate(claim: ClaimInput, parameters: Parameters) -> Estimate:
         revenue_loss=revenue_loss,
         flags=_flags(claim),
         parameters=parameters.to_dict(),
+        windows=tuple(window.explained() for _slug, window in sorted(claim.windows.items())),
     )

@@ -81,6 +81,8 @@ class OutageWindow(models.Model):
     confidence = models.CharField(_("신뢰도"), max_length=10, choices=Confidence.choices)
     note = models.TextField(_("비고"), blank=True)
     source_url = models.URLField(_("출처"), max_length=500)
+    # The number of the window's latest revision (OutageWindowRevision); 0 only before its history starts.
+    revision = models.PositiveIntegerField(_("개정 번호"), default=0)
 
     class Meta:
         verbose_name = _("서비스별 장애 시간")
@@ -98,6 +100,55 @@ class OutageWindow(models.Model):
     @property
     def hours(self) -> float:
         return round((self.end - self.effective_start).total_seconds() / 3600, 1)
+
+
+class OutageWindowRevision(models.Model):
+    """One version of an outage window, as written by a change: what the window said, who changed it, when, why and
+    from where. Written by `claims.services.reference` with the change (and an audit entry); never edited."""
+
+    class Source(models.TextChoices):
+        INITIAL = "initial", _("이력 기록 시작 시점의 값")
+        ADMIN = "admin", _("관리자 화면")
+        REFERENCE_FILE = "reference_file", _("참조 데이터 파일")
+        COMMAND = "command", _("관리 명령")
+
+    # The window's fields a revision keeps (the incident and the service never change).
+    FIELDS = ("start", "partial_end", "end", "end_kind", "confidence", "note", "source_url")
+
+    window = models.ForeignKey(
+        OutageWindow, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("서비스별 장애 시간")
+    )
+    number = models.PositiveIntegerField(_("개정 번호"))
+    start = models.DateTimeField(_("시작"), null=True, blank=True)
+    partial_end = models.DateTimeField(_("부분 복구"), null=True, blank=True)
+    end = models.DateTimeField(_("완전 복구"))
+    end_kind = models.CharField(_("복구 시각의 근거"), max_length=16, choices=OutageWindow.EndKind.choices)
+    confidence = models.CharField(_("신뢰도"), max_length=10, choices=OutageWindow.Confidence.choices)
+    note = models.TextField(_("비고"), blank=True)
+    source_url = models.URLField(_("출처"), max_length=500)
+    changed = models.JSONField(_("바뀐 항목"), default=list, blank=True)
+    source = models.CharField(_("변경 경로"), max_length=16, choices=Source.choices)
+    source_detail = models.CharField(_("변경 경로 세부"), max_length=200, blank=True)
+    reason = models.TextField(_("정정 사유"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("변경한 사람"),
+    )
+    actor_label = models.CharField(_("변경 주체"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("변경 시각"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("장애 시간 개정 이력")
+        verbose_name_plural = _("장애 시간 개정 이력")
+        ordering = ["window", "-number"]
+        constraints = [models.UniqueConstraint(fields=["window", "number"], name="outage_window_revision_number")]
+
+    def __str__(self) -> str:
+        return f"{self.window_id} r{self.number}"
 
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -386,6 +437,9 @@ class Estimate(models.Model):
     flags = models.JSONField(_("플래그"), default=list)
     computed_at = models.DateTimeField(_("산정 시각"), default=timezone.now)
     is_current = models.BooleanField(_("현재 산정"), default=True)
+    # The revision of each outage window the estimate used, by service slug: {"kakao-t": 2}. An estimate made
+    # before windows kept a history has 0 for a window that changed since (see migration 0014).
+    window_revisions = models.JSONField(_("사용한 장애 시간 개정"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("산정 결과")
@@ -432,6 +486,15 @@ class RecomputeJob(models.Model):
     )
     created_at = models.DateTimeField(_("요청 시각"), default=timezone.now)
     finished_at = models.DateTimeField(_("완료 시각"), null=True, blank=True)
+    # Set when the job recomputes only the claims estimated with an older revision of this window.
+    outage_window = models.ForeignKey(
+        OutageWindow,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recompute_jobs",
+        verbose_name=_("정정된 장애 시간"),
+    )
 
     class Meta:
         verbose_name = _("재산정 작업")
@@ -573,6 +636,8 @@ class AuditEntry(models.Model):
         EDITED = "edited", _("내용 수정")
         FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
         FLAG_CLEARED = "flag_cleared", _("플래그 자동 해제")
+        WINDOW_REVISED = "window_revised", _("장애 시간 정정")
+        RECOMPUTE_REQUESTED = "recompute_requested", _("재산정 요청")
         EXPORTED = "exported", _("내보내기")
 
     actor = models.ForeignKey(

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.validators import mobile_phone_format
+from claims.admin.reference import WindowCorrectionFilter
 from claims.admin.review_forms import (
     AcceptForm,
     AssignForm,
@@ -40,6 +41,7 @@ from claims.admin.review_forms import (
 from claims.models import AuditEntry, Claim, Evidence, Flag, RejectionReason, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
+from claims.selectors.reference import estimate_windows
 from claims.selectors.review import (
     claim_review_detail,
     claim_search_filter,
@@ -314,6 +316,7 @@ class ClaimAdmin(admin.ModelAdmin):
         ReviewerFilter,
         ("submitted_at", admin.DateFieldListFilter),
         EstimateRangeFilter,
+        WindowCorrectionFilter,
     ]
     search_fields = ["reference_code"]  # shows the box; get_search_results does the real work
     search_help_text = gettext_lazy(
@@ -557,6 +560,7 @@ class ClaimAdmin(admin.ModelAdmin):
                 {**component, "text": component.get("explanation", {}).get(language, "")} for component in components
             ],
             "estimate_flag_labels": [ESTIMATE_FLAG_LABELS.get(flag, flag) for flag in claim.estimate_flags or []],
+            "estimate_windows": estimate_windows(estimate=detail.estimate) if detail.estimate else [],
             "claimant_phone": mobile_phone_format(claim.claimant.phone),
             "audit_url": f"{reverse('admin:claims_auditentry_changelist')}?claim__id__exact={claim.pk}",
             "can_see_audit": user.has_perm("claims.view_auditentry"),

@@ -354,9 +354,10 @@ class RecomputeJobAdmin(admin.ModelAdmin):
 
     list_display = ["model_version", "status", progress_bar, "failures", "requested_by", "created_at", "finished_at"]
     list_filter = ["status", "model_version__incident"]
-    list_select_related = ["model_version__incident", "requested_by"]
+    list_select_related = ["model_version__incident", "requested_by", "outage_window__service"]
     fields = [
         "model_version",
+        "outage_window",
         "status",
         progress_bar,
         "done",

@@ -1,9 +1,14 @@
 """The outage reference data, copied from the project's research into `incidents.yaml` beside this file.
 
 Loaded into every new database by a data migration and refreshed by `manage.py load_reference_data`;
-both go through `reference_data_load`, which is idempotent (update or create by slug).
+both go through `reference_data_load`, which is idempotent (update or create by slug). The command writes each
+outage window through `claims.services.reference.outage_window_write`, so a changed window gets a revision (with the
+file's version as its source) and an unchanged one none; the migrations, which have only historical models, write
+the rows directly and `window_history_start` gives every window its revision 1.
 """
 
+import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,16 @@ WHOLE_INCIDENT_SERVICE = {
 }
 
 
+# The fields of an outage window that a revision keeps (OutageWindowRevision.FIELDS; repeated here for the
+# migrations, which cannot import the model class).
+WINDOW_FIELDS = ("start", "partial_end", "end", "end_kind", "confidence", "note", "source_url")
+
+
+def reference_file_version() -> str:
+    """The reference file's version as recorded on a revision: its name and the start of its SHA-256."""
+    return f"{REFERENCE_FILE.name} sha256:{hashlib.sha256(REFERENCE_FILE.read_bytes()).hexdigest()[:12]}"
+
+
 def reference_data_read() -> list[dict[str, Any]]:
     with REFERENCE_FILE.open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)["incidents"]
@@ -54,10 +69,19 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def reference_data_load(*, incident_model, service_model, window_model) -> dict[str, int]:
+WindowWrite = Callable[..., bool]
+
+
+def reference_data_load(
+    *, incident_model, service_model, window_model, window_write: WindowWrite | None = None
+) -> dict[str, int]:
     """Create or update every incident, service and outage window. Models are passed in so that a
-    migration can use its historical models. Returns how many of each were written."""
-    counts = {"incidents": 0, "services": 0, "windows": 0}
+    migration can use its historical models. Returns how many of each were read, and how many windows were
+    created or changed (`revised`).
+
+    `window_write(incident=..., service=..., values=...)`, when given, writes each window instead (and returns
+    whether it changed anything): the command passes the service that records a revision."""
+    counts = {"incidents": 0, "services": 0, "windows": 0, "revised": 0}
     for row in reference_data_read():
         incident, _created = incident_model.objects.update_or_create(
             slug=row["slug"],
@@ -101,31 +125,54 @@ def reference_data_load(*, incident_model, service_model, window_model) -> dict[
                 service.name_ko = entry["name_ko"]
                 service.save(update_fields=["name_ko"])
             counts["services"] += 1
-            window_model.objects.update_or_create(
-                incident=incident,
-                service=service,
-                defaults={
-                    "start": _when(entry.get("start")),
-                    "partial_end": _when(entry.get("partial_end")),
-                    "end": _when(entry["end"]),
-                    "end_kind": entry["end_kind"],
-                    "confidence": entry["confidence"],
-                    "note": entry.get("note", ""),
-                    "source_url": entry["source"],
-                },
-            )
+            values = {
+                "start": _when(entry.get("start")),
+                "partial_end": _when(entry.get("partial_end")),
+                "end": _when(entry["end"]),
+                "end_kind": entry["end_kind"],
+                "confidence": entry["confidence"],
+                "note": entry.get("note", ""),
+                "source_url": entry["source"],
+            }
+            if window_write is not None:
+                counts["revised"] += window_write(incident=incident, service=service, values=values)
+            else:
+                _window, created = window_model.objects.update_or_create(
+                    incident=incident, service=service, defaults=values
+                )
+                counts["revised"] += created
             counts["windows"] += 1
     return counts
 
 
-def reference_data_ensure(*, incident_model, service_model, window_model, version_model) -> None:
+def window_history_start(*, window_model, revision_model, actor_label: str = "") -> int:
+    """Revision 1 (source "initial": the values the window had when its history started) for every window that
+    has no history yet. Returns how many windows got one."""
+    windows = list(window_model.objects.filter(revision=0))
+    revision_model.objects.bulk_create(
+        revision_model(
+            window=window,
+            number=1,
+            source="initial",
+            actor_label=actor_label,
+            **{name: getattr(window, name) for name in WINDOW_FIELDS},
+        )
+        for window in windows
+    )
+    window_model.objects.filter(pk__in=[window.pk for window in windows]).update(revision=1)
+    return len(windows)
+
+
+def reference_data_ensure(*, incident_model, service_model, window_model, version_model, revision_model=None) -> None:
     """Put back what the data migrations write when it is missing (an emptied database, e.g. after a test's
-    flush): the reference data, and version 1 of the damage model for an incident that has none. Never
-    overwrites what staff edited."""
+    flush): the reference data with each window's revision 1, and version 1 of the damage model for an incident
+    that has none. Never overwrites what staff edited."""
     from claims.damages import DEFAULT_PARAMETERS
 
     if not incident_model.objects.exists():
         reference_data_load(incident_model=incident_model, service_model=service_model, window_model=window_model)
+    if revision_model is not None:
+        window_history_start(window_model=window_model, revision_model=revision_model)
     for incident in incident_model.objects.filter(damage_models__isnull=True):
         version_model.objects.create(
             incident=incident,

@@ -141,10 +141,19 @@ def incident_references(*, incident_ids: Iterable[int]) -> dict[int, IncidentRef
     names: dict[int, dict[str, str]] = defaultdict(dict)
     names_en: dict[int, dict[str, str]] = defaultdict(dict)
     rows = OutageWindow.objects.filter(incident_id__in=incidents).values_list(
-        "incident_id", "service__slug", "service__name_ko", "service__name_en", "start", "end"
+        "incident_id",
+        "service__slug",
+        "service__name_ko",
+        "service__name_en",
+        "start",
+        "end",
+        "end_kind",
+        "confidence",
+        "revision",
     )
-    for incident_id, slug, name, name_en, start, end in rows:
-        windows[incident_id][slug] = ServiceWindow(slug, start or incidents[incident_id].outage_started, end)
+    for incident_id, slug, name, name_en, start, end, end_kind, confidence, revision in rows:
+        start = start or incidents[incident_id].outage_started
+        windows[incident_id][slug] = ServiceWindow(slug, start, end, end_kind, confidence, revision)
         names[incident_id][slug] = name
         if name_en:
             names_en[incident_id][slug] = name_en
@@ -163,6 +172,12 @@ class CurrentEstimate:
     model_version_id: int
     inputs_sha256: str
     total: int
+    window_revisions: dict[str, int] = field(default_factory=dict)
+
+
+def window_revisions_used(claim_input: ClaimInput) -> dict[str, int]:
+    """The revision of each outage window an input carries, by service slug (what an estimate records)."""
+    return {slug: window.revision or 0 for slug, window in sorted(claim_input.windows.items())}
 
 
 @dataclass
@@ -242,7 +257,7 @@ def claim_snapshots(
     current = {
         row[0]: CurrentEstimate(*row[1:])
         for row in Estimate.objects.filter(claim_id__any_of=ids, is_current=True).values_list(
-            "claim_id", "pk", "model_version_id", "inputs_sha256", "total"
+            "claim_id", "pk", "model_version_id", "inputs_sha256", "total", "window_revisions"
         )
     }
     if references is None:

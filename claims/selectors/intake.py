@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 
 from accounts.models import User
 from claims.models import Claim, ClaimEvent, Estimate, Evidence, Incident, InformationRequest, LossItem, OutageWindow
+from claims.selectors.reference import estimate_windows
 
 KST = ZoneInfo("Asia/Seoul")
 SATURDAY = 5
@@ -159,6 +160,7 @@ class ClaimantEstimate:
     total: int
     lines: list[EstimateLine]
     computed_at: object
+    windows: list = field(default_factory=list)  # claims.selectors.reference.EstimateWindow: the outage windows used
 
 
 def claim_estimate_for_claimant(*, claim: Claim) -> ClaimantEstimate | None:
@@ -175,4 +177,9 @@ def claim_estimate_for_claimant(*, claim: Claim) -> ClaimantEstimate | None:
         )
         for component in estimate.breakdown.get("components", [])
     ]
-    return ClaimantEstimate(total=estimate.total, lines=lines, computed_at=estimate.computed_at)
+    return ClaimantEstimate(
+        total=estimate.total,
+        lines=lines,
+        computed_at=estimate.computed_at,
+        windows=estimate_windows(estimate=estimate),
+    )

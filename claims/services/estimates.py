@@ -25,7 +25,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.damages import ClaimInput, ParameterError, Parameters, estimate
-from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate, Incident, RecomputeChunk, RecomputeJob
+from claims.models import (
+    Claim,
+    ClaimEvent,
+    DamageModelVersion,
+    Estimate,
+    Incident,
+    OutageWindow,
+    RecomputeChunk,
+    RecomputeJob,
+)
 from claims.selectors.estimates import (
     CHUNK_SIZE,
     FLAG_COHORT_OUTLIER,
@@ -39,7 +48,9 @@ from claims.selectors.estimates import (
     damage_model_preview_cache_key,
     damage_models_active,
     inputs_digest,
+    window_revisions_used,
 )
+from claims.selectors.reference import window_affected_claims
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +126,16 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
             outcome.skipped += 1
             continue
         inputs, digest = inputs_digest(snapshot.input)
+        window_revisions = window_revisions_used(snapshot.input)
         current = snapshot.current
-        if current and current.model_version_id == version.pk and current.inputs_sha256 == digest:
+        # The windows' revisions are compared too: a correction of only how an end is known or its confidence
+        # changes no input, but the estimate's explanation and its record of the revisions used must follow.
+        if (
+            current
+            and current.model_version_id == version.pk
+            and current.inputs_sha256 == digest
+            and current.window_revisions == window_revisions
+        ):
             outcome.unchanged.append(snapshot.pk)
             continue
         try:
@@ -137,6 +156,7 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
                 "inputs": inputs,
                 "inputs_sha256": digest,
                 "flags": list(result.flags),
+                "window_revisions": window_revisions,
             }
         )
         flags = _merge_flags(result.flags, snapshot.estimate_flags)
@@ -192,12 +212,21 @@ def _claim_row(pk: int, total: int | None, flags: list[str], error: str) -> dict
     return {"id": pk, "total": total, "flags": flags, "error": error}
 
 
-ESTIMATE_COLUMNS = ("claim_id", "model_version_id", "total", "breakdown", "inputs", "inputs_sha256", "flags")
+ESTIMATE_COLUMNS = (
+    "claim_id",
+    "model_version_id",
+    "total",
+    "breakdown",
+    "inputs",
+    "inputs_sha256",
+    "flags",
+    "window_revisions",
+)
 
 
 def _estimates_insert(rows: list[dict[str, Any]], *, computed_at, fast: bool | None = None) -> None:
     """Insert current estimates (rows of claim_id, model_version_id, total, breakdown, inputs, inputs_sha256,
-    flags)."""
+    flags, window_revisions)."""
     if not rows:
         return
     if not _fast_writes(fast):
@@ -218,6 +247,7 @@ def _estimates_insert(rows: list[dict[str, Any]], *, computed_at, fast: bool | N
                     json_text(row["inputs"]),
                     row["inputs_sha256"],
                     json_text(row["flags"]),
+                    json_text(row.get("window_revisions", {})),
                     computed_at,
                     True,
                 )
@@ -415,13 +445,16 @@ def damage_model_activate(*, version: DamageModelVersion, actor: AbstractBaseUse
 
 @transaction.atomic
 def recompute_job_retry(*, job: RecomputeJob, actor: AbstractBaseUser) -> RecomputeJob:
-    """Run the recompute for the job's version again, as a new job. Claims already estimated by that version from
-    their current input are checked and left alone, so only what was missed is written."""
+    """Run the recompute for the job's version again, as a new job (for a window correction, again only the claims
+    still estimated with an older revision of the window). Claims already estimated by that version from their
+    current input are checked and left alone, so only what was missed is written."""
     _require_manager(actor)
     version = DamageModelVersion.objects.select_for_update().get(pk=job.model_version_id)
     if not version.is_active:
         raise DamageModelError(_("더 이상 적용 중이 아닌 버전의 재산정은 다시 실행할 수 없습니다."))
-    retry = RecomputeJob.objects.create(model_version=version, requested_by=actor)
+    retry = RecomputeJob.objects.create(
+        model_version=version, requested_by=actor, outage_window_id=job.outage_window_id
+    )
     _recompute_enqueue(retry)
     return retry
 
@@ -461,7 +494,7 @@ def recompute_job_plan(*, job_id: int, chunk_size: int | None = None) -> list[in
         return []
     if job.status == RecomputeJob.Status.PENDING:
         chunks, total = [], 0
-        claims = claims_estimable(incident_id=job.model_version.incident_id)
+        claims = _recompute_job_claims(job)
         for index, ids in enumerate(claim_ids_in_batches(claims, size=chunk_size or CHUNK_SIZE)):
             chunks.append(
                 RecomputeChunk(job=job, index=index, first_claim_id=ids[0], last_claim_id=ids[-1], size=len(ids))
@@ -476,6 +509,15 @@ def recompute_job_plan(*, job_id: int, chunk_size: int | None = None) -> list[in
     return list(job.chunks.filter(status=RecomputeChunk.Status.PENDING).values_list("pk", flat=True))
 
 
+def _recompute_job_claims(job: RecomputeJob):
+    """The claims a job recomputes: every estimable claim of the version's incident, or for a window correction only
+    those whose current estimate used an older revision of the window (so each is written once)."""
+    if job.outage_window_id:
+        window = OutageWindow.objects.select_related("service").get(pk=job.outage_window_id)
+        return window_affected_claims(window=window)
+    return claims_estimable(incident_id=job.model_version.incident_id)
+
+
 def recompute_chunk_run(*, chunk_id: int) -> RecomputeChunk:
     """Recompute one chunk's claims and record its progress in the same transaction, so a chunk that is run again
     (a redelivered message) does nothing. Finishes the job after its last chunk."""
@@ -486,11 +528,11 @@ def recompute_chunk_run(*, chunk_id: int) -> RecomputeChunk:
         if chunk.status != RecomputeChunk.Status.PENDING:
             return chunk
         job = chunk.job
-        claims = claims_estimable(incident_id=job.model_version.incident_id).filter(
-            pk__range=(chunk.first_claim_id, chunk.last_claim_id)
-        )
+        claims = _recompute_job_claims(job).filter(pk__range=(chunk.first_claim_id, chunk.last_claim_id))
         ids = list(claims.values_list("pk", flat=True))
         outcome = estimates_refresh(claim_ids=ids)
+        if job.outage_window_id:  # claims brought to the window's revision since planning (e.g. by the claimant)
+            outcome.skipped += max(0, chunk.size - len(ids))
         codes = dict(Claim.objects.filter(pk__in=outcome.failed).values_list("pk", "reference_code"))
         chunk.status = RecomputeChunk.Status.DONE
         chunk.written, chunk.unchanged = len(outcome.written), len(outcome.unchanged)

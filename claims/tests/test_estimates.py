@@ -503,7 +503,12 @@ def test_estimate_to_dict_is_the_full_dataclass_as_json():
     (snapshot,) = claim_snapshots(claim_ids=[claim.pk])
     result = estimate(snapshot.input, Parameters.from_dict({**DEFAULT_PARAMETERS, "per_claim_cap": 100_000}))
 
-    expected = {**asdict(result), "components": [asdict(c) for c in result.components], "flags": list(result.flags)}
+    expected = {
+        **asdict(result),
+        "components": [asdict(c) for c in result.components],
+        "flags": list(result.flags),
+        "windows": list(result.windows),
+    }
     assert result.to_dict() == expected
     assert [c["rule"] for c in expected["components"]] == [
         "subscription",

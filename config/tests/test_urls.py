@@ -346,6 +346,7 @@ ADMIN_SITE = {
     "admin:claims_damagemodelversion_preview": staff("PL", allowed="404"),  # only drafts have a preview
     "admin:claims_damagemodelversion_activate": staff("", refused="405"),
     "admin:claims_damagemodelversion_copy": staff("", refused="405"),
+    "admin:claims_outagewindow_recompute": staff("", refused="405"),
 }
 
 
