@@ -72,7 +72,7 @@ def test_the_production_defaults_requeue_a_silent_job_within_minutes_and_have_no
     assert not hasattr(base, "JOB_TEST_PARK_AFTER_FIRST_CHUNK")
 
 
-def test_the_park_hook_does_nothing_without_its_setting_and_parks_with_it(settings, tmp_path):
+def test_the_park_hook_does_nothing_without_its_setting_and_parks_with_it(settings, tmp_path, wait_until):
     del settings.JOB_TEST_PARK_AFTER_FIRST_CHUNK
     assert job_test_park(job="export", job_id=1) is None  # returns at once
     settings.JOB_TEST_PARK_AFTER_FIRST_CHUNK = ""
@@ -81,9 +81,8 @@ def test_the_park_hook_does_nothing_without_its_setting_and_parks_with_it(settin
     settings.JOB_TEST_PARK_AFTER_FIRST_CHUNK = str(tmp_path)
     parked = threading.Thread(target=job_test_park, kwargs={"job": "export", "job_id": 7}, daemon=True)
     parked.start()
-    parked.join(timeout=5)
+    wait_until(lambda: (tmp_path / "export-7").exists())
     assert parked.is_alive()  # blocked for good, as a worker about to be killed
-    assert (tmp_path / "export-7").exists()
 
 
 # --- exports ------------------------------------------------------------------------------------------------------
