@@ -545,6 +545,15 @@ def recompute_chunk_fail(*, chunk_id: int, error: str) -> None:
     _recompute_job_finish_if_complete(chunk.job_id)
 
 
+def recompute_job_unfinished(*, job: RecomputeJob) -> list[int]:
+    """The ids of a running job's chunks still to run, for the sweep that queues them again (the caller holds the
+    job's row lock). A job with none left is finished here: its worker died between its last chunk and the end."""
+    chunk_ids = list(job.chunks.filter(status=RecomputeChunk.Status.PENDING).values_list("pk", flat=True))
+    if not chunk_ids:
+        _recompute_job_finish(job)
+    return chunk_ids
+
+
 @transaction.atomic
 def _recompute_job_finish_if_complete(job_id: int) -> None:
     job = RecomputeJob.objects.select_for_update().get(pk=job_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import functools
 import io
 import logging
 import tempfile
@@ -67,7 +68,13 @@ from claims.selectors.cohorts import (
 )
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
 from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
-from claims.services.jobs import JobSupersededError, heartbeat_cutoff, job_test_park, job_transition_audit
+from claims.services.jobs import (
+    JobSupersededError,
+    heartbeat_cutoff,
+    heartbeat_kept,
+    job_test_park,
+    job_transition_audit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -644,13 +651,17 @@ def _progress_recorder(job_id: int, lease: uuid.UUID) -> Progress:
     holds the job; a run that lost the job to another (the sweep thought it dead) stops here."""
 
     def record(done: int) -> None:
-        if not ExportJob.objects.filter(pk=job_id, lease=lease, status=ExportJob.Status.RUNNING).update(
-            done=done, heartbeat_at=timezone.now()
-        ):
-            raise JobSupersededError(job_id)
+        _export_heartbeat(job_id, lease, done=done)
         job_test_park(job="export", job_id=job_id)
 
     return record
+
+
+def _export_heartbeat(job_id: int, lease: uuid.UUID, **fields: Any) -> None:
+    if not ExportJob.objects.filter(pk=job_id, lease=lease, status=ExportJob.Status.RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    ):
+        raise JobSupersededError(job_id)
 
 
 def _export_claim(*, job_id: int, lease: uuid.UUID) -> ExportJob | None:
@@ -683,9 +694,11 @@ def export_build(*, job_id: int) -> ExportJob:
     try:
         with tempfile.TemporaryFile() as out, translation.override(settings.LANGUAGE_CODE):
             builder.build(job, out, _progress_recorder(job.pk, lease))
-            job.size, job.sha256 = file_sha256(out)
-            job.file_name = export_file_name(job, builder)
-            job.file.save(job.file_name, File(out), save=False)
+            # Hashing and storing a large file (to object storage) can outlast the heartbeat timeout.
+            with heartbeat_kept(beat=functools.partial(_export_heartbeat, job.pk, lease)):
+                job.size, job.sha256 = file_sha256(out)
+                job.file_name = export_file_name(job, builder)
+                job.file.save(job.file_name, File(out), save=False)
     except JobSupersededError:
         raise
     except Exception:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from claims.models import AuditEntry
@@ -32,6 +34,34 @@ class JobSupersededError(Exception):
 def heartbeat_cutoff(*, now: datetime | None = None) -> datetime:
     """Heartbeats older than this belong to a worker that is gone."""
     return (now or timezone.now()) - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def heartbeat_kept(*, beat: Callable[[], None]) -> Iterator[None]:
+    """Call `beat` from a thread every third of the heartbeat timeout while the block runs: for a long step that
+    has no progress marks of its own (storing a large file). The thread stops when the block ends or when `beat`
+    raises JobSupersededError."""
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stop.wait(settings.JOB_HEARTBEAT_TIMEOUT_SECONDS / 3):
+                try:
+                    beat()
+                except JobSupersededError:
+                    return
+                except Exception:
+                    logger.exception("Job heartbeat failed")
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=run, name="job-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def job_transition_audit(*, job: models.Model, event: str, **data) -> AuditEntry:

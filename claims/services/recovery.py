@@ -19,7 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from claims.models import ClaimEvent, ExportJob, RecomputeChunk, RecomputeJob
+from claims.models import ClaimEvent, ExportJob, RecomputeJob
+from claims.services.estimates import recompute_job_unfinished
 from claims.services.jobs import heartbeat_cutoff, job_transition_audit
 from claims.tasks.notifications import EMAILED_KINDS
 
@@ -77,7 +78,9 @@ def stale_jobs_requeue(*, now: datetime | None = None) -> dict[str, int]:
             stale, status=RecomputeJob.Status.RUNNING
         )
         for job in recomputes:
-            chunk_ids = list(job.chunks.filter(status=RecomputeChunk.Status.PENDING).values_list("pk", flat=True))
+            chunk_ids = recompute_job_unfinished(job=job)
+            if not chunk_ids:
+                continue  # nothing was left to run: it is finished now
             job.requeues, job.heartbeat_at = job.requeues + 1, now
             job.save(update_fields=["requeues", "heartbeat_at"])
             job_transition_audit(job=job, event="requeued", requeues=job.requeues, chunks=chunk_ids).save()

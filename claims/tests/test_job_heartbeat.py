@@ -21,7 +21,7 @@ from claims.services import exports as export_services
 from claims.services.cohorts import cohort_save
 from claims.services.estimates import damage_model_activate, recompute_chunk_run, recompute_job_plan
 from claims.services.exports import export_build
-from claims.services.jobs import JobSupersededError, job_test_park
+from claims.services.jobs import JobSupersededError, heartbeat_kept, job_test_park
 from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue
 from claims.tasks.exports import export_build_task
 from claims.tests.factories import DamageModelVersionFactory, claim_estimated, default_incident
@@ -83,6 +83,23 @@ def test_the_park_hook_does_nothing_without_its_setting_and_parks_with_it(settin
     parked.start()
     wait_until(lambda: (tmp_path / "export-7").exists())
     assert parked.is_alive()  # blocked for good, as a worker about to be killed
+
+
+def test_a_long_step_without_progress_marks_keeps_beating_until_it_ends(settings):
+    settings.JOB_HEARTBEAT_TIMEOUT_SECONDS = 0.3  # a beat every 0.1 s
+    beats, beaten = [], threading.Event()
+
+    def beat():
+        beats.append(threading.current_thread().name)
+        if len(beats) == 2:
+            beaten.set()
+
+    with heartbeat_kept(beat=beat):
+        assert beaten.wait(timeout=30)  # the block (storing a large file) is still running
+    after = len(beats)
+    assert beats[0] == "job-heartbeat"
+    assert not any(thread.name == "job-heartbeat" for thread in threading.enumerate())
+    assert len(beats) == after  # no beat once the block is over
 
 
 # --- exports ------------------------------------------------------------------------------------------------------
@@ -204,6 +221,20 @@ def test_a_recompute_whose_worker_died_has_its_unfinished_chunks_requeued_and_ea
     assert transitions(job) == [{"event": "requeued", "requeues": 1, "chunks": [second, third]}]
     # The dead worker's message for the second chunk comes back later: nothing more is written.
     assert recompute_chunk_run(chunk_id=second).status == RecomputeChunk.Status.DONE
+    assert_every_claim_estimated_once_by(job.model_version, claims)
+
+
+def test_a_recompute_whose_worker_died_after_its_last_chunk_is_finished_by_the_sweep(planned_recompute):
+    job, chunk_ids, claims = planned_recompute
+    for chunk_id in chunk_ids:
+        recompute_chunk_run(chunk_id=chunk_id)
+    RecomputeJob.objects.filter(pk=job.pk).update(status=RecomputeJob.Status.RUNNING, finished_at=None)
+    heartbeat_seconds_ago(job, 181)
+
+    assert stale_jobs_requeue() == NOTHING  # nothing to queue again
+
+    job.refresh_from_db()
+    assert (job.status, job.requeues, job.finished_at is not None) == (RecomputeJob.Status.DONE, 0, True)
     assert_every_claim_estimated_once_by(job.model_version, claims)
 
 
