@@ -30,7 +30,6 @@ from xlsxwriter import Workbook
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
-PROGRESS_EVERY = 2000
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 COPY_BUFFER = 1024 * 1024
 
@@ -43,7 +42,7 @@ def spreadsheet_safe(value: Any) -> Any:
 
 
 def _report(progress: Progress | None, count: int) -> None:
-    if progress is not None and count % PROGRESS_EVERY == 0:
+    if progress is not None and count % settings.EXPORT_PROGRESS_ROWS == 0:
         progress(count)
 
 

@@ -495,6 +495,10 @@ class RecomputeJob(models.Model):
         related_name="recompute_jobs",
         verbose_name=_("정정된 장애 시간"),
     )
+    # A worker's sign of life: set when a chunk starts and when it commits. A running job whose heartbeat is older
+    # than JOB_HEARTBEAT_TIMEOUT_SECONDS has its unfinished chunks queued again (claims/services/recovery.py).
+    heartbeat_at = models.DateTimeField(_("마지막 작업 신호"), null=True, blank=True)
+    requeues = models.PositiveIntegerField(_("다시 보낸 횟수"), default=0)
 
     class Meta:
         verbose_name = _("재산정 작업")
@@ -832,6 +836,11 @@ class ExportJob(models.Model):
     finished_at = models.DateTimeField(_("완료 시각"), null=True, blank=True)
     expires_at = models.DateTimeField(_("만료 시각"), null=True, blank=True, db_index=True)
     error = models.TextField(_("오류"), blank=True)
+    # The build that holds the job (one token per run of the task) and its sign of life, refreshed with the progress
+    # every few thousand rows. Only the holder may record progress or the file (compare-and-set on `lease`).
+    lease = models.UUIDField(_("작업 토큰"), null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(_("마지막 작업 신호"), null=True, blank=True)
+    requeues = models.PositiveIntegerField(_("다시 보낸 횟수"), default=0)
 
     class Meta:
         verbose_name = _("내보내기 작업")

@@ -53,7 +53,7 @@ def estimates_record_revisions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0012_flag_cleared"),
+        ("claims", "0013_job_heartbeat"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -51,6 +52,7 @@ from claims.selectors.estimates import (
     window_revisions_used,
 )
 from claims.selectors.reference import window_affected_claims
+from claims.services.jobs import job_test_park
 
 logger = logging.getLogger(__name__)
 
@@ -485,7 +487,8 @@ def _recompute_enqueue(job: RecomputeJob) -> None:
 
 @transaction.atomic
 def recompute_job_plan(*, job_id: int, chunk_size: int | None = None) -> list[int]:
-    """Split the job's claims into chunks of `chunk_size` ids (default CHUNK_SIZE); returns the chunks still to run.
+    """Split the job's claims into chunks of `chunk_size` ids (default RECOMPUTE_CHUNK_SIZE, 1,000); returns the
+    chunks still to run.
 
     Planning twice (a redelivered message) plans nothing new and returns the unfinished chunks.
     """
@@ -495,14 +498,14 @@ def recompute_job_plan(*, job_id: int, chunk_size: int | None = None) -> list[in
     if job.status == RecomputeJob.Status.PENDING:
         chunks, total = [], 0
         claims = _recompute_job_claims(job)
-        for index, ids in enumerate(claim_ids_in_batches(claims, size=chunk_size or CHUNK_SIZE)):
+        for index, ids in enumerate(claim_ids_in_batches(claims, size=chunk_size or settings.RECOMPUTE_CHUNK_SIZE)):
             chunks.append(
                 RecomputeChunk(job=job, index=index, first_claim_id=ids[0], last_claim_id=ids[-1], size=len(ids))
             )
             total += len(ids)
         RecomputeChunk.objects.bulk_create(chunks)
-        job.total, job.status = total, RecomputeJob.Status.RUNNING
-        job.save(update_fields=["total", "status"])
+        job.total, job.status, job.heartbeat_at = total, RecomputeJob.Status.RUNNING, timezone.now()
+        job.save(update_fields=["total", "status", "heartbeat_at"])
         if not chunks:
             _recompute_job_finish(job)
             return []
@@ -520,29 +523,52 @@ def _recompute_job_claims(job: RecomputeJob):
 
 def recompute_chunk_run(*, chunk_id: int) -> RecomputeChunk:
     """Recompute one chunk's claims and record its progress in the same transaction, so a chunk that is run again
-    (a redelivered message) does nothing. Finishes the job after its last chunk."""
+    (a redelivered or re-queued message) does nothing. Finishes the job after its last chunk.
+
+    The chunk's row lock is its lease: it is held until the chunk commits and released by PostgreSQL the moment a
+    killed worker's connection closes. A second run of a chunk that another worker is still working on (the sweep
+    thought that worker dead) skips it instead of waiting or running it twice. The job's heartbeat is set before
+    the chunk starts, in a statement of its own, and with the progress when it commits.
+    """
+    RecomputeJob.objects.filter(chunks__pk=chunk_id, status=RecomputeJob.Status.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
     with transaction.atomic():
         chunk = (
-            RecomputeChunk.objects.select_for_update(of=("self",)).select_related("job__model_version").get(pk=chunk_id)
+            RecomputeChunk.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("job__model_version")
+            .filter(pk=chunk_id)
+            .first()
         )
-        if chunk.status != RecomputeChunk.Status.PENDING:
-            return chunk
+        if chunk is None:  # another worker holds it
+            return RecomputeChunk.objects.get(pk=chunk_id)
         job = chunk.job
+        if chunk.status != RecomputeChunk.Status.PENDING or job.status != RecomputeJob.Status.RUNNING:
+            return chunk
         claims = _recompute_job_claims(job).filter(pk__range=(chunk.first_claim_id, chunk.last_claim_id))
         ids = list(claims.values_list("pk", flat=True))
         outcome = estimates_refresh(claim_ids=ids)
         if job.outage_window_id:  # claims brought to the window's revision since planning (e.g. by the claimant)
             outcome.skipped += max(0, chunk.size - len(ids))
         codes = dict(Claim.objects.filter(pk__in=outcome.failed).values_list("pk", "reference_code"))
+        if (
+            getattr(settings, "JOB_TEST_PARK_AFTER_FIRST_CHUNK", "")
+            and job.chunks.filter(status=RecomputeChunk.Status.DONE).exists()
+        ):
+            job_test_park(job="recompute", job_id=job.pk)  # the first chunk is committed, this one is not
         chunk.status = RecomputeChunk.Status.DONE
         chunk.written, chunk.unchanged = len(outcome.written), len(outcome.unchanged)
         chunk.failures = len(outcome.failed)
         chunk.error = "\n".join(outcome.failure_lines(codes))
         chunk.finished_at = timezone.now()
         chunk.save()
-        # Claims added to the range after planning count too; the bar is capped at the total in the admin.
+        # Claims added to the range after planning count too; the bar is capped at the total in the admin. Progress
+        # clears the re-queue count: only re-queues in a row without progress make the job fail.
         RecomputeJob.objects.filter(pk=job.pk).update(
-            done=F("done") + outcome.processed + outcome.skipped, failures=F("failures") + chunk.failures
+            done=F("done") + outcome.processed + outcome.skipped,
+            failures=F("failures") + chunk.failures,
+            heartbeat_at=timezone.now(),
+            requeues=0,
         )
     _recompute_job_finish_if_complete(job.pk)
     return chunk
@@ -559,6 +585,15 @@ def recompute_chunk_fail(*, chunk_id: int, error: str) -> None:
         chunk.save(update_fields=["status", "error", "finished_at", "failures"])
         RecomputeJob.objects.filter(pk=chunk.job_id).update(failures=F("failures") + chunk.size)
     _recompute_job_finish_if_complete(chunk.job_id)
+
+
+def recompute_job_unfinished(*, job: RecomputeJob) -> list[int]:
+    """The ids of a running job's chunks still to run, for the sweep that queues them again (the caller holds the
+    job's row lock). A job with none left is finished here: its worker died between its last chunk and the end."""
+    chunk_ids = list(job.chunks.filter(status=RecomputeChunk.Status.PENDING).values_list("pk", flat=True))
+    if not chunk_ids:
+        _recompute_job_finish(job)
+    return chunk_ids
 
 
 @transaction.atomic

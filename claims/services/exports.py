@@ -3,8 +3,10 @@
 1. A member of staff with `claims.export_personal_data` requests an export (`export_request`): an `ExportJob` row
    and an audit entry are written, and the build task is queued after commit.
 2. The task (`export_build`) streams the rows from the database into a temporary file through the writers in
-   `claims/exports.py`, recording progress on the job every 2,000 rows, then stores the file privately with its
-   SHA-256 and size and sets it to expire after EXPORT_TTL_HOURS.
+   `claims/exports.py`, recording progress and a heartbeat on the job every EXPORT_PROGRESS_ROWS rows (2,000), then
+   stores the file privately with its SHA-256 and size and sets it to expire after EXPORT_TTL_HOURS. Each run of
+   the task takes the job with a lease of its own; a worker that dies is replaced by the sweep (see
+   claims/services/jobs.py and recovery.py).
 3. The file is downloaded through a permission-checked view (`export_download_open`, audited).
 4. A periodic task (`exports_expire`) deletes expired files from storage.
 
@@ -16,9 +18,11 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import functools
 import io
 import logging
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
@@ -64,6 +68,13 @@ from claims.selectors.cohorts import (
 )
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
 from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
+from claims.services.jobs import (
+    JobSupersededError,
+    heartbeat_cutoff,
+    heartbeat_kept,
+    job_test_park,
+    job_transition_audit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -635,42 +646,87 @@ def export_file_name(job: ExportJob, builder: Builder) -> str:
     return f"{safe_file_name(scope, max_length=60, fallback='export')}_{builder.label}_{stamp}.{builder.extension}"
 
 
-def _progress_recorder(job_id: int) -> Progress:
+def _progress_recorder(job_id: int, lease: uuid.UUID) -> Progress:
+    """Records progress and the heartbeat (one single-row UPDATE, committed at once, no lock kept) while this run
+    holds the job; a run that lost the job to another (the sweep thought it dead) stops here."""
+
     def record(done: int) -> None:
-        ExportJob.objects.filter(pk=job_id).update(done=done)
+        _export_heartbeat(job_id, lease, done=done)
+        job_test_park(job="export", job_id=job_id)
 
     return record
 
 
-def export_build(*, job_id: int) -> ExportJob:
-    """Build the job's file (see the module docstring). A job already finished is left alone, so a redelivered
-    task does nothing; a job left running by a worker that died is built again from the start."""
+def _export_heartbeat(job_id: int, lease: uuid.UUID, **fields: Any) -> None:
+    if not ExportJob.objects.filter(pk=job_id, lease=lease, status=ExportJob.Status.RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    ):
+        raise JobSupersededError(job_id)
+
+
+def _export_claim(*, job_id: int, lease: uuid.UUID) -> ExportJob | None:
+    """Take the job for this run (compare-and-set under the row lock): a pending job, or a running one whose lease
+    was released (re-queued) or whose heartbeat stopped. None when the job is finished or another run that is alive
+    holds it; a message delivered twice, or the dead worker's message redelivered an hour later, does nothing."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job_id)
         if job.status not in (ExportJob.Status.PENDING, ExportJob.Status.RUNNING):
-            return job
+            return None
+        if job.lease and job.heartbeat_at and job.heartbeat_at >= heartbeat_cutoff():
+            return None
         job = ExportJob.objects.select_related("cohort", "wave__cohort").get(pk=job_id)
-        builder = BUILDERS[job.kind]
         job.status, job.done, job.error = ExportJob.Status.RUNNING, 0, ""
-        job.total = builder.total(job)
-        job.save(update_fields=["status", "done", "total", "error"])
-    with tempfile.TemporaryFile() as out, translation.override(settings.LANGUAGE_CODE):
-        builder.build(job, out, _progress_recorder(job.pk))
-        job.size, job.sha256 = file_sha256(out)
-        job.file_name = export_file_name(job, builder)
-        job.file.save(job.file_name, File(out), save=False)
-    job.status, job.done = ExportJob.Status.DONE, job.total
-    job.finished_at = timezone.now()
-    job.expires_at = job.finished_at + dt.timedelta(hours=settings.EXPORT_TTL_HOURS)
-    job.save(update_fields=["status", "done", "file", "file_name", "size", "sha256", "finished_at", "expires_at"])
+        job.lease, job.heartbeat_at = lease, timezone.now()
+        job.total = BUILDERS[job.kind].total(job)
+        job.save(update_fields=["status", "done", "total", "error", "lease", "heartbeat_at"])
     return job
 
 
+def export_build(*, job_id: int) -> ExportJob:
+    """Build the job's file (see the module docstring). A job that is finished, or held by another run that is
+    alive, is left alone; a job whose worker died is built again from the start (the half-written file was a
+    temporary file that died with it). Raises JobSupersededError when this run lost the job to another."""
+    lease = uuid.uuid4()
+    job = _export_claim(job_id=job_id, lease=lease)
+    if job is None:
+        return ExportJob.objects.get(pk=job_id)
+    builder = BUILDERS[job.kind]
+    try:
+        with tempfile.TemporaryFile() as out, translation.override(settings.LANGUAGE_CODE):
+            builder.build(job, out, _progress_recorder(job.pk, lease))
+            # Hashing and storing a large file (to object storage) can outlast the heartbeat timeout.
+            with heartbeat_kept(beat=functools.partial(_export_heartbeat, job.pk, lease)):
+                job.size, job.sha256 = file_sha256(out)
+                job.file_name = export_file_name(job, builder)
+                job.file.save(job.file_name, File(out), save=False)
+    except JobSupersededError:
+        raise
+    except Exception:
+        # Let a retry of this task take the job at once (it is a new run with a new lease).
+        ExportJob.objects.filter(pk=job_id, lease=lease).update(lease=None)
+        raise
+    job.status, job.done = ExportJob.Status.DONE, job.total
+    job.finished_at = timezone.now()
+    job.expires_at = job.finished_at + dt.timedelta(hours=settings.EXPORT_TTL_HOURS)
+    fields = ["status", "done", "file", "file_name", "size", "sha256", "finished_at", "expires_at"]
+    finished = ExportJob.objects.filter(pk=job.pk, lease=lease, status=ExportJob.Status.RUNNING).update(
+        lease=None, **{name: getattr(job, name) for name in fields}
+    )
+    if not finished:
+        job.file.delete(save=False)  # another run builds (or built) the job's file
+        raise JobSupersededError(job_id)
+    return job
+
+
+@transaction.atomic
 def export_fail(*, job_id: int, error: str) -> None:
     """Mark the job failed with a message for staff (never personal data: the error's type and the job id)."""
-    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
-        status=ExportJob.Status.FAILED, error=error, finished_at=timezone.now()
-    )
+    job = ExportJob.objects.select_for_update().get(pk=job_id)
+    if job.status not in (ExportJob.Status.PENDING, ExportJob.Status.RUNNING):
+        return
+    job.status, job.error, job.finished_at, job.lease = ExportJob.Status.FAILED, error, timezone.now(), None
+    job.save(update_fields=["status", "error", "finished_at", "lease"])
+    job_transition_audit(job=job, event="failed", reason=error).save()
 
 
 # --- downloading and expiry -------------------------------------------------------------------------------------

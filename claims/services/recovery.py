@@ -3,20 +3,25 @@
 - Status emails whose task never ran (the broker was down when the claim was submitted, or the message was lost)
   are found from the timeline: an event of an emailed kind without `emailed_at`. Queuing one again is safe: the
   email task locks the event and sends only if it has not been sent, so nothing is sent twice.
-- Export and recompute jobs left pending or running far longer than any real run (their worker was killed and
-  the message never came back) are marked failed with a message for staff, instead of showing progress forever.
-  A redelivered message for such a job does nothing (finished and failed jobs are left alone).
+- Export and recompute jobs whose heartbeat stopped (their worker was killed) have their remaining work queued
+  again within minutes (`stale_jobs_requeue`), instead of waiting an hour for the broker to hand the dead
+  worker's message back. A job whose worker keeps dying, or that never started, is marked failed with a message
+  for staff (`stale_jobs_fail`). A redelivered message for such a job does nothing (finished and failed jobs are
+  left alone).
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import ClaimEvent, ExportJob, RecomputeJob
+from claims.services.estimates import recompute_job_unfinished
+from claims.services.jobs import heartbeat_cutoff, job_transition_audit
 from claims.tasks.notifications import EMAILED_KINDS
 
 logger = logging.getLogger(__name__)
@@ -24,7 +29,6 @@ logger = logging.getLogger(__name__)
 # An email is looked for again once its task had this long to run, and given up after a week.
 EMAIL_GRACE = timedelta(minutes=5)
 EMAIL_GIVE_UP = timedelta(days=7)
-STALE_MESSAGE = "stale"
 
 
 def status_events_unsent(*, now: datetime | None = None) -> list[tuple[int, int]]:
@@ -40,23 +44,85 @@ def status_events_unsent(*, now: datetime | None = None) -> list[tuple[int, int]
     )
 
 
+def _stale(*, cutoff: datetime) -> Q:
+    """Running jobs whose last sign of life (heartbeat, or the request for jobs that never had one) is before
+    `cutoff`."""
+    return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+
+
+def stale_jobs_requeue(*, now: datetime | None = None) -> dict[str, int]:
+    """Queue again the remaining work of running jobs whose heartbeat stopped JOB_HEARTBEAT_TIMEOUT_SECONDS ago
+    (their worker was killed): an export from the start, a recompute's unfinished chunks. At most JOB_MAX_REQUEUES
+    times in a row without progress; then `stale_jobs_fail` marks the job failed. Each re-queue is audited.
+
+    Nothing is done twice: a re-queued export takes the job with a new lease (the dead run's lease is released
+    here, and a run that was only slow stops at its next progress mark); a chunk commits its estimates with its
+    progress and is skipped while another worker holds its row lock; the dead worker's own message, handed back by
+    the broker an hour later, finds the work done.
+    """
+    from claims.tasks.estimates import recompute_chunk_run_task
+    from claims.tasks.exports import export_build_task
+
+    now = now or timezone.now()
+    stale = _stale(cutoff=heartbeat_cutoff(now=now)) & Q(requeues__lt=settings.JOB_MAX_REQUEUES)
+    requeued = {"exports": 0, "recomputes": 0}
+    with transaction.atomic():
+        exports = ExportJob.objects.select_for_update(skip_locked=True).filter(stale, status=ExportJob.Status.RUNNING)
+        for job in exports:
+            job.requeues, job.lease, job.heartbeat_at = job.requeues + 1, None, now
+            job.save(update_fields=["requeues", "lease", "heartbeat_at"])
+            job_transition_audit(job=job, event="requeued", requeues=job.requeues, done=job.done).save()
+            export_build_task.delay_on_commit(job.pk)
+            requeued["exports"] += 1
+        recomputes = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
+            stale, status=RecomputeJob.Status.RUNNING
+        )
+        for job in recomputes:
+            chunk_ids = recompute_job_unfinished(job=job)
+            if not chunk_ids:
+                continue  # nothing was left to run: it is finished now
+            job.requeues, job.heartbeat_at = job.requeues + 1, now
+            job.save(update_fields=["requeues", "heartbeat_at"])
+            job_transition_audit(job=job, event="requeued", requeues=job.requeues, chunks=chunk_ids).save()
+            for chunk_id in chunk_ids:
+                recompute_chunk_run_task.delay_on_commit(chunk_id)
+            requeued["recomputes"] += 1
+    if requeued["exports"] or requeued["recomputes"]:
+        logger.warning("Jobs whose worker stopped were queued again: %s", requeued)
+    return requeued
+
+
 def stale_jobs_fail(*, now: datetime | None = None) -> dict[str, int]:
-    """Mark failed the export and recompute jobs still pending or running after JOB_STALE_AFTER_MINUTES."""
-    cutoff = (now or timezone.now()) - timedelta(minutes=settings.JOB_STALE_AFTER_MINUTES)
-    exports = ExportJob.objects.filter(
-        status__in=(ExportJob.Status.PENDING, ExportJob.Status.RUNNING), created_at__lt=cutoff
-    ).update(
-        status=ExportJob.Status.FAILED,
-        error=_("작업이 제시간에 끝나지 않아 중단했습니다 (작업 서버가 멈췄을 수 있습니다). 다시 요청해 주세요."),
-        finished_at=timezone.now(),
+    """Mark failed (audited) the export and recompute jobs whose worker keeps dying: still stale after
+    JOB_MAX_REQUEUES re-queues, or with no sign of life for JOB_STALE_AFTER_MINUTES (a job that never started)."""
+    now = now or timezone.now()
+    # Both models spell their statuses alike.
+    gone = Q(_stale(cutoff=heartbeat_cutoff(now=now)), status="running", requeues__gte=settings.JOB_MAX_REQUEUES)
+    silent = Q(
+        _stale(cutoff=now - timedelta(minutes=settings.JOB_STALE_AFTER_MINUTES)), status__in=("pending", "running")
     )
-    recomputes = RecomputeJob.objects.filter(
-        status__in=(RecomputeJob.Status.PENDING, RecomputeJob.Status.RUNNING), created_at__lt=cutoff
-    ).update(
-        status=RecomputeJob.Status.FAILED,
-        error=_("작업이 제시간에 끝나지 않아 중단했습니다. 남은 신청은 주기적 재산정이 이어서 계산합니다."),
-        finished_at=timezone.now(),
-    )
-    if exports or recomputes:
-        logger.warning("Stale jobs marked failed: %s exports, %s recomputes", exports, recomputes)
-    return {"exports": exports, "recomputes": recomputes}
+    failed = {"exports": 0, "recomputes": 0}
+    messages = {
+        "exports": _("작업이 제시간에 끝나지 않아 중단했습니다 (작업 서버가 멈췄을 수 있습니다). 다시 요청해 주세요."),
+        "recomputes": _("작업이 제시간에 끝나지 않아 중단했습니다. 남은 신청은 주기적 재산정이 이어서 계산합니다."),
+    }
+    gave_up = _("작업 서버가 멈춰 %(count)s번 다시 시작했지만 끝나지 않아 중단했습니다.")
+    with transaction.atomic():
+        for key, model in (("exports", ExportJob), ("recomputes", RecomputeJob)):
+            for job in model.objects.select_for_update(skip_locked=True).filter(gone | silent):
+                requeues_spent = job.requeues >= settings.JOB_MAX_REQUEUES
+                reason = "requeues_spent" if requeues_spent else "stale"
+                error = messages[key]
+                if requeues_spent:
+                    error = f"{gave_up % {'count': job.requeues}} {error}"
+                job.status, job.error, job.finished_at = model.Status.FAILED, error, now
+                fields = ["status", "error", "finished_at"]
+                if model is ExportJob:
+                    job.lease = None
+                    fields.append("lease")
+                job.save(update_fields=fields)
+                job_transition_audit(job=job, event="failed", reason=reason, requeues=job.requeues).save()
+                failed[key] += 1
+    if failed["exports"] or failed["recomputes"]:
+        logger.warning("Stale jobs marked failed: %s exports, %s recomputes", failed["exports"], failed["recomputes"])
+    return failed

@@ -2,7 +2,9 @@
 version is activated, and a periodic sweep that catches whatever a lost message missed.
 
 Every task takes ids, is safe to run twice (acks_late: a message is acknowledged only after the work, so a worker
-that dies mid-task has it redelivered) and retries only transient database errors, with backoff.
+that dies mid-task has it redelivered) and retries only transient database errors, with backoff. A recompute whose
+worker died does not wait for that redelivery (an hour): the heartbeat sweep queues its unfinished chunks again
+(claims/services/recovery.py), and a chunk that another worker is still running is skipped.
 """
 
 import logging

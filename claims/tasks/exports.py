@@ -1,8 +1,9 @@
 """Exports in the background (queue `exports`): building one requested file, and the periodic deletion of expired
 files (celery beat, see CELERY_BEAT_SCHEDULE).
 
-The build task takes the job id, is safe to run twice (a finished job is left alone) and retries only transient
-database errors; any other error marks the job failed with a message for staff and is logged.
+The build task takes the job id, is safe to run twice (a finished job, or one another live run holds, is left
+alone) and retries only transient database errors; any other error marks the job failed with a message for staff
+and is logged.
 """
 
 import logging
@@ -11,6 +12,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from claims.services.exports import export_build, export_fail, exports_expire
+from claims.services.jobs import JobSupersededError
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,9 @@ def export_build_task(self, job_id: int) -> str:
     """Build one export; returns the job's status."""
     try:
         return export_build(job_id=job_id).status
+    except JobSupersededError:
+        logger.warning("Export job %s was given to another run; this one stopped.", job_id)
+        return "superseded"
     except TRANSIENT_ERRORS as exc:
         if self.request.retries < self.max_retries:
             raise

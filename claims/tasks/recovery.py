@@ -1,9 +1,9 @@
-"""Periodic recovery (queue `celery`, from beat): status emails that were never queued, and jobs left hanging by a
-worker that died. See claims/services/recovery.py."""
+"""Periodic recovery (queue `celery`, from beat): status emails that were never queued, and jobs whose worker died
+(queued again, or marked failed). See claims/services/recovery.py."""
 
 from celery import shared_task
 
-from claims.services.recovery import stale_jobs_fail, status_events_unsent
+from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue, status_events_unsent
 from claims.tasks.notifications import claim_status_email_task
 
 
@@ -18,4 +18,11 @@ def status_email_sweep_task() -> int:
 
 @shared_task(acks_late=True)
 def stale_jobs_reap_task() -> dict[str, int]:
+    """Every 15 minutes: jobs whose worker keeps dying, or that never started, are marked failed."""
     return stale_jobs_fail()
+
+
+@shared_task(acks_late=True)
+def stale_jobs_requeue_task() -> dict[str, int]:
+    """Every minute: the remaining work of jobs whose heartbeat stopped is queued again."""
+    return stale_jobs_requeue()

@@ -136,8 +136,9 @@ def test_tasks_are_acknowledged_late_and_retry_only_transient_database_errors_wi
 
 
 @pytest.fixture
-def small_chunks(monkeypatch):
+def small_chunks(monkeypatch, settings):
     monkeypatch.setattr(estimate_services, "CHUNK_SIZE", 2)
+    settings.RECOMPUTE_CHUNK_SIZE = 2
 
 
 @pytest.mark.django_db

@@ -277,6 +277,18 @@ CELERY_BEAT_SCHEDULE["claims-stale-jobs-reap"] = {
     "task": "claims.tasks.recovery.stale_jobs_reap_task",
     "schedule": 15 * 60,
 }
+# A running export or recompute whose heartbeat is older than JOB_HEARTBEAT_TIMEOUT_SECONDS (its worker was killed)
+# has its remaining work queued again, checked every minute, at most JOB_MAX_REQUEUES times; after that the reaper
+# above marks it failed (claims/services/recovery.py).
+JOB_HEARTBEAT_TIMEOUT_SECONDS = env.int("JOB_HEARTBEAT_TIMEOUT_SECONDS", default=180)
+JOB_MAX_REQUEUES = env.int("JOB_MAX_REQUEUES", default=3)
+CELERY_BEAT_SCHEDULE["claims-stale-jobs-requeue"] = {
+    "task": "claims.tasks.recovery.stale_jobs_requeue_task",
+    "schedule": 60,
+}
+# Claims per recompute chunk (a transaction each) and rows between an export's progress marks (its heartbeat).
+RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=1000)
+EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     "claims.tasks.estimates.*": {"queue": "estimates"},

@@ -36,3 +36,5 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Fault tests park the worker they are about to kill at a known point (claims/services/jobs.py); never set elsewhere.
+JOB_TEST_PARK_AFTER_FIRST_CHUNK = env("JOB_TEST_PARK_AFTER_FIRST_CHUNK", default="")

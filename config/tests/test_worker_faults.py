@@ -1,61 +1,136 @@
-"""Workers killed with SIGKILL in the middle of long jobs.
+"""Workers killed with SIGKILL in the middle of long jobs, with the production broker settings (a dead worker's
+message comes back only after the one-hour visibility timeout) and the real heartbeat timeout.
 
-- A recompute: a new worker finishes the job, with every claim estimated by the new model exactly once (tasks are
-  acknowledged late and a chunk records its progress in the same transaction as its estimates).
-- An export: a new worker builds the file again from the start (the half-written one was a temporary file that
-  died with the process), and the job ends with one complete file.
+Each test parks the first worker at a known point through the test hook JOB_TEST_PARK_AFTER_FIRST_CHUNK (after the
+job's first chunk, or its first progress mark, is committed and while the next is in progress), kills it there,
+and starts a replacement. The time a dead worker's heartbeat takes to grow old is simulated by moving its heartbeat
+back past JOB_HEARTBEAT_TIMEOUT_SECONDS; the minute sweep then queues the remaining work again.
+
+- A recompute: the replacement runs the chunks still queued, the sweep re-queues the one the dead worker held,
+  and every claim is estimated by the new model exactly once (a chunk commits with its progress).
+- An export: the sweep re-queues the job and the replacement builds the file again from the start (the
+  half-written one was a temporary file that died with the process); the job ends with one complete file.
+- In both, the dead worker's own message, sent again as the broker would an hour later, does nothing.
 """
 
 import csv
 import io
+import os
+from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from accounts.roles import Role
-from claims.models import Claim, Cohort, DamageModelVersion, Estimate, ExportJob, RecomputeJob
+from claims.models import (
+    AuditEntry,
+    Claim,
+    Cohort,
+    DamageModelVersion,
+    Estimate,
+    ExportJob,
+    RecomputeChunk,
+    RecomputeJob,
+)
 from claims.selectors.cohorts import CohortCriteria, cohort_claims
 from claims.selectors.estimates import claims_estimable
 from claims.services.cohorts import cohort_save
 from claims.services.estimates import damage_model_activate
 from claims.services.exports import export_request
+from claims.tasks.estimates import recompute_chunk_run_task, recompute_job_plan_task
+from claims.tasks.exports import export_build_task
+from claims.tasks.recovery import stale_jobs_requeue_task
 from claims.tests.factories import DamageModelVersionFactory, default_incident
 from claims.tests.staff import staff_member
 
-CLAIMS = 3500
-# The replacement worker takes back a dead worker's messages 3 s after their delivery, at its next sweep (10 s).
-REDELIVER_SOON = {"CELERY_VISIBILITY_TIMEOUT": "3", "CELERY_UNACKED_RESTORE_THROTTLE": "1"}
+CLAIMS = 600
+# Production's broker settings, whatever the environment says; small chunks so a few hundred claims make several.
+PRODUCTION = {"CELERY_VISIBILITY_TIMEOUT": "3600", "CELERY_UNACKED_RESTORE_THROTTLE": "10"}
+SMALL_CHUNKS = {"RECOMPUTE_CHUNK_SIZE": "100", "EXPORT_PROGRESS_ROWS": "100"}
+NOTHING = {"exports": 0, "recomputes": 0}
+TASK_TIMEOUT = 120
+
+
+@pytest.fixture
+def dead_messages_cleared():
+    """The messages a killed worker held stay in the broker's unacknowledged set for an hour: clear them before
+    and after, so no later test's worker receives this one's."""
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("unacked", "unacked_index")
+    yield
+    broker.delete("unacked", "unacked_index")
+    broker.close()
+
+
+@pytest.fixture
+def park_folder(tmp_path):
+    folder = tmp_path / "parked"
+    folder.mkdir()
+    return folder
+
+
+def heartbeat_grown_old(model, pk: int) -> None:
+    """What a dead worker's job looks like once the heartbeat timeout has passed."""
+    gone = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT_SECONDS + 1)
+    model.objects.filter(pk=pk).update(heartbeat_at=gone)
+
+
+def requeue_events(job) -> list[str]:
+    entries = AuditEntry.objects.filter(object_type=job._meta.label_lower, object_id=str(job.pk))
+    return [data.get("event") for data in entries.order_by("pk").values_list("data", flat=True)]
+
+
+def test_the_fault_tests_run_with_the_real_heartbeat_timeout():
+    assert "JOB_HEARTBEAT_TIMEOUT_SECONDS" not in os.environ
+    assert settings.JOB_HEARTBEAT_TIMEOUT_SECONDS == 180
 
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_a_recompute_survives_its_worker_being_killed_mid_job(celery_worker_factory, wait_until):
+def test_a_recompute_whose_worker_is_killed_mid_chunk_is_finished_by_the_sweep_each_claim_once(
+    dead_messages_cleared, celery_worker_factory, park_folder, wait_until
+):
     call_command("generate_claims", count=CLAIMS, workers=0, allow_without_debug=True, verbosity=0)
     estimable = set(claims_estimable(incident_id=default_incident().pk).values_list("pk", flat=True))
-    assert len(estimable) > 2000  # several chunks of 1,000
+    assert len(estimable) > 300  # several chunks of 100
     lawyer = staff_member(Role.LAWYER)
     version = DamageModelVersionFactory()
-    first = celery_worker_factory()
+    first = celery_worker_factory(**PRODUCTION, **SMALL_CHUNKS, JOB_TEST_PARK_AFTER_FIRST_CHUNK=str(park_folder))
 
     job = damage_model_activate(version=version, actor=lawyer)
 
-    def part_done():
-        job.refresh_from_db()
-        return job.status == RecomputeJob.Status.RUNNING and 0 < job.done < job.total
-
-    wait_until(part_done, timeout=120, interval=0.05)
-    first.kill()  # SIGKILL: no warm shutdown, the chunk in progress is neither finished nor acknowledged
+    wait_until(lambda: (park_folder / f"recompute-{job.pk}").exists(), timeout=240)
+    first.kill()  # SIGKILL in the middle of the second chunk: rolled back, its message neither finished nor acked
     first.wait()
-    done_at_kill = job.done
-    assert done_at_kill < job.total
+    chunks = RecomputeChunk.objects.filter(job=job)
+    assert list(chunks.filter(status=RecomputeChunk.Status.DONE).values_list("index", flat=True)) == [0]
+    job.refresh_from_db()
+    assert job.status == RecomputeJob.Status.RUNNING and 0 < job.done < job.total
 
-    # A replacement worker takes back the messages the dead one held once their visibility timeout passes.
-    celery_worker_factory(**REDELIVER_SOON)
+    # The replacement runs the chunks still queued; the one the dead worker held would come back in an hour.
+    celery_worker_factory(**PRODUCTION, **SMALL_CHUNKS)
+    wait_until(lambda: chunks.filter(status=RecomputeChunk.Status.PENDING).count() == 1, timeout=240)
+    lost = chunks.get(status=RecomputeChunk.Status.PENDING)
+    assert lost.index == 1
+    assert stale_jobs_requeue_task.delay().get(timeout=TASK_TIMEOUT) == NOTHING  # the heartbeat is recent
+    assert RecomputeJob.objects.get(pk=job.pk).status == RecomputeJob.Status.RUNNING
+
+    heartbeat_grown_old(RecomputeJob, job.pk)
+    assert stale_jobs_requeue_task.delay().get(timeout=TASK_TIMEOUT) == {"exports": 0, "recomputes": 1}
     wait_until(lambda: RecomputeJob.objects.get(pk=job.pk).status == RecomputeJob.Status.DONE, timeout=240)
+
+    # The dead worker's messages, sent again as the broker would after the visibility timeout, do nothing.
+    assert recompute_chunk_run_task.delay(lost.pk).get(timeout=TASK_TIMEOUT) == chunks.get(pk=lost.pk).written
+    assert recompute_job_plan_task.delay(job.pk).get(timeout=TASK_TIMEOUT) == 0
 
     job.refresh_from_db()
     assert job.done == job.total == len(estimable) and job.failures == 0
+    assert requeue_events(job) == ["requeued"]
     by_claim = Estimate.objects.filter(model_version=version).values("claim").annotate(n=Count("pk"))
     assert {row["claim"] for row in by_claim} == estimable  # no claim missed
     assert {row["n"] for row in by_claim} == {1}  # none estimated twice
@@ -67,32 +142,40 @@ def test_a_recompute_survives_its_worker_being_killed_mid_job(celery_worker_fact
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
-def test_an_export_survives_its_worker_being_killed_mid_file(celery_worker_factory, wait_until):
+def test_an_export_whose_worker_is_killed_mid_file_is_built_again_by_the_sweep(
+    dead_messages_cleared, celery_worker_factory, park_folder, wait_until
+):
     call_command("generate_claims", count=CLAIMS, workers=0, allow_without_debug=True, verbosity=0)
     lawyer = staff_member(Role.LAWYER)
     filed = CohortCriteria(statuses=tuple(status for status in Claim.Status.values if status != Claim.Status.DRAFT))
     cohort = cohort_save(cohort=Cohort(name="제출된 신청", incident=default_incident()), criteria=filed, actor=lawyer)
     rows = cohort_claims(cohort=cohort).count()
-    assert rows > 2000  # past the first progress mark (every 2,000 rows)
-    first = celery_worker_factory()
+    assert rows > 200  # past the first progress mark (every 100 rows here)
+    first = celery_worker_factory(**PRODUCTION, **SMALL_CHUNKS, JOB_TEST_PARK_AFTER_FIRST_CHUNK=str(park_folder))
 
     job = export_request(kind=ExportJob.Kind.CLAIMS_CSV, actor=lawyer, cohort=cohort)
 
-    def part_written():
-        job.refresh_from_db()
-        return job.status == ExportJob.Status.RUNNING and 0 < job.done < job.total
-
-    wait_until(part_written, timeout=120, interval=0.01)
+    wait_until(lambda: (park_folder / f"export-{job.pk}").exists(), timeout=240)
     first.kill()
     first.wait()
     job.refresh_from_db()
-    assert job.status == ExportJob.Status.RUNNING and not job.file
+    assert (job.status, job.done, bool(job.file)) == (ExportJob.Status.RUNNING, 100, False)
 
-    celery_worker_factory(**REDELIVER_SOON)
+    celery_worker_factory(**PRODUCTION, **SMALL_CHUNKS)
+    assert stale_jobs_requeue_task.delay().get(timeout=TASK_TIMEOUT) == NOTHING  # the heartbeat is recent
+    assert ExportJob.objects.get(pk=job.pk).status == ExportJob.Status.RUNNING
+
+    heartbeat_grown_old(ExportJob, job.pk)
+    assert stale_jobs_requeue_task.delay().get(timeout=TASK_TIMEOUT) == {"exports": 1, "recomputes": 0}
     wait_until(lambda: ExportJob.objects.get(pk=job.pk).status == ExportJob.Status.DONE, timeout=240)
 
+    # The dead worker's message, sent again as the broker would after the visibility timeout, does nothing.
+    assert export_build_task.delay(job.pk).get(timeout=TASK_TIMEOUT) == ExportJob.Status.DONE
+
     job.refresh_from_db()
-    assert job.done == job.total == rows
+    assert job.done == job.total == rows and job.requeues == 1
+    assert requeue_events(job) == ["requested", "requeued"]
+    assert default_storage.listdir("exports")[1] == [job.file.name.removeprefix("exports/")]  # one file
     with job.file.open("rb") as handle:
         content = handle.read()
     assert len(content) == job.size

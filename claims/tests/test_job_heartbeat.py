@@ -1,0 +1,312 @@
+"""Job heartbeats: a running export or recompute whose worker stopped is queued again by the minute sweep, every row
+is done once (leases for exports, row locks for chunks), a job whose worker keeps dying is failed by the reaper,
+and the fault tests' park hook does nothing unless its setting is there. With a real worker killed mid-job:
+config/tests/test_worker_faults.py."""
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.roles import Role
+from accounts.tests.factories import ClaimantFactory, StaffFactory
+from claims.models import AuditEntry, Claim, Cohort, Estimate, ExportJob, RecomputeChunk, RecomputeJob
+from claims.selectors.cohorts import CohortCriteria
+from claims.services import estimates as estimate_services
+from claims.services import exports as export_services
+from claims.services.cohorts import cohort_save
+from claims.services.estimates import damage_model_activate, recompute_chunk_run, recompute_job_plan
+from claims.services.exports import export_build
+from claims.services.jobs import JobSupersededError, heartbeat_kept, job_test_park
+from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue
+from claims.tasks.exports import export_build_task
+from claims.tests.factories import DamageModelVersionFactory, claim_estimated, default_incident
+from claims.tests.test_estimate_tasks import assert_every_claim_estimated_once_by, kakao_t_driver_claim, manager
+from config.settings import base
+
+pytestmark = pytest.mark.django_db
+NOTHING = {"exports": 0, "recomputes": 0}
+
+
+@pytest.fixture
+def lawyer():
+    return StaffFactory(role=Role.LAWYER)
+
+
+def csv_export(actor, *, claims: int = 3) -> ExportJob:
+    for index in range(claims):
+        claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name=f"원고{index}"))
+    criteria = CohortCriteria(statuses=(Claim.Status.ACCEPTED,))
+    cohort = cohort_save(cohort=Cohort(name="승인", incident=default_incident()), criteria=criteria, actor=actor)
+    return ExportJob.objects.create(kind=ExportJob.Kind.CLAIMS_CSV, cohort=cohort, requested_by=actor)
+
+
+def heartbeat_seconds_ago(job, seconds: int) -> None:
+    type(job).objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def transitions(job) -> list[dict]:
+    entries = AuditEntry.objects.filter(
+        action=AuditEntry.Action.TRANSITION, object_type=job._meta.label_lower, object_id=str(job.pk), actor=None
+    )
+    return list(entries.order_by("pk").values_list("data", flat=True))
+
+
+def stored_files() -> list[str]:
+    """The export files in storage."""
+    return default_storage.listdir("exports")[1] if default_storage.exists("exports") else []
+
+
+def test_the_production_defaults_requeue_a_silent_job_within_minutes_and_have_no_park_hook():
+    assert base.JOB_HEARTBEAT_TIMEOUT_SECONDS == 180
+    assert base.JOB_MAX_REQUEUES == 3
+    assert base.CELERY_BEAT_SCHEDULE["claims-stale-jobs-requeue"] == {
+        "task": "claims.tasks.recovery.stale_jobs_requeue_task",
+        "schedule": 60,
+    }
+    assert base.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] == 3600
+    assert not hasattr(base, "JOB_TEST_PARK_AFTER_FIRST_CHUNK")
+
+
+def test_the_park_hook_does_nothing_without_its_setting_and_parks_with_it(settings, tmp_path, wait_until):
+    del settings.JOB_TEST_PARK_AFTER_FIRST_CHUNK
+    assert job_test_park(job="export", job_id=1) is None  # returns at once
+    settings.JOB_TEST_PARK_AFTER_FIRST_CHUNK = ""
+    assert job_test_park(job="export", job_id=1) is None
+
+    settings.JOB_TEST_PARK_AFTER_FIRST_CHUNK = str(tmp_path)
+    parked = threading.Thread(target=job_test_park, kwargs={"job": "export", "job_id": 7}, daemon=True)
+    parked.start()
+    wait_until(lambda: (tmp_path / "export-7").exists())
+    assert parked.is_alive()  # blocked for good, as a worker about to be killed
+
+
+def test_a_long_step_without_progress_marks_keeps_beating_until_it_ends(settings):
+    settings.JOB_HEARTBEAT_TIMEOUT_SECONDS = 0.3  # a beat every 0.1 s
+    beats, beaten = [], threading.Event()
+
+    def beat():
+        beats.append(threading.current_thread().name)
+        if len(beats) == 2:
+            beaten.set()
+
+    with heartbeat_kept(beat=beat):
+        assert beaten.wait(timeout=30)  # the block (storing a large file) is still running
+    after = len(beats)
+    assert beats[0] == "job-heartbeat"
+    assert not any(thread.name == "job-heartbeat" for thread in threading.enumerate())
+    assert len(beats) == after  # no beat once the block is over
+
+
+# --- exports ------------------------------------------------------------------------------------------------------
+
+
+def test_an_export_whose_worker_died_is_requeued_by_the_sweep_built_once_and_audited(
+    lawyer, django_capture_on_commit_callbacks
+):
+    job = csv_export(lawyer)
+    dead_run = uuid.uuid4()
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, lease=dead_run, done=2)
+    heartbeat_seconds_ago(job, 60)
+
+    # Within the heartbeat timeout the run might be alive: a second message and the sweep leave it alone.
+    assert export_build(job_id=job.pk).status == ExportJob.Status.RUNNING
+    assert stale_jobs_requeue() == NOTHING
+    assert ExportJob.objects.get(pk=job.pk).lease == dead_run and not stored_files()
+
+    heartbeat_seconds_ago(job, 181)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert stale_jobs_requeue() == {"exports": 1, "recomputes": 0}
+
+    assert len(queued) == 1
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.requeues, job.lease) == (ExportJob.Status.DONE, 3, 3, 1, None)
+    assert [entry["event"] for entry in transitions(job)] == ["requeued"]
+    assert len(stored_files()) == 1
+
+    # The dead worker's own message, handed back by the broker an hour later, does nothing.
+    assert export_build_task.apply(args=[job.pk]).get() == ExportJob.Status.DONE
+    again = ExportJob.objects.get(pk=job.pk)
+    assert (again.file.name, again.sha256, again.finished_at) == (job.file.name, job.sha256, job.finished_at)
+    assert len(stored_files()) == 1
+    assert stale_jobs_requeue() == NOTHING
+
+
+def test_a_slow_run_that_lost_its_export_stops_at_its_next_progress_mark(lawyer, settings, monkeypatch):
+    settings.EXPORT_PROGRESS_ROWS = 1
+    job = csv_export(lawyer)
+    real_recorder = export_services._progress_recorder
+
+    def taken_over_after_first_row(job_id, lease):
+        record = real_recorder(job_id, lease)
+
+        def record_after_takeover(done):
+            ExportJob.objects.filter(pk=job_id).update(lease=uuid.uuid4())  # the sweep gave it to another run
+            record(done)
+
+        return record_after_takeover
+
+    monkeypatch.setattr(export_services, "_progress_recorder", taken_over_after_first_row)
+
+    assert export_build_task.apply(args=[job.pk]).get() == "superseded"
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.RUNNING and not job.file  # left to the run that holds it
+    assert not stored_files()
+    assert transitions(job) == []  # not failed
+
+
+def test_a_slow_run_that_lost_its_export_while_writing_the_file_keeps_no_file(lawyer, monkeypatch):
+    job = csv_export(lawyer)
+    real_sha256 = export_services.file_sha256
+
+    def taken_over_at_the_end(out):
+        ExportJob.objects.filter(pk=job.pk).update(lease=uuid.uuid4())
+        return real_sha256(out)
+
+    monkeypatch.setattr(export_services, "file_sha256", taken_over_at_the_end)
+
+    with pytest.raises(JobSupersededError):
+        export_build(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.RUNNING and not job.file and not job.sha256
+    assert not stored_files()
+
+
+def test_an_export_that_fails_is_audited_and_a_retry_takes_it_again(lawyer, monkeypatch):
+    job = csv_export(lawyer)
+    monkeypatch.setattr(export_services, "file_sha256", lambda out: (_ for _ in ()).throw(RuntimeError("a bug")))
+
+    assert export_build_task.apply(args=[job.pk]).get() == "failed"
+
+    job.refresh_from_db()
+    assert (job.status, job.error, job.lease) == (ExportJob.Status.FAILED, "RuntimeError", None)
+    assert transitions(job) == [{"event": "failed", "reason": "RuntimeError"}]
+
+
+# --- recomputes ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def planned_recompute(settings, monkeypatch):
+    """A recompute of five claims in chunks of two, planned but not run (its messages are not sent)."""
+    settings.RECOMPUTE_CHUNK_SIZE = 2
+    claims = [kakao_t_driver_claim() for _ in range(5)]
+    monkeypatch.setattr(estimate_services, "_recompute_enqueue", lambda job: None)
+    job = damage_model_activate(version=DamageModelVersionFactory(), actor=manager())
+    return job, recompute_job_plan(job_id=job.pk), claims
+
+
+def test_a_recompute_whose_worker_died_has_its_unfinished_chunks_requeued_and_each_claim_estimated_once(
+    planned_recompute, django_capture_on_commit_callbacks
+):
+    job, (first, second, third), claims = planned_recompute
+    recompute_chunk_run(chunk_id=first)  # then the worker died during the second chunk (rolled back)
+    job.refresh_from_db()
+    assert job.status == RecomputeJob.Status.RUNNING and job.heartbeat_at
+    assert stale_jobs_requeue() == NOTHING  # its heartbeat is recent
+
+    heartbeat_seconds_ago(job, 181)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert stale_jobs_requeue() == {"exports": 0, "recomputes": 1}
+
+    assert len(queued) == 3  # the two unfinished chunks, then the cohort flag after the last
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total, job.requeues) == (RecomputeJob.Status.DONE, 5, 5, 0)
+    assert transitions(job) == [{"event": "requeued", "requeues": 1, "chunks": [second, third]}]
+    # The dead worker's message for the second chunk comes back later: nothing more is written.
+    assert recompute_chunk_run(chunk_id=second).status == RecomputeChunk.Status.DONE
+    assert_every_claim_estimated_once_by(job.model_version, claims)
+
+
+def test_a_recompute_whose_worker_died_after_its_last_chunk_is_finished_by_the_sweep(planned_recompute):
+    job, chunk_ids, claims = planned_recompute
+    for chunk_id in chunk_ids:
+        recompute_chunk_run(chunk_id=chunk_id)
+    RecomputeJob.objects.filter(pk=job.pk).update(status=RecomputeJob.Status.RUNNING, finished_at=None)
+    heartbeat_seconds_ago(job, 181)
+
+    assert stale_jobs_requeue() == NOTHING  # nothing to queue again
+
+    job.refresh_from_db()
+    assert (job.status, job.requeues, job.finished_at is not None) == (RecomputeJob.Status.DONE, 0, True)
+    assert_every_claim_estimated_once_by(job.model_version, claims)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_another_worker_is_still_running_is_skipped_not_run_twice(planned_recompute):
+    job, (first, _second, _third), claims = planned_recompute
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_worker():
+        try:
+            with transaction.atomic():
+                RecomputeChunk.objects.select_for_update().get(pk=first)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=slow_worker)
+    worker.start()
+    try:
+        assert holding.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # a wait for the lock would fail the test, not hang it
+        try:
+            skipped = recompute_chunk_run(chunk_id=first)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        worker.join(timeout=60)
+
+    assert skipped.status == RecomputeChunk.Status.PENDING
+    assert not Estimate.objects.filter(model_version=job.model_version).exists()
+    for chunk_id in RecomputeChunk.objects.filter(job=job).values_list("pk", flat=True):
+        recompute_chunk_run(chunk_id=chunk_id)
+    assert_every_claim_estimated_once_by(job.model_version, claims)
+
+
+# --- giving up ------------------------------------------------------------------------------------------------------
+
+
+def test_a_job_whose_worker_keeps_dying_is_failed_by_the_reaper_with_a_reason(lawyer, planned_recompute, settings):
+    settings.JOB_MAX_REQUEUES = 3
+    recompute, _chunks, _claims = planned_recompute
+    export = csv_export(lawyer)
+    ExportJob.objects.filter(pk=export.pk).update(status=ExportJob.Status.RUNNING, lease=uuid.uuid4(), requeues=3)
+    RecomputeJob.objects.filter(pk=recompute.pk).update(requeues=3)
+    for job in (export, recompute):
+        heartbeat_seconds_ago(job, 60)
+    assert stale_jobs_fail() == NOTHING  # maybe alive
+
+    for job in (export, recompute):
+        heartbeat_seconds_ago(job, 181)
+    assert stale_jobs_requeue() == NOTHING  # no more re-queues
+    assert stale_jobs_fail() == {"exports": 1, "recomputes": 1}
+
+    for job in (export, recompute):
+        job.refresh_from_db()
+        assert job.status == "failed" and job.finished_at
+        assert "3번 다시 시작했지만" in job.error
+        assert transitions(job) == [{"event": "failed", "reason": "requeues_spent", "requeues": 3}]
+    assert export.lease is None
+    assert export_build(job_id=export.pk).status == ExportJob.Status.FAILED  # a late message does nothing
+    assert recompute_job_plan(job_id=recompute.pk) == []
+
+
+def test_a_long_job_with_a_live_heartbeat_is_not_failed_for_its_age(lawyer):
+    job = csv_export(lawyer)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, lease=uuid.uuid4(), created_at=timezone.now() - timedelta(hours=5)
+    )
+    heartbeat_seconds_ago(job, 10)
+    assert stale_jobs_fail() == NOTHING
+    assert stale_jobs_requeue() == NOTHING
