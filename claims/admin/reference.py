@@ -8,6 +8,7 @@ an older revision of each window, linked to those claims; a Lawyer can recompute
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -111,8 +112,14 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name_ko", "name_en"]
 
 
+def _url_fields_assume_https(field, **kwargs):
+    """Sources are written without a scheme now and then; https, Django 6's default, is the one meant."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class OutageWindowForm(forms.ModelForm):
-    source_url = forms.URLField(label=_("출처"), max_length=500, assume_scheme="https")
     reason = forms.CharField(
         label=_("정정 사유"),
         required=False,
@@ -123,6 +130,7 @@ class OutageWindowForm(forms.ModelForm):
     class Meta:
         model = OutageWindow
         fields = ["incident", "service", *WINDOW_FIELDS]
+        formfield_callback = _url_fields_assume_https  # also when the admin rebuilds the form read-only
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -135,6 +143,7 @@ class OutageWindowForm(forms.ModelForm):
 @admin.register(OutageWindow)
 class OutageWindowAdmin(admin.ModelAdmin):
     form = OutageWindowForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["service", "incident", "start", "partial_end", "end", "end_kind", "confidence", "revision"]
     list_filter = ["incident", "end_kind", "confidence"]
     list_select_related = ["service", "incident"]
