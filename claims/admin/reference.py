@@ -154,6 +154,11 @@ class OutageWindowAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin_damage_models.css"]}  # the object-tool button and the notice
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """A window is corrected, never deleted: deleting it would take its history with it and leave the
+        estimates that used it pointing at nothing."""
+        return False
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["incident", "service", *WINDOW_FIELDS, "reason"]

@@ -501,3 +501,14 @@ def test_a_window_added_in_the_admin_starts_at_revision_one_with_its_author(clie
     (revision,) = window.revisions.all()
     assert (window.revision, revision.number, revision.actor, revision.reason) == (1, 1, lawyer, "새 보도")
     assert AuditEntry.objects.filter(action=AuditEntry.Action.WINDOW_REVISED, object_id=str(window.pk)).exists()
+
+
+def test_a_window_cannot_be_deleted_in_the_admin_even_by_a_lawyer(client):
+    window = window_of("kakao-t")
+    admin_login(client, staff_member(Role.LAWYER))
+    delete_url = reverse("admin:claims_outagewindow_delete", args=[window.pk])
+
+    response = client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert OutageWindow.objects.filter(pk=window.pk).exists() and window.revisions.exists()

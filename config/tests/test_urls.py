@@ -308,7 +308,7 @@ ADMIN_MODELS_ACCESS = {
     "claims.recomputejob": {"view": "L", "add": "", "delete": ""},
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.service": {"view": "VPL", "add": "L", "delete": "L"},
-    "claims.outagewindow": {"view": "VPL", "add": "L", "delete": "L"},
+    "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
 }
 NOT_STAFF = ("302:admin-login",) * 3
 
