@@ -318,6 +318,11 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
         for name in (file, display)
         if name
     ]
+    draft_files += [  # the page images of PDFs (claims/services/evidence_previews.py)
+        page["name"]
+        for pages in Evidence.objects.filter(claim__in=drafts).values_list("preview_pages", flat=True)
+        for page in pages or []
+    ]
     drafts_removed = drafts.count()
     drafts.delete()
 
