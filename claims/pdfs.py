@@ -5,13 +5,15 @@ Inspection reads the file twice, and a feature found either way counts:
 - pypdf's object table (the newest revision, objects inside object streams and cross-reference streams, decrypted
   with the empty password when the file is protected only against editing);
 - every `N G obj ... endobj` body found in the raw bytes, which includes the objects of earlier revisions that an
-  incremental update replaced (some viewers still reach them) and objects no table points to. Their streams are
-  decoded with the filters they name (FlateDecode, ASCIIHexDecode, ASCII85Decode, LZWDecode, RunLengthDecode and
-  chains of them), object streams among them are opened, and names are read with their #xx escapes undone
-  (/J#61vaScript is /JavaScript).
+  incremental update replaced (some viewers still reach them) and objects no table points to. Object streams among
+  them are decoded with the filters they name (FlateDecode, ASCIIHexDecode, ASCII85Decode, LZWDecode,
+  RunLengthDecode and chains of them) and the objects inside are read; names are read with their #xx escapes
+  undone (/J#61vaScript is /JavaScript).
 
-Rendering uses PDFium (pypdfium2). PDFium as built into pypdfium2 has no JavaScript engine and runs no actions or
-forms: drawing a page is all it does, which is why previews are drawn with it and never by a browser.
+Rendering uses PDFium (pypdfium2). The PDFium that pypdfium2 ships is built without V8 (no JavaScript engine) and
+without XFA, and we never start its form environment: it runs no script, action or form, drawing a page is all it
+does. That is why previews are drawn with it and never by a browser; `pdf_render` refuses to run on a build that has
+V8.
 """
 
 import io
@@ -224,11 +226,18 @@ def _walk_raw(data: bytes, reader, inspection: PdfInspection, budget: _Budget) -
         if stream_end is None:
             continue
         dictionary = _raw_dictionary(data[start : stream.start()], reader)
-        if dictionary is None:
+        if dictionary is None or not _holds_objects(dictionary):
             continue
         decoded = _raw_stream_decode(dictionary, data[stream.end() : stream_end.start()], reader, header, budget)
         if decoded is not None:
             inspection.findings |= names_findings(decoded)
+
+
+def _holds_objects(dictionary) -> bool:
+    """An object stream (/Type /ObjStm, or a stream with /N and /First, as lenient viewers accept): the only kind
+    whose decoded bytes are PDF objects. Other streams (page contents, images, an embedded file, a script's text)
+    matter only through the dictionaries that point at them, which are read as objects."""
+    return dictionary.get("/Type") == "/ObjStm" or ("/First" in dictionary and "/N" in dictionary)
 
 
 def _outside_streams(data: bytes) -> bytes:
@@ -324,7 +333,10 @@ def pdf_render(
     `max_pixels`; a PNG over `max_png_bytes` is drawn again smaller. Raises PdfUnreadable (DAMAGED, PASSWORD,
     NO_PAGES, TIMEOUT) instead of crashing; the whole rendering stops after `seconds`."""
     import pypdfium2
+    from pypdfium2.version import PDFIUM_INFO
 
+    if "V8" in PDFIUM_INFO.flags:  # a PDFium that could run a file's JavaScript draws nothing here
+        raise RuntimeError("pypdfium2's PDFium has a JavaScript engine (V8); previews need a build without it")
     try:
         with _time_limit(seconds):
             try:

@@ -76,6 +76,12 @@ def test_the_task_draws_each_page_as_a_png_stored_privately():
         assert 300 <= image.width <= 320  # a 200 pt page at 110 dpi
 
 
+def test_the_pdfium_that_draws_previews_has_no_javascript_engine():
+    from pypdfium2.version import PDFIUM_INFO
+
+    assert "V8" not in PDFIUM_INFO.flags and "XFA" not in PDFIUM_INFO.flags
+
+
 def test_an_a4_page_reads_on_a_laptop_and_only_the_first_pages_are_drawn():
     evidence = stored_pdf(pdf_of(evidence_previews.PREVIEW_MAX_PAGES + 3))
     evidence_preview_render(evidence_id=evidence.pk)
