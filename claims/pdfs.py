@@ -16,6 +16,7 @@ does. That is why previews are drawn with it and never by a browser; `pdf_render
 V8.
 """
 
+import bisect
 import io
 import re
 import signal
@@ -118,9 +119,8 @@ class _Budget:
 def pdf_inspect(data: bytes) -> PdfInspection:
     """Every active feature the PDF holds in any revision, and whether a parser can read it at all."""
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+    from pypdf.errors import FileNotDecryptedError
 
-    parse_errors = (PdfReadError, PdfStreamError, ValueError, KeyError, TypeError, IndexError, AttributeError)
     inspection = PdfInspection()
     budget = _Budget()
     reader = None
@@ -137,10 +137,10 @@ def pdf_inspect(data: bytes) -> PdfInspection:
                 inspection.unreadable = NO_PAGES
         except FileNotDecryptedError:
             inspection.unreadable, reader = PASSWORD, None
-        except parse_errors:
-            inspection.unreadable, reader = DAMAGED, None
         except (RecursionError, MemoryError):
             inspection.unreadable, reader = TOO_COMPLEX, None
+        except Exception:  # noqa: BLE001 - see below
+            inspection.unreadable, reader = DAMAGED, None
     try:
         _walk_raw(data, reader, inspection, budget)
         if reader is not None:
@@ -149,10 +149,10 @@ def pdf_inspect(data: bytes) -> PdfInspection:
         inspection.unreadable = error.reason
     except FileNotDecryptedError:
         inspection.unreadable = PASSWORD
-    except parse_errors:
-        inspection.unreadable = inspection.unreadable or DAMAGED
     except (RecursionError, MemoryError):
         inspection.unreadable = TOO_COMPLEX
+    except Exception:  # noqa: BLE001 - a hostile file may break the parser in any way: it is then unreadable
+        inspection.unreadable = inspection.unreadable or DAMAGED
     return inspection
 
 
@@ -212,25 +212,45 @@ def _decode(stream, budget: _Budget) -> bytes | None:
 
 
 def _walk_raw(data: bytes, reader, inspection: PdfInspection, budget: _Budget) -> None:
-    """Every `N G obj` body in the file, whichever revision it belongs to: its names, and its stream decoded."""
+    """Every `N G obj` body in the file, whichever revision it belongs to: the names of its dictionary, and the
+    objects inside it when it is an object stream. Positions are found once and looked up, so a file of many
+    unterminated objects costs no more than a normal one."""
     inspection.findings |= names_findings(_outside_streams(data))
-    for header in OBJECT_HEADER.finditer(data):
-        budget.spend(objects=1)
+    headers = list(OBJECT_HEADER.finditer(data))
+    budget.spend(objects=len(headers))
+    header_starts = [header.start() for header in headers]
+    streams = list(STREAM_START.finditer(data))
+    stream_starts = [stream.start() for stream in streams]
+    endobjs = [match.start() for match in ENDOBJ.finditer(data)]
+    endstreams = list(ENDSTREAM.finditer(data))
+    endstream_starts = [match.start() for match in endstreams]
+    decoded_until = -1  # a header inside an object stream already decoded is only read as text
+    for index, header in enumerate(headers):
         start = header.end()
-        stream = STREAM_START.search(data, start)
-        end = ENDOBJ.search(data, start)
-        end_at = end.start() if end else len(data)
+        following = header_starts[index + 1] if index + 1 < len(headers) else len(data)
+        end_at = min(_next(endobjs, start, len(data)), following)
+        stream_index = bisect.bisect_left(stream_starts, start)
+        stream = streams[stream_index] if stream_index < len(streams) else None
         if stream is None or stream.start() > end_at:
+            inspection.findings |= names_findings(data[start:end_at])  # also inside a fake "stream" of another
             continue
-        stream_end = ENDSTREAM.search(data, stream.end())
-        if stream_end is None:
+        inspection.findings |= names_findings(data[start : stream.start()])
+        end_index = bisect.bisect_left(endstream_starts, stream.end())
+        if end_index >= len(endstreams) or header.start() < decoded_until:
             continue
         dictionary = _raw_dictionary(data[start : stream.start()], reader)
         if dictionary is None or not _holds_objects(dictionary):
             continue
-        decoded = _raw_stream_decode(dictionary, data[stream.end() : stream_end.start()], reader, header, budget)
+        decoded_until = endstreams[end_index].end()
+        body = data[stream.end() : endstreams[end_index].start()]
+        decoded = _raw_stream_decode(dictionary, body, reader, header, budget)
         if decoded is not None:
             inspection.findings |= names_findings(decoded)
+
+
+def _next(positions: list[int], after: int, default: int) -> int:
+    index = bisect.bisect_left(positions, after)
+    return positions[index] if index < len(positions) else default
 
 
 def _holds_objects(dictionary) -> bool:
@@ -309,7 +329,10 @@ class RenderTimeout(Exception):  # noqa: N818
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """SIGALRM in the main thread (a Celery prefork worker); elsewhere only the task's own time limit applies."""
+    """SIGALRM in the main thread (a Celery prefork worker, the management command). Python runs the handler
+    between PDFium calls, so one page that never finishes drawing is ended by the task's hard time limit instead
+    (the pool process is replaced, and the service gives the file up after a few attempts). Elsewhere (a test's
+    eager task in a server thread) only the task's limits apply."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

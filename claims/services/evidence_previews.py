@@ -82,8 +82,9 @@ def evidence_preview_render(*, evidence_id: int) -> PreviewOutcome:
     data = _read_original(evidence)
     if data is None:
         return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_MISSING, findings=None)
-    findings = sorted(pdfs.pdf_inspect(data).findings)
+    findings = None
     try:
+        findings = sorted(pdfs.pdf_inspect(data).findings)
         rendering = pdfs.pdf_render(
             data,
             max_pages=PREVIEW_MAX_PAGES,

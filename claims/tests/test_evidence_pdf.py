@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from claims import pdfs
 from claims.models import AuditEntry, ClaimEvent, Evidence
@@ -162,3 +164,29 @@ def test_an_ordinary_pdf_upload_queues_its_preview(client, draft, django_capture
     evidence = Evidence.objects.get(claim=draft)
     assert (evidence.pdf_findings, evidence.preview_status) == ([], Evidence.PreviewStatus.PENDING)
     assert len(callbacks) == 1  # the preview task, queued once the row is committed
+
+
+# --- damaged and hostile variations ---------------------------------------------------------------------------
+
+SEEDS = [REFUSED["objstm_asciihex"], REFUSED["incremental_update_hides_objstm_script"], pdf_corpus.clean_pdf()]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.sampled_from(SEEDS),
+    cut=st.integers(min_value=0, max_value=10_000),
+    flips=st.lists(st.tuples(st.integers(min_value=0, max_value=10_000), st.integers(0, 255)), max_size=8),
+)
+def test_a_damaged_pdf_is_refused_or_accepted_never_an_error(seed, cut, flips):
+    """Truncated and corrupted versions of the corpus: the check answers with a reason (or accepts), and drawing
+    them ends in a preview or a clear failure; neither raises anything else."""
+    data = bytearray(seed[: max(16, len(seed) - cut)])
+    for position, value in flips:
+        data[position % len(data)] = value
+    data = bytes(data)
+    inspection = pdfs.pdf_inspect(data)
+    assert inspection.unreadable in ("", pdfs.DAMAGED, pdfs.PASSWORD, pdfs.NO_PAGES, pdfs.TOO_COMPLEX)
+    try:
+        pdfs.pdf_render(data, max_pages=2, dpi=36, max_side=500, max_pixels=250_000, max_png_bytes=500_000, seconds=30)
+    except pdfs.PdfUnreadable as error:
+        assert error.reason in (pdfs.DAMAGED, pdfs.PASSWORD, pdfs.NO_PAGES)
