@@ -135,7 +135,9 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
             ],
             evidence=[
                 {
-                    **_row(evidence, exclude={"file", "display_file", "uploaded_by"}),
+                    **_row(
+                        evidence, exclude={"file", "display_file", "uploaded_by", "preview_pages", "preview_attempts"}
+                    ),
                     "uploaded_by_me": evidence.uploaded_by_id == user.pk,
                     "file_in_zip": attach(evidence.file, "evidence", folder, f"{evidence.pk}-{evidence.original_name}"),
                 }

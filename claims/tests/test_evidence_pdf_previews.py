@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -268,4 +269,20 @@ def test_removing_a_draft_pdf_removes_its_preview_pages(client, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("claims:evidence_remove", args=[claim.pk, evidence.pk]))
     assert not Evidence.objects.filter(pk=evidence.pk).exists()
+    assert not default_storage.exists(name)
+
+
+def test_retention_removes_preview_pages_with_the_evidence(settings, django_capture_on_commit_callbacks):
+    from claims.models import Claim
+    from claims.services.retention import closed_claims_anonymise
+
+    settings.CLOSED_CLAIM_RETENTION_DAYS = 30
+    claim = SubmittedClaimFactory(status=Claim.Status.WITHDRAWN, withdrawn_at=timezone.now() - timedelta(days=31))
+    evidence = stored_pdf(pdf_corpus.clean_pdf(), claim=claim)
+    evidence_preview_render(evidence_id=evidence.pk)
+    evidence.refresh_from_db()
+    name = evidence.preview_pages[0]["name"]
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert closed_claims_anonymise()["claims"] == 1
     assert not default_storage.exists(name)
