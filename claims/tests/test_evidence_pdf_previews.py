@@ -286,3 +286,21 @@ def test_retention_removes_preview_pages_with_the_evidence(settings, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         assert closed_claims_anonymise()["claims"] == 1
     assert not default_storage.exists(name)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_gets_its_preview_from_a_real_worker(celery_worker, wait_until):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from claims.services.evidence import evidence_attach
+
+    claimant = claimant_ready()
+    claim = ClaimFactory(claimant=claimant)
+    upload = SimpleUploadedFile("영수증.pdf", pdf_of(2), content_type="application/pdf")
+    evidence = evidence_attach(claim=claim, actor=claimant, upload=upload, tag="receipt")
+    ready = wait_until(
+        lambda: Evidence.objects.filter(pk=evidence.pk, preview_status="ready").first(), timeout=120, interval=0.5
+    )
+    assert (ready.preview_page_count, len(ready.preview_pages)) == (2, 2)
+    assert all(default_storage.exists(page["name"]) for page in ready.preview_pages)
