@@ -190,3 +190,26 @@ def test_a_damaged_pdf_is_refused_or_accepted_never_an_error(seed, cut, flips):
         pdfs.pdf_render(data, max_pages=2, dpi=36, max_side=500, max_pixels=250_000, max_png_bytes=500_000, seconds=30)
     except pdfs.PdfUnreadable as error:
         assert error.reason in (pdfs.DAMAGED, pdfs.PASSWORD, pdfs.NO_PAGES)
+
+
+def test_a_scripted_pdf_stored_before_the_check_brings_no_script_into_a_standing_pack():
+    """Exports append evidence PDFs' pages after the plaintiff's pack (claims/exports.py); a page's /AA and its
+    annotations' script actions stay behind."""
+    from pypdf import PdfReader
+
+    from claims.exports import pdf_compose_write
+
+    scripted = pdf_corpus.base_objects()
+    scripted[3] = scripted[3].replace(b"/Contents", b"/AA << /O 6 0 R >> /Annots [7 0 R] /Contents")
+    scripted[6] = pdf_corpus.JS_ACTION
+    scripted[7] = b"<< /Type /Annot /Subtype /Link /Rect [0 0 50 20] /A 6 0 R >>"
+    appendices = [
+        PdfReader(io.BytesIO(pdf_corpus.write_table(scripted))),
+        PdfReader(io.BytesIO(REFUSED["names_tree_javascript"])),
+    ]
+    out = io.BytesIO()
+    pages = pdf_compose_write(
+        out, template="claims/exports/standing_pack.html", context={"evidence": [], "powers": []}, appendices=appendices
+    )
+    assert pages >= 3
+    assert pdfs.pdf_inspect(out.getvalue()).findings == set()
