@@ -280,6 +280,7 @@ class Evidence(models.Model):
     preview_pages = models.JSONField(_("미리보기 페이지"), default=list, blank=True)
     preview_page_count = models.PositiveIntegerField(_("PDF 전체 페이지 수"), null=True, blank=True)
     preview_attempts = models.PositiveSmallIntegerField(_("미리보기 시도 횟수"), default=0)
+    preview_started_at = models.DateTimeField(_("미리보기 시작 시각"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("증빙 파일")

@@ -51,5 +51,10 @@ class Migration(migrations.Migration):
                 verbose_name="미리보기 상태",
             ),
         ),
+        migrations.AddField(
+            model_name="evidence",
+            name="preview_started_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="미리보기 시작 시각"),
+        ),
         migrations.RunPython(pdfs_pending, migrations.RunPython.noop, elidable=True),
     ]

@@ -32,6 +32,9 @@ PREVIEW_MAX_PNG_BYTES = 3 * 1024 * 1024  # per page; a page over it is drawn aga
 PREVIEW_SECONDS = 90  # for the whole file; the task's own time limit is a little longer
 PREVIEW_MAX_ATTEMPTS = 3  # a file that kills the worker three times is marked failed instead of tried forever
 SWEEP_GRACE = timedelta(minutes=10)  # a new upload's own task gets this long before the sweep queues it again
+# A run that started less than this long ago is still drawing (or was killed at its hard time limit): a second
+# message for the same file leaves it alone, and the sweep does not queue it.
+IN_FLIGHT = timedelta(seconds=PREVIEW_SECONDS + 90)
 SWEEP_BATCH = 500
 
 # Why a preview could not be made, as shown to staff (claims/admin templates translate them).
@@ -63,12 +66,16 @@ def _attempt_start(evidence_id: int) -> Evidence | None:
             return None
         if evidence.preview_status in (Evidence.PreviewStatus.READY, Evidence.PreviewStatus.FAILED):
             return None
+        now = timezone.now()
+        if evidence.preview_started_at and evidence.preview_started_at > now - IN_FLIGHT:
+            return None  # another run is drawing it (a second message for the same file)
         if evidence.preview_attempts >= PREVIEW_MAX_ATTEMPTS:
             _finish(evidence, pages=[], page_count=None, failure=FAILURE_CRASHED, findings=None)
             return None
         evidence.preview_attempts += 1
+        evidence.preview_started_at = now
         evidence.preview_status = Evidence.PreviewStatus.PENDING
-        evidence.save(update_fields=["preview_attempts", "preview_status"])
+        evidence.save(update_fields=["preview_attempts", "preview_started_at", "preview_status"])
         return evidence
 
 
@@ -175,6 +182,7 @@ def evidence_previews_due(*, include_failed: bool = False, now=None):
     return (
         Evidence.objects.filter(content_type="application/pdf", preview_status__in=statuses)
         .exclude(preview_status=Evidence.PreviewStatus.PENDING, uploaded_at__gt=now - SWEEP_GRACE)
+        .exclude(preview_status=Evidence.PreviewStatus.PENDING, preview_started_at__gt=now - IN_FLIGHT)
         .order_by("pk")
     )
 
@@ -187,7 +195,10 @@ def evidence_previews_queue(*, include_failed: bool = False, limit: int | None =
     ids = list(evidence_previews_due(include_failed=include_failed, now=now).values_list("pk", flat=True)[:limit])
     with transaction.atomic():
         Evidence.objects.filter(pk__in=ids).exclude(preview_status=Evidence.PreviewStatus.PENDING).update(
-            preview_status=Evidence.PreviewStatus.PENDING, preview_failure="", preview_attempts=0
+            preview_status=Evidence.PreviewStatus.PENDING,
+            preview_failure="",
+            preview_attempts=0,
+            preview_started_at=None,
         )
         for evidence_id in ids:
             evidence_preview_render_task.delay_on_commit(evidence_id)

@@ -128,6 +128,20 @@ def test_a_file_that_kills_the_worker_is_given_up_after_a_few_attempts():
     assert (evidence.preview_status, evidence.preview_failure) == ("failed", "crashed")
 
 
+def test_a_second_message_for_a_file_being_drawn_leaves_it_alone():
+    """The sweep, or a redelivery, while the first run is still drawing: no second drawing, no attempt counted."""
+    evidence = stored_pdf(pdf_corpus.clean_pdf(), preview_started_at=timezone.now(), preview_attempts=1)
+    assert evidence_preview_render(evidence_id=evidence.pk).status == "pending"
+    evidence.refresh_from_db()
+    assert (evidence.preview_attempts, evidence.preview_pages) == (1, [])
+    old = timezone.now() - timedelta(days=1)
+    Evidence.objects.filter(pk=evidence.pk).update(uploaded_at=old)
+    assert evidence.pk not in evidence_previews.evidence_previews_due().values_list("pk", flat=True)
+    Evidence.objects.filter(pk=evidence.pk).update(preview_started_at=old)  # that run died long ago
+    assert evidence.pk in evidence_previews.evidence_previews_due().values_list("pk", flat=True)
+    assert evidence_preview_render(evidence_id=evidence.pk).status == "ready"
+
+
 def test_drawing_stops_at_its_time_limit(monkeypatch):
     """The limit is a signal, not a race: the page drawing below would wait a minute unless interrupted."""
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         ids = list(evidence_previews_due(include_failed=failed).values_list("pk", flat=True))
         if failed:
             evidence_previews_due(include_failed=True).filter(pk__in=ids, preview_status="failed").update(
-                preview_status="pending", preview_failure="", preview_attempts=0
+                preview_status="pending", preview_failure="", preview_attempts=0, preview_started_at=None
             )
         counts: dict[str, int] = {}
         for evidence_id in ids:
