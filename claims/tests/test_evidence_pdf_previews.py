@@ -318,3 +318,15 @@ def test_an_upload_gets_its_preview_from_a_real_worker(celery_worker, wait_until
     )
     assert (ready.preview_page_count, len(ready.preview_pages)) == (2, 2)
     assert all(default_storage.exists(page["name"]) for page in ready.preview_pages)
+
+
+def test_the_review_page_tells_staff_about_a_pdf_in_english_too(client, paralegal):
+    evidence = stored_pdf(pdf_corpus.corpus_refused()["launch_action"])
+    evidence_preview_render(evidence_id=evidence.pk)
+    broken = stored_pdf(pdf_corpus.password_protected(), claim=evidence.claim)
+    evidence_preview_render(evidence_id=broken.pk)
+    client.cookies["django_language"] = "en"
+    page = client.get(change_url(evidence.claim)).content.decode()
+    assert "It contains an action that opens a program or a file (Launch)." in page
+    assert "No preview: The PDF is password-protected; its pages cannot be drawn." in page
+    assert "Evidence PDF statement.pdf, page 1" in page
