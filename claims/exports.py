@@ -225,8 +225,25 @@ def pdf_compose_write(out: BinaryIO, *, template: str, context: dict[str, Any], 
     writer.append(PdfReader(io.BytesIO(pdf)))
     for appendix in appendices:
         writer.append(appendix)
+    for page in writer.pages:
+        _page_actions_remove(page)
+    writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)  # the removed actions too
     writer.write(out)
     return len(writer.pages)
+
+
+def _page_actions_remove(page) -> None:
+    """An appended PDF (evidence stored before the upload check read every revision) must not bring a script
+    into the pack: the page's own actions go, and so does every annotation action but a link (URI, GoTo)."""
+    if "/AA" in page:
+        del page["/AA"]
+    for reference in page.get("/Annots") or []:
+        annotation = reference.get_object()
+        if "/AA" in annotation:
+            del annotation["/AA"]
+        action = annotation.get("/A")
+        if action is not None and action.get_object().get("/S") not in ("/URI", "/GoTo"):
+            del annotation["/A"]
 
 
 # --- ZIP --------------------------------------------------------------------------------------------------------

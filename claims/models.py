@@ -287,6 +287,12 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
 
 
 class Evidence(models.Model):
+    class PreviewStatus(models.TextChoices):
+        NONE = "", _("해당 없음")
+        PENDING = "pending", _("준비 중")
+        READY = "ready", _("준비됨")
+        FAILED = "failed", _("만들 수 없음")
+
     class Tag(models.TextChoices):
         PROOF_OF_USE = "proof_of_use", _("장애 당시 이용 증빙")
         REVENUE_RECORDS = "revenue_records", _("매출 자료")
@@ -315,6 +321,17 @@ class Evidence(models.Model):
         related_name="evidence",
         verbose_name=_("답변한 자료 요청"),
     )
+    # PDFs: what the upload check (or, for files uploaded before it, the preview task) found inside, and page
+    # images drawn on the server by claims.tasks.evidence; staff never get a PDF in their browser's viewer.
+    pdf_findings = models.JSONField(_("PDF 안의 능동 콘텐츠"), default=list, blank=True)
+    preview_status = models.CharField(
+        _("미리보기 상태"), max_length=10, choices=PreviewStatus.choices, default=PreviewStatus.NONE, blank=True
+    )
+    preview_failure = models.CharField(_("미리보기를 만들지 못한 이유"), max_length=20, blank=True)
+    preview_pages = models.JSONField(_("미리보기 페이지"), default=list, blank=True)
+    preview_page_count = models.PositiveIntegerField(_("PDF 전체 페이지 수"), null=True, blank=True)
+    preview_attempts = models.PositiveSmallIntegerField(_("미리보기 시도 횟수"), default=0)
+    preview_started_at = models.DateTimeField(_("미리보기 시작 시각"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("증빙 파일")

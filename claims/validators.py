@@ -3,7 +3,6 @@ uploaded evidence files (checked by what the bytes are, never by the file name).
 
 import re
 import warnings
-import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -12,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
+
+from claims import pdfs
 
 pillow_heif.register_heif_opener()
 
@@ -81,17 +82,38 @@ SNIFF_BYTES = 8192
 # Decompression bombs: Pillow refuses (via the warning turned into an error below) images declaring more pixels.
 # 60 megapixels holds any phone's normal photo (12-50 MP) and screenshots; decoding one takes about 180 MB.
 Image.MAX_IMAGE_PIXELS = 60_000_000
-# What a PDF may not contain: scripts, actions that open programs, files or forms, embedded files or media. A
-# receipt or a bank statement has none of these; staff open evidence PDFs in their browser.
-PDF_ACTIVE_CONTENT = re.compile(
-    rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|ImportData|GoToE)(?![A-Za-z0-9])"
-)
-PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
-PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# PDFs are read with a real parser (claims/pdfs.py). Scripts, program launches and rich media are refused: a
+# receipt or a bank statement has none, and the claimant can make a clean copy. Forms that send data, XFA forms and
+# files embedded in the PDF are accepted and flagged for staff (some bank and government PDFs carry them); staff
+# only ever see PDFs as page images drawn on the server, and download the original as an attachment.
+PDF_REFUSED_FINDINGS = frozenset({pdfs.JAVASCRIPT, pdfs.LAUNCH, pdfs.RICH_MEDIA})
+PDF_FLAGGED_FINDINGS = frozenset({pdfs.EMBEDDED_FILE, pdfs.XFA, pdfs.SUBMIT_FORM})
 PDF_ACTIVE_CONTENT_MESSAGE = _(
-    "스크립트나 첨부 파일이 들어 있는 PDF는 받지 않습니다. 문서를 연 뒤 인쇄에서 'PDF로 저장'으로 다시 만들어 "
-    "올려 주세요."
+    "스크립트나 프로그램 실행 기능이 들어 있는 PDF는 받지 않습니다. 문서를 연 뒤 인쇄에서 'PDF로 저장'으로 다시 "
+    "만들거나, 화면을 캡처한 사진으로 올려 주세요."
 )
+PDF_DAMAGED_MESSAGE = _("PDF 파일이 손상되었거나 완전하지 않습니다. 다시 저장해서 올려 주세요.")
+PDF_UNREADABLE_MESSAGES = {
+    pdfs.DAMAGED: PDF_DAMAGED_MESSAGE,
+    pdfs.NO_PAGES: PDF_DAMAGED_MESSAGE,
+    pdfs.PASSWORD: _(
+        "암호가 걸린 PDF는 내용을 확인할 수 없어 받지 않습니다. 암호를 푼 뒤 인쇄에서 'PDF로 저장'으로 다시 만들어 "
+        "올려 주세요."
+    ),
+    pdfs.TOO_COMPLEX: _(
+        "PDF 파일의 구조가 너무 복잡해서 확인할 수 없습니다. 인쇄에서 'PDF로 저장'으로 다시 만들거나, 화면을 캡처한 "
+        "사진으로 올려 주세요."
+    ),
+}
+# What staff are told about a PDF's findings (flags on new uploads; every kind on files uploaded before the check).
+PDF_FINDING_LABELS = {
+    pdfs.JAVASCRIPT: _("스크립트(JavaScript)가 들어 있습니다."),
+    pdfs.LAUNCH: _("프로그램이나 파일을 여는 동작(Launch)이 들어 있습니다."),
+    pdfs.RICH_MEDIA: _("동영상·플래시 같은 미디어가 들어 있습니다."),
+    pdfs.EMBEDDED_FILE: _("PDF 안에 다른 파일이 첨부되어 있습니다."),
+    pdfs.XFA: _("XFA 양식이 들어 있습니다 (양식 안에 스크립트가 있을 수 있습니다)."),
+    pdfs.SUBMIT_FORM: _("입력 내용을 외부로 보내거나 가져오는 양식 동작이 들어 있습니다."),
+}
 
 REFUSED_TYPE_MESSAGE = _(
     "올릴 수 없는 파일입니다. 사진(JPG, PNG, HEIC)이나 PDF 파일만 올릴 수 있습니다. "
@@ -99,9 +121,15 @@ REFUSED_TYPE_MESSAGE = _(
 )
 
 
-def evidence_kind_detect(upload: UploadedFile) -> EvidenceKind:
-    """What the file really is, judged by its bytes; refuses anything but JPEG, PNG, HEIC and PDF, and images
-    that Pillow cannot read."""
+@dataclass(frozen=True)
+class EvidenceCheck:
+    kind: EvidenceKind
+    pdf_findings: tuple[str, ...] = ()  # the flagged (accepted) active content of a PDF, sorted
+
+
+def evidence_check(upload: UploadedFile) -> EvidenceCheck:
+    """What the file really is, judged by its bytes; refuses anything but JPEG, PNG, HEIC and PDF, images that
+    Pillow cannot read, PDFs that a parser cannot read or that hold scripts, and returns a PDF's flags."""
     upload.seek(0)
     head = upload.read(SNIFF_BYTES)
     upload.seek(0)
@@ -109,14 +137,32 @@ def evidence_kind_detect(upload: UploadedFile) -> EvidenceKind:
     kind = EVIDENCE_KINDS.get(guess.mime) if guess else None
     if kind is None:
         raise ValidationError(REFUSED_TYPE_MESSAGE, code="type")
+    findings: tuple[str, ...] = ()
     if kind.is_image:
         _verify_image(upload, kind)
     elif not _looks_like_pdf(upload):
-        raise ValidationError(_("PDF 파일이 손상되었거나 완전하지 않습니다. 다시 저장해서 올려 주세요."), "damaged")
-    elif _pdf_has_active_content(upload):
-        raise ValidationError(PDF_ACTIVE_CONTENT_MESSAGE, code="active")
+        raise ValidationError(PDF_DAMAGED_MESSAGE, code="damaged")
+    else:
+        findings = pdf_findings_check(upload)
     upload.seek(0)
-    return kind
+    return EvidenceCheck(kind=kind, pdf_findings=findings)
+
+
+def evidence_kind_detect(upload: UploadedFile) -> EvidenceKind:
+    return evidence_check(upload).kind
+
+
+def pdf_findings_check(upload: UploadedFile) -> tuple[str, ...]:
+    """Refuse a PDF with a script, launch or rich media in any revision, or one no parser can read (saying what
+    to do instead); return the flagged findings the file is accepted with."""
+    upload.seek(0)
+    inspection = pdfs.pdf_inspect(upload.read())
+    upload.seek(0)
+    if inspection.findings & PDF_REFUSED_FINDINGS:
+        raise ValidationError(PDF_ACTIVE_CONTENT_MESSAGE, code="active")
+    if inspection.unreadable:
+        raise ValidationError(PDF_UNREADABLE_MESSAGES[inspection.unreadable], code=inspection.unreadable)
+    return tuple(sorted(inspection.findings & PDF_FLAGGED_FINDINGS))
 
 
 def _verify_image(upload: UploadedFile, kind: EvidenceKind) -> None:
@@ -133,23 +179,6 @@ def _verify_image(upload: UploadedFile, kind: EvidenceKind) -> None:
         raise damaged from None
     finally:
         upload.seek(0)
-
-
-def _pdf_has_active_content(upload: UploadedFile) -> bool:
-    """Whether the PDF names script, launch, form-submission or embedded-file features anywhere, including inside
-    compressed object streams and behind #xx escapes in names (/J#61vaScript)."""
-    upload.seek(0)
-    data = upload.read()
-    upload.seek(0)
-    texts = [data]
-    for match in PDF_STREAM.finditer(data):
-        try:
-            texts.append(zlib.decompressobj().decompress(match.group(1), 50 * 1024 * 1024))
-        except zlib.error:
-            continue
-    return any(
-        PDF_ACTIVE_CONTENT.search(PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), text)) for text in texts
-    )
 
 
 def _looks_like_pdf(upload: UploadedFile) -> bool:

@@ -135,7 +135,9 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
             ],
             evidence=[
                 {
-                    **_row(evidence, exclude={"file", "display_file", "uploaded_by"}),
+                    **_row(
+                        evidence, exclude={"file", "display_file", "uploaded_by", "preview_pages", "preview_attempts"}
+                    ),
                     "uploaded_by_me": evidence.uploaded_by_id == user.pk,
                     "file_in_zip": attach(evidence.file, "evidence", folder, f"{evidence.pk}-{evidence.original_name}"),
                 }
@@ -317,6 +319,11 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
         for file, display in Evidence.objects.filter(claim__in=drafts).values_list("file", "display_file")
         for name in (file, display)
         if name
+    ]
+    draft_files += [  # the page images of PDFs (claims/services/evidence_previews.py)
+        page["name"]
+        for pages in Evidence.objects.filter(claim__in=drafts).values_list("preview_pages", flat=True)
+        for page in pages or []
     ]
     drafts_removed = drafts.count()
     drafts.delete()

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from csp.constants import SELF
-from csp.decorators import csp_replace
+from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
@@ -23,7 +23,6 @@ from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.validators import mobile_phone_format
 from claims.admin.reference import WindowCorrectionFilter
@@ -77,10 +76,12 @@ from claims.services.review import (
 )
 
 PERMISSION_PERSONAL_DATA = "claims.view_personal_data"
-# Shown inline only when the bytes were checked at upload (claims/validators.py) or re-encoded by us.
-INLINE_CONTENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
-# The review page frames PDF evidence: its own pages may, nobody else (the site's policy says 'none').
-EVIDENCE_FRAMING = csp_replace({"frame-ancestors": [SELF]})
+# Shown inline only when the bytes were checked at upload (claims/validators.py) or re-encoded by us. Never a PDF:
+# a browser's PDF viewer runs the file's scripts. Staff read PDFs as page images drawn on the server
+# (claims/services/evidence_previews.py) and download the original as an attachment.
+INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
+# Evidence responses are sandboxed documents: opened on their own they run no script and reach no origin.
+EVIDENCE_SANDBOX = csp_update({"sandbox": True})
 
 
 def mask_name(name: str) -> str:
@@ -499,8 +500,13 @@ class ClaimAdmin(admin.ModelAdmin):
             path("<path:object_id>/review/<str:action>/", wrap(self.review_action_view), name="claims_claim_review"),
             path(
                 "<path:object_id>/evidence/<int:evidence_id>/",
-                wrap(EVIDENCE_FRAMING(xframe_options_sameorigin(self.evidence_view))),
+                wrap(EVIDENCE_SANDBOX(self.evidence_view)),
                 name="claims_claim_evidence",
+            ),
+            path(
+                "<path:object_id>/evidence/<int:evidence_id>/page/<int:page>/",
+                wrap(EVIDENCE_SANDBOX(self.evidence_preview_view)),
+                name="claims_claim_evidence_preview",
             ),
             *super().get_urls(),
         ]
@@ -608,8 +614,9 @@ class ClaimAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/claims/claim/review_action.html", context)
 
     def evidence_view(self, request: HttpRequest, object_id: str, evidence_id: int) -> FileResponse:
-        """An evidence file for staff: pictures as their metadata-free copy and PDFs inline (same-origin only),
-        anything else, or `?download=1`, as an attachment. Every request is audited."""
+        """An evidence file for staff: pictures as their metadata-free copy; PDFs (read on the review page as page
+        images), anything else, or `?download=1`, as an attachment of type application/octet-stream, which no
+        browser hands to its PDF viewer. Every request is audited."""
         claim = self._claim_or_404(request, object_id)
         evidence = evidence_for_staff(claim_id=claim.pk, evidence_id=evidence_id)
         if evidence is None:
@@ -639,6 +646,31 @@ class ClaimAdmin(admin.ModelAdmin):
             filename=evidence_download_name(evidence=evidence, display=display),
             content_type=content_type if inline else "application/octet-stream",
         )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def evidence_preview_view(self, request: HttpRequest, object_id: str, evidence_id: int, page: int) -> FileResponse:
+        """One page of a PDF's preview, a PNG drawn on the server (never the PDF itself); same permission and
+        audit as the file."""
+        claim = self._claim_or_404(request, object_id)
+        evidence = evidence_for_staff(claim_id=claim.pk, evidence_id=evidence_id)
+        pages = evidence.preview_pages if evidence is not None else []
+        if not 1 <= page <= len(pages):
+            raise Http404
+        try:
+            handle = default_storage.open(pages[page - 1]["name"], "rb")
+        except FileNotFoundError:
+            raise Http404(_("파일이 더 이상 보관되어 있지 않습니다.")) from None
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.VIEWED_EVIDENCE,
+            target=evidence,
+            claim=claim,
+            meta=RequestMeta.from_request(request),
+            data={"evidence": evidence.pk, "variant": "preview", "page": page, "inline": True},
+        )
+        response = FileResponse(handle, content_type="image/png")
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response

@@ -1,5 +1,6 @@
 """Evidence files: checked by content, stored under random names in private storage with their SHA-256, a
-perceptual hash and a metadata-free display copy for images; removals are audited with the file's hash."""
+perceptual hash and a metadata-free display copy for images, and page images drawn later for PDFs (what a PDF was
+flagged for is kept on the row and in its timeline entry); removals are audited with the file's hash."""
 
 import hashlib
 import io
@@ -21,9 +22,11 @@ from PIL import Image, ImageOps
 from accounts.models import User
 from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, InformationRequest, LossItem
 from claims.services.audit import RequestMeta, audit_record
+from claims.services.evidence_previews import evidence_preview_files
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
-from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_kind_detect
+from claims.tasks.evidence import evidence_preview_render_task
+from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_check
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +97,10 @@ def evidence_attach(
     if not upload.size:
         raise ClaimError(_("빈 파일입니다. 다른 파일을 골라 주세요."), claim=claim)
     try:
-        kind = evidence_kind_detect(upload)
+        check = evidence_check(upload)
     except ValidationError as error:
         raise ClaimError(" ".join(error.messages), claim=claim) from None
+    kind = check.kind
     sha256 = _sha256(upload)
     display, perceptual_hash = _display_copy(upload) if kind.is_image else (None, "")
     evidence = Evidence(
@@ -109,6 +113,8 @@ def evidence_attach(
         sha256=sha256,
         perceptual_hash=perceptual_hash,
         uploaded_by=actor,
+        pdf_findings=list(check.pdf_findings),
+        preview_status=Evidence.PreviewStatus.NONE if kind.is_image else Evidence.PreviewStatus.PENDING,
     )
     try:
         with transaction.atomic():
@@ -155,8 +161,11 @@ def _evidence_store(
             "size": evidence.size,
             "content_type": evidence.content_type,
             "information_request": evidence.information_request_id,
+            "pdf_findings": evidence.pdf_findings,
         },
     )
+    if evidence.preview_status == Evidence.PreviewStatus.PENDING:
+        evidence_preview_render_task.delay_on_commit(evidence.pk)
     if claim.status != Claim.Status.DRAFT:
         estimate_claim_task.delay_on_commit(claim.pk)
     return evidence
@@ -166,6 +175,8 @@ def _delete_files(evidence: Evidence) -> None:
     for field in (evidence.file, evidence.display_file):
         if field.name:
             field.storage.delete(field.name)
+    for name in evidence_preview_files(evidence):
+        evidence.file.storage.delete(name)
 
 
 @transaction.atomic

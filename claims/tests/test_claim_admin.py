@@ -467,13 +467,14 @@ def test_evidence_is_previewed_inline_only_as_a_checked_type_and_downloaded_on_r
     photo_url = reverse("admin:claims_claim_evidence", args=[claim.pk, photo.pk])
     document_url = reverse("admin:claims_claim_evidence", args=[claim.pk, document.pk])
     assert f'<img class="review-evidence__image" src="{photo_url}"' in page
-    assert f'<iframe class="review-evidence__pdf" src="{document_url}"' in page
+    assert "<iframe" not in page and "<embed" not in page and "<object" not in page  # PDFs are page images
+    assert f'href="{document_url}?download=1"' in page
 
-    response = client.get(document_url)
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("inline")
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]  # the review page may frame it
+    response = client.get(document_url)  # a PDF is never inline (claims/tests/test_evidence_pdf_views.py)
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Frame-Options"] == "DENY"
+    assert "sandbox" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 

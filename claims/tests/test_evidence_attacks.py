@@ -1,6 +1,6 @@
 """A corpus of hostile uploads: each is refused with a clear message, or stored under a random name and served
 only as a download with `nosniff` and a safe file name. Nothing a claimant uploads is ever served inline as-is:
-staff see pictures through a re-encoded copy, and PDFs only when they hold no script or embedded file."""
+staff see pictures through a re-encoded copy and PDFs as page images (claims/tests/test_evidence_pdf*.py)."""
 
 import io
 import struct
@@ -22,7 +22,7 @@ from claims.tests.staff import admin_login, staff_member
 pytestmark = pytest.mark.django_db
 
 REFUSED_TYPE = "사진(JPG, PNG, HEIC)이나 PDF 파일만 올릴 수 있습니다"
-ACTIVE_PDF = "스크립트나 첨부 파일이 들어 있는 PDF는 받지 않습니다"
+ACTIVE_PDF = "스크립트나 프로그램 실행 기능이 들어 있는 PDF는 받지 않습니다"
 HTML_PAYLOAD = b"<html><body><script>alert(document.domain)</script></body></html>"
 
 
@@ -99,7 +99,7 @@ JS_IN_COMPRESSED_STREAM = pdf_with(
         (JS_OPEN_ACTION, "statement.pdf", ACTIVE_PDF),
         (LAUNCH_ACTION, "statement.pdf", ACTIVE_PDF),
         (ESCAPED_NAME_JS, "statement.pdf", ACTIVE_PDF),
-        (EMBEDDED_FILE, "statement.pdf", ACTIVE_PDF),
+        (EMBEDDED_FILE, "statement.pdf", "PDF 파일이 손상되었거나"),  # no pages; a real one is flagged
         (JS_IN_COMPRESSED_STREAM, "statement.pdf", ACTIVE_PDF),
         (png_bomb(), "bomb.png", "손상"),
         (b"", "empty.jpg", "빈 파일"),
@@ -113,7 +113,7 @@ JS_IN_COMPRESSED_STREAM = pdf_with(
         "pdf-openaction-javascript",
         "pdf-launch",
         "pdf-escaped-javascript-name",
-        "pdf-embedded-file",
+        "pdf-embedded-file-without-pages",
         "pdf-javascript-in-compressed-stream",
         "png-decompression-bomb",
         "zero-bytes",

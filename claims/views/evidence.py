@@ -1,6 +1,7 @@
 """Evidence files: upload (one file per request, with progress in the browser), removal, and downloads that
 only the claimant and authorised staff get, always as attachments."""
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,8 @@ from claims.services.audit import RequestMeta
 from claims.services.intake import ClaimError
 from claims.views.common import client_ip
 
+# Files are sandboxed documents: opened on their own they run no script.
+EVIDENCE_SANDBOX = csp_update({"sandbox": True})
 # The multipart envelope around one file: boundaries, headers and the small form fields.
 UPLOAD_ENVELOPE_BYTES = 64 * 1024
 
@@ -103,6 +106,8 @@ def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
     if not field:
         raise Http404("No such copy.")
     content_type = ("image/png" if evidence.content_type == "image/png" else "image/jpeg") if display else None
+    if evidence.content_type == "application/pdf":  # a type no browser hands to its PDF viewer (which runs scripts)
+        content_type = "application/octet-stream"
     response = FileResponse(
         field.open("rb"),
         as_attachment=True,
@@ -116,6 +121,7 @@ def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
 
 @claimant_required
 @require_GET
+@EVIDENCE_SANDBOX
 def evidence_download(request: HttpRequest, pk: int, evidence_pk: int, display: bool = False) -> FileResponse:
     evidence = selectors.evidence_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
     return _attachment(evidence, display=display)
@@ -123,6 +129,7 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int, display: 
 
 @login_required
 @require_GET
+@EVIDENCE_SANDBOX
 def staff_evidence_download(request: HttpRequest, evidence_pk: int, display: bool = False) -> FileResponse:
     """Staff with the personal-data permission; every download is recorded on the claim's audit trail."""
     if not (request.user.is_staff and request.user.has_perm("claims.view_personal_data")):

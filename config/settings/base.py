@@ -273,6 +273,12 @@ CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
     "task": "claims.tasks.recovery.status_email_sweep_task",
     "schedule": 10 * 60,
 }
+# Evidence PDFs without page previews (uploaded before previews existed, or a lost task) are queued in batches
+# (claims/tasks/evidence.py; `manage.py evidence_previews` does all at once).
+CELERY_BEAT_SCHEDULE["claims-evidence-previews"] = {
+    "task": "claims.tasks.evidence.evidence_previews_sweep_task",
+    "schedule": 10 * 60,
+}
 CELERY_BEAT_SCHEDULE["claims-stale-jobs-reap"] = {
     "task": "claims.tasks.recovery.stale_jobs_reap_task",
     "schedule": 15 * 60,

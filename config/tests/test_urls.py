@@ -15,6 +15,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -82,6 +83,7 @@ def build_world() -> World:
         loss_item=item,
         file=ContentFile(png_bytes(), name="a.png"),
         display_file=ContentFile(png_bytes(), name="b.png"),
+        preview_pages=[{"name": default_storage.save("evidence/preview", ContentFile(png_bytes())), "width": 1}],
     )
     lawyer = StaffFactory(role=Role.LAWYER, totp=True)
     info = InformationRequest.objects.create(
@@ -153,6 +155,7 @@ ROUTE_VALUES = {
     "service": "kakao-t",
     "action": "start_review",
     "app_label": "claims",
+    "page": 1,
 }
 
 
@@ -334,6 +337,7 @@ ADMIN_SITE = {
     "admin:auth_user_password_change": staff(""),  # setting a colleague's password: superusers only
     "admin:claims_claim_review": staff("PL"),
     "admin:claims_claim_evidence": staff("PL"),
+    "admin:claims_claim_evidence_preview": staff("PL"),
     "admin:claims_cohort_freeze": staff("L"),
     "admin:claims_cohort_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
     "admin:claims_filingwave_freeze": staff("L"),

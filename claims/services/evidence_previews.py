@@ -1,0 +1,205 @@
+"""Page images of evidence PDFs, drawn on the server so that staff read a PDF without their browser's PDF viewer
+ever opening it (a viewer runs the file's scripts; PDFium as used here runs none, see claims/pdfs.py).
+
+A preview is made by claims.tasks.evidence after each PDF upload, and by the sweep (or `manage.py
+evidence_previews`) for PDFs uploaded before previews existed. The same pass reads the file with the upload check's
+parser: what it finds in a file uploaded before that check is stored on the evidence row with an audit entry, and
+shown to staff beside the preview.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from claims import pdfs
+from claims.models import AuditEntry, Evidence, evidence_path
+from claims.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+# The first pages only: evidence is a receipt or a statement; the original is a download away for the rest.
+PREVIEW_MAX_PAGES = 10
+# 110 dpi draws an A4 page about 910 x 1290 pixels: small print reads on a laptop and zoomed on a phone.
+PREVIEW_DPI = 110
+PREVIEW_MAX_SIDE = 2400  # a long receipt or a poster-sized page is drawn smaller
+PREVIEW_MAX_PIXELS = 4_000_000  # per page; about 16 MB of memory while drawing
+PREVIEW_MAX_PNG_BYTES = 3 * 1024 * 1024  # per page; a page over it is drawn again at a lower resolution
+PREVIEW_SECONDS = 90  # for the whole file; the task's own time limit is a little longer
+PREVIEW_MAX_ATTEMPTS = 3  # a file that kills the worker three times is marked failed instead of tried forever
+SWEEP_GRACE = timedelta(minutes=10)  # a new upload's own task gets this long before the sweep queues it again
+# A run that started less than this long ago is still drawing (or was killed at its hard time limit): a second
+# message for the same file leaves it alone, and the sweep does not queue it.
+IN_FLIGHT = timedelta(seconds=PREVIEW_SECONDS + 90)
+SWEEP_BATCH = 500
+
+# Why a preview could not be made, as shown to staff (claims/admin templates translate them).
+FAILURE_MISSING = "missing"
+FAILURE_CRASHED = "crashed"
+FAILURE_ERROR = "error"
+
+
+@dataclass(frozen=True)
+class PreviewOutcome:
+    status: str
+    pages: int = 0
+    failure: str = ""
+
+
+def _read_original(evidence: Evidence) -> bytes | None:
+    try:
+        with evidence.file.open("rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, ValueError):  # removed by the retention rules, or no file at all
+        return None
+
+
+def _attempt_start(evidence_id: int) -> Evidence | None:
+    """Count the attempt before the work, so that a file that crashes the worker is given up after a few."""
+    with transaction.atomic():
+        evidence = Evidence.objects.select_for_update().filter(pk=evidence_id).first()
+        if evidence is None or evidence.content_type != "application/pdf":
+            return None
+        if evidence.preview_status in (Evidence.PreviewStatus.READY, Evidence.PreviewStatus.FAILED):
+            return None
+        now = timezone.now()
+        if evidence.preview_started_at and evidence.preview_started_at > now - IN_FLIGHT:
+            return None  # another run is drawing it (a second message for the same file)
+        if evidence.preview_attempts >= PREVIEW_MAX_ATTEMPTS:
+            _finish(evidence, pages=[], page_count=None, failure=FAILURE_CRASHED, findings=None)
+            return None
+        evidence.preview_attempts += 1
+        evidence.preview_started_at = now
+        evidence.preview_status = Evidence.PreviewStatus.PENDING
+        evidence.save(update_fields=["preview_attempts", "preview_started_at", "preview_status"])
+        return evidence
+
+
+def evidence_preview_render(*, evidence_id: int) -> PreviewOutcome:
+    """Draw the first pages of one evidence PDF and store them privately; safe to run twice (a preview already
+    made or given up is left alone). A damaged, locked, oversized or slow file ends as FAILED with its reason."""
+    evidence = _attempt_start(evidence_id)
+    if evidence is None:
+        current = Evidence.objects.filter(pk=evidence_id).values_list("preview_status", flat=True).first()
+        return PreviewOutcome(status=current or "")
+    data = _read_original(evidence)
+    if data is None:
+        return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_MISSING, findings=None)
+    findings = None
+    try:
+        findings = sorted(pdfs.pdf_inspect(data).findings)
+        rendering = pdfs.pdf_render(
+            data,
+            max_pages=PREVIEW_MAX_PAGES,
+            dpi=PREVIEW_DPI,
+            max_side=PREVIEW_MAX_SIDE,
+            max_pixels=PREVIEW_MAX_PIXELS,
+            max_png_bytes=PREVIEW_MAX_PNG_BYTES,
+            seconds=PREVIEW_SECONDS,
+        )
+    except pdfs.PdfUnreadable as error:
+        return _store(evidence_id, pages=[], page_count=None, failure=error.reason, findings=findings)
+    except Exception:  # a bug or a PDFium failure on one hostile file must not leave the row pending forever
+        logger.exception("Could not draw the preview of evidence %s", evidence_id)
+        return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_ERROR, findings=findings)
+    names = []
+    try:
+        for page in rendering.pages:
+            name = default_storage.save(evidence_path(evidence, "preview"), ContentFile(page.png))
+            names.append({"name": name, "width": page.width, "height": page.height})
+    except OSError:
+        _files_delete([entry["name"] for entry in names])
+        raise  # storage unreachable: the task retries
+    return _store(evidence_id, pages=names, page_count=rendering.page_count, failure="", findings=findings)
+
+
+def _store(
+    evidence_id: int, *, pages: list[dict], page_count: int | None, failure: str, findings: list[str] | None
+) -> PreviewOutcome:
+    with transaction.atomic():
+        evidence = Evidence.objects.select_for_update().filter(pk=evidence_id).first()
+        if evidence is None or evidence.preview_status != Evidence.PreviewStatus.PENDING:
+            # removed meanwhile, or another run finished first: these pages are nobody's
+            names = [entry["name"] for entry in pages]
+            transaction.on_commit(lambda: _files_delete(names))
+            return PreviewOutcome(status=evidence.preview_status if evidence else "")
+        _finish(evidence, pages=pages, page_count=page_count, failure=failure, findings=findings)
+    return PreviewOutcome(status=evidence.preview_status, pages=len(pages), failure=failure)
+
+
+def _finish(
+    evidence: Evidence, *, pages: list[dict], page_count: int | None, failure: str, findings: list[str] | None
+) -> None:
+    """Inside the caller's transaction, with the row locked. New findings on a file (one uploaded before the
+    check read every filter and revision) are part of the evidence record: they get an audit entry."""
+    evidence.preview_status = Evidence.PreviewStatus.FAILED if failure else Evidence.PreviewStatus.READY
+    evidence.preview_failure = failure
+    evidence.preview_pages = pages
+    evidence.preview_page_count = page_count
+    fields = ["preview_status", "preview_failure", "preview_pages", "preview_page_count"]
+    if findings is not None and set(findings) - set(evidence.pdf_findings):
+        previous = list(evidence.pdf_findings)
+        evidence.pdf_findings = sorted(set(findings) | set(previous))
+        fields.append("pdf_findings")
+        audit_record(
+            actor=None,
+            action=AuditEntry.Action.EDITED,
+            target=evidence,
+            claim=evidence.claim,
+            data={"pdf_findings": {"old": previous, "new": evidence.pdf_findings}, "sha256": evidence.sha256},
+        )
+    evidence.save(update_fields=fields)
+
+
+def evidence_preview_timed_out(*, evidence_id: int) -> PreviewOutcome:
+    """The task ran out of time outside the drawing's own limit (reading the file, storing the pages)."""
+    return _store(evidence_id, pages=[], page_count=None, failure=pdfs.TIMEOUT, findings=None)
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete a preview page", exc_info=True)
+
+
+def evidence_preview_files(evidence: Evidence) -> list[str]:
+    """The storage names of a row's preview pages (for whoever deletes the row's files)."""
+    return [entry["name"] for entry in evidence.preview_pages or [] if entry.get("name")]
+
+
+def evidence_previews_due(*, include_failed: bool = False, now=None):
+    """PDFs that still need a preview: pending past the grace period (a lost task), or never queued at all."""
+    now = now or timezone.now()
+    statuses = [Evidence.PreviewStatus.NONE, Evidence.PreviewStatus.PENDING]
+    if include_failed:
+        statuses.append(Evidence.PreviewStatus.FAILED)
+    return (
+        Evidence.objects.filter(content_type="application/pdf", preview_status__in=statuses)
+        .exclude(preview_status=Evidence.PreviewStatus.PENDING, uploaded_at__gt=now - SWEEP_GRACE)
+        .exclude(preview_status=Evidence.PreviewStatus.PENDING, preview_started_at__gt=now - IN_FLIGHT)
+        .order_by("pk")
+    )
+
+
+def evidence_previews_queue(*, include_failed: bool = False, limit: int | None = SWEEP_BATCH, now=None) -> int:
+    """Queue a preview for every PDF that lacks one (files uploaded before previews existed, lost tasks). Failed
+    previews are tried again only when asked (`include_failed`, after a fix), with their attempts reset."""
+    from claims.tasks.evidence import evidence_preview_render_task
+
+    ids = list(evidence_previews_due(include_failed=include_failed, now=now).values_list("pk", flat=True)[:limit])
+    with transaction.atomic():
+        Evidence.objects.filter(pk__in=ids).exclude(preview_status=Evidence.PreviewStatus.PENDING).update(
+            preview_status=Evidence.PreviewStatus.PENDING,
+            preview_failure="",
+            preview_attempts=0,
+            preview_started_at=None,
+        )
+        for evidence_id in ids:
+            evidence_preview_render_task.delay_on_commit(evidence_id)
+    return len(ids)
