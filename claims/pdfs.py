@@ -384,7 +384,10 @@ def pdf_render(
 def _render_page(document, index: int, dpi: int, max_side: int, max_pixels: int, max_png_bytes: int) -> RenderedPage:
     import pypdfium2
 
-    page = document[index]
+    try:
+        page = document[index]
+    except pypdfium2.PdfiumError:  # a page object the file names but that cannot be read
+        raise PdfUnreadable(DAMAGED) from None
     try:
         width_pt, height_pt = page.get_size()
         if width_pt <= 0 or height_pt <= 0:

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from claims import pdfs
@@ -172,6 +172,7 @@ SEEDS = [REFUSED["objstm_asciihex"], REFUSED["incremental_update_hides_objstm_sc
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(seed=SEEDS[1], cut=191, flips=[(2935, 0)])  # found by Hypothesis: a page PDFium lists but cannot load
 @given(
     seed=st.sampled_from(SEEDS),
     cut=st.integers(min_value=0, max_value=10_000),
