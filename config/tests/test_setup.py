@@ -88,8 +88,9 @@ def clone(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def machine(tmp_path):
-    """`machine(*make_args, installed=(), uid=0, sudo="refuses", python=...)` runs make in the clone with the
-    stand-ins first on PATH and returns (completed process, the lines apt-get and sudo recorded)."""
+    """`machine(clone, *make_args, installed=(), uid=0, sudo="refuses", python=...)` runs make in the clone with the
+    stand-ins first on PATH (`installed`: the packages dpkg-query reports; `uid`: what `id -u` says; `sudo`: "works"
+    or "refuses") and returns (the completed process, the lines apt-get and sudo recorded)."""
     stand_ins = tmp_path / "bin"
     stand_ins.mkdir()
     for name, text in STAND_INS.items():
