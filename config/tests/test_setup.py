@@ -9,6 +9,7 @@ the two commands for real; the clone reuses the suite's virtualenv (`VENV=... -o
 installing one, and `make run` uses its own SQLite file as the README says.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -108,19 +109,29 @@ def machine(tmp_path):
             FAKE_SUDO=sudo,
             FAKE_LOG=str(log),
         )
-        result = subprocess.run(  # noqa: S603
-            ["make", "--no-print-directory", f"PYTHON={python}", *make_args],  # noqa: S607
-            cwd=clone,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        return result, log.read_text().splitlines()
+        # In a session of its own on a free port: should make go past the packages (a regression), whatever it
+        # started (a server, a test run) is stopped with it.
+        command = ["make", "--no-print-directory", f"PYTHON={python}", f"PORT={free_port()}", *make_args]
+        return run_stopping_everything(command, cwd=clone, env=env, timeout=120), log.read_text().splitlines()
 
     run.stand_ins = stand_ins
     return run
+
+
+def run_stopping_everything(command: list[str], *, cwd: Path, env: dict, timeout: float) -> subprocess.CompletedProcess:
+    """`subprocess.run` in a new session; at the end every process left in it is killed, even after a time-out."""
+    process = subprocess.Popen(  # noqa: S603 - make and git, found on PATH like the README's commands
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.returncode is None:
+            process.kill()
+            process.communicate()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def installed_by(calls: list[str], prefix: str = "") -> list[str]:
@@ -196,14 +207,11 @@ def test_without_root_or_sudo_make_stops_first_with_one_line_naming_the_packages
 
 def test_the_compose_check_needs_no_engine_and_refuses_a_broken_file(clone, tmp_path):
     def check(directory: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603
-            ["make", "--no-print-directory", "compose-config", f"COMPOSE_FILE_CHECKED={directory}/docker-compose.yml"],  # noqa: S607
+        return run_stopping_everything(
+            ["make", "--no-print-directory", "compose-config", f"COMPOSE_FILE_CHECKED={directory}/docker-compose.yml"],
             cwd=clone,
             env=clean_environment(DOCKER_HOST="unix:///nonexistent/docker.sock"),
-            capture_output=True,
-            text=True,
             timeout=120,
-            check=False,
         )
 
     original = (clone / "docker-compose.yml").read_text()
@@ -265,14 +273,11 @@ def test_the_readme_commands_work_in_a_fresh_clone(clone, tmp_path, wait_until):
     database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{name}"
     tests = ["config/tests/test_views.py", "e2e/test_landing.py"]
     try:
-        result = subprocess.run(  # noqa: S603
-            ["make", "test", *reuse_venv, f"PYTEST_ARGS=-q {' '.join(tests)}"],  # noqa: S607
+        result = run_stopping_everything(
+            ["make", "test", *reuse_venv, f"PYTEST_ARGS=-q {' '.join(tests)}"],
             cwd=clone,
             env=clean_environment(DATABASE_URL=database_url, REDIS_URL=settings.REDIS_URL),
-            capture_output=True,
-            text=True,
             timeout=600,
-            check=False,
         )
     finally:
         drop_database(f"test_{name}")
