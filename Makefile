@@ -12,7 +12,7 @@ PORT ?= 8000
 # when PYTHON is Debian's and lacks them.
 SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	$(shell command -v $(PYTHON) >/dev/null || echo python3; $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv)
-# The tests also: Chromium for the browser tests and docker-compose (v1) for the compose check without an engine.
+# The tests also: Chromium for the browser tests and Debian's docker-compose for the compose check without an engine.
 TEST_PACKAGES := $(SITE_PACKAGES) chromium docker-compose
 
 .PHONY: run test bench install messages makemessages lint format check-services compose-config \
@@ -38,7 +38,7 @@ messages: install
 ## make run: migrate, load reference and demo data, print the staff login, serve http://127.0.0.1:8000
 ## (HOST and PORT change the address; links in the printed login and in e-mails follow them unless SITE_URL is set)
 run: export SITE_URL ?= http://$(HOST):$(PORT)
-run: system-packages-site messages
+run: system-packages-site messages  # prerequisites are made in this order: the packages first
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
@@ -55,7 +55,7 @@ check-services: install
 	@$(PY) scripts/check_services.py
 
 ## make compose-config: validate docker-compose.yml (with .env.example) without a Docker engine: `docker compose`
-## (v2) when the plugin is there, Debian's docker-compose (v1) otherwise; a broken file fails.
+## (v2) when the plugin is there, Debian's docker-compose otherwise; a broken file fails.
 COMPOSE_FILE_CHECKED ?= docker-compose.yml
 compose-config:
 	@if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi; \
