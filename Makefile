@@ -1,15 +1,31 @@
 # Two commands set everything up: `make run` (try the site) and `make test` (the whole suite).
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+# VENV=/path/to/.venv reuses a virtualenv made by another checkout (config/tests/test_setup.py does).
+VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install messages makemessages lint format check-services compose-config
+# Debian packages, installed by scripts/system_packages.sh when missing (apt as root, through sudo otherwise).
+# The site: WeasyPrint's Pango and HarfBuzz libraries and the Korean fonts for PDFs; Python and its venv module
+# when PYTHON is Debian's and lacks them.
+SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	$(shell command -v $(PYTHON) >/dev/null || echo python3; $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv)
+# The tests also: Chromium for the browser tests and Debian's docker-compose for the compose check without an engine.
+TEST_PACKAGES := $(SITE_PACKAGES) chromium docker-compose
+
+.PHONY: run test bench install messages makemessages lint format check-services compose-config \
+	system-packages-site system-packages-test
+
+system-packages-site:
+	@scripts/system_packages.sh $(SITE_PACKAGES)
+
+system-packages-test:
+	@scripts/system_packages.sh $(TEST_PACKAGES)
 
 $(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
@@ -22,7 +38,7 @@ messages: install
 ## make run: migrate, load reference and demo data, print the staff login, serve http://127.0.0.1:8000
 ## (HOST and PORT change the address; links in the printed login and in e-mails follow them unless SITE_URL is set)
 run: export SITE_URL ?= http://$(HOST):$(PORT)
-run: messages
+run: system-packages-site messages  # prerequisites are made in this order: the packages first
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
@@ -38,9 +54,12 @@ run: messages
 check-services: install
 	@$(PY) scripts/check_services.py
 
+## make compose-config: validate docker-compose.yml (with .env.example) without a Docker engine: `docker compose`
+## (v2) when the plugin is there, Debian's docker-compose otherwise; a broken file fails.
+COMPOSE_FILE_CHECKED ?= docker-compose.yml
 compose-config:
-	@if command -v docker-compose >/dev/null; then ENV_FILE=.env.example docker-compose -f docker-compose.yml config -q; \
-	else ENV_FILE=.env.example docker compose -f docker-compose.yml config -q; fi
+	@if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi; \
+	ENV_FILE=.env.example "$${compose[@]}" -f $(COMPOSE_FILE_CHECKED) config -q
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -53,8 +72,9 @@ format: install
 makemessages: install
 	$(PY) manage.py makemessages -l ko -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=var
 
-## make test: lint, compose check, then every test against PostgreSQL and Redis (override DATABASE_URL / REDIS_URL)
-test: messages check-services lint compose-config
+## make test: the Debian packages it needs, lint, compose check, then every test against PostgreSQL and Redis
+## (override DATABASE_URL / REDIS_URL)
+test: system-packages-test messages check-services lint compose-config
 	$(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -62,8 +62,14 @@ class MaskingJsonFormatter(JsonFormatter):
         return mask_personal_data(super().serialize_log_record(log_data))
 
 
-def logging_config(*, level: str, json: bool) -> dict:
-    """The LOGGING setting: every record through one console handler, JSON in deployments."""
+def logging_config(*, level: str, json: bool, stream: str = "stdout") -> dict:
+    """The LOGGING setting: every record through one console handler, JSON in deployments.
+
+    `stream` is `stdout` for the long-running processes (web, worker, beat: the container collects it) and `stderr`
+    under `manage.py` (see manage.py), so that a command's stdout carries only its output (`estimate > out.json`).
+    """
+    if stream not in {"stdout", "stderr"}:
+        raise ValueError(f"The log stream must be stdout or stderr, not {stream!r}.")
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -81,7 +87,7 @@ def logging_config(*, level: str, json: bool) -> dict:
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
+                "stream": f"ext://sys.{stream}",
                 "formatter": "json" if json else "plain",
                 "filters": ["request_id"],
             }

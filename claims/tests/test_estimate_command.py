@@ -1,10 +1,15 @@
 """`manage.py estimate`: claims described in JSON, estimated with the incident's model, printed as JSON."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -169,3 +174,72 @@ def test_a_missing_file_or_model_version_is_refused(tmp_path):
         call_command("estimate", "--input", str(tmp_path / "missing.json"), stdout=StringIO())
     with pytest.raises(CommandError, match="사고 pangyo-dc-fire-2022에 모델 버전 7이\\(가\\) 없습니다"):
         run(tmp_path, [KAKAO_T_DRIVER], "--model-version", "7")
+
+
+def manage_py_estimate(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    """`python manage.py estimate ...` as a user runs it (the default settings, the default log level), against the
+    test database: the reference data and the active model come from its migrations."""
+    db = settings.DATABASES["default"]
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_LOG_LEVEL": "INFO",
+        **env,
+    }
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "estimate", *args],
+        cwd=Path(settings.BASE_DIR),
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"DJANGO_LOG_FORMAT": "json"},
+        # A .env that names stdout for the web and worker processes does not put log lines into a command's output.
+        {"DJANGO_LOG_STREAM": "stdout"},
+    ],
+)
+def test_stdout_is_only_the_json_and_the_log_lines_go_to_stderr(tmp_path, env):
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps([KAKAO_T_DRIVER], ensure_ascii=False), encoding="utf-8")
+
+    result = manage_py_estimate("--input", str(path), **env)
+
+    assert result.returncode == 0, result.stderr
+    (estimate_,) = json.loads(result.stdout)
+    assert estimate_["total"] == 11_810
+    # Django's start-up logs an INFO line (django-axes' banner): it is on stderr, in the chosen format.
+    assert "AXES: BEGIN" in result.stderr
+    if env.get("DJANGO_LOG_FORMAT") == "json":
+        assert json.loads(result.stderr.splitlines()[0])["level"] == "INFO"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipe_in_and_out_gives_the_same_json(tmp_path):
+    data = json.dumps({"claims": [KAKAO_T_DRIVER, KAKAO_T_DRIVER]}, ensure_ascii=False)
+
+    result = manage_py_estimate("--input", "-", stdin=data)
+
+    assert result.returncode == 0, result.stderr
+    assert [estimate_["index"] for estimate_ in json.loads(result.stdout)] == [0, 1]
+    assert "AXES: BEGIN" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_input_error_leaves_stdout_empty_and_says_why_on_stderr(tmp_path):
+    result = manage_py_estimate("--input", "-", stdin='[{"loss_items": [{"service": "nowhere", "kind": "other"}]}]')
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "claims[0].loss_items[0].service" in result.stderr

@@ -305,8 +305,11 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 
 # Logs: one JSON object per line on stdout with the request id; personal data masked (config/logging.py).
+# manage.py sets DJANGO_LOG_STREAM=stderr: a command's stdout is its output only.
 # The worker keeps this configuration instead of installing Celery's own.
 LOGGING = logging_config(
-    level=env("DJANGO_LOG_LEVEL", default="INFO"), json=env("DJANGO_LOG_FORMAT", default="json") == "json"
+    level=env("DJANGO_LOG_LEVEL", default="INFO"),
+    json=env("DJANGO_LOG_FORMAT", default="json") == "json",
+    stream=env("DJANGO_LOG_STREAM", default="stdout"),
 )
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -9,5 +9,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 # Plain text logs in a terminal; DJANGO_LOG_FORMAT=json gives what production writes.
 LOGGING = logging_config(
-    level=env("DJANGO_LOG_LEVEL", default="INFO"), json=env("DJANGO_LOG_FORMAT", default="plain") == "json"
+    level=env("DJANGO_LOG_LEVEL", default="INFO"),
+    json=env("DJANGO_LOG_FORMAT", default="plain") == "json",
+    stream=env("DJANGO_LOG_STREAM", default="stdout"),
 )
