@@ -95,6 +95,10 @@ class CircuitBreaker:
             keys, self._lost = list(self._lost), {}
             return keys
 
+    def reset(self) -> None:
+        with self._lock:
+            self.down_since, self._retry_at, self._lost, self._lost_dropped = None, 0.0, {}, 0
+
     def recovered(self, removed: int) -> None:
         with self._lock:
             if self.down_since is None:
@@ -124,9 +128,10 @@ def circuit_breaker(servers: Iterable[str], retry_after: float = CIRCUIT_BREAKER
 
 
 def circuit_breakers_reset() -> None:
-    """Forget every outage (tests)."""
+    """Forget every outage and every lost write (tests)."""
     with _breakers_lock:
-        _breakers.clear()
+        for breaker in _breakers.values():
+            breaker.reset()
 
 
 def redis_cache_down() -> bool:

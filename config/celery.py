@@ -35,10 +35,16 @@ class OnCommitTask(DjangoTask):
         transaction.on_commit(functools.partial(self._publish_or_leave_to_sweep, args or (), kwargs or {}, **options))
 
     def _publish_or_leave_to_sweep(self, args, kwargs, **options) -> None:
+        # Nobody waits for the result of a task queued on commit (delay_on_commit returns nothing): without
+        # ignore_result the Redis result backend subscribes to the result first, and with Redis down that raised a
+        # RuntimeError past the broker's own error handling, a 500 after the claim was saved.
+        options.setdefault("ignore_result", True)
         try:
             self.apply_async(args, kwargs, **options)
         except BrokerError:
             logger.warning("Could not queue %s%r: the broker did not answer; the sweep will do it", self.name, args)
+        except Exception:  # noqa: BLE001 - the change is committed: any publishing failure is left to the sweeps
+            logger.warning("Could not queue %s%r; the sweep will do it", self.name, args, exc_info=True)
 
 
 app = Celery("kakao_claims", task_cls=OnCommitTask)
