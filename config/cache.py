@@ -58,6 +58,8 @@ class CircuitBreaker:
 
     def may_try(self) -> bool:
         """True when Redis is up, or when it is down and this caller is the one to try it again now."""
+        if self.down_since is None:  # the usual case, without taking the lock
+            return True
         with self._lock:
             if self.down_since is None:
                 return True
@@ -132,12 +134,6 @@ def circuit_breakers_reset() -> None:
     with _breakers_lock:
         for breaker in _breakers.values():
             breaker.reset()
-
-
-def redis_cache_down() -> bool:
-    """Whether a cache of this process currently treats its Redis server as down."""
-    with _breakers_lock:
-        return any(breaker.is_down for breaker in _breakers.values())
 
 
 def _without_password(url: str) -> str:

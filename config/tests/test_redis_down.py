@@ -309,7 +309,7 @@ def test_a_dead_redis_answers_as_a_miss_and_is_tried_once_per_breaker_period(mon
     assert len(connections) == 1  # the first call tried; the breaker answered every other at once
     warnings = [record.getMessage() for record in caplog.records if record.name == "config.cache"]
     assert len(warnings) == 1 and "does not answer" in warnings[0]  # logged once, not per call
-    assert resilient.redis_cache_down()
+    assert cache.breaker.is_down
 
 
 def test_writes_lost_during_an_outage_are_deleted_when_redis_returns():
@@ -324,7 +324,7 @@ def test_writes_lost_during_an_outage_are_deleted_when_redis_returns():
     cache.breaker._retry_at = 0  # the breaker's period is over: the next call tries Redis again
 
     assert cache.get("session-like") is None  # not "before the outage"
-    assert not resilient.redis_cache_down()
+    assert not cache.breaker.is_down
     cache.set("session-like", "after")
     assert cache.get("session-like") == "after"
 
