@@ -97,10 +97,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         # The readiness stamp is written by claimant_readiness_forget alone (an UPDATE of that column): saving a row
         # read before a consent changed must not put the older stamp back.
         if kwargs.get("update_fields") is None and not (args or kwargs.get("force_insert") or self._state.adding):
+            deferred = self.get_deferred_fields()  # as Django does: a row loaded with .only() saves what it loaded
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "readiness_stamp"
+                if not field.primary_key and field.name != "readiness_stamp" and field.attname not in deferred
             ]
         super().save(*args, **kwargs)
 
