@@ -340,6 +340,27 @@ def test_writes_lost_during_an_outage_are_deleted_when_redis_returns():
     assert cache.get("session-like") == "after"
 
 
+@pytest.mark.django_db
+def test_a_session_signed_out_during_an_outage_does_not_come_back_with_redis():
+    """The session was cached in Redis before the outage; signing out deletes it from the database, but the cache
+    delete cannot reach Redis. When Redis answers again the old cookie must not sign anyone in."""
+    claimant = claimant_ready()
+    client = Client()
+    client.force_login(claimant)
+    assert client.get(reverse("claims:index")).status_code == 200  # the session is in Redis
+    stolen_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    breaker = caches[settings.SESSION_CACHE_ALIAS].breaker
+    breaker.failed(ConnectionError("simulated"))  # Redis stops answering
+
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    breaker._retry_at = 0  # Redis answers again at the next call
+
+    other = Client()
+    other.cookies[settings.SESSION_COOKIE_NAME] = stolen_cookie
+    response = other.get(reverse("claims:index"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
 # --- rate limits while Redis is down -------------------------------------------------------------------------------
 
 
