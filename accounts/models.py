@@ -262,3 +262,20 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class UnsentTask(models.Model):
+    """A background task queued after a commit whose message the broker did not take (Redis down). Published again,
+    in order, by claims.tasks.recovery.unsent_tasks_publish_task once the broker answers (config.celery)."""
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("보내지 못한 작업")
+        verbose_name_plural = _("보내지 못한 작업")
+
+    def __str__(self) -> str:
+        return f"{self.name}{tuple(self.args)!r}"

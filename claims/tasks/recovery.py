@@ -3,7 +3,7 @@ worker that died. See claims/services/recovery.py."""
 
 from celery import shared_task
 
-from claims.services.recovery import stale_jobs_fail, status_events_unsent
+from claims.services.recovery import stale_jobs_fail, status_events_unsent, unsent_tasks_publish
 from claims.tasks.notifications import claim_status_email_task
 
 
@@ -19,3 +19,9 @@ def status_email_sweep_task() -> int:
 @shared_task(acks_late=True)
 def stale_jobs_reap_task() -> dict[str, int]:
     return stale_jobs_fail()
+
+
+@shared_task(acks_late=True)
+def unsent_tasks_publish_task() -> int:
+    """Publish the tasks the broker refused while it was down (claims.services.recovery.unsent_tasks_publish)."""
+    return unsent_tasks_publish()

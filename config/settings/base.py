@@ -289,6 +289,12 @@ CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
     "task": "claims.tasks.recovery.status_email_sweep_task",
     "schedule": 10 * 60,
 }
+# Tasks whose message the broker refused after their change was saved (Redis down) are published again
+# (config.celery.OnCommitTask, accounts.UnsentTask): the verification, password-reset and staff emails included.
+CELERY_BEAT_SCHEDULE["claims-unsent-tasks"] = {
+    "task": "claims.tasks.recovery.unsent_tasks_publish_task",
+    "schedule": 60,
+}
 CELERY_BEAT_SCHEDULE["claims-stale-jobs-reap"] = {
     "task": "claims.tasks.recovery.stale_jobs_reap_task",
     "schedule": 15 * 60,

@@ -29,7 +29,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ConsentDocument, RateLimitCounter, User
+from accounts.models import ConsentDocument, RateLimitCounter, UnsentTask, User
 from accounts.selectors import claimant_readiness_cached
 from accounts.services.consents import ClientInfo, consent_withdraw
 from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate
@@ -108,15 +108,17 @@ def task_successes(log_path: Path, name: str) -> int:
     return sum(1 for line in log_path.read_text(errors="replace").splitlines() if name in line and "succeeded" in line)
 
 
-def email_tasks_settled(log_path: Path) -> bool:
-    """Every status email the sweeps queued (each sweep's result is how many) has run."""
+def worker_settled(log_path: Path, redis_url: str) -> bool:
+    """Nothing waits in a queue or is being run, and every task the worker received has succeeded."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    if any(client.llen(queue) for queue in ("celery", "email", "estimates", "exports")) or client.hlen("unacked"):
+        return False
     lines = log_path.read_text(errors="replace").splitlines()
-    queued = sum(
-        int(line.split("s: ", 1)[1].split('"', 1)[0])
-        for line in lines
-        if "status_email_sweep_task[" in line and "] succeeded in" in line
-    )
-    return task_successes(log_path, "claim_status_email_task[") == queued
+    received = sum(1 for line in lines if '"message": "Task ' in line and "] received" in line)
+    succeeded = sum(1 for line in lines if '"message": "Task ' in line and "] succeeded in" in line)
+    return received == succeeded
 
 
 class Processes:
@@ -267,16 +269,24 @@ def test_with_redis_down_claimants_sign_in_and_submit_staff_review_and_everythin
 
     # Beat's sweeps find the work in the database (the email sweep waits for EMAIL_GRACE: make the event older).
     from claims.tasks.estimates import estimate_sweep_task
-    from claims.tasks.recovery import status_email_sweep_task
+    from claims.tasks.recovery import status_email_sweep_task, unsent_tasks_publish_task
 
     event = claim.events.get(kind=ClaimEvent.Kind.SUBMITTED)
     ClaimEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - timedelta(minutes=6))
+    assert set(UnsentTask.objects.values_list("name", flat=True)) == {  # the submit's (and the upload's) tasks
+        "claims.tasks.notifications.claim_status_email_task",
+        "claims.tasks.estimates.estimate_claim_task",
+        "claims.tasks.fraud.claim_fraud_check_task",
+    }
     for _ in range(2):  # a second run, or a duplicate message, does nothing more
+        publish(unsent_tasks_publish_task, redis_url)
         publish(estimate_sweep_task, redis_url)
         publish(status_email_sweep_task, redis_url)
+    wait_until(lambda: task_successes(worker.log_path, "unsent_tasks_publish_task") == 2, timeout=120)
     wait_until(lambda: task_successes(worker.log_path, "status_email_sweep_task") == 2, timeout=120)
     wait_until(lambda: task_successes(worker.log_path, "estimate_sweep_task") == 2, timeout=120)
-    wait_until(lambda: email_tasks_settled(worker.log_path), timeout=120)
+    wait_until(lambda: worker_settled(worker.log_path, redis_url), timeout=120)
+    assert not UnsentTask.objects.exists()
 
     assert Estimate.objects.filter(claim=claim).count() == 1
     assert Estimate.objects.get(claim=claim).is_current
@@ -508,3 +518,53 @@ def test_saving_a_user_read_before_a_withdrawal_keeps_the_new_stamp():
     stale_copy.save()  # e.g. the profile page in another tab
 
     assert User.objects.get(pk=claimant.pk).readiness_stamp == new_stamp
+
+
+# --- tasks the broker refused ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_refusing():
+    """Publishing goes to a port where nothing listens (tasks are not run inline) until the test calls `back()`."""
+    previous = app.conf.broker_url, app.conf.task_always_eager
+
+    def point(broker_url: str, eager: bool) -> None:
+        app.conf.broker_url, app.conf.task_always_eager = broker_url, eager
+        app._pool, app.amqp._producer_pool = None, None
+
+    point(dead_redis_url(), False)
+    yield lambda: point(*previous)
+    point(*previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_the_broker_refused_is_sent_once_when_it_returns(broker_refusing, mailoutbox):
+    """A sign-up's verification email has no sweep of its own: the refused task is kept and published again."""
+    from accounts.services.auth import email_verification_resend
+    from accounts.tests.factories import UserFactory
+    from claims.services.recovery import unsent_tasks_publish
+    from claims.tasks.recovery import unsent_tasks_publish_task
+
+    user = UserFactory()
+    email_verification_resend(user=user)  # committed at once (no surrounding transaction): the publish fails
+    assert list(UnsentTask.objects.values_list("name", "args")) == [
+        ("accounts.tasks.email_verification_send", [user.pk])
+    ]
+    assert unsent_tasks_publish() == 0 and UnsentTask.objects.count() == 1  # still down: kept
+    assert mailoutbox == []
+
+    broker_refusing()  # the broker is back (tasks inline in this test)
+    assert unsent_tasks_publish_task.delay().get() == 1
+    assert unsent_tasks_publish_task.delay().get() == 0
+
+    assert [message.to for message in mailoutbox] == [[user.email]]
+    assert not UnsentTask.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unsent_task_that_no_longer_exists_is_dropped():
+    from claims.services.recovery import unsent_tasks_publish
+
+    UnsentTask.objects.create(name="claims.tasks.gone_task", args=[1])
+    assert unsent_tasks_publish() == 0
+    assert not UnsentTask.objects.exists()
