@@ -101,19 +101,22 @@ class CircuitBreaker:
         with self._lock:
             self.down_since, self._retry_at, self._lost, self._lost_dropped = None, 0.0, {}, 0
 
-    def recovered(self, removed: int) -> None:
+    def recovered(self, removed: int) -> list[str]:
+        """Redis answers again: back to normal. Returns the keys lost since take_lost(), for the caller to delete."""
         with self._lock:
             if self.down_since is None:
-                return
+                return []
             seconds, self.down_since = time.time() - self.down_since, None
             dropped, self._lost_dropped = self._lost_dropped, 0
+            leftover, self._lost = list(self._lost), {}
         logger.warning(
             "Redis cache %s answers again after %.0f s; %s entries written during the outage removed%s",
             self.name,
             seconds,
-            removed,
+            removed + len(leftover),
             f" ({dropped} more could not be remembered and may be stale)" if dropped else "",
         )
+        return leftover
 
 
 _breakers: dict[str, CircuitBreaker] = {}
@@ -166,18 +169,24 @@ class ResilientRedisCacheClient(RedisCacheClient):
         """Called before a call when Redis may be back: delete what was written meanwhile, then carry on."""
         if not self.breaker.is_down:
             return True
-        keys = self.breaker.take_lost()
+        keys, leftover = self.breaker.take_lost(), []
         try:
             client = self.get_client(None, write=True)
             client.ping()
-            for start in range(0, len(keys), 1000):
-                client.delete(*keys[start : start + 1000])
+            self._delete_in_chunks(client, keys)
+            # Writes skipped by other threads while this one was deleting: marked up first, so no more are skipped.
+            leftover = self.breaker.recovered(len(keys))
+            self._delete_in_chunks(client, leftover)
         except REDIS_DOWN_ERRORS as error:
-            self.breaker.lose(keys)
+            self.breaker.lose(keys + leftover)
             self.breaker.failed(error)
             return False
-        self.breaker.recovered(len(keys))
         return True
+
+    @staticmethod
+    def _delete_in_chunks(client, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
 
     def add(self, key, value, timeout):
         return self._guarded(lambda: RedisCacheClient.add(self, key, value, timeout), _false, written=[key])

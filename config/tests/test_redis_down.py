@@ -371,6 +371,17 @@ def test_a_session_signed_out_during_an_outage_does_not_come_back_with_redis():
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
 
 
+def test_a_write_skipped_while_another_thread_recovers_is_deleted_too():
+    breaker = resilient.CircuitBreaker("test", retry_after=5)
+    breaker.failed(ConnectionError("simulated"))
+    breaker.lose(["a"])
+    assert breaker.take_lost() == ["a"]  # the recovering thread deletes these ...
+    breaker.lose(["b"])  # ... while another thread's write is skipped
+
+    assert breaker.recovered(1) == ["b"]  # handed back for deletion, and no write is skipped after this
+    assert not breaker.is_down and breaker.may_try()
+
+
 # --- rate limits while Redis is down -------------------------------------------------------------------------------
 
 
