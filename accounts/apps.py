@@ -26,7 +26,8 @@ def _claimant_consents_changed(sender, instance, **kwargs) -> None:
     the claimant's cached readiness must not be used any more (accounts.selectors.claimant_readiness_cached)."""
     from accounts.selectors import claimant_readiness_forget
 
-    claimant_readiness_forget(user_id=instance.user_id)
+    holds_user = instance._meta.get_field("user").is_cached(instance)
+    claimant_readiness_forget(user_id=instance.user_id, user=instance.user if holds_user else None)
 
 
 def _consent_documents_changed(sender, **kwargs) -> None:

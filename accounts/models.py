@@ -6,6 +6,7 @@ No resident registration number is ever stored: no field here asks for one.
 
 import hashlib
 import re
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -74,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("계좌번호"), max_length=30, blank=True, validators=[bank_account_number_validator]
     )
     bank_account_digest = DigestField(_("계좌번호 지문"), source="bank_account", normalize=digits_only)
+    # New whenever one of the person's consent ledger entries or signed powers of attorney is written or deleted, in
+    # the same transaction: the page guards' cached readiness is used only while it is unchanged (accounts.selectors).
+    # It lives on the user row, which every request loads, so checking it costs nothing and no Redis outage can lose it.
+    readiness_stamp = models.UUIDField(_("동의 상태 표식"), default=uuid.uuid4, editable=False)
 
     objects = UserManager()
 
@@ -87,6 +92,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.legal_name or self.email
+
+    def save(self, *args, **kwargs) -> None:
+        # The readiness stamp is written by claimant_readiness_forget alone (an UPDATE of that column): saving a row
+        # read before a consent changed must not put the older stamp back.
+        if kwargs.get("update_fields") is None and not (args or kwargs.get("force_insert") or self._state.adding):
+            deferred = self.get_deferred_fields()  # as Django does: a row loaded with .only() saves what it loaded
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "readiness_stamp" and field.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_email_verified(self) -> bool:
@@ -229,3 +246,36 @@ class DeletionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_status_display()}, {self.requested_at:%Y-%m-%d})"
+
+
+class RateLimitCounter(models.Model):
+    """A request rate-limit counter kept in the database while Redis is down (config.cache.RateLimitCache): the
+    key names the limit, the client and the window; rows are deleted once their window has ended."""
+
+    key = models.CharField(max_length=250, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("요청 횟수 제한 카운터")
+        verbose_name_plural = _("요청 횟수 제한 카운터")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
+
+class UnsentTask(models.Model):
+    """A background task queued after a commit whose message the broker did not take (Redis down). Published again,
+    in order, by claims.tasks.recovery.unsent_tasks_publish_task once the broker answers (config.celery)."""
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("보내지 못한 작업")
+        verbose_name_plural = _("보내지 못한 작업")
+
+    def __str__(self) -> str:
+        return f"{self.name}{tuple(self.args)!r}"

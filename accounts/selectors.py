@@ -112,18 +112,19 @@ def _profile_complete(user: User) -> bool:
 #
 # A claimant filing a claim passes the guard on every page, and claimant_readiness costs a query whose building
 # alone takes a millisecond and a half. Once a claimant has given every consent and signed the power of attorney,
-# that fact is kept in the cache, stamped with two values read before the database was: the claimant's stamp (new
-# whenever one of their ledger entries or signed documents is written or deleted) and the documents' stamp (new
-# whenever a consent document is saved or deleted). An entry is used only while both are unchanged, so a
-# withdrawal or a new required version takes effect on the next request, even when another request was reading
-# the old state at the same moment. The email and profile checks read the user row, which every request loads.
-# Submitting a claim checks again from the database (claims.services.intake.claim_blocking_problems).
+# that fact is kept in the cache, stamped with two values read before the database was: the claimant's stamp
+# (`User.readiness_stamp`, new whenever one of their ledger entries or signed documents is written or deleted, in the
+# same transaction; it is on the user row every request loads) and the documents' stamp (in the cache, new whenever
+# a consent document is saved or deleted). An entry is used only while both are unchanged, so a withdrawal or a new
+# required version takes effect on the next request, even when another request was reading the old state at the
+# same moment. The email and profile checks read the user row too.
+#
+# Redis may be down: then nothing is cached and every guard reads the database. The claimant's stamp is in the
+# database, so a withdrawal during an outage cannot be lost; a document change whose new stamp cannot be written
+# to Redis renews every claimant's stamp instead. Either way an entry cached before the outage is never used after
+# it. Submitting a claim checks again from the database (claims.services.intake.claim_blocking_problems).
 
 _DOCUMENTS_STAMP_KEY = "consent-readiness:documents"
-
-
-def _user_stamp_key(user_id: int) -> str:
-    return f"consent-readiness:user:{user_id}"
 
 
 def _cleared_key(user_id: int) -> str:
@@ -132,10 +133,10 @@ def _cleared_key(user_id: int) -> str:
 
 def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
     """claimant_readiness, answered from the cache for a claimant who has given every consent (see above)."""
-    keys = (_cleared_key(user.pk), _user_stamp_key(user.pk), _DOCUMENTS_STAMP_KEY)
-    found = cache.get_many(keys)
-    stamps = [found.get(keys[1]), found.get(keys[2])]
-    if keys[0] in found and found[keys[0]] == stamps:
+    stamps = [user.readiness_stamp.hex]  # first: the user row, then the cache, then the database
+    found = cache.get_many((_cleared_key(user.pk), _DOCUMENTS_STAMP_KEY))
+    stamps.append(found.get(_DOCUMENTS_STAMP_KEY))
+    if found.get(_cleared_key(user.pk)) == stamps:
         return ClaimantReadiness(
             email_verified=user.is_email_verified,
             profile_complete=_profile_complete(user),
@@ -143,27 +144,32 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
         )
     readiness = claimant_readiness(user=user)
     if not readiness.consents_missing and readiness.power_of_attorney_signed:
-        cache.set(keys[0], stamps, READINESS_CACHE_SECONDS)
+        cache.set(_cleared_key(user.pk), stamps, READINESS_CACHE_SECONDS)
     return readiness
 
 
-def _new_stamp(key: str, timeout: int | None) -> None:
-    def renew() -> None:
-        cache.set(key, uuid.uuid4().hex, timeout)
-
-    renew()
-    transaction.on_commit(renew)  # and again once the change is visible to other requests
-
-
-def claimant_readiness_forget(*, user_id: int) -> None:
-    """The claimant's consents or signed documents changed: the cached readiness is no longer used. The stamp
-    outlives any entry made with an earlier one."""
-    _new_stamp(_user_stamp_key(user_id), 2 * READINESS_CACHE_SECONDS)
+def claimant_readiness_forget(*, user_id: int, user: User | None = None) -> None:
+    """The claimant's consents or signed documents changed: their cached readiness is no longer used. Called inside
+    the change's transaction; `user`, when the caller holds the row, gets the new stamp too."""
+    stamp = uuid.uuid4()
+    User.objects.filter(pk=user_id).update(readiness_stamp=stamp)
+    if user is not None:
+        user.readiness_stamp = stamp
 
 
 def claimant_readiness_forget_all() -> None:
     """A consent document was saved or deleted: no claimant's cached readiness is used any more."""
-    _new_stamp(_DOCUMENTS_STAMP_KEY, None)
+
+    def renew() -> None:
+        set_confirmed = getattr(cache, "set_confirmed", None)
+        if set_confirmed is None:  # a local in-memory cache: never loses a write
+            cache.set(_DOCUMENTS_STAMP_KEY, uuid.uuid4().hex, None)
+        elif not set_confirmed(_DOCUMENTS_STAMP_KEY, uuid.uuid4().hex, None):
+            # Redis does not answer and would keep the old stamp: every claimant's own stamp changes instead.
+            User.objects.update(readiness_stamp=uuid.uuid4())
+
+    renew()
+    transaction.on_commit(renew)  # and again once the change is visible to other requests
 
 
 def consent_latest_records(*, user: User) -> dict[int, ConsentRecord]:

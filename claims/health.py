@@ -19,18 +19,45 @@ def database_status() -> str:
     return "ok"
 
 
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+    except redis.RedisError:
+        return False
+    return True
+
+
 def broker_status() -> str:
     """`inline` when no broker is configured (tasks run in the web process), else whether Redis answers."""
     if not settings.REDIS_URL:
         return "inline"
-    import redis
+    return "ok" if _redis_answers(settings.REDIS_URL) else "down"
 
-    try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
-        client.ping()
-    except redis.RedisError:
-        return "down"
-    return "ok"
+
+def redis_status(*, broker: str | None = None) -> str:
+    """The Redis server of the cache (sessions' cache, rate-limit counters, locks): `none` with an in-memory cache.
+    `broker`: broker_status() already taken, reused when the cache is on the broker's server (the usual case)."""
+    location = settings.CACHES["default"].get("LOCATION", "")
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower() or not location:
+        return "none"
+    if broker is not None and location == settings.REDIS_URL:
+        return broker
+    return "ok" if _redis_answers(location) else "down"
+
+
+def site_status(checks: dict[str, str]) -> tuple[str, int]:
+    """("ok" | "degraded" | "error", HTTP status) from the checks. Without Redis the site still serves (sessions
+    from the database, no cache, rate limits counted in the database, tasks left to the sweeps): "degraded", 200,
+    so load balancers keep sending claimants; anything else that is down is an "error", 503."""
+    down = {name for name, value in checks.items() if value == "down"}
+    if not down:
+        return "ok", 200
+    if down <= {"broker", "redis"}:
+        return "degraded", 200
+    return "error", 503
 
 
 def storage_status() -> str:

@@ -24,8 +24,10 @@ class OnCommitTask(DjangoTask):
     """`delay_on_commit` that never turns a committed change into an error page.
 
     The change is already saved when the message is published; if the broker cannot be reached, the claimant must
-    still see their claim submitted. The failure is logged and the periodic sweeps (estimates, status emails) find
-    the work from the database and queue it again once the broker is back.
+    still see their claim submitted. The failure is logged, the task (its name and ids) is kept in the database
+    (accounts.UnsentTask) and published again by a periodic task once the broker is back; the sweeps (estimates,
+    status emails) find their work from the database as well, and those tasks do their work once however often
+    they are queued.
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
@@ -35,10 +37,26 @@ class OnCommitTask(DjangoTask):
         transaction.on_commit(functools.partial(self._publish_or_leave_to_sweep, args or (), kwargs or {}, **options))
 
     def _publish_or_leave_to_sweep(self, args, kwargs, **options) -> None:
+        # Nobody waits for the result of a task queued on commit (delay_on_commit returns nothing): without
+        # ignore_result the Redis result backend subscribes to the result first, and with Redis down that raised a
+        # RuntimeError past the broker's own error handling, a 500 after the claim was saved.
+        options.setdefault("ignore_result", True)
         try:
             self.apply_async(args, kwargs, **options)
         except BrokerError:
-            logger.warning("Could not queue %s%r: the broker did not answer; the sweep will do it", self.name, args)
+            logger.warning("Could not queue %s%r: the broker did not answer; kept to publish later", self.name, args)
+            self._keep_unsent(args, kwargs)
+        except Exception:  # noqa: BLE001 - the change is committed: any publishing failure is left to the sweeps
+            logger.warning("Could not queue %s%r; kept to publish later", self.name, args, exc_info=True)
+            self._keep_unsent(args, kwargs)
+
+    def _keep_unsent(self, args, kwargs) -> None:
+        from accounts.models import UnsentTask
+
+        try:
+            UnsentTask.objects.create(name=self.name, args=list(args), kwargs=dict(kwargs))
+        except Exception:  # noqa: BLE001 - the database failing too: the sweeps remain
+            logger.exception("Could not keep the unsent task %s%r", self.name, args)
 
 
 app = Celery("kakao_claims", task_cls=OnCommitTask)

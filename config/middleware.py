@@ -100,7 +100,8 @@ class UploadRateLimitMiddleware:
 
     Each evidence file goes in its own request, so this counts files: generous for a claimant with thirty
     receipts and a few retries, but it stops a script from filling the disk. Answered with 429: JSON for the
-    upload script (which shows the message), the usual page otherwise.
+    upload script (which shows the message), the usual page otherwise. Counted in RATELIMIT_USE_CACHE: Redis, or
+    the database while Redis is down (config.cache.RateLimitCache).
     """
 
     def __init__(self, get_response):

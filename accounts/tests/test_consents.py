@@ -16,7 +16,6 @@ from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney
 from accounts.roles import Role
 from accounts.selectors import (
     _cleared_key,
-    _user_stamp_key,
     claimant_readiness,
     claimant_readiness_cached,
     claimant_readiness_forget,
@@ -309,6 +308,7 @@ def test_rows_written_outside_the_services_also_end_the_cached_readiness(claiman
     poa = _fully_joined(claimant, documents)
     assert claimant_readiness_cached(user=claimant).ready
     poa.delete()
+    claimant.refresh_from_db()  # the next request loads the user row, with its new readiness stamp
     assert not claimant_readiness_cached(user=claimant).ready
 
     other = ClaimantFactory()
@@ -328,10 +328,11 @@ def test_a_readiness_read_before_a_withdrawal_is_not_used_after_it(claimant, doc
     _fully_joined(claimant, documents)
     claimant_readiness_cached(user=claimant)
     stale_entry = cache.get(_cleared_key(claimant.pk))
-    old_stamp = cache.get(_user_stamp_key(claimant.pk))
+    old_stamp = claimant.readiness_stamp
     consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
     cache.set(_cleared_key(claimant.pk), stale_entry)  # the slow request's write, after the withdrawal
-    assert cache.get(_user_stamp_key(claimant.pk)) != old_stamp
+    claimant.refresh_from_db()  # the next request loads the user row
+    assert claimant.readiness_stamp != old_stamp
     assert not claimant_readiness_cached(user=claimant).ready
 
 
@@ -341,6 +342,7 @@ def test_forgetting_one_claimant_keeps_the_others_cached(claimant, documents, dj
         _fully_joined(person, documents)
         claimant_readiness_cached(user=person)
     claimant_readiness_forget(user_id=claimant.pk)
+    claimant.refresh_from_db()  # the next request loads the user row
     with django_assert_num_queries(0):
         assert claimant_readiness_cached(user=other).ready
     with django_assert_num_queries(1):

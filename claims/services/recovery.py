@@ -126,3 +126,38 @@ def stale_jobs_fail(*, now: datetime | None = None) -> dict[str, int]:
     if failed["exports"] or failed["recomputes"]:
         logger.warning("Stale jobs marked failed: %s exports, %s recomputes", failed["exports"], failed["recomputes"])
     return failed
+
+
+# --- tasks the broker did not take (config.celery.OnCommitTask) ----------------------------------------------------
+
+UNSENT_BATCH = 500
+
+
+def unsent_tasks_publish(*, limit: int = UNSENT_BATCH) -> int:
+    """Publish again, oldest first, the tasks whose message the broker refused after their change was committed
+    (Redis down), deleting each row with its publish. Rows locked by a concurrent run are left to it. Stops at the
+    first refusal (the broker is still down) and keeps the rest. Returns how many were published."""
+    from celery import current_app
+    from kombu.exceptions import OperationalError
+
+    from accounts.models import UnsentTask
+
+    published = 0
+    with transaction.atomic():
+        rows = list(UnsentTask.objects.select_for_update(skip_locked=True).order_by("created_at", "pk")[:limit])
+        for row in rows:
+            task = current_app.tasks.get(row.name)
+            if task is None:  # renamed or removed since: nothing can run it
+                logger.error("Unsent task %s%r dropped: no such task", row.name, tuple(row.args))
+                row.delete()
+                continue
+            try:
+                task.apply_async(args=row.args, kwargs=row.kwargs, ignore_result=True)
+            except OperationalError:
+                logger.warning("Unsent tasks: the broker still does not answer; %s left", len(rows) - published)
+                break
+            row.delete()
+            published += 1
+    if published:
+        logger.info("Unsent tasks published again: %s", published)
+    return published

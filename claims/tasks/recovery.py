@@ -3,7 +3,7 @@
 
 from celery import shared_task
 
-from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue, status_events_unsent
+from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue, status_events_unsent, unsent_tasks_publish
 from claims.tasks.notifications import claim_status_email_task
 
 
@@ -26,3 +26,9 @@ def stale_jobs_reap_task() -> dict[str, int]:
 def stale_jobs_requeue_task() -> dict[str, int]:
     """Every minute: the remaining work of jobs whose heartbeat stopped is queued again."""
     return stale_jobs_requeue()
+
+
+@shared_task(acks_late=True)
+def unsent_tasks_publish_task() -> int:
+    """Publish the tasks the broker refused while it was down (claims.services.recovery.unsent_tasks_publish)."""
+    return unsent_tasks_publish()

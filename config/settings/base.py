@@ -88,11 +88,26 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+
+
+def redis_caches(url: str, *, key_prefix: str = "") -> dict:
+    """The cache (and django-ratelimit's counters) in Redis, answering as a miss while Redis is down: see
+    config/cache.py. The rate-limit counters move to the database during an outage."""
+    common = {"LOCATION": url, "KEY_PREFIX": key_prefix}
+    return {
+        "default": {"BACKEND": "config.cache.ResilientRedisCache", **common},
+        "ratelimit": {"BACKEND": "config.cache.RateLimitCache", **common},
+    }
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # reads from Redis, still kept in the database
+    CACHES = redis_caches(REDIS_URL)
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # reads from Redis, always kept in the database
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -123,9 +138,10 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 # Number of reverse proxies in front of the site that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
-# Request rate limits (django-ratelimit, counted in the cache): answered with a 429 page.
+# Request rate limits (django-ratelimit, counted in Redis, in the database while Redis is down): a 429 page.
 RATELIMIT_VIEW = "accounts.views.auth.rate_limited"
-# Django's own Redis cache increments atomically but is not on django-ratelimit's list of known caches.
+RATELIMIT_USE_CACHE = "ratelimit"
+# Django's own Redis cache (which config.cache extends) increments atomically but is not on django-ratelimit's list.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:  # trying the site without Redis: one runserver process, so in-memory counts are enough
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
@@ -278,6 +294,12 @@ CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
 CELERY_BEAT_SCHEDULE["claims-evidence-previews"] = {
     "task": "claims.tasks.evidence.evidence_previews_sweep_task",
     "schedule": 10 * 60,
+}
+# Tasks whose message the broker refused after their change was saved (Redis down) are published again
+# (config.celery.OnCommitTask, accounts.UnsentTask): the verification, password-reset and staff emails included.
+CELERY_BEAT_SCHEDULE["claims-unsent-tasks"] = {
+    "task": "claims.tasks.recovery.unsent_tasks_publish_task",
+    "schedule": 60,
 }
 CELERY_BEAT_SCHEDULE["claims-stale-jobs-reap"] = {
     "task": "claims.tasks.recovery.stale_jobs_reap_task",

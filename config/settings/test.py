@@ -4,7 +4,7 @@ import os
 import secrets
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, env, redis_caches
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kakao_claims")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)  # the fault tests set it
@@ -14,19 +14,15 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/1")
 # Each test run gets its own cache key prefix (inherited by the worker processes it starts), so rate-limit
 # counters and locks left in Redis by an earlier run never make a later one fail.
 CACHE_KEY_PREFIX = os.environ.setdefault("TEST_CACHE_KEY_PREFIX", f"run-{secrets.token_hex(4)}")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": CACHE_KEY_PREFIX,
-    }
-}
+CACHES = redis_caches(REDIS_URL, key_prefix=CACHE_KEY_PREFIX)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 # Unit tests run tasks inline; tests marked `celery_worker` start a real worker against Redis.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Mail kept in memory; a server or worker process started by a test writes it as files into TEST_EMAIL_FILE_PATH.
+EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default="")
+EMAIL_BACKEND = f"django.core.mail.backends.{'filebased' if EMAIL_FILE_PATH else 'locmem'}.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "test-private")
 STORAGES = {
