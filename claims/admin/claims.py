@@ -628,27 +628,16 @@ class ClaimAdmin(admin.ModelAdmin):
         if display:
             content_type = "image/png" if evidence.content_type == "image/png" else "image/jpeg"
         inline = not download and content_type in INLINE_CONTENT_TYPES
-        try:
-            handle = stored.open("rb")
-        except FileNotFoundError:  # removed by the retention rules after the claim was closed
-            raise Http404(_("파일이 더 이상 보관되어 있지 않습니다.")) from None
-        audit_record(
-            actor=request.user,
-            action=AuditEntry.Action.VIEWED_EVIDENCE,
-            target=evidence,
+        return self._evidence_file_response(
+            request,
             claim=claim,
-            meta=RequestMeta.from_request(request),
-            data={"evidence": evidence.pk, "variant": "display" if display else "original", "inline": inline},
-        )
-        response = FileResponse(
-            handle,
+            evidence=evidence,
+            open_file=lambda: stored.open("rb"),
+            audit={"variant": "display" if display else "original", "inline": inline},
             as_attachment=not inline,
             filename=evidence_download_name(evidence=evidence, display=display),
             content_type=content_type if inline else "application/octet-stream",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     def evidence_preview_view(self, request: HttpRequest, object_id: str, evidence_id: int, page: int) -> FileResponse:
         """One page of a PDF's preview, a PNG drawn on the server (never the PDF itself); same permission and
@@ -658,9 +647,22 @@ class ClaimAdmin(admin.ModelAdmin):
         pages = evidence.preview_pages if evidence is not None else []
         if not 1 <= page <= len(pages):
             raise Http404
+        return self._evidence_file_response(
+            request,
+            claim=claim,
+            evidence=evidence,
+            open_file=lambda: default_storage.open(pages[page - 1]["name"], "rb"),
+            audit={"variant": "preview", "page": page, "inline": True},
+            content_type="image/png",
+        )
+
+    def _evidence_file_response(
+        self, request: HttpRequest, *, claim: Claim, evidence: Evidence, open_file, audit: dict, **response_options
+    ) -> FileResponse:
+        """A stored evidence file (404 once the retention rules removed it), its view audited, never cached."""
         try:
-            handle = default_storage.open(pages[page - 1]["name"], "rb")
-        except FileNotFoundError:
+            handle = open_file()
+        except FileNotFoundError:  # removed by the retention rules after the claim was closed
             raise Http404(_("파일이 더 이상 보관되어 있지 않습니다.")) from None
         audit_record(
             actor=request.user,
@@ -668,9 +670,9 @@ class ClaimAdmin(admin.ModelAdmin):
             target=evidence,
             claim=claim,
             meta=RequestMeta.from_request(request),
-            data={"evidence": evidence.pk, "variant": "preview", "page": page, "inline": True},
+            data={"evidence": evidence.pk, **audit},
         )
-        response = FileResponse(handle, content_type="image/png")
+        response = FileResponse(handle, **response_options)
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
