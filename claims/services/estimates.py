@@ -485,6 +485,12 @@ def _recompute_enqueue(job: RecomputeJob) -> None:
 # --- recompute jobs in chunks ---------------------------------------------------------------------------------------
 
 
+def recompute_job_planning_started(*, job_id: int) -> None:
+    """A pending job's planning begins: its heartbeat says so, in a statement of its own (the planning transaction
+    dies with a killed worker), so the sweep can tell a job whose planner died from one still waiting in the queue."""
+    RecomputeJob.objects.filter(pk=job_id, status=RecomputeJob.Status.PENDING).update(heartbeat_at=timezone.now())
+
+
 @transaction.atomic
 def recompute_job_plan(*, job_id: int, chunk_size: int | None = None) -> list[int]:
     """Split the job's claims into chunks of `chunk_size` ids (default RECOMPUTE_CHUNK_SIZE, 1,000); returns the

@@ -52,15 +52,17 @@ def _stale(*, cutoff: datetime) -> Q:
 
 def stale_jobs_requeue(*, now: datetime | None = None) -> dict[str, int]:
     """Queue again the remaining work of running jobs whose heartbeat stopped JOB_HEARTBEAT_TIMEOUT_SECONDS ago
-    (their worker was killed): an export from the start, a recompute's unfinished chunks. At most JOB_MAX_REQUEUES
-    times in a row without progress; then `stale_jobs_fail` marks the job failed. Each re-queue is audited.
+    (their worker was killed): an export from the start, a recompute's unfinished chunks, or its planning when the
+    worker died while planning (a pending job waiting in the queue has no heartbeat and is left alone). At most
+    JOB_MAX_REQUEUES times in a row without progress; then `stale_jobs_fail` marks the job failed. Each re-queue is
+    audited.
 
     Nothing is done twice: a re-queued export takes the job with a new lease (the dead run's lease is released
     here, and a run that was only slow stops at its next progress mark); a chunk commits its estimates with its
     progress and is skipped while another worker holds its row lock; the dead worker's own message, handed back by
     the broker an hour later, finds the work done.
     """
-    from claims.tasks.estimates import recompute_chunk_run_task
+    from claims.tasks.estimates import recompute_chunk_run_task, recompute_job_plan_task
     from claims.tasks.exports import export_build_task
 
     now = now or timezone.now()
@@ -77,6 +79,16 @@ def stale_jobs_requeue(*, now: datetime | None = None) -> dict[str, int]:
         recomputes = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
             stale, status=RecomputeJob.Status.RUNNING
         )
+        # A recompute whose planner died: pending, but its planning began (heartbeat set) and stopped beating.
+        planners = RecomputeJob.objects.select_for_update(skip_locked=True).filter(
+            stale, status=RecomputeJob.Status.PENDING, heartbeat_at__isnull=False
+        )
+        for job in planners:
+            job.requeues, job.heartbeat_at = job.requeues + 1, now
+            job.save(update_fields=["requeues", "heartbeat_at"])
+            job_transition_audit(job=job, event="requeued", requeues=job.requeues, planning=True).save()
+            recompute_job_plan_task.delay_on_commit(job.pk)
+            requeued["recomputes"] += 1
         for job in recomputes:
             chunk_ids = recompute_job_unfinished(job=job)
             if not chunk_ids:
@@ -97,7 +109,8 @@ def stale_jobs_fail(*, now: datetime | None = None) -> dict[str, int]:
     JOB_MAX_REQUEUES re-queues, or with no sign of life for JOB_STALE_AFTER_MINUTES (a job that never started)."""
     now = now or timezone.now()
     # Both models spell their statuses alike.
-    gone = Q(_stale(cutoff=heartbeat_cutoff(now=now)), status="running", requeues__gte=settings.JOB_MAX_REQUEUES)
+    began = Q(status="running") | Q(status="pending", heartbeat_at__isnull=False)  # a planner that died, too
+    gone = Q(_stale(cutoff=heartbeat_cutoff(now=now)), began, requeues__gte=settings.JOB_MAX_REQUEUES)
     silent = Q(
         _stale(cutoff=now - timedelta(minutes=settings.JOB_STALE_AFTER_MINUTES)), status__in=("pending", "running")
     )

@@ -22,6 +22,7 @@ from claims.services.estimates import (
     recompute_chunk_fail,
     recompute_chunk_run,
     recompute_job_plan,
+    recompute_job_planning_started,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def estimate_claim_task(claim_id: int) -> dict[str, int]:
 @shared_task(**RETRY)
 def recompute_job_plan_task(job_id: int) -> int:
     """Split a recompute job into chunks of about 1,000 claims and run them as a group of chunk tasks."""
+    recompute_job_planning_started(job_id=job_id)
     chunk_ids = recompute_job_plan(job_id=job_id)
     if chunk_ids:
         group(recompute_chunk_run_task.si(chunk_id) for chunk_id in chunk_ids).apply_async()

@@ -19,7 +19,12 @@ from claims.selectors.cohorts import CohortCriteria
 from claims.services import estimates as estimate_services
 from claims.services import exports as export_services
 from claims.services.cohorts import cohort_save
-from claims.services.estimates import damage_model_activate, recompute_chunk_run, recompute_job_plan
+from claims.services.estimates import (
+    damage_model_activate,
+    recompute_chunk_run,
+    recompute_job_plan,
+    recompute_job_planning_started,
+)
 from claims.services.exports import export_build
 from claims.services.jobs import JobSupersededError, heartbeat_kept, job_test_park
 from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue
@@ -222,6 +227,44 @@ def test_a_recompute_whose_worker_died_has_its_unfinished_chunks_requeued_and_ea
     # The dead worker's message for the second chunk comes back later: nothing more is written.
     assert recompute_chunk_run(chunk_id=second).status == RecomputeChunk.Status.DONE
     assert_every_claim_estimated_once_by(job.model_version, claims)
+
+
+@pytest.fixture
+def unplanned_recompute(settings, monkeypatch):
+    """A recompute of five claims in chunks of two, activated but not planned (its message is not sent)."""
+    settings.RECOMPUTE_CHUNK_SIZE = 2
+    claims = [kakao_t_driver_claim() for _ in range(5)]
+    monkeypatch.setattr(estimate_services, "_recompute_enqueue", lambda job: None)
+    return damage_model_activate(version=DamageModelVersionFactory(), actor=manager()), claims
+
+
+def test_a_recompute_whose_worker_died_while_planning_is_planned_again_and_each_claim_estimated_once(
+    unplanned_recompute, django_capture_on_commit_callbacks
+):
+    job, claims = unplanned_recompute
+    recompute_job_planning_started(job_id=job.pk)  # then the worker died: the planning transaction rolled back
+    job.refresh_from_db()
+    assert job.status == RecomputeJob.Status.PENDING and job.heartbeat_at
+    assert stale_jobs_requeue() == NOTHING  # its heartbeat is recent
+
+    heartbeat_seconds_ago(job, 181)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert stale_jobs_requeue() == {"exports": 0, "recomputes": 1}
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == (RecomputeJob.Status.DONE, 5, 5)
+    assert transitions(job) == [{"event": "requeued", "requeues": 1, "planning": True}]
+    assert_every_claim_estimated_once_by(job.model_version, claims)
+
+
+def test_a_recompute_still_waiting_in_the_queue_is_not_planned_by_the_sweep_however_old(unplanned_recompute):
+    job, _claims = unplanned_recompute
+    RecomputeJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+
+    assert stale_jobs_requeue() == NOTHING
+
+    job.refresh_from_db()
+    assert (job.status, job.requeues, job.heartbeat_at) == (RecomputeJob.Status.PENDING, 0, None)
 
 
 def test_a_recompute_whose_worker_died_after_its_last_chunk_is_finished_by_the_sweep(planned_recompute):
