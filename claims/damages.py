@@ -1,6 +1,6 @@
 """Damage estimate for a claim in the 2022 Kakao data-centre outage lawsuit.
 
-Pure standard-library implementation of DAMAGE_MODEL.md. All arithmetic is
+Pure standard-library implementation of docs/domain/damage-model.md. All arithmetic is
 exact (``fractions.Fraction``); every component is rounded half-up to the
 configured unit and the breakdown always sums to the total.
 """

@@ -1,6 +1,6 @@
 """Damage estimates: when each claim's estimate was last checked and why it failed, recompute-job chunks, Korean
-labels for the estimate models' relations, and version 1 of the damage model (DAMAGE_MODEL.md defaults), active
-for every incident."""
+labels for the estimate models' relations, and version 1 of the damage model (the defaults of
+docs/domain/damage-model.md), active for every incident."""
 
 import django.db.models.deletion
 from django.conf import settings

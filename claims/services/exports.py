@@ -178,7 +178,7 @@ def plaintiff_name(*, name: str, claimant_type: str, business_name: str) -> str:
 
 
 def claim_sheet_header() -> list[str]:
-    """The claim sheet's columns (CSV and XLSX), in a fixed order documented in the README."""
+    """The claim sheet's columns (CSV and XLSX), in a fixed order documented in docs/filing.md."""
     header = [
         _("원고 번호"),
         _("접수번호"),

@@ -1,6 +1,6 @@
 """`manage.py estimate --input claims.json [--model-version N]`: estimate claims described in plain JSON with the
 incident's damage model and print the estimates with their breakdowns as JSON. Reads the reference data and the
-model versions; writes nothing. The input schema is in README.md ("Damage estimates")."""
+model versions; writes nothing. The input schema is in docs/estimates.md ("Damage estimates")."""
 
 import json
 import sys
