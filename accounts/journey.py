@@ -25,12 +25,14 @@ class JourneyStep:
     key: str
     label: Promise
     url_name: str  # the page where the claimant takes this step
+    action: Promise  # the link to that page on the account page
     done: Callable[[ClaimantReadiness], bool]
     blocks_filing: bool  # a claim cannot be submitted while this step is open (claims.services.intake)
     problem: Promise | None = None  # what the review page and a refused submission say while it is open
     refusal: Promise | None = None  # what a later step's service says when asked before this one is done
     keeps_next: bool = True  # the guard passes ?next= so the claimant comes back to the page they asked for
     accepts: tuple[str, ...] = ()  # consent document kinds this step's own page accepts (signing accepts the POA)
+    linked_when_done: bool = False  # the account page links the step's page even once it is done
 
 
 _EARLIER_FIRST = _("이메일 인증과 회원 정보 입력을 먼저 마쳐 주세요.")
@@ -40,6 +42,7 @@ JOURNEY: tuple[JourneyStep, ...] = (
         key=EMAIL,
         label=_("이메일 인증"),
         url_name="accounts:verify_email_sent",
+        action=_("인증하기"),
         done=lambda readiness: readiness.email_verified,
         blocks_filing=False,
         refusal=_EARLIER_FIRST,
@@ -49,6 +52,7 @@ JOURNEY: tuple[JourneyStep, ...] = (
         key=PROFILE,
         label=_("프로필 (이름·생년월일·휴대전화·주소)"),
         url_name="accounts:profile",
+        action=_("채우기"),
         done=lambda readiness: readiness.profile_complete,
         blocks_filing=False,
         refusal=_EARLIER_FIRST,
@@ -57,15 +61,18 @@ JOURNEY: tuple[JourneyStep, ...] = (
         key=CONSENTS,
         label=_("개인정보 동의"),
         url_name="accounts:consents",
+        action=_("동의 관리"),
         done=lambda readiness: not readiness.consents_missing,
         blocks_filing=True,
         problem=_("최신 개인정보 수집·이용 동의와 위임 약정에 동의해 주세요."),
         refusal=_("필수 개인정보 동의를 먼저 해 주세요."),
+        linked_when_done=True,  # to review or withdraw a consent
     ),
     JourneyStep(
         key=POWER_OF_ATTORNEY,
         label=_("소송위임장 서명"),
         url_name="accounts:power_of_attorney_sign",
+        action=_("서명하기"),
         done=lambda readiness: readiness.power_of_attorney_signed,
         blocks_filing=True,
         problem=_("소송위임장에 서명해 주세요."),

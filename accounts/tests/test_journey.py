@@ -144,7 +144,9 @@ def test_the_next_step_of_a_claimant_who_has_done_everything_costs_no_query(djan
 
 
 @pytest.mark.django_db
-def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_and_the_filing_problems(rf, monkeypatch):
+def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_the_filing_problems_and_the_account_page(
+    rf, client, monkeypatch
+):
     documents = consent_documents_published()
     claimant = ClaimantFactory()
     consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
@@ -157,6 +159,7 @@ def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_and_the
         key="identity",
         label=gettext_lazy("본인 확인"),
         url_name="accounts:account",
+        action=gettext_lazy("확인하기"),
         done=lambda readiness: False,
         blocks_filing=True,
         problem=gettext_lazy("본인 확인을 마쳐 주세요."),
@@ -172,6 +175,23 @@ def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_and_the
             user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
         )
     assert journey_filing_problems(readiness=_readiness())[0] == "본인 확인을 마쳐 주세요."
+    client.force_login(claimant)
+    page = client.get(reverse("accounts:account")).content.decode()
+    assert page.index("프로필") < page.index("본인 확인") < page.index("개인정보 동의")
 
     monkeypatch.setattr(journey, "JOURNEY", JOURNEY)
     assert _claimant_only_view(request)["Location"].startswith(reverse("accounts:consents"))
+
+
+@pytest.mark.django_db
+def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(client):
+    consent_documents_published()
+    claimant = ClaimantFactory()
+    client.force_login(claimant)
+    page = client.get(reverse("accounts:account")).content.decode()
+    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "소송위임장 서명"]
+    assert [page.index(label) for label in labels] == sorted(page.index(label) for label in labels)
+    assert page.count("완료</span>") == 2 and page.count("필요</span>") == 2
+    assert ">인증하기</a>" not in page and ">채우기</a>" not in page  # done: no link
+    assert f'href="{reverse("accounts:consents")}"' in page  # managing consents stays linked
+    assert f'href="{reverse("accounts:power_of_attorney_sign")}"' in page
