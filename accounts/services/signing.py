@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from accounts import journey
+from accounts.journey import journey_step_blocker
 from accounts.models import ConsentDocument, PowerOfAttorney, User
 from accounts.pdf import power_of_attorney_pdf
 from accounts.selectors import claimant_readiness, consent_documents_current
@@ -121,11 +123,9 @@ def _check_can_sign(*, user: User, document: ConsentDocument, typed_name: str, s
     if document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY or document not in consent_documents_current():
         raise ConsentError(_("이 소송위임장은 최신 버전이 아닙니다. 페이지를 새로 고쳐 주세요."))
     readiness = claimant_readiness(user=user)
-    if not readiness.email_verified or not readiness.profile_complete:
-        raise ConsentError(_("이메일 인증과 회원 정보 입력을 먼저 마쳐 주세요."))
-    if any(doc.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY for doc in readiness.consents_missing):
-        raise ConsentError(_("필수 개인정보 동의를 먼저 해 주세요."))
-    if readiness.power_of_attorney_signed:
+    if earlier := journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY):
+        raise ConsentError(str(earlier.refusal))
+    if journey.journey_step(journey.POWER_OF_ATTORNEY).done(readiness):
         raise ConsentError(_("이미 이 소송위임장에 서명하셨습니다."))
     if signature_png is None and _name_key(typed_name) != _name_key(user.legal_name):
         raise SignatureError(

@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from accounts import journey
 from accounts.forms_consents import ConsentsForm, PdfVerifyForm, PowerOfAttorneySignForm
+from accounts.journey import journey_step_blocker, journey_step_url
 from accounts.models import ConsentDocument
 from accounts.selectors import (
     ClaimantReadiness,
@@ -47,17 +49,16 @@ def _to(name: str, next_url: str) -> HttpResponse:
     return redirect(f"{reverse(name)}?{urlencode({'next': next_url})}" if next_url else reverse(name))
 
 
-def _earlier_step(request: HttpRequest, readiness: ClaimantReadiness, next_url: str) -> HttpResponse | None:
-    """The sign-up step still open before consents (verified email, complete profile), if any."""
-    if not readiness.email_verified:
-        return redirect("accounts:verify_email_sent")
-    if not readiness.profile_complete:
-        return _to("accounts:profile", next_url or request.get_full_path())
-    return None
-
-
-def _privacy_missing(readiness: ClaimantReadiness) -> bool:
-    return any(doc.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY for doc in readiness.consents_missing)
+def _earlier_step(
+    request: HttpRequest, readiness: ClaimantReadiness, next_url: str, *, key: str
+) -> HttpResponse | None:
+    """The journey step still open before this page's step (accounts.journey), if any. The consents page goes on
+    to the signing page by itself; the other pages are told to come back here."""
+    earlier = journey_step_blocker(readiness=readiness, key=key)
+    if earlier is None:
+        return None
+    back = next_url if earlier.key == journey.CONSENTS else next_url or request.get_full_path()
+    return redirect(journey_step_url(earlier, next_url=back))
 
 
 @never_cache
@@ -66,9 +67,14 @@ def _privacy_missing(readiness: ClaimantReadiness) -> bool:
 def consents(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     readiness = claimant_readiness(user=request.user)
-    if response := _earlier_step(request, readiness, next_url):
+    if response := _earlier_step(request, readiness, next_url, key=journey.CONSENTS):
         return response
-    if next_url and request.method == "GET" and not _privacy_missing(readiness) and readiness.consents_missing:
+    if (
+        next_url
+        and request.method == "GET"
+        and not journey.journey_step(journey.CONSENTS).done(readiness)
+        and journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY) is None
+    ):  # sent here by the guard, but only the power-of-attorney text is open: signing accepts it
         return _to("accounts:power_of_attorney_sign", next_url)
     overview = consent_overview(user=request.user)
     pending = [
@@ -146,10 +152,8 @@ def consent_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
 def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     readiness = claimant_readiness(user=request.user)
-    if response := _earlier_step(request, readiness, next_url):
+    if response := _earlier_step(request, readiness, next_url, key=journey.POWER_OF_ATTORNEY):
         return response
-    if _privacy_missing(readiness):
-        return _to("accounts:consents", next_url)
     signed = power_of_attorney_current(user=request.user)
     document = next(
         (

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import RRN_WARNING, ProfileForm
+from accounts.journey import claimant_steps
 from accounts.models import User
 from accounts.selectors import claimant_readiness
 from accounts.services.data_rights import deletion_request_open
@@ -32,7 +33,7 @@ def _safe_next(request: HttpRequest) -> str | None:
 def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
-        "readiness": claimant_readiness(user=user),
+        "journey": claimant_steps(user=user, readiness=claimant_readiness(user=user)),
         "phone": mobile_phone_format(user.phone),
         "deletion_request": deletion_request_open(user=user),
         "two_factor_enrolled": user.is_staff and totp_device_confirmed(user=user) is not None,

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.journey import journey_filing_problems
 from accounts.models import User
 from accounts.selectors import ClaimantReadiness, claimant_readiness
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
@@ -302,12 +303,8 @@ def claim_blocking_problems(*, claim: Claim, readiness: ClaimantReadiness | None
     """What must be fixed before the claim can be submitted (missing evidence only warns: see the selector).
     The claimant's consents are read from the database unless the caller has just read them (`readiness`, for
     showing the review page; submitting always reads them)."""
-    problems = []
     readiness = readiness or claimant_readiness(user=claim.claimant)
-    if readiness.consents_missing:
-        problems.append(_("최신 개인정보 수집·이용 동의와 위임 약정에 동의해 주세요."))
-    if not readiness.power_of_attorney_signed:
-        problems.append(_("소송위임장에 서명해 주세요."))
+    problems = journey_filing_problems(readiness=readiness)
     if not claim.was_using_during_outage or not claim.services.exists():
         problems.append(_("1단계(참여 자격)를 마쳐 주세요."))
     if not claim.claimant_type:

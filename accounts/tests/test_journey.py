@@ -1,0 +1,197 @@
+"""The journey steps (accounts/journey.py): the one list, its order and the next-step function, without HTTP."""
+
+import pytest
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+from accounts import journey
+from accounts.decorators import claimant_required
+from accounts.journey import (
+    JOURNEY,
+    JourneyStep,
+    claimant_next_step,
+    claimant_steps,
+    journey_filing_problems,
+    journey_next_step,
+    journey_step_blocker,
+    journey_step_url,
+)
+from accounts.models import ConsentDocument
+from accounts.selectors import ClaimantReadiness, claimant_readiness
+from accounts.services.consents import ClientInfo, ConsentError, consent_accept
+from accounts.services.signing import power_of_attorney_sign
+from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
+
+CLIENT = ClientInfo(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
+PRIVACY = ConsentDocument(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1)
+POWER_OF_ATTORNEY_TEXT = ConsentDocument(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, version=1)
+
+
+def _readiness(*, email=True, profile=True, missing=(), signed=True) -> ClaimantReadiness:
+    return ClaimantReadiness(
+        email_verified=email, profile_complete=profile, consents_missing=list(missing), power_of_attorney_signed=signed
+    )
+
+
+@claimant_required
+def _claimant_only_view(request):
+    return HttpResponse("claim page")
+
+
+# The list and the next-step function, on plain readiness values ----------------------------------------------------
+
+
+def test_the_journey_is_email_then_profile_then_consents_then_the_power_of_attorney():
+    assert [step.key for step in JOURNEY] == ["email", "profile", "consents", "power_of_attorney"]
+    assert [step.blocks_filing for step in JOURNEY] == [False, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("readiness", "expected"),
+    [
+        (_readiness(email=False, profile=False, missing=[PRIVACY], signed=False), "email"),
+        (_readiness(email=False), "email"),
+        (_readiness(profile=False, missing=[PRIVACY], signed=False), "profile"),
+        (_readiness(missing=[PRIVACY, POWER_OF_ATTORNEY_TEXT], signed=False), "consents"),
+        (_readiness(missing=[POWER_OF_ATTORNEY_TEXT], signed=False), "consents"),  # the guard's consents page
+        (_readiness(missing=[POWER_OF_ATTORNEY_TEXT]), "consents"),  # a new power-of-attorney version
+        (_readiness(signed=False), "power_of_attorney"),
+        (_readiness(), None),
+    ],
+)
+def test_the_next_step_is_the_first_one_not_done(readiness, expected):
+    step = journey_next_step(readiness=readiness)
+    assert (step.key if step else None) == expected
+
+
+def test_signing_may_start_once_the_privacy_consent_is_given_as_it_accepts_the_power_of_attorney_text_itself():
+    only_the_text = _readiness(missing=[POWER_OF_ATTORNEY_TEXT], signed=False)
+    assert journey_step_blocker(readiness=only_the_text, key=journey.POWER_OF_ATTORNEY) is None
+    assert journey_step_blocker(readiness=only_the_text, key=journey.CONSENTS) is None
+    privacy = _readiness(missing=[PRIVACY, POWER_OF_ATTORNEY_TEXT], signed=False)
+    assert journey_step_blocker(readiness=privacy, key=journey.POWER_OF_ATTORNEY).key == "consents"
+    no_profile = _readiness(profile=False, missing=[PRIVACY], signed=False)
+    assert journey_step_blocker(readiness=no_profile, key=journey.POWER_OF_ATTORNEY).key == "profile"
+    assert journey_step_blocker(readiness=no_profile, key=journey.CONSENTS).key == "profile"
+    assert journey_step_blocker(readiness=_readiness(email=False), key=journey.EMAIL) is None
+
+
+def test_only_the_steps_that_block_filing_are_problems_for_a_claim_in_the_journeys_order():
+    assert journey_filing_problems(readiness=_readiness()) == []
+    assert journey_filing_problems(readiness=_readiness(email=False, profile=False)) == []
+    assert journey_filing_problems(readiness=_readiness(missing=[PRIVACY], signed=False)) == [
+        "최신 개인정보 수집·이용 동의와 위임 약정에 동의해 주세요.",
+        "소송위임장에 서명해 주세요.",
+    ]
+    assert journey_filing_problems(readiness=_readiness(signed=False)) == ["소송위임장에 서명해 주세요."]
+
+
+def test_a_steps_url_carries_next_unless_the_step_does_not_keep_it():
+    email, profile = JOURNEY[0], JOURNEY[1]
+    assert journey_step_url(email, next_url="/claims/new/") == reverse("accounts:verify_email_sent")
+    assert (
+        journey_step_url(profile, next_url="/claims/new/") == reverse("accounts:profile") + "?next=%2Fclaims%2Fnew%2F"
+    )
+    assert journey_step_url(profile) == reverse("accounts:profile")
+
+
+# A claimant's real state, from the database and the guard's cache --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_claimant_goes_through_the_steps_in_order():
+    documents = consent_documents_published()
+    claimant = UserFactory(email_verified_at=None)
+    assert claimant_next_step(user=claimant).key == "email"
+    claimant = ClaimantFactory(legal_name="")
+    assert claimant_next_step(user=claimant).key == "profile"
+    claimant = ClaimantFactory()
+    assert claimant_next_step(user=claimant).key == "consents"
+    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    # The power-of-attorney text is still to accept: the guard's consents page sends the claimant on to signing.
+    assert claimant_next_step(user=claimant).key == "consents"
+    assert journey_step_blocker(readiness=claimant_readiness(user=claimant), key=journey.POWER_OF_ATTORNEY) is None
+    power_of_attorney_sign(
+        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+    )
+    assert claimant_next_step(user=claimant) is None
+
+
+@pytest.mark.django_db
+def test_the_progress_shows_done_current_and_todo_steps():
+    consent_documents_published()
+    claimant = ClaimantFactory()
+    states = [(state.step.key, state.state) for state in claimant_steps(user=claimant)]
+    assert states == [("email", "done"), ("profile", "done"), ("consents", "current"), ("power_of_attorney", "todo")]
+
+
+@pytest.mark.django_db
+def test_the_next_step_of_a_claimant_who_has_done_everything_costs_no_query(django_assert_num_queries):
+    documents = consent_documents_published()
+    claimant = ClaimantFactory()
+    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    power_of_attorney_sign(
+        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+    )
+    assert claimant_next_step(user=claimant) is None  # now cached
+    with django_assert_num_queries(0):
+        assert claimant_next_step(user=claimant) is None
+        assert all(state.state == "done" for state in claimant_steps(user=claimant))
+
+
+# One list: a step added to it is the guard's redirect, a refusal and a problem ------------------------------------
+
+
+@pytest.mark.django_db
+def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_the_filing_problems_and_the_account_page(
+    rf, client, monkeypatch
+):
+    documents = consent_documents_published()
+    claimant = ClaimantFactory()
+    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    request = rf.get("/claims/new/")
+    request.user = claimant
+    response = _claimant_only_view(request)
+    assert response["Location"] == reverse("accounts:consents") + "?next=%2Fclaims%2Fnew%2F"
+
+    identity = JourneyStep(
+        key="identity",
+        label=gettext_lazy("본인 확인"),
+        url_name="accounts:account",
+        action=gettext_lazy("확인하기"),
+        done=lambda readiness: False,
+        blocks_filing=True,
+        problem=gettext_lazy("본인 확인을 마쳐 주세요."),
+        refusal=gettext_lazy("본인 확인을 먼저 마쳐 주세요."),
+    )
+    monkeypatch.setattr(journey, "JOURNEY", (*JOURNEY[:2], identity, *JOURNEY[2:]))
+
+    response = _claimant_only_view(request)
+    assert response["Location"] == reverse("accounts:account") + "?next=%2Fclaims%2Fnew%2F"
+    assert claimant_next_step(user=claimant).key == "identity"
+    with pytest.raises(ConsentError, match="본인 확인을 먼저"):
+        power_of_attorney_sign(
+            user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+        )
+    assert journey_filing_problems(readiness=_readiness())[0] == "본인 확인을 마쳐 주세요."
+    client.force_login(claimant)
+    page = client.get(reverse("accounts:account")).content.decode()
+    assert page.index("프로필") < page.index("본인 확인") < page.index("개인정보 동의")
+
+    monkeypatch.setattr(journey, "JOURNEY", JOURNEY)
+    assert _claimant_only_view(request)["Location"].startswith(reverse("accounts:consents"))
+
+
+@pytest.mark.django_db
+def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(client):
+    consent_documents_published()
+    claimant = ClaimantFactory()
+    client.force_login(claimant)
+    page = client.get(reverse("accounts:account")).content.decode()
+    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "소송위임장 서명"]
+    assert [page.index(label) for label in labels] == sorted(page.index(label) for label in labels)
+    assert page.count("완료</span>") == 2 and page.count("필요</span>") == 2
+    assert ">인증하기</a>" not in page and ">채우기</a>" not in page  # done: no link
+    assert f'href="{reverse("accounts:consents")}"' in page  # managing consents stays linked
+    assert f'href="{reverse("accounts:power_of_attorney_sign")}"' in page
