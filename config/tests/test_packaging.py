@@ -10,7 +10,10 @@ import re
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[2]
 # The development and test tools (distribution name -> the module it is imported as). Every package listed in
@@ -95,6 +98,51 @@ def test_no_shipped_module_imports_a_development_tool_a_test_or_the_benchmarks()
             if parts[0] in FORBIDDEN_IMPORTS or "tests" in parts:
                 found.append(f"{path.relative_to(REPO)}: {name}")
     assert found == []
+
+
+def installed_with(requirements_file: Path) -> set[str]:
+    """The distributions `pip install -r requirements_file` installs: those it lists and, with their extras, everything
+    they require (read from the virtualenv's metadata)."""
+    wanted = []
+    for line in requirements_file.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            requirement = Requirement(line)
+            wanted.append((requirement.name, frozenset(requirement.extras)))
+    found: dict[str, set[str]] = {}
+    while wanted:
+        name, extras = wanted.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in found and extras <= found[key]:
+            continue
+        found[key] = found.get(key, set()) | extras
+        for text in metadata.distribution(name).requires or []:
+            requirement = Requirement(text)
+            environments = [{"extra": extra} for extra in found[key] or {""}]
+            if requirement.marker is None or any(requirement.marker.evaluate(env) for env in environments):
+                wanted.append((requirement.name, frozenset(requirement.extras)))
+    return set(found)
+
+
+def test_every_package_shipped_code_imports_is_installed_by_requirements_txt():
+    """Not only no development tool: nothing that only a development tool brings along (a dependency of Locust or
+    Playwright, say) either."""
+    runtime = installed_with(REPO / "requirements.txt")
+    providers = metadata.packages_distributions()
+    local = {path.name for path in REPO.iterdir()} | {path.stem for path in REPO.glob("*.py")}
+
+    missing = []
+    for path in shipped_modules():
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names or top in local:
+                continue
+            distributions = {re.sub(r"[-_.]+", "-", dist).lower() for dist in providers.get(top, [])}
+            if not distributions & runtime:
+                missing.append(
+                    f"{path.relative_to(REPO)}: {name} ({', '.join(sorted(distributions)) or 'not installed'})"
+                )
+    assert missing == []
 
 
 def test_the_dockerfile_installs_the_runtime_requirements_only():
