@@ -6,6 +6,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 app
 WORKDIR /app
+# One production image for web, workers and beat: the runtime packages only (requirements.txt). The test and
+# development tools (requirements-dev.txt) and the code only they use stay out (.dockerignore).
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY --chown=app:app . .

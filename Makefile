@@ -24,10 +24,12 @@ system-packages-site:
 system-packages-test:
 	@scripts/system_packages.sh $(TEST_PACKAGES)
 
-$(VENV)/.installed: requirements.txt
+# Development installs everything: requirements-dev.txt is the runtime requirements.txt (all the production image
+# gets) plus the test and development tools.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed

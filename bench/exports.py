@@ -1,7 +1,7 @@
 """Export benchmark: `.venv/bin/python -m bench.exports --count 200000`.
 
 Uses the claims already in the configured database (DATABASE_URL); with fewer than `--count`, it first writes the
-missing ones with the synthetic generator (bench/generator.py) and estimates every claim that has no estimate, as
+missing ones with the synthetic generator (devtools/generator.py) and estimates every claim that has no estimate, as
 the site would have. It then exports one cohort holding every claim of the default incident, the way the export
 task does (the same builder, the same streaming query), into a temporary file:
 
@@ -71,7 +71,7 @@ def claims_ensure(count: int) -> None:
 
     existing = Claim.objects.count()
     if existing < count:
-        from bench.generator import claims_generate
+        from devtools.generator import claims_generate
 
         print(f"generating {count - existing:,} claims", flush=True)
         claims_generate(

@@ -64,7 +64,7 @@ def prepare_accounts(*, count: int, folder: Path) -> Path:
     """Claimants ready to file (see claimants_generate), sharing one password hashed once; their emails in a file."""
     from django.contrib.auth.hashers import make_password
 
-    from bench.generator import claimants_generate
+    from devtools.generator import claimants_generate
 
     seed = 900_000 + int(time.time()) % 100_000  # a new seed each run: accounts are used up by filing
     emails = claimants_generate(count=count, seed=seed, password_hash=make_password(LOAD_PASSWORD))

@@ -25,7 +25,7 @@ import gevent
 from locust import HttpUser, constant, task
 from locust.exception import StopUser
 
-from bench.synthetic_files import synthetic_png
+from devtools.synthetic_files import synthetic_png
 
 ACCOUNTS: list[str] = []
 FIRST_ACCOUNT, _, LAST_ACCOUNT = os.environ.get("BENCH_ACCOUNT_RANGE", "0:").partition(":")

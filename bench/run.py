@@ -2,7 +2,7 @@
 same run, printed as a table and written to bench/results.json. See bench/README.md.
 
 It works in its own PostgreSQL database (BENCH_DATABASE_URL, default kakao_claims_bench; the name must contain
-"bench"), which it drops, creates and migrates, then fills with the synthetic cohort (bench/generator.py), and uses
+"bench"), which it drops, creates and migrates, then fills with the synthetic cohort (devtools/generator.py), and uses
 the Redis database BENCH_REDIS_URL. The site runs with the production settings (bench/settings.py).
 
     python -m bench.run --count 20000 --only intake,staff
@@ -88,7 +88,7 @@ def say(text: str) -> None:
 
 def generate(count: int, seed: int, first_number: int) -> float:
     """Write claims first_number .. first_number+count-1 of the seed; returns the seconds it took."""
-    from bench.generator import claims_generate
+    from devtools.generator import claims_generate
 
     report = claims_generate(
         count=count,

@@ -1,5 +1,5 @@
 """The staff claim list stays fast on a large table: the queries behind its filters and searches are answered from
-indexes. A few thousand synthetic claims are written (bench/generator.py) and analysed, each list page is requested
+indexes. A few thousand synthetic claims are written (devtools/generator.py) and analysed, each list page is requested
 as a Lawyer, and every query it sends that reads claims or accounts is run through EXPLAIN (FORMAT JSON): none
 may read claims_claim or accounts_user with a sequential scan. The planner is left to its own choices
 (enable_seqscan stays on), so a missing index shows up as a Seq Scan."""
@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import ConsentRecord, PowerOfAttorney, User
 from accounts.roles import Role
 from accounts.validators import mobile_phone_format
-from bench.generator import claims_generate
 from claims.models import Claim
 from claims.selectors.review import reviewers_eligible
 from claims.tests.staff import admin_login, staff_member
+from devtools.generator import claims_generate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(600)]
 CLAIMS = 6000

@@ -4,7 +4,10 @@ import os
 import secrets
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env, redis_caches
+from .base import BASE_DIR, INSTALLED_APPS, env, redis_caches
+
+# The development-only app (devtools/): its commands are tested, and the tests use its synthetic cohort.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kakao_claims")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)  # the fault tests set it

@@ -1,4 +1,4 @@
-"""The synthetic cohort generator (bench/generator.py) and `manage.py generate_claims`."""
+"""The synthetic cohort generator (devtools/generator.py) and `manage.py generate_claims`."""
 
 import datetime as dt
 import hashlib
@@ -15,11 +15,11 @@ from pypdf import PdfReader
 
 from accounts.models import ConsentRecord, PowerOfAttorney, User
 from accounts.selectors import claimant_readiness
-from bench import generator
-from bench.generator import GenerationError, claims_generate
 from claims.models import Claim, ClaimEvent, Evidence, Flag, InformationRequest, LossItem
 from claims.services.fraud import fraud_sweep
 from claims.validators import business_registration_number_is_valid
+from devtools import generator
+from devtools.generator import GenerationError, claims_generate
 
 pytestmark = pytest.mark.django_db
 KST = ZoneInfo("Asia/Seoul")

@@ -42,7 +42,6 @@ from accounts.roles import Role
 from accounts.selectors import consent_documents_current
 from accounts.services.consents import consent_text_fill
 from accounts.services.signing import sha256_hex
-from bench.synthetic_files import SyntheticFile, synthetic_pdf, synthetic_png
 from claims.models import (
     REFERENCE_ALPHABET,
     Claim,
@@ -54,6 +53,7 @@ from claims.models import (
     OutageWindow,
     RejectionReason,
 )
+from devtools.synthetic_files import SyntheticFile, synthetic_pdf, synthetic_png
 
 KST = ZoneInfo("Asia/Seoul")
 UTC = dt.UTC

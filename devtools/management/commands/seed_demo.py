@@ -18,11 +18,11 @@ from accounts.models import User
 from accounts.roles import Role, staff_groups_sync
 from accounts.services.auth import staff_user_create
 from accounts.services.two_factor import totp_secret_text
-from bench.generator import claims_generate
 from claims.models import Claim, Incident, OutageWindow, Service
 from claims.reference import reference_data_load
 from claims.services.estimates import estimate_sweep
 from claims.services.fraud import fraud_sweep
+from devtools.generator import claims_generate
 
 DEMO_STAFF_EMAIL = "staff@example.com"
 DEMO_STAFF_PASSWORD = "demo-staff-2022!"  # noqa: S105 - local demo only, refused when DEBUG is off

@@ -8,8 +8,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from claims.management.commands import seed_demo
 from claims.models import Claim
+from devtools.management.commands import seed_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Synthetic claimants and claims for benchmarks and load tests (bench/generator.py).
+"""Synthetic claimants and claims for benchmarks and load tests (devtools/generator.py).
 
 Refuses to run unless DEBUG is on (or --allow-without-debug is given for a benchmark database), so it is not run
 against the real cohort by mistake.
@@ -9,7 +9,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bench.generator import DEFAULT_BATCH, GenerationError, GenerationReport, claims_generate
+from devtools.generator import DEFAULT_BATCH, GenerationError, GenerationReport, claims_generate
 
 
 class Command(BaseCommand):
