@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "django_ratelimit",
+    "core",  # below both apps: errors, base task, outgoing HTTP, webhooks (docs/architecture.md)
     "accounts",
     "claims",
 ]
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.ApplicationErrorMiddleware",  # last: sees a view's unhandled ApplicationError first
 ]
 
 ROOT_URLCONF = "config.urls"
