@@ -327,6 +327,15 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "email"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# (soft, hard) time limits in seconds for every task on a queue (core.tasks.ApplicationTask); a task may set its own.
+# At the soft limit the task gets SoftTimeLimitExceeded and can clean up; at the hard limit its process is replaced.
+# The hard limits stay below CELERY_VISIBILITY_TIMEOUT, so a killed task is not also redelivered mid-run.
+CELERY_QUEUE_TIME_LIMITS = {
+    "email": (60, 90),
+    "estimates": (600, 660),
+    "exports": (1800, 1860),
+    "celery": (600, 660),
+}
 
 # Logs: one JSON object per line on stdout with the request id; personal data masked (config/logging.py).
 # manage.py sets DJANGO_LOG_STREAM=stderr: a command's stdout is its output only.
