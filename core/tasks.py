@@ -17,6 +17,7 @@ the task functions.
 import logging
 import random
 
+from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -105,3 +106,24 @@ class ApplicationTask(OnCommitTask):
             error.code,
             extra={"error_extra": error.extra},
         )
+
+
+@shared_task
+def webhook_event_process_task(event_pk: int) -> bool:
+    """Process one stored webhook event with its provider's handler (settings.WEBHOOK_HANDLERS), once: the row is
+    locked while it is handled and marked processed in the same transaction. False when already processed."""
+    from django.db import transaction
+    from django.utils import timezone
+    from django.utils.module_loading import import_string
+
+    from core.models import WebhookEvent
+
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        if event.processed_at is not None or not event.signature_valid:
+            return False
+        handler = import_string(settings.WEBHOOK_HANDLERS[event.provider])
+        handler(event=event)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at"])
+    return True

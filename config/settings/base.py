@@ -327,6 +327,10 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "email"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Webhooks (core.webhooks): the HMAC secret and the dotted path of the event handler, per provider. No provider
+# sends webhooks yet; each adds its entries (its secret from the environment) when it is built.
+WEBHOOK_SECRETS: dict[str, str] = {}
+WEBHOOK_HANDLERS: dict[str, str] = {}
 # (soft, hard) time limits in seconds for every task on a queue (core.tasks.ApplicationTask); a task may set its own.
 # At the soft limit the task gets SoftTimeLimitExceeded and can clean up; at the hard limit its process is replaced.
 # The hard limits stay below CELERY_VISIBILITY_TIMEOUT, so a killed task is not also redelivered mid-run.
