@@ -51,10 +51,8 @@ def provider_retry_countdown(*, retries: int, retry_after: float | None) -> floa
 class ApplicationTask(OnCommitTask):
     acks_late = True
     autoretry_for = TRANSIENT_DB_ERRORS
-    retry_backoff = True
-    retry_backoff_max = 300
-    retry_jitter = True
-    max_retries = 5
+    retry_backoff = True  # Celery's retry_backoff_max (600 s) and retry_jitter (on) kept
+    max_retries = 3  # Celery's default, kept: tasks that name no max_retries retry as often as before
 
     @property
     def queue_name(self) -> str:
