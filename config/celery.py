@@ -59,7 +59,8 @@ class OnCommitTask(DjangoTask):
             logger.exception("Could not keep the unsent task %s%r", self.name, args)
 
 
-app = Celery("kakao_claims", task_cls=OnCommitTask)
+# Every task is a core.tasks.ApplicationTask (an OnCommitTask with acks_late, retries and per-queue time limits).
+app = Celery("kakao_claims", task_cls="core.tasks:ApplicationTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -99,5 +99,7 @@ def logging_config(*, level: str, json: bool, stream: str = "stdout") -> dict:
             "django.db.backends": {"level": "INFO"},  # never SQL with parameters, even at DEBUG
             "weasyprint": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
+            # urllib3 logs the URLs it requests and retries, queries included (core/http.py logs its own lines).
+            "urllib3": {"level": "ERROR"},
         },
     }

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User, text_sha256
 from accounts.selectors import consent_accepted_document_ids, consent_documents_current
 from accounts.services.auth import client_ip
+from core.exceptions import InvalidInputError
 
 USER_AGENT_MAX_LENGTH = 500
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -28,7 +29,7 @@ REQUIRED_KIND_FLAGS = {
 }
 
 
-class ConsentError(Exception):
+class ConsentError(InvalidInputError):
     """A consent action that the rules do not allow; the message is shown to the user."""
 
 

@@ -21,6 +21,7 @@ from accounts.models import User
 from claims.models import AuditEntry, Cohort, FilingWave, Incident, WaveMember
 from claims.selectors.cohorts import FILABLE_STATUSES, CohortCriteria, wave_candidates, wave_member_snapshot
 from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
+from core.exceptions import InvalidInputError
 
 PERMISSION_COHORT = "claims.change_cohort"
 PERMISSION_WAVE = "claims.change_filingwave"
@@ -43,12 +44,11 @@ SNAPSHOT_COLUMNS = {
 }
 
 
-class CohortError(Exception):
+class CohortError(InvalidInputError):
     """A cohort or wave rule refused the change; the message is for the member of staff."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
 
 
 def _require(actor: User, permission: str) -> None:

@@ -53,6 +53,7 @@ from claims.selectors.estimates import (
 )
 from claims.selectors.reference import window_affected_claims
 from claims.services.jobs import job_test_park
+from core.exceptions import InvalidInputError
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ COHORT_PERCENTILE = 99
 ERROR_LINES_KEPT = 50
 
 
-class DamageModelError(Exception):
+class DamageModelError(InvalidInputError):
     """A damage-model change that the rules do not allow; the message is for staff."""
 
 

@@ -75,6 +75,7 @@ from claims.services.jobs import (
     job_test_park,
     job_transition_audit,
 )
+from core.exceptions import InvalidInputError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -85,15 +86,14 @@ EMBEDDED_IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 SPOOL_BYTES = 8 * 1024 * 1024
 
 
-class ExportError(Exception):
+class ExportError(InvalidInputError):
     """An export cannot be requested or downloaded; the message is for the member of staff."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
 
 
-class ExportExpiredError(ExportError):
+class ExportExpiredError(NotFoundError, ExportError):
     """The export's file has expired and been deleted."""
 
 

@@ -17,6 +17,7 @@ from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
 from claims.validators import business_registration_number_is_valid
+from core.exceptions import InvalidInputError
 
 WIZARD_STEPS = ("eligibility", "claimant", "losses", "evidence", "review")
 # The claimant may change a claim while it is a draft, and add to it while staff wait for more information.
@@ -25,12 +26,11 @@ BUSINESS_TYPES = frozenset({Claim.ClaimantType.SOLE_PROPRIETOR, Claim.ClaimantTy
 REFERENCE_CODE_ATTEMPTS = 5
 
 
-class ClaimError(Exception):
+class ClaimError(InvalidInputError):
     """A rule of the claim process refused the change; the message is for the claimant."""
 
     def __init__(self, message: str, *, claim: Claim | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.claim = claim
 
 

@@ -23,13 +23,14 @@ from claims.selectors.estimates import damage_model_active
 from claims.selectors.reference import window_affected_claims
 from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
 from claims.services.estimates import MANAGE_PERMISSION, _recompute_enqueue
+from core.exceptions import InvalidInputError
 
 CHANGE_PERMISSION = "claims.change_outagewindow"
 ADD_PERMISSION = "claims.add_outagewindow"
 COMMAND_ACTOR = "manage.py load_reference_data"
 
 
-class OutageWindowError(Exception):
+class OutageWindowError(InvalidInputError):
     """A window change the rules do not allow; the message is for staff."""
 
 

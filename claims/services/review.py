@@ -26,6 +26,7 @@ from claims.services.intake import ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task
+from core.exceptions import ConflictError
 
 PERMISSION_REVIEW = "claims.review_claim"
 PERMISSION_DECIDE = "claims.decide_claim"
@@ -53,7 +54,7 @@ class ReviewError(ClaimError):
     """A review rule refused the change; the message is for the member of staff."""
 
 
-class ClaimConflictError(ReviewError):
+class ClaimConflictError(ConflictError, ReviewError):
     """Someone changed the claim after this member of staff loaded it."""
 
 

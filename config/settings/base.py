@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "django_ratelimit",
+    "core",  # below both apps: errors, base task, outgoing HTTP, webhooks (docs/architecture.md)
     "accounts",
     "claims",
 ]
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.ApplicationErrorMiddleware",  # last: sees a view's unhandled ApplicationError first
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -325,6 +327,19 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "email"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Webhooks (core.webhooks): the HMAC secret and the dotted path of the event handler, per provider. No provider
+# sends webhooks yet; each adds its entries (its secret from the environment) when it is built.
+WEBHOOK_SECRETS: dict[str, str] = {}
+WEBHOOK_HANDLERS: dict[str, str] = {}
+# (soft, hard) time limits in seconds for every task on a queue (core.tasks.ApplicationTask); a task may set its own.
+# At the soft limit the task gets SoftTimeLimitExceeded and can clean up; at the hard limit its process is replaced.
+# The hard limits stay below CELERY_VISIBILITY_TIMEOUT, so a killed task is not also redelivered mid-run.
+CELERY_QUEUE_TIME_LIMITS = {
+    "email": (60, 90),
+    "estimates": (600, 660),
+    "exports": (1800, 1860),
+    "celery": (600, 660),
+}
 
 # Logs: one JSON object per line on stdout with the request id; personal data masked (config/logging.py).
 # manage.py sets DJANGO_LOG_STREAM=stderr: a command's stdout is its output only.
