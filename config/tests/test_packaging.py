@@ -232,6 +232,8 @@ def test_production_settings_start_from_the_image_files_without_devtools_or_any_
         "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
         "FIELD_ENCRYPTION_KEYS": "YnVpbGQtb25seS1idWlsZC1vbmx5LWJ1aWxkLW9ubHk=",
         "FIELD_HASH_KEY": "packaging-test-only-hash-key-0123456789",
+        # Production refuses to start without a shared cache for its rate limits (never contacted by `check`).
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
         "PYTHONPATH": str(image),
     }
     blocked = ",".join(sorted(FORBIDDEN_IMPORTS))
