@@ -14,9 +14,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User, text_sha256
+from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 from accounts.selectors import consent_accepted_document_ids, consent_documents_current
 from accounts.services.auth import client_ip
+from config.hashing import sha256_hex
 
 USER_AGENT_MAX_LENGTH = 500
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -91,7 +92,7 @@ def consent_document_publish(*, document: ConsentDocument) -> ConsentDocument:
             % {"version": newest}
         )
     document.published_at = timezone.now()
-    document.text_sha256 = text_sha256(document.body)
+    document.text_sha256 = sha256_hex(document.body)
     document.full_clean()
     document.save(update_fields=["published_at", "text_sha256"])
     return document

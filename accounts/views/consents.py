@@ -32,6 +32,7 @@ from accounts.services.auth import client_ip
 from accounts.services.consents import ConsentError, client_info, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
 from claims.services.audit import RequestMeta
+from config.hashing import sha256_chunks
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
 VERIFY_RATE_ANONYMOUS = "20/h"
@@ -234,7 +235,7 @@ def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
     form = PdfVerifyForm(request.POST, request.FILES) if request.method == "POST" and not limited else PdfVerifyForm()
     result = None
     if form.is_bound and form.is_valid():
-        sha256 = signing.sha256_hex(form.cleaned_data["document"].chunks())
+        sha256 = sha256_chunks(form.cleaned_data["document"].chunks())
         match = power_of_attorney_by_pdf_sha256(sha256=sha256)
         result = {
             "sha256": sha256,

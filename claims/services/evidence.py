@@ -2,7 +2,6 @@
 perceptual hash and a metadata-free display copy for images, and page images drawn later for PDFs (what a PDF was
 flagged for is kept on the row and in its timeline entry); removals are audited with the file's hash."""
 
-import hashlib
 import io
 import logging
 import re
@@ -27,6 +26,7 @@ from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.evidence import evidence_preview_render_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_check
+from config.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +38,6 @@ def evidence_too_large_message() -> str:
     return _("파일이 너무 큽니다. 한 파일은 %(limit)s까지 올릴 수 있습니다.") % {
         "limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)
     }
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 def _display_copy(upload: UploadedFile) -> tuple[ContentFile, str]:
@@ -101,7 +92,7 @@ def evidence_attach(
     except ValidationError as error:
         raise ClaimError(" ".join(error.messages), claim=claim) from None
     kind = check.kind
-    sha256 = _sha256(upload)
+    sha256 = sha256_file(upload).sha256
     display, perceptual_hash = _display_copy(upload) if kind.is_image else (None, "")
     evidence = Evidence(
         tag=tag,
