@@ -26,6 +26,7 @@ from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.evidence import evidence_preview_render_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_check
+from config.files import stored_files_delete
 from config.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
@@ -111,8 +112,14 @@ def evidence_attach(
         with transaction.atomic():
             return _evidence_store(claim, actor, evidence, upload, display, ip)
     except BaseException:
-        _delete_files(evidence)
+        stored_files_delete(_stored_names(evidence))
         raise
+
+
+def _stored_names(evidence: Evidence) -> list[str]:
+    """The storage names of a row's files: the upload, its display copy and its preview pages."""
+    names = [field.name for field in (evidence.file, evidence.display_file) if field.name]
+    return names + evidence_preview_files(evidence)
 
 
 def _evidence_store(
@@ -162,14 +169,6 @@ def _evidence_store(
     return evidence
 
 
-def _delete_files(evidence: Evidence) -> None:
-    for field in (evidence.file, evidence.display_file):
-        if field.name:
-            field.storage.delete(field.name)
-    for name in evidence_preview_files(evidence):
-        evidence.file.storage.delete(name)
-
-
 @transaction.atomic
 def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -> None:
     """Remove a file from a draft claim. The audit row keeps its hash; the stored files go once committed."""
@@ -187,7 +186,8 @@ def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -
         data={"evidence": evidence.pk, "sha256": evidence.sha256, "tag": evidence.tag, "size": evidence.size},
     )
     evidence.delete()
-    transaction.on_commit(lambda: _delete_files(evidence))
+    names = _stored_names(evidence)
+    transaction.on_commit(lambda: stored_files_delete(names))
 
 
 @transaction.atomic
