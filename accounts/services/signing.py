@@ -92,16 +92,6 @@ def _name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
-def signer_name_masked(name: str) -> str:
-    """김민수 -> 김*수, 이수 -> 이*, 남궁민수 -> 남**수: enough for a clerk to match, not to identify."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
 def _authentication(user: User) -> dict[str, str]:
     return {
         "email": user.email,

@@ -18,7 +18,6 @@ from accounts.services.signing import (
     SignatureError,
     power_of_attorney_sign,
     signature_png_from_data_url,
-    signer_name_masked,
 )
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
 from claims.models import AuditEntry
@@ -97,11 +96,6 @@ def test_a_drawn_signature_is_decoded_and_re_encoded_as_a_clean_png():
 def test_blank_tiny_huge_or_non_png_signatures_are_refused(data_url, message):
     with pytest.raises(SignatureError, match=message):
         signature_png_from_data_url(data_url)
-
-
-@pytest.mark.parametrize(("name", "masked"), [("김민수", "김*수"), ("이수", "이*"), ("남궁민수", "남**수"), ("", "*")])
-def test_signer_names_are_masked_for_anonymous_visitors(name, masked):
-    assert signer_name_masked(name) == masked
 
 
 # Signing ----------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from accounts import journey
 from accounts.forms_consents import ConsentsForm, PdfVerifyForm, PowerOfAttorneySignForm
 from accounts.journey import journey_step_blocker, journey_step_url
 from accounts.models import ConsentDocument
+from accounts.names import name_masked
 from accounts.selectors import (
     ClaimantReadiness,
     claimant_readiness,
@@ -240,7 +241,7 @@ def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
         result = {
             "sha256": sha256,
             "match": match,
-            "masked_name": signing.signer_name_masked(match.signer_snapshot.get("name", "")) if match else "",
+            "masked_name": name_masked(match.signer_snapshot.get("name", "")) if match else "",
             "full_details": request.user.has_perm(PERSONAL_DATA_PERMISSION),
         }
     return render(
