@@ -24,7 +24,6 @@ from accounts.models import ConsentDocument, PowerOfAttorney, User
 from accounts.pdf import power_of_attorney_pdf
 from accounts.selectors import claimant_readiness, consent_documents_current
 from accounts.services.consents import (
-    ClientInfo,
     ConsentError,
     consent_accept,
     consent_placeholder_values,
@@ -120,7 +119,7 @@ def power_of_attorney_sign(
     *,
     user: User,
     document: ConsentDocument,
-    client: ClientInfo,
+    meta: RequestMeta,
     signature_png: bytes | None = None,
     typed_name: str = "",
 ) -> PowerOfAttorney:
@@ -143,8 +142,8 @@ def power_of_attorney_sign(
         content_sha256=sha256_chunks([text.encode("utf-8"), signature_bytes]),
         signer_snapshot=values,
         signed_at=timezone.now(),
-        ip=client.ip,
-        user_agent=client.user_agent,
+        ip=meta.ip,
+        user_agent=meta.user_agent,
         authentication=_authentication(user),
     )
     power_of_attorney.save()
@@ -162,7 +161,7 @@ def power_of_attorney_sign(
     power_of_attorney.pdf_sha256 = sha256_hex(pdf_bytes)
     power_of_attorney.full_clean()
     power_of_attorney.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
-    consent_accept(user=user, document=document, client=client, signed_document_sha256=power_of_attorney.pdf_sha256)
+    consent_accept(user=user, document=document, meta=meta, signed_document_sha256=power_of_attorney.pdf_sha256)
     return power_of_attorney
 
 

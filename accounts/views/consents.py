@@ -30,7 +30,7 @@ from accounts.selectors import (
 from accounts.services import consents as consent_services
 from accounts.services import signing
 from accounts.services.auth import client_ip
-from accounts.services.consents import ConsentError, client_info, consent_placeholder_values, consent_text_fill
+from accounts.services.consents import ConsentError, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
 from claims.services.audit import RequestMeta
 from config.hashing import sha256_chunks
@@ -88,7 +88,7 @@ def consents(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             consent_services.consents_accept(
-                user=request.user, documents=form.accepted_documents(), client=client_info(request)
+                user=request.user, documents=form.accepted_documents(), meta=RequestMeta.from_request(request)
             )
         except ConsentError as error:
             form.add_error(None, str(error))
@@ -136,7 +136,9 @@ def consent_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
         return redirect("accounts:consents")
     if request.method == "POST":
         try:
-            consent_services.consent_withdraw(user=request.user, document=document, client=client_info(request))
+            consent_services.consent_withdraw(
+                user=request.user, document=document, meta=RequestMeta.from_request(request)
+            )
         except ConsentError as error:
             messages.error(request, str(error))
         else:
@@ -173,7 +175,7 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             signing.power_of_attorney_sign(
                 user=request.user,
                 document=document,
-                client=client_info(request),
+                meta=RequestMeta.from_request(request),
                 signature_png=form.cleaned_data["signature_png"],
                 typed_name=form.cleaned_data["typed_name"],
             )

@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 
 from accounts.models import User
 from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, InformationRequest, LossItem
-from claims.services.audit import RequestMeta, audit_record
+from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
 from claims.services.evidence_previews import evidence_preview_files
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
@@ -80,7 +80,7 @@ def evidence_attach(
     tag: str,
     loss_item: LossItem | None = None,
     information_request: InformationRequest | None = None,
-    ip: str | None = None,
+    meta: RequestMeta = NO_REQUEST,
 ) -> Evidence:
     """Check and store one uploaded file. The slow work (hashing, re-encoding) happens before the claim is
     locked; the row, its audit entry and the count check happen in one transaction."""
@@ -110,7 +110,7 @@ def evidence_attach(
     )
     try:
         with transaction.atomic():
-            return _evidence_store(claim, actor, evidence, upload, display, ip)
+            return _evidence_store(claim, actor, evidence, upload, display, meta)
     except BaseException:
         stored_files_delete(_stored_names(evidence))
         raise
@@ -123,7 +123,7 @@ def _stored_names(evidence: Evidence) -> list[str]:
 
 
 def _evidence_store(
-    claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, display: ContentFile | None, ip: str | None
+    claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, display: ContentFile | None, meta: RequestMeta
 ) -> Evidence:
     claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
     _check_target(claim, evidence.loss_item, evidence.information_request)
@@ -151,7 +151,7 @@ def _evidence_store(
         claim=claim,
         actor=actor,
         kind=ClaimEvent.Kind.EVIDENCE_ADDED,
-        ip=ip,
+        ip=meta.ip,
         data={
             "evidence": evidence.pk,
             "sha256": evidence.sha256,
@@ -170,7 +170,7 @@ def _evidence_store(
 
 
 @transaction.atomic
-def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -> None:
+def evidence_remove(*, evidence: Evidence, actor: User, meta: RequestMeta = NO_REQUEST) -> None:
     """Remove a file from a draft claim. The audit row keeps its hash; the stored files go once committed."""
     claim = Claim.objects.select_for_update().get(pk=evidence.claim_id, claimant=actor)
     if claim.status != Claim.Status.DRAFT:
@@ -182,7 +182,7 @@ def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -
         claim=claim,
         actor=actor,
         kind=ClaimEvent.Kind.EVIDENCE_REMOVED,
-        ip=ip,
+        ip=meta.ip,
         data={"evidence": evidence.pk, "sha256": evidence.sha256, "tag": evidence.tag, "size": evidence.size},
     )
     evidence.delete()
