@@ -5,9 +5,9 @@ publishing a new version in the admin. `{{ name }}`-style placeholders are fille
 (see `accounts.services.consents.CONSENT_PLACEHOLDERS`).
 """
 
-import hashlib
-
 from django.utils import timezone
+
+from config.hashing import sha256_hex
 
 # Marks the example firm details below; the admin index warns while a current document still carries it.
 EXAMPLE_MARKER = "(예시)"
@@ -128,7 +128,7 @@ def consent_documents_seed(*, document_model) -> None:
                 "title": title,
                 "body": body,
                 "is_required": is_required,
-                "text_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                "text_sha256": sha256_hex(body),
                 "published_at": now,
             },
         )

@@ -4,7 +4,6 @@ powers of attorney.
 No resident registration number is ever stored: no field here asks for one.
 """
 
-import hashlib
 import re
 import uuid
 
@@ -108,10 +107,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_email_verified(self) -> bool:
         return self.email_verified_at is not None
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class ConsentDocument(models.Model):

@@ -323,15 +323,3 @@ class SpooledCsv:
 
     def close(self) -> None:
         self.file.close()
-
-
-def file_sha256(source: BinaryIO) -> tuple[int, str]:
-    """(size, SHA-256) of a file object read from its start."""
-    source.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := source.read(COPY_BUFFER):
-        digest.update(chunk)
-        size += len(chunk)
-    source.seek(0)
-    return size, digest.hexdigest()

@@ -12,7 +12,6 @@ The database is dumped first and the files are read afterwards, so every file a 
 (a file uploaded in between is simply extra). Restoring checks every hash before and after writing anything.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -31,12 +30,13 @@ from django.core.files.storage import Storage, default_storage
 from django.db import connection
 from django.utils import timezone
 
+from config.hashing import sha256_file, sha256_path
+
 MANIFEST = "manifest.json"
 FILES_ARCHIVE = "files.tar"
 POSTGRES_DUMP = "database.dump"
 SQLITE_COPY = "database.sqlite3"
 FORMAT_VERSION = 1
-CHUNK = 1024 * 1024
 # Tables whose row counts go in the manifest and are compared after a restore.
 COUNTED_TABLES = (
     "accounts_user",
@@ -97,18 +97,6 @@ class PostgresTarget:
         )
 
 
-def sha256_of(stream) -> str:
-    digest = hashlib.sha256()
-    for block in iter(lambda: stream.read(CHUNK), b""):
-        digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as stream:
-        return sha256_of(stream)
-
-
 def stored_names(storage: Storage, folder: str = "") -> Iterator[str]:
     """Every file name in `storage`, depth first, sorted."""
     try:
@@ -159,7 +147,7 @@ def _dump_database(output: Path) -> dict:
             source.close()
     else:
         raise BackupError(f"Backing up a {connection.vendor} database is not supported.")
-    return {"engine": connection.vendor, "file": path.name, "sha256": sha256_file(path)}
+    return {"engine": connection.vendor, "file": path.name, "sha256": sha256_path(path).sha256}
 
 
 def _archive_files(output: Path, storage: Storage) -> dict[str, str]:
@@ -167,10 +155,9 @@ def _archive_files(output: Path, storage: Storage) -> dict[str, str]:
     with tarfile.open(output / FILES_ARCHIVE, "w") as archive:
         for name in stored_names(storage):
             with storage.open(name, "rb") as stream:
-                hashes[name] = sha256_of(stream)
+                size, hashes[name] = sha256_file(stream)
                 info = tarfile.TarInfo(name)
-                info.size, info.mode, info.mtime = stream.tell(), 0o600, int(timezone.now().timestamp())
-                stream.seek(0)
+                info.size, info.mode, info.mtime = size, 0o600, int(timezone.now().timestamp())
                 archive.addfile(info, stream)
     return hashes
 
@@ -192,7 +179,11 @@ def backup_create(*, output: Path, storage: Storage = default_storage) -> dict:
         "finished_at": timezone.now().isoformat(),
         "database": database,
         "row_counts": counts,
-        "files_archive": {"file": FILES_ARCHIVE, "sha256": sha256_file(output / FILES_ARCHIVE), "count": len(files)},
+        "files_archive": {
+            "file": FILES_ARCHIVE,
+            "sha256": sha256_path(output / FILES_ARCHIVE).sha256,
+            "count": len(files),
+        },
         "files": files,
     }
     (output / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -221,7 +212,7 @@ def backup_verify(*, source: Path) -> dict:
         path = source / entry["file"]
         if not path.exists():
             raise BackupError(f"{path} is missing.")
-        if sha256_file(path) != entry["sha256"]:
+        if sha256_path(path).sha256 != entry["sha256"]:
             raise BackupError(f"{path} does not match its SHA-256 in the manifest: the backup is damaged.")
     return manifest
 
@@ -275,13 +266,13 @@ def _restore_files(archive_path: Path, expected: dict[str, str], storage: Storag
             if name not in expected:
                 raise BackupError(f"{name} is in the archive but not in the manifest.")
             content = archive.extractfile(member)
-            digest = sha256_of(content)
+            digest = sha256_file(content).sha256
             if digest != expected[name]:
                 raise BackupError(f"{name} does not match its SHA-256 in the manifest.")
             seen.add(name)
             if storage.exists(name):
                 with storage.open(name, "rb") as existing:
-                    if sha256_of(existing) != digest:
+                    if sha256_file(existing).sha256 != digest:
                         raise BackupError(f"{name} already exists in the storage with different content.")
                 continue
             content.seek(0)

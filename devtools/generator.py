@@ -18,7 +18,6 @@ claimant), emails use the reserved example.com/.net/.org domains, and every file
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 import multiprocessing
@@ -41,7 +40,6 @@ from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, Use
 from accounts.roles import Role
 from accounts.selectors import consent_documents_current
 from accounts.services.consents import consent_text_fill
-from accounts.services.signing import sha256_hex
 from claims.models import (
     REFERENCE_ALPHABET,
     Claim,
@@ -53,6 +51,7 @@ from claims.models import (
     OutageWindow,
     RejectionReason,
 )
+from config.hashing import sha256_chunks, sha256_hex
 from devtools.synthetic_files import SyntheticFile, synthetic_pdf, synthetic_png
 
 KST = ZoneInfo("Asia/Seoul")
@@ -733,7 +732,7 @@ def files_write(ctx: Context, plans: Sequence[ClaimPlan], files: FileWriter) -> 
                 synthetic = synthetic_png(evidence.file_key)
             else:
                 synthetic = synthetic_pdf(evidence.file_key, title=evidence.title)
-            token = hashlib.sha256(f"{evidence.file_key}:{plan.number}:{evidence.tag}".encode()).hexdigest()[:32]
+            token = sha256_hex(f"{evidence.file_key}:{plan.number}:{evidence.tag}")[:32]
             evidence.name = f"evidence/synthetic/{ctx.seed}/{plan.number // 1000:04d}/{plan.number}-{token}"
             files.save(evidence.name, synthetic)
             evidence.stored = StoredFile(
@@ -887,7 +886,7 @@ class Generator:
         pdf = synthetic_pdf(f"{seed}:poa", title="Power of attorney (signed electronically)")
         self.power_pdf = (pdf, f"power-of-attorney/synthetic/seed-{seed}-{pdf.sha256[:12]}.pdf")
         FileWriter().save(self.power_pdf[1], pdf)
-        self.password = "!synthetic-" + hashlib.sha256(f"{seed}".encode()).hexdigest()[:30]  # unusable: starts with !
+        self.password = "!synthetic-" + sha256_hex(f"{seed}")[:30]  # unusable: starts with !
 
     def write_batch(self, plans: list[ClaimPlan], report: GenerationReport, *, with_claims: bool = True) -> None:
         """Write the planned claimants and (unless `with_claims` is off) their claims, whose files are written."""
@@ -1039,7 +1038,7 @@ class Generator:
             typed_name=plan.legal_name,
             pdf=name,
             pdf_sha256=pdf.sha256,
-            content_sha256=sha256_hex([text.encode("utf-8"), plan.legal_name.encode("utf-8")]),
+            content_sha256=sha256_chunks([text.encode("utf-8"), plan.legal_name.encode("utf-8")]),
             signer_snapshot=values,
             signed_at=signed,
             ip=plan.signup_ip,

@@ -5,13 +5,14 @@ SHA-256), and two rows that should share a file (the deliberate duplicates the f
 the same key. Pictures differ in their pixels, not only in their bytes, so their perceptual hashes differ too.
 """
 
-import hashlib
 import io
 import random
 from dataclasses import dataclass
 
 import imagehash
 from PIL import Image, ImageDraw
+
+from config.hashing import sha256_hex
 
 PNG_SIZE = (48, 64)  # width, height: a tiny portrait "phone screenshot"
 PDF_PAGE = (595, 842)  # A4 in points
@@ -44,7 +45,7 @@ def synthetic_png(key: str) -> SyntheticFile:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     content = buffer.getvalue()
-    return SyntheticFile(content, "image/png", hashlib.sha256(content).hexdigest(), str(imagehash.phash(image)))
+    return SyntheticFile(content, "image/png", sha256_hex(content), str(imagehash.phash(image)))
 
 
 def _pdf_text(text: str) -> str:
@@ -77,4 +78,4 @@ def synthetic_pdf(key: str, *, title: str, lines: tuple[str, ...] = ()) -> Synth
     output += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     output += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     content = bytes(output)
-    return SyntheticFile(content, "application/pdf", hashlib.sha256(content).hexdigest())
+    return SyntheticFile(content, "application/pdf", sha256_hex(content))

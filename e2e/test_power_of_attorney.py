@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.models import ConsentRecord, PowerOfAttorney
-from accounts.services.consents import ClientInfo, consent_accept
+from accounts.services.consents import consent_accept
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
+from claims.services.audit import RequestMeta
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -104,7 +105,7 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
 def test_the_typed_name_alternative_is_reachable_with_the_keyboard(phone_page):
     documents = consent_documents_published()
     claimant = ClaimantFactory(legal_name="최지우")
-    consent_accept(user=claimant, document=documents["privacy_required"], client=ClientInfo(ip=None, user_agent=""))
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=RequestMeta(ip=None, user_agent=""))
     page = phone_page
     _log_in(page, claimant)
     page.goto(page.live_server_url + "/accounts/power-of-attorney/")

@@ -6,20 +6,18 @@ row copies that hash, so what a claimant agreed to can be proven from the ledger
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User, text_sha256
+from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 from accounts.selectors import consent_accepted_document_ids, consent_documents_current
-from accounts.services.auth import client_ip
+from claims.services.audit import USER_AGENT_MAX, RequestMeta
+from config.hashing import sha256_hex
 from core.exceptions import InvalidInputError
 
-USER_AGENT_MAX_LENGTH = 500
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 CONSENT_PLACEHOLDERS = ("name", "date_of_birth", "address", "phone", "email", "date")
 REQUIRED_KIND_FLAGS = {
@@ -31,22 +29,6 @@ REQUIRED_KIND_FLAGS = {
 
 class ConsentError(InvalidInputError):
     """A consent action that the rules do not allow; the message is shown to the user."""
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """Where a request came from, as recorded in the ledger."""
-
-    ip: str | None
-    user_agent: str
-
-
-def client_info(request: HttpRequest) -> ClientInfo:
-    """The client's IP (REMOTE_ADDR, or what our own proxies added to X-Forwarded-For) and user agent."""
-    return ClientInfo(
-        ip=client_ip(request) or None,
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX_LENGTH],
-    )
 
 
 def consent_placeholder_values(*, user: User) -> dict[str, str]:
@@ -92,7 +74,7 @@ def consent_document_publish(*, document: ConsentDocument) -> ConsentDocument:
             % {"version": newest}
         )
     document.published_at = timezone.now()
-    document.text_sha256 = text_sha256(document.body)
+    document.text_sha256 = sha256_hex(document.body)
     document.full_clean()
     document.save(update_fields=["published_at", "text_sha256"])
     return document
@@ -126,7 +108,7 @@ def _current_document(document: ConsentDocument) -> None:
 
 
 def _record(
-    *, user: User, document: ConsentDocument, action: str, client: ClientInfo, signed_document_sha256: str = ""
+    *, user: User, document: ConsentDocument, action: str, meta: RequestMeta, signed_document_sha256: str = ""
 ) -> ConsentRecord:
     record = ConsentRecord(
         user=user,
@@ -135,8 +117,8 @@ def _record(
         text_sha256=document.text_sha256,
         signed_document_sha256=signed_document_sha256,
         at=timezone.now(),
-        ip=client.ip,
-        user_agent=client.user_agent[:USER_AGENT_MAX_LENGTH],
+        ip=meta.ip,
+        user_agent=meta.user_agent[:USER_AGENT_MAX],
     )
     record.full_clean()
     record.save()
@@ -145,7 +127,7 @@ def _record(
 
 @transaction.atomic
 def consent_accept(
-    *, user: User, document: ConsentDocument, client: ClientInfo, signed_document_sha256: str = ""
+    *, user: User, document: ConsentDocument, meta: RequestMeta, signed_document_sha256: str = ""
 ) -> ConsentRecord:
     """Record that the user accepted the current version of a document.
 
@@ -161,18 +143,18 @@ def consent_accept(
         user=user,
         document=document,
         action=ConsentRecord.Action.ACCEPTED,
-        client=client,
+        meta=meta,
         signed_document_sha256=signed_document_sha256,
     )
 
 
 @transaction.atomic
-def consents_accept(*, user: User, documents: Iterable[ConsentDocument], client: ClientInfo) -> list[ConsentRecord]:
+def consents_accept(*, user: User, documents: Iterable[ConsentDocument], meta: RequestMeta) -> list[ConsentRecord]:
     """Accept several documents at once (the consents page): all of them or none."""
-    return [consent_accept(user=user, document=document, client=client) for document in documents]
+    return [consent_accept(user=user, document=document, meta=meta) for document in documents]
 
 
-def _withdraw_kind(*, user: User, kind: str, client: ClientInfo) -> list[ConsentRecord]:
+def _withdraw_kind(*, user: User, kind: str, meta: RequestMeta) -> list[ConsentRecord]:
     """Withdraw every accepted version of one kind; for the power of attorney, revoke the signed documents too."""
     accepted = ConsentDocument.objects.filter(pk__in=consent_accepted_document_ids(user=user), kind=kind)
     signed = PowerOfAttorney.objects.select_for_update().filter(user=user, withdrawn_at__isnull=True)
@@ -187,7 +169,7 @@ def _withdraw_kind(*, user: User, kind: str, client: ClientInfo) -> list[Consent
                 user=user,
                 document=document,
                 action=ConsentRecord.Action.WITHDRAWN,
-                client=client,
+                meta=meta,
                 signed_document_sha256=pdf_sha256,
             )
         )
@@ -197,7 +179,7 @@ def _withdraw_kind(*, user: User, kind: str, client: ClientInfo) -> list[Consent
 
 
 @transaction.atomic
-def consent_withdraw(*, user: User, document: ConsentDocument, client: ClientInfo) -> ConsentRecord:
+def consent_withdraw(*, user: User, document: ConsentDocument, meta: RequestMeta) -> ConsentRecord:
     """Withdraw an accepted document (every accepted version of its kind), returning the ledger row for it.
 
     Withdrawing the power of attorney revokes the signed powers of attorney (`withdrawn_at`); withdrawing the
@@ -207,7 +189,7 @@ def consent_withdraw(*, user: User, document: ConsentDocument, client: ClientInf
     User.objects.select_for_update().get(pk=user.pk)
     if document.pk not in consent_accepted_document_ids(user=user):
         raise ConsentError(_("동의한 상태가 아니어서 철회할 것이 없습니다."))
-    records = _withdraw_kind(user=user, kind=document.kind, client=client)
+    records = _withdraw_kind(user=user, kind=document.kind, meta=meta)
     if document.kind == ConsentDocument.Kind.PRIVACY_REQUIRED:
-        _withdraw_kind(user=user, kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, client=client)
+        _withdraw_kind(user=user, kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, meta=meta)
     return next(record for record in records if record.document_id == document.pk)

@@ -34,6 +34,7 @@ from accounts.models import ConsentRecord, DeletionRequest, PowerOfAttorney, Use
 from accounts.services.mail import templated_mail_send
 from accounts.validators import mobile_phone_format
 from claims.models import Claim, ClaimEvent, Evidence
+from config.files import stored_files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -293,11 +294,6 @@ def _login_records_delete(*, email: str) -> None:
         model.objects.filter(username=email).delete()
 
 
-def _files_delete(names: list[str]) -> None:
-    for name in names:
-        default_storage.delete(name)
-
-
 def _deletion_done_email(address: str, language: str) -> None:
     """Sent from this process after commit: the address no longer exists anywhere to pass to a task."""
     try:
@@ -371,7 +367,7 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
         "consent_records_kept": ConsentRecord.objects.filter(user=user).count(),
     }
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
-    transaction.on_commit(lambda: _files_delete(draft_files))
+    transaction.on_commit(lambda: stored_files_delete(draft_files))
     transaction.on_commit(lambda: _deletion_done_email(address, language))
     logger.info("Deletion request %s confirmed by %s", deletion_request.pk, actor.pk if actor else "the retention task")
     return deletion_request

@@ -7,10 +7,8 @@ browser, and the SHA-256 of the final PDF, also written into the consent ledger.
 
 import base64
 import binascii
-import hashlib
 import io
 import unicodedata
-from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,7 +24,6 @@ from accounts.models import ConsentDocument, PowerOfAttorney, User
 from accounts.pdf import power_of_attorney_pdf
 from accounts.selectors import claimant_readiness, consent_documents_current
 from accounts.services.consents import (
-    ClientInfo,
     ConsentError,
     consent_accept,
     consent_placeholder_values,
@@ -34,6 +31,7 @@ from accounts.services.consents import (
 )
 from claims.models import AuditEntry
 from claims.services.audit import RequestMeta, audit_record
+from config.hashing import sha256_chunks, sha256_hex
 
 SIGNATURE_DATA_URL_PREFIX = "data:image/png;base64,"
 SIGNATURE_MAX_BYTES = 512 * 1024
@@ -93,23 +91,6 @@ def _name_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
-def signer_name_masked(name: str) -> str:
-    """김민수 -> 김*수, 이수 -> 이*, 남궁민수 -> 남**수: enough for a clerk to match, not to identify."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def sha256_hex(chunks: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _authentication(user: User) -> dict[str, str]:
     return {
         "email": user.email,
@@ -138,7 +119,7 @@ def power_of_attorney_sign(
     *,
     user: User,
     document: ConsentDocument,
-    client: ClientInfo,
+    meta: RequestMeta,
     signature_png: bytes | None = None,
     typed_name: str = "",
 ) -> PowerOfAttorney:
@@ -158,11 +139,11 @@ def power_of_attorney_sign(
         document=document,
         signature_method=PowerOfAttorney.SignatureMethod.DRAWN if drawn else PowerOfAttorney.SignatureMethod.TYPED,
         typed_name="" if drawn else user.legal_name,
-        content_sha256=sha256_hex([text.encode("utf-8"), signature_bytes]),
+        content_sha256=sha256_chunks([text.encode("utf-8"), signature_bytes]),
         signer_snapshot=values,
         signed_at=timezone.now(),
-        ip=client.ip,
-        user_agent=client.user_agent,
+        ip=meta.ip,
+        user_agent=meta.user_agent,
         authentication=_authentication(user),
     )
     power_of_attorney.save()
@@ -177,10 +158,10 @@ def power_of_attorney_sign(
         verify_url=settings.SITE_URL.rstrip("/") + reverse("accounts:power_of_attorney_verify"),
     )
     power_of_attorney.pdf.save(f"power-of-attorney-{power_of_attorney.pk}.pdf", ContentFile(pdf_bytes), save=False)
-    power_of_attorney.pdf_sha256 = sha256_hex([pdf_bytes])
+    power_of_attorney.pdf_sha256 = sha256_hex(pdf_bytes)
     power_of_attorney.full_clean()
     power_of_attorney.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
-    consent_accept(user=user, document=document, client=client, signed_document_sha256=power_of_attorney.pdf_sha256)
+    consent_accept(user=user, document=document, meta=meta, signed_document_sha256=power_of_attorney.pdf_sha256)
     return power_of_attorney
 
 

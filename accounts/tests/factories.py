@@ -12,9 +12,10 @@ from factory.django import DjangoModelFactory
 from PIL import Image, ImageDraw
 
 from accounts.consent_texts import consent_documents_seed
-from accounts.models import ConsentDocument, User, text_sha256
+from accounts.models import ConsentDocument, User
 from accounts.roles import Role
 from accounts.services.auth import staff_user_create
+from config.hashing import sha256_hex
 
 STAFF_PASSWORD = "staff-correct-horse-battery"
 
@@ -80,7 +81,7 @@ class ConsentDocumentFactory(DjangoModelFactory):
     body = factory.LazyAttribute(lambda o: f"{o.title}\n\n{{{{ name }}}}님, 아래 내용을 읽고 동의해 주세요.")
     is_required = factory.LazyAttribute(lambda o: o.kind != ConsentDocument.Kind.PRIVACY_OPTIONAL)
     published_at = factory.LazyFunction(timezone.now)
-    text_sha256 = factory.LazyAttribute(lambda o: text_sha256(o.body) if o.published_at else "")
+    text_sha256 = factory.LazyAttribute(lambda o: sha256_hex(o.body) if o.published_at else "")
 
 
 def consent_documents_published() -> dict[str, ConsentDocument]:

@@ -24,7 +24,6 @@ from accounts.selectors import (
     power_of_attorney_current,
 )
 from accounts.services.consents import (
-    ClientInfo,
     ConsentError,
     consent_accept,
     consent_document_new_version,
@@ -33,11 +32,12 @@ from accounts.services.consents import (
 )
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
+from claims.services.audit import RequestMeta
 from claims.tests.staff import admin_login, staff_member
 
 pytestmark = pytest.mark.django_db
 
-CLIENT = ClientInfo(ip="203.0.113.7", user_agent="Mozilla/5.0 (Linux; Android 14) TestBrowser/1.0")
+META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 (Linux; Android 14) TestBrowser/1.0")
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 KakaoTalk 10.4.5"
 
 
@@ -63,9 +63,9 @@ def _publish_new_version(kind: str, *, body_suffix: str = "\n7. 추가된 조항
 
 
 def _fully_joined(claimant, documents) -> PowerOfAttorney:
-    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     return power_of_attorney_sign(
-        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
 
 
@@ -191,15 +191,15 @@ def test_the_required_consent_must_be_ticked_and_nothing_is_recorded_until_it_is
 def test_accepting_an_outdated_version_or_the_power_of_attorney_without_signing_is_refused(claimant, documents):
     _publish_new_version(ConsentDocument.Kind.PRIVACY_REQUIRED)
     with pytest.raises(ConsentError, match="최신 버전"):
-        consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+        consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     with pytest.raises(ConsentError, match="서명"):
-        consent_accept(user=claimant, document=documents["power_of_attorney"], client=CLIENT)
+        consent_accept(user=claimant, document=documents["power_of_attorney"], meta=META)
 
 
 def test_optional_consent_can_be_withdrawn_and_given_again_without_leaving_the_suit(client, claimant, documents):
     poa = _fully_joined(claimant, documents)
     optional = documents["privacy_optional"]
-    consent_accept(user=claimant, document=optional, client=CLIENT)
+    consent_accept(user=claimant, document=optional, meta=META)
     client.force_login(claimant)
 
     response = client.post(reverse("accounts:consent_withdraw", args=[optional.pk]), REMOTE_ADDR="192.0.2.9")
@@ -267,7 +267,7 @@ def test_readiness_is_one_query_and_agrees_with_the_ledger_and_the_power_of_atto
     assert agrees() and claimant_readiness(user=claimant).ready
     _publish_new_version(ConsentDocument.Kind.POWER_OF_ATTORNEY)
     assert agrees() and not claimant_readiness(user=claimant).power_of_attorney_signed
-    consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_withdraw(user=claimant, document=documents["privacy_required"], meta=META)
     assert agrees() and documents["privacy_required"] in claimant_readiness(user=claimant).consents_missing
 
 
@@ -299,7 +299,7 @@ def test_any_change_to_consents_or_documents_ends_the_cached_readiness_at_once(c
         _publish_new_version(ConsentDocument.Kind.PRIVACY_REQUIRED)
     else:
         kind = "privacy_required" if change == "withdraw_consent" else "power_of_attorney"
-        consent_withdraw(user=claimant, document=documents[kind], client=CLIENT)
+        consent_withdraw(user=claimant, document=documents[kind], meta=META)
     assert not claimant_readiness_cached(user=claimant).ready
 
 
@@ -329,7 +329,7 @@ def test_a_readiness_read_before_a_withdrawal_is_not_used_after_it(claimant, doc
     claimant_readiness_cached(user=claimant)
     stale_entry = cache.get(_cleared_key(claimant.pk))
     old_stamp = claimant.readiness_stamp
-    consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_withdraw(user=claimant, document=documents["privacy_required"], meta=META)
     cache.set(_cleared_key(claimant.pk), stale_entry)  # the slow request's write, after the withdrawal
     claimant.refresh_from_db()  # the next request loads the user row
     assert claimant.readiness_stamp != old_stamp
@@ -354,7 +354,7 @@ def test_a_claimant_page_in_another_session_stops_at_the_withdrawal(client, clai
     _fully_joined(claimant, documents)
     client.force_login(claimant)
     assert client.get(reverse("claims:index")).status_code == 200
-    consent_withdraw(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_withdraw(user=claimant, document=documents["privacy_required"], meta=META)
     response = client.get(reverse("claims:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:consents"))
@@ -386,14 +386,14 @@ def test_withdrawing_the_required_consent_explains_the_consequence_and_revokes_t
 
 def test_withdrawing_the_power_of_attorney_sets_withdrawn_at_and_records_it(claimant, documents):
     poa = _fully_joined(claimant, documents)
-    record = consent_withdraw(user=claimant, document=documents["power_of_attorney"], client=CLIENT)
+    record = consent_withdraw(user=claimant, document=documents["power_of_attorney"], meta=META)
     assert record.action == ConsentRecord.Action.WITHDRAWN
     assert record.signed_document_sha256 == poa.pdf_sha256
     poa.refresh_from_db()
     assert poa.withdrawn_at is not None
     assert claimant_readiness(user=claimant).consents_missing == [documents["power_of_attorney"]]
     with pytest.raises(ConsentError):
-        consent_withdraw(user=claimant, document=documents["power_of_attorney"], client=CLIENT)
+        consent_withdraw(user=claimant, document=documents["power_of_attorney"], meta=META)
 
 
 def test_the_consents_page_needs_a_login(client, documents):

@@ -19,11 +19,12 @@ from accounts.journey import (
 )
 from accounts.models import ConsentDocument
 from accounts.selectors import ClaimantReadiness, claimant_readiness
-from accounts.services.consents import ClientInfo, ConsentError, consent_accept
+from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
+from claims.services.audit import RequestMeta
 
-CLIENT = ClientInfo(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
+META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
 PRIVACY = ConsentDocument(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1)
 POWER_OF_ATTORNEY_TEXT = ConsentDocument(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, version=1)
 
@@ -108,12 +109,12 @@ def test_a_claimant_goes_through_the_steps_in_order():
     assert claimant_next_step(user=claimant).key == "profile"
     claimant = ClaimantFactory()
     assert claimant_next_step(user=claimant).key == "consents"
-    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     # The power-of-attorney text is still to accept: the guard's consents page sends the claimant on to signing.
     assert claimant_next_step(user=claimant).key == "consents"
     assert journey_step_blocker(readiness=claimant_readiness(user=claimant), key=journey.POWER_OF_ATTORNEY) is None
     power_of_attorney_sign(
-        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
     assert claimant_next_step(user=claimant) is None
 
@@ -130,9 +131,9 @@ def test_the_progress_shows_done_current_and_todo_steps():
 def test_the_next_step_of_a_claimant_who_has_done_everything_costs_no_query(django_assert_num_queries):
     documents = consent_documents_published()
     claimant = ClaimantFactory()
-    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     power_of_attorney_sign(
-        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
     assert claimant_next_step(user=claimant) is None  # now cached
     with django_assert_num_queries(0):
@@ -149,7 +150,7 @@ def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_the_fil
 ):
     documents = consent_documents_published()
     claimant = ClaimantFactory()
-    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     request = rf.get("/claims/new/")
     request.user = claimant
     response = _claimant_only_view(request)
@@ -172,7 +173,7 @@ def test_adding_a_step_to_the_list_changes_the_guard_the_signing_service_the_fil
     assert claimant_next_step(user=claimant).key == "identity"
     with pytest.raises(ConsentError, match="본인 확인을 먼저"):
         power_of_attorney_sign(
-            user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name=claimant.legal_name
+            user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
         )
     assert journey_filing_problems(readiness=_readiness())[0] == "본인 확인을 마쳐 주세요."
     client.force_login(claimant)

@@ -9,8 +9,9 @@ from accounts.models import DeletionRequest, User
 from accounts.roles import Role
 from accounts.services import auth as auth_services
 from accounts.services import data_rights
-from accounts.services.consents import ClientInfo, consent_accept
+from accounts.services.consents import consent_accept
 from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
+from claims.services.audit import RequestMeta
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +126,7 @@ def test_the_legal_documents_say_on_the_english_site_that_only_their_korean_orig
     documents = consent_documents_published()
     user = ClaimantFactory()
     consent_accept(
-        user=user, document=documents["privacy_required"], client=ClientInfo(ip="203.0.113.7", user_agent="x")
+        user=user, document=documents["privacy_required"], meta=RequestMeta(ip="203.0.113.7", user_agent="x")
     )
     client.force_login(user)
     pages = (reverse("accounts:consents"), reverse("accounts:power_of_attorney_sign"))

@@ -13,20 +13,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
 from accounts.models import ConsentRecord, PowerOfAttorney
-from accounts.services.consents import ClientInfo, ConsentError, consent_accept
+from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.signing import (
     SignatureError,
     power_of_attorney_sign,
     signature_png_from_data_url,
-    signer_name_masked,
 )
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
 from claims.models import AuditEntry
+from claims.services.audit import RequestMeta
 from claims.tests.staff import admin_login
 
 pytestmark = pytest.mark.django_db
 
-CLIENT = ClientInfo(ip="203.0.113.77", user_agent="Mozilla/5.0 (Linux; Android 14; SM-S918N) Chrome/120 Mobile")
+META = RequestMeta(ip="203.0.113.77", user_agent="Mozilla/5.0 (Linux; Android 14; SM-S918N) Chrome/120 Mobile")
 
 
 @pytest.fixture
@@ -38,14 +38,14 @@ def documents():
 def claimant(documents):
     """A claimant who accepted the required privacy consent: the next step is the power of attorney."""
     claimant = ClaimantFactory(legal_name="김민수")
-    consent_accept(user=claimant, document=documents["privacy_required"], client=CLIENT)
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     return claimant
 
 
 @pytest.fixture
 def signed(claimant, documents) -> PowerOfAttorney:
     return power_of_attorney_sign(
-        user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name="김 민수"
+        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김 민수"
     )
 
 
@@ -99,11 +99,6 @@ def test_blank_tiny_huge_or_non_png_signatures_are_refused(data_url, message):
         signature_png_from_data_url(data_url)
 
 
-@pytest.mark.parametrize(("name", "masked"), [("김민수", "김*수"), ("이수", "이*"), ("남궁민수", "남**수"), ("", "*")])
-def test_signer_names_are_masked_for_anonymous_visitors(name, masked):
-    assert signer_name_masked(name) == masked
-
-
 # Signing ----------------------------------------------------------------------------------------------------
 
 
@@ -113,7 +108,7 @@ def test_typing_the_legal_name_signs_and_records_the_pdf_hash_in_the_ledger(sign
     assert signed.signature_method == PowerOfAttorney.SignatureMethod.TYPED
     assert signed.typed_name == "김민수"
     assert signed.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
-    assert (signed.ip, signed.user_agent) == (CLIENT.ip, CLIENT.user_agent)
+    assert (signed.ip, signed.user_agent) == (META.ip, META.user_agent)
     assert signed.authentication["email"] == claimant.email
     assert signed.signer_snapshot["name"] == "김민수"
     record = ConsentRecord.objects.get(user=claimant, document=documents["power_of_attorney"])
@@ -130,7 +125,7 @@ def test_the_pdf_holds_the_korean_text_the_signature_and_the_audit_certificate(s
     assert "복대리인의 선임" in text
     assert "감사 증명서" in text
     assert signed.document_number in text
-    assert CLIENT.ip in text
+    assert META.ip in text
     assert signed.content_sha256 in compact
     assert documents["power_of_attorney"].text_sha256 in compact
     assert "(KST)" in text
@@ -147,9 +142,7 @@ def test_the_content_hash_covers_the_filled_in_text_and_the_signature(signed, do
 
 def test_a_typed_name_that_is_not_the_legal_name_is_refused_and_nothing_is_stored(claimant, documents):
     with pytest.raises(SignatureError, match="실명"):
-        power_of_attorney_sign(
-            user=claimant, document=documents["power_of_attorney"], client=CLIENT, typed_name="김민준"
-        )
+        power_of_attorney_sign(user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김민준")
     assert not PowerOfAttorney.objects.exists()
     assert not ConsentRecord.objects.filter(document=documents["power_of_attorney"]).exists()
 
@@ -157,12 +150,12 @@ def test_a_typed_name_that_is_not_the_legal_name_is_refused_and_nothing_is_store
 def test_signing_twice_or_before_the_privacy_consent_is_refused(signed, documents):
     with pytest.raises(ConsentError, match="이미"):
         power_of_attorney_sign(
-            user=signed.user, document=documents["power_of_attorney"], client=CLIENT, typed_name="김민수"
+            user=signed.user, document=documents["power_of_attorney"], meta=META, typed_name="김민수"
         )
     newcomer = ClaimantFactory()
     with pytest.raises(ConsentError, match="개인정보 동의"):
         power_of_attorney_sign(
-            user=newcomer, document=documents["power_of_attorney"], client=CLIENT, typed_name=newcomer.legal_name
+            user=newcomer, document=documents["power_of_attorney"], meta=META, typed_name=newcomer.legal_name
         )
 
 
@@ -276,7 +269,7 @@ def test_a_pdf_with_one_changed_byte_does_not_match(client, signed):
 def test_staff_with_the_personal_data_permission_see_the_full_details(client, signed):
     admin_login(client, _staff_with_personal_data_permission())
     html = _verify(client, _stored_pdf(signed)).content.decode()
-    assert "김민수" in html and signed.user.email in html and CLIENT.ip in html
+    assert "김민수" in html and signed.user.email in html and META.ip in html
 
 
 def test_a_file_that_is_not_a_pdf_gets_a_clear_error(client):

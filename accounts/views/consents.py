@@ -17,6 +17,7 @@ from accounts import journey
 from accounts.forms_consents import ConsentsForm, PdfVerifyForm, PowerOfAttorneySignForm
 from accounts.journey import journey_step_blocker, journey_step_url
 from accounts.models import ConsentDocument
+from accounts.names import name_masked
 from accounts.selectors import (
     ClaimantReadiness,
     claimant_readiness,
@@ -29,9 +30,10 @@ from accounts.selectors import (
 from accounts.services import consents as consent_services
 from accounts.services import signing
 from accounts.services.auth import client_ip
-from accounts.services.consents import ConsentError, client_info, consent_placeholder_values, consent_text_fill
+from accounts.services.consents import ConsentError, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
 from claims.services.audit import RequestMeta
+from config.hashing import sha256_chunks
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
 VERIFY_RATE_ANONYMOUS = "20/h"
@@ -86,7 +88,7 @@ def consents(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             consent_services.consents_accept(
-                user=request.user, documents=form.accepted_documents(), client=client_info(request)
+                user=request.user, documents=form.accepted_documents(), meta=RequestMeta.from_request(request)
             )
         except ConsentError as error:
             form.add_error(None, str(error))
@@ -134,7 +136,9 @@ def consent_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
         return redirect("accounts:consents")
     if request.method == "POST":
         try:
-            consent_services.consent_withdraw(user=request.user, document=document, client=client_info(request))
+            consent_services.consent_withdraw(
+                user=request.user, document=document, meta=RequestMeta.from_request(request)
+            )
         except ConsentError as error:
             messages.error(request, str(error))
         else:
@@ -171,7 +175,7 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             signing.power_of_attorney_sign(
                 user=request.user,
                 document=document,
-                client=client_info(request),
+                meta=RequestMeta.from_request(request),
                 signature_png=form.cleaned_data["signature_png"],
                 typed_name=form.cleaned_data["typed_name"],
             )
@@ -234,12 +238,12 @@ def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
     form = PdfVerifyForm(request.POST, request.FILES) if request.method == "POST" and not limited else PdfVerifyForm()
     result = None
     if form.is_bound and form.is_valid():
-        sha256 = signing.sha256_hex(form.cleaned_data["document"].chunks())
+        sha256 = sha256_chunks(form.cleaned_data["document"].chunks())
         match = power_of_attorney_by_pdf_sha256(sha256=sha256)
         result = {
             "sha256": sha256,
             "match": match,
-            "masked_name": signing.signer_name_masked(match.signer_snapshot.get("name", "")) if match else "",
+            "masked_name": name_masked(match.signer_snapshot.get("name", "")) if match else "",
             "full_details": request.user.has_perm(PERSONAL_DATA_PERMISSION),
         }
     return render(

@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from accounts.names import name_masked
 from accounts.validators import mobile_phone_format
 from claims.admin.reference import WindowCorrectionFilter
 from claims.admin.review_forms import (
@@ -82,16 +83,6 @@ PERMISSION_PERSONAL_DATA = "claims.view_personal_data"
 INLINE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png"})
 # Evidence responses are sandboxed documents: opened on their own they run no script and reach no origin.
 EVIDENCE_SANDBOX = csp_update({"sandbox": True})
-
-
-def mask_name(name: str) -> str:
-    """'김민수' -> '김*수', '이준' -> '이*': enough to tell rows apart, not enough to identify anyone."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*" if name else "-"
-    if len(name) == 2:
-        return f"{name[0]}*"
-    return f"{name[0]}{'*' * (len(name) - 2)}{name[-1]}"
 
 
 class EstimatedCountPaginator(Paginator):
@@ -393,7 +384,8 @@ class ClaimAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("신청인"))
     def claimant_name_masked(self, claim: Claim) -> str:
-        return mask_name(claim.claimant.legal_name)
+        name = claim.claimant.legal_name
+        return name_masked(name) if name.strip() else "-"
 
     @admin.display(description=gettext_lazy("피해 서비스"))
     def services_list(self, claim: Claim) -> str:

@@ -7,13 +7,14 @@ file's version as its source) and an unchanged one none; the migrations, which h
 the rows directly and `window_history_start` gives every window its revision 1.
 """
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from config.hashing import sha256_hex
 
 REFERENCE_FILE = Path(__file__).with_name("incidents.yaml")
 DEFAULT_INCIDENT_SLUG = "pangyo-dc-fire-2022"
@@ -57,7 +58,7 @@ WINDOW_FIELDS = ("start", "partial_end", "end", "end_kind", "confidence", "note"
 
 def reference_file_version() -> str:
     """The reference file's version as recorded on a revision: its name and the start of its SHA-256."""
-    return f"{REFERENCE_FILE.name} sha256:{hashlib.sha256(REFERENCE_FILE.read_bytes()).hexdigest()[:12]}"
+    return f"{REFERENCE_FILE.name} sha256:{sha256_hex(REFERENCE_FILE.read_bytes())[:12]}"
 
 
 def reference_data_read() -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ fixed number of queries per batch, the sweep's list of stale claims, and a draft
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import json
 from collections import defaultdict
@@ -13,7 +12,6 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-import orjson
 from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -30,6 +28,7 @@ from claims.damages import (
     estimate,
 )
 from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate, Evidence, Incident, LossItem, OutageWindow
+from config.hashing import sha256_hex, sha256_json
 
 # Drafts are never estimated; withdrawn claims keep their last estimate but are not recomputed. Every other
 # status (submitted and later, including decided claims) is estimated, so staff always see a current figure.
@@ -92,7 +91,7 @@ def inputs_digest(claim_input: ClaimInput) -> tuple[dict[str, Any], str]:
     writes the same bytes as `json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, tested,
     several times faster)."""
     data = claim_input.to_dict()
-    return data, hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return data, sha256_json(data)
 
 
 # --- reference data ------------------------------------------------------------------------------------------
@@ -410,7 +409,7 @@ PREVIEW_CACHE_SECONDS = 15 * 60
 
 def damage_model_preview_cache_key(*, version: DamageModelVersion) -> str:
     active = damage_model_active(incident_id=version.incident_id)
-    parameters = hashlib.sha256(json.dumps(version.parameters, sort_keys=True).encode()).hexdigest()[:16]
+    parameters = sha256_hex(json.dumps(version.parameters, sort_keys=True))[:16]
     return f"claims:damage-model-preview:{version.pk}:{parameters}:{active.pk if active else 0}"
 
 

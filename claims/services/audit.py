@@ -25,7 +25,7 @@ class RequestMeta:
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> "RequestMeta":
-        return cls(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX])
+        return cls(ip=client_ip(request) or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX])
 
 
 NO_REQUEST = RequestMeta()

@@ -2,7 +2,6 @@
 perceptual hash and a metadata-free display copy for images, and page images drawn later for PDFs (what a PDF was
 flagged for is kept on the row and in its timeline entry); removals are audited with the file's hash."""
 
-import hashlib
 import io
 import logging
 import re
@@ -21,12 +20,14 @@ from PIL import Image, ImageOps
 
 from accounts.models import User
 from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, InformationRequest, LossItem
-from claims.services.audit import RequestMeta, audit_record
+from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
 from claims.services.evidence_previews import evidence_preview_files
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.evidence import evidence_preview_render_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_check
+from config.files import stored_files_delete
+from config.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +39,6 @@ def evidence_too_large_message() -> str:
     return _("파일이 너무 큽니다. 한 파일은 %(limit)s까지 올릴 수 있습니다.") % {
         "limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)
     }
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 def _display_copy(upload: UploadedFile) -> tuple[ContentFile, str]:
@@ -88,7 +80,7 @@ def evidence_attach(
     tag: str,
     loss_item: LossItem | None = None,
     information_request: InformationRequest | None = None,
-    ip: str | None = None,
+    meta: RequestMeta = NO_REQUEST,
 ) -> Evidence:
     """Check and store one uploaded file. The slow work (hashing, re-encoding) happens before the claim is
     locked; the row, its audit entry and the count check happen in one transaction."""
@@ -101,7 +93,7 @@ def evidence_attach(
     except ValidationError as error:
         raise ClaimError(" ".join(error.messages), claim=claim) from None
     kind = check.kind
-    sha256 = _sha256(upload)
+    sha256 = sha256_file(upload).sha256
     display, perceptual_hash = _display_copy(upload) if kind.is_image else (None, "")
     evidence = Evidence(
         tag=tag,
@@ -118,14 +110,20 @@ def evidence_attach(
     )
     try:
         with transaction.atomic():
-            return _evidence_store(claim, actor, evidence, upload, display, ip)
+            return _evidence_store(claim, actor, evidence, upload, display, meta)
     except BaseException:
-        _delete_files(evidence)
+        stored_files_delete(_stored_names(evidence))
         raise
 
 
+def _stored_names(evidence: Evidence) -> list[str]:
+    """The storage names of a row's files: the upload, its display copy and its preview pages."""
+    names = [field.name for field in (evidence.file, evidence.display_file) if field.name]
+    return names + evidence_preview_files(evidence)
+
+
 def _evidence_store(
-    claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, display: ContentFile | None, ip: str | None
+    claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, display: ContentFile | None, meta: RequestMeta
 ) -> Evidence:
     claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
     _check_target(claim, evidence.loss_item, evidence.information_request)
@@ -153,7 +151,7 @@ def _evidence_store(
         claim=claim,
         actor=actor,
         kind=ClaimEvent.Kind.EVIDENCE_ADDED,
-        ip=ip,
+        ip=meta.ip,
         data={
             "evidence": evidence.pk,
             "sha256": evidence.sha256,
@@ -171,16 +169,8 @@ def _evidence_store(
     return evidence
 
 
-def _delete_files(evidence: Evidence) -> None:
-    for field in (evidence.file, evidence.display_file):
-        if field.name:
-            field.storage.delete(field.name)
-    for name in evidence_preview_files(evidence):
-        evidence.file.storage.delete(name)
-
-
 @transaction.atomic
-def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -> None:
+def evidence_remove(*, evidence: Evidence, actor: User, meta: RequestMeta = NO_REQUEST) -> None:
     """Remove a file from a draft claim. The audit row keeps its hash; the stored files go once committed."""
     claim = Claim.objects.select_for_update().get(pk=evidence.claim_id, claimant=actor)
     if claim.status != Claim.Status.DRAFT:
@@ -192,11 +182,12 @@ def evidence_remove(*, evidence: Evidence, actor: User, ip: str | None = None) -
         claim=claim,
         actor=actor,
         kind=ClaimEvent.Kind.EVIDENCE_REMOVED,
-        ip=ip,
+        ip=meta.ip,
         data={"evidence": evidence.pk, "sha256": evidence.sha256, "tag": evidence.tag, "size": evidence.size},
     )
     evidence.delete()
-    transaction.on_commit(lambda: _delete_files(evidence))
+    names = _stored_names(evidence)
+    transaction.on_commit(lambda: stored_files_delete(names))
 
 
 @transaction.atomic

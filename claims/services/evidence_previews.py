@@ -19,6 +19,7 @@ from django.utils import timezone
 from claims import pdfs
 from claims.models import AuditEntry, Evidence, evidence_path
 from claims.services.audit import audit_record
+from config.files import stored_files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def evidence_preview_render(*, evidence_id: int) -> PreviewOutcome:
             name = default_storage.save(evidence_path(evidence, "preview"), ContentFile(page.png))
             names.append({"name": name, "width": page.width, "height": page.height})
     except OSError:
-        _files_delete([entry["name"] for entry in names])
+        stored_files_delete([entry["name"] for entry in names])
         raise  # storage unreachable: the task retries
     return _store(evidence_id, pages=names, page_count=rendering.page_count, failure="", findings=findings)
 
@@ -125,7 +126,7 @@ def _store(
         if evidence is None or evidence.preview_status != Evidence.PreviewStatus.PENDING:
             # removed meanwhile, or another run finished first: these pages are nobody's
             names = [entry["name"] for entry in pages]
-            transaction.on_commit(lambda: _files_delete(names))
+            transaction.on_commit(lambda: stored_files_delete(names))
             return PreviewOutcome(status=evidence.preview_status if evidence else "")
         _finish(evidence, pages=pages, page_count=page_count, failure=failure, findings=findings)
     return PreviewOutcome(status=evidence.preview_status, pages=len(pages), failure=failure)
@@ -158,14 +159,6 @@ def _finish(
 def evidence_preview_timed_out(*, evidence_id: int) -> PreviewOutcome:
     """The task ran out of time outside the drawing's own limit (reading the file, storing the pages)."""
     return _store(evidence_id, pages=[], page_count=None, failure=pdfs.TIMEOUT, findings=None)
-
-
-def _files_delete(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            logger.warning("Could not delete a preview page", exc_info=True)
 
 
 def evidence_preview_files(evidence: Evidence) -> list[str]:

@@ -43,7 +43,6 @@ from claims.exports import (
     SpooledCsv,
     ZipBundle,
     csv_write,
-    file_sha256,
     pdf_compose_write,
     pdf_readable,
     pdf_table_write,
@@ -75,6 +74,7 @@ from claims.services.jobs import (
     job_test_park,
     job_transition_audit,
 )
+from config.hashing import sha256_file, sha256_hex
 from core.exceptions import InvalidInputError, NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -449,7 +449,7 @@ def standing_pack_parts(plaintiff: StandingPlaintiff) -> tuple[dict[str, Any], l
             {
                 "power": power,
                 "stored": data is not None,
-                "hash_matches": data is not None and file_sha256(io.BytesIO(data))[1] == power.pdf_sha256,
+                "hash_matches": data is not None and sha256_hex(data) == power.pdf_sha256,
                 "attached_pages": len(reader.pages) if reader else 0,
             }
         )
@@ -696,7 +696,7 @@ def export_build(*, job_id: int) -> ExportJob:
             builder.build(job, out, _progress_recorder(job.pk, lease))
             # Hashing and storing a large file (to object storage) can outlast the heartbeat timeout.
             with heartbeat_kept(beat=functools.partial(_export_heartbeat, job.pk, lease)):
-                job.size, job.sha256 = file_sha256(out)
+                job.size, job.sha256 = sha256_file(out)
                 job.file_name = export_file_name(job, builder)
                 job.file.save(job.file_name, File(out), save=False)
     except JobSupersededError:

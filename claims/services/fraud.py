@@ -17,7 +17,6 @@ new claim that copies an old one flags both. A reviewed flag that gains new matc
 """
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from claims.damages import FLAG_HOURS_EXCEED_WINDOW
 from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, Flag
 from claims.selectors.estimates import ESTIMABLE_STATUSES, FLAG_COHORT_OUTLIER
 from claims.services.audit import audit_entry
+from config.hashing import sha256_hex
 
 # Drafts are the claimant's work in progress and withdrawn claims are out of the suit: neither is checked.
 CHECKED_STATUSES = ESTIMABLE_STATUSES
@@ -70,11 +70,6 @@ class Finding:
     details: dict = field(default_factory=dict)
 
 
-def _digest(value: str) -> str:
-    """Flags name a shared personal value by its hash, so the value itself is not copied around."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
 def email_key(path: str) -> Case:
     """The email address in lower case without a `+tag` in the mailbox name: kim+2@x.com and Kim@x.com match."""
     text = CharField()
@@ -95,7 +90,7 @@ def _shared_value_findings(
     claim_path: str,
     person_path: str,
     scope: Sequence[int] | None,
-    fingerprint_of=_digest,
+    fingerprint_of=sha256_hex,
 ) -> list[Finding]:
     """Group `rows` by `key`; every claim in a group with more than one account gets a finding linking the claims
     of the other accounts. With a scope, only the groups of the scope's claims are looked at."""
@@ -285,7 +280,7 @@ def _signup_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
         Finding(
             claim_id,
             Flag.Code.SIGNUP_BURST,
-            _digest(ip),
+            sha256_hex(ip),  # flags name a shared personal value by its hash, not the value itself
             {other for other, other_person in claims.items() if other_person != person_id},
             dict(details),
         )

@@ -13,6 +13,7 @@ from accounts.journey import journey_filing_problems
 from accounts.models import User
 from accounts.selectors import ClaimantReadiness, claimant_readiness
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
+from claims.services.audit import NO_REQUEST, RequestMeta
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
@@ -57,8 +58,8 @@ def _check_services(incident: Incident, services: Sequence[Service]) -> None:
         raise ClaimError(_("이 사고의 장애 서비스 목록에 없는 서비스가 있습니다."))
 
 
-def _event(claim: Claim, actor: User | None, kind: str, ip: str | None, *, message: str = "", **data) -> ClaimEvent:
-    return ClaimEvent.objects.create(claim=claim, actor=actor, kind=kind, message=message, data=data, ip=ip)
+def _event(claim: Claim, actor: User | None, kind: str, meta: RequestMeta, *, message: str = "", **data) -> ClaimEvent:
+    return ClaimEvent.objects.create(claim=claim, actor=actor, kind=kind, message=message, data=data, ip=meta.ip)
 
 
 def _advance(claim: Claim, step: str) -> None:
@@ -74,19 +75,19 @@ def _lock_for_edit(claim: Claim, actor: User) -> Claim:
     return claim
 
 
-def _changed(claim: Claim, actor: User, ip: str | None, *, step: str, fields: Iterable[str], **data) -> None:
+def _changed(claim: Claim, actor: User, meta: RequestMeta, *, step: str, fields: Iterable[str], **data) -> None:
     """Save a claimant's change with its audit row; after submission it also asks for a new estimate. The claim
     is locked (`_lock_for_edit`), so its version is counted up here rather than read back."""
     claim.version += 1
     claim.save(update_fields=[*fields, "version", "updated_at"])
-    _event(claim, actor, ClaimEvent.Kind.UPDATED, ip, step=step, **data)
+    _event(claim, actor, ClaimEvent.Kind.UPDATED, meta, step=step, **data)
     if claim.status != Claim.Status.DRAFT:
         estimate_claim_task.delay_on_commit(claim.pk)
 
 
 @transaction.atomic
 def claim_start(
-    *, claimant: User, incident: Incident, services: Sequence[Service], was_using: bool, ip: str | None = None
+    *, claimant: User, incident: Incident, services: Sequence[Service], was_using: bool, meta: RequestMeta = NO_REQUEST
 ) -> Claim:
     """Open a draft claim with the eligibility answers. One active claim per claimant and incident."""
     problems = eligibility_problems(incident=incident, was_using=was_using)
@@ -103,13 +104,13 @@ def claim_start(
     except IntegrityError:  # a second tab started the same claim a moment ago
         raise ClaimError(_("이 사고에 대해 이미 작성 중이거나 제출한 신청이 있습니다.")) from None
     claim.services.set(services)
-    _event(claim, claimant, ClaimEvent.Kind.CREATED, ip, services=[s.slug for s in services])
+    _event(claim, claimant, ClaimEvent.Kind.CREATED, meta, services=[s.slug for s in services])
     return claim
 
 
 @transaction.atomic
 def claim_eligibility_update(
-    *, claim: Claim, actor: User, services: Sequence[Service], was_using: bool, ip: str | None = None
+    *, claim: Claim, actor: User, services: Sequence[Service], was_using: bool, meta: RequestMeta = NO_REQUEST
 ) -> Claim:
     claim = _lock_for_edit(claim, actor)
     problems = eligibility_problems(incident=claim.incident, was_using=was_using)
@@ -125,7 +126,7 @@ def claim_eligibility_update(
     claim.services.set(services)
     _advance(claim, "claimant")
     fields = ["was_using_during_outage", "wizard_step"]
-    _changed(claim, actor, ip, step="eligibility", fields=fields, services=[s.slug for s in services])
+    _changed(claim, actor, meta, step="eligibility", fields=fields, services=[s.slug for s in services])
     return claim
 
 
@@ -138,7 +139,7 @@ def claim_claimant_update(
     business_registration_number: str = "",
     business_name: str = "",
     business_sector: str = "",
-    ip: str | None = None,
+    meta: RequestMeta = NO_REQUEST,
 ) -> Claim:
     claim = _lock_for_edit(claim, actor)
     is_business = claimant_type in BUSINESS_TYPES
@@ -155,7 +156,7 @@ def claim_claimant_update(
     _changed(
         claim,
         actor,
-        ip,
+        meta,
         step="claimant",
         fields=["claimant_type", "business_registration_number", "business_name", "business_sector", "wizard_step"],
     )
@@ -203,7 +204,7 @@ def claim_loss_items_save(
     service: Service,
     items: Sequence[LossItemData],
     delete_ids: Sequence[int] = (),
-    ip: str | None = None,
+    meta: RequestMeta = NO_REQUEST,
 ) -> Claim:
     """Add, change and remove the loss items of one affected service in one go."""
     claim = _lock_for_edit(claim, actor)
@@ -226,7 +227,7 @@ def claim_loss_items_save(
     _changed(
         claim,
         actor,
-        ip,
+        meta,
         step="losses",
         fields=["claimed_total"],
         service=service.slug,
@@ -237,12 +238,14 @@ def claim_loss_items_save(
 
 
 @transaction.atomic
-def claim_compensation_update(*, claim: Claim, actor: User, already_compensated: int, ip: str | None = None) -> Claim:
+def claim_compensation_update(
+    *, claim: Claim, actor: User, already_compensated: int, meta: RequestMeta = NO_REQUEST
+) -> Claim:
     """What the claimant already received from the operator's own programme (deducted from the estimate)."""
     claim = _lock_for_edit(claim, actor)
     claim.already_compensated = already_compensated
     _advance(claim, "evidence")
-    _changed(claim, actor, ip, step="losses", fields=["already_compensated", "wizard_step"])
+    _changed(claim, actor, meta, step="losses", fields=["already_compensated", "wizard_step"])
     return claim
 
 
@@ -270,7 +273,7 @@ def _assign_reference_code(claim: Claim) -> None:
 
 
 @transaction.atomic
-def claim_submit(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
+def claim_submit(*, claim: Claim, actor: User, meta: RequestMeta = NO_REQUEST) -> Claim:
     """Submit a draft: reference code, timeline entry, confirmation email and estimate, once.
 
     Submitting a claim that is already submitted changes nothing and returns it, so a double click or a
@@ -292,7 +295,7 @@ def claim_submit(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
     claim.status, claim.submitted_at, claim.wizard_step = Claim.Status.SUBMITTED, timezone.now(), "review"
     claim.claimed_total = _claimed_total(claim)
     claim.save(update_fields=["status", "submitted_at", "wizard_step", "claimed_total", "updated_at"])
-    event = _event(claim, actor, ClaimEvent.Kind.SUBMITTED, ip, reference_code=claim.reference_code)
+    event = _event(claim, actor, ClaimEvent.Kind.SUBMITTED, meta, reference_code=claim.reference_code)
     claim_status_email_task.delay_on_commit(claim.pk, event.pk)
     estimate_claim_task.delay_on_commit(claim.pk)
     claim_fraud_check_task.delay_on_commit(claim.pk)
@@ -313,7 +316,7 @@ def claim_blocking_problems(*, claim: Claim, readiness: ClaimantReadiness | None
 
 
 @transaction.atomic
-def claim_withdraw(*, claim: Claim, actor: User, reason: str = "", ip: str | None = None) -> Claim:
+def claim_withdraw(*, claim: Claim, actor: User, reason: str = "", meta: RequestMeta = NO_REQUEST) -> Claim:
     """The claimant leaves the suit. The claim and its files stay on record, marked withdrawn."""
     claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
     if claim.status == Claim.Status.WITHDRAWN:
@@ -321,13 +324,13 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str = "", ip: str | Non
     previous = claim.status
     claim.status, claim.withdrawn_at = Claim.Status.WITHDRAWN, timezone.now()
     claim.save(update_fields=["status", "withdrawn_at", "updated_at"])
-    event = _event(claim, actor, ClaimEvent.Kind.WITHDRAWN, ip, message=reason, previous_status=previous)
+    event = _event(claim, actor, ClaimEvent.Kind.WITHDRAWN, meta, message=reason, previous_status=previous)
     claim_status_email_task.delay_on_commit(claim.pk, event.pk)
     return claim
 
 
 @transaction.atomic
-def claim_rejoin(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
+def claim_rejoin(*, claim: Claim, actor: User, meta: RequestMeta = NO_REQUEST) -> Claim:
     """Reopen a withdrawn claim as a draft to check and submit again, while the incident accepts claims."""
     claim = Claim.objects.select_for_update(of=("self",)).select_related("incident").get(pk=claim.pk, claimant=actor)
     if claim.status != Claim.Status.WITHDRAWN:
@@ -346,14 +349,14 @@ def claim_rejoin(*, claim: Claim, actor: User, ip: str | None = None) -> Claim:
         raise ClaimError(
             _("이 사고에 대해 이미 다른 신청이 진행 중입니다. 그 신청을 이용해 주세요."), claim=claim
         ) from None
-    event = _event(claim, actor, ClaimEvent.Kind.REJOINED, ip)
+    event = _event(claim, actor, ClaimEvent.Kind.REJOINED, meta)
     claim_status_email_task.delay_on_commit(claim.pk, event.pk)
     return claim
 
 
 @transaction.atomic
 def information_request_answer(
-    *, information_request: InformationRequest, actor: User, answer: str, ip: str | None = None
+    *, information_request: InformationRequest, actor: User, answer: str, meta: RequestMeta = NO_REQUEST
 ) -> InformationRequest:
     """The claimant answers what staff asked for; the files were attached to the request as they were uploaded."""
     request = InformationRequest.objects.select_for_update().select_related("claim").get(pk=information_request.pk)
@@ -370,7 +373,7 @@ def information_request_answer(
     if not claim.information_requests.filter(answered_at__isnull=True).exists():
         claim.status = Claim.Status.IN_REVIEW
         claim.save(update_fields=["status", "updated_at"])
-    event = _event(claim, actor, ClaimEvent.Kind.INFO_PROVIDED, ip, information_request=request.pk, files=files)
+    event = _event(claim, actor, ClaimEvent.Kind.INFO_PROVIDED, meta, information_request=request.pk, files=files)
     claim_status_email_task.delay_on_commit(claim.pk, event.pk)
     information_answered_staff_email_task.delay_on_commit(claim.pk, request.pk)
     estimate_claim_task.delay_on_commit(claim.pk)

@@ -13,7 +13,6 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import DeletionRequest, User
 from accounts.services.data_rights import deletion_request_confirm
 from claims.models import Claim, ClaimEvent, Evidence
+from config.files import stored_files_delete
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +43,6 @@ def closed_claims_due(*, now: datetime | None = None) -> QuerySet[Claim]:
         )
         .order_by("pk")
     )
-
-
-def _files_delete(names: list[str]) -> None:
-    for name in names:
-        try:
-            default_storage.delete(name)
-        except OSError:  # the record is gone already; an orphan file is found by the next backup's listing
-            logger.warning("Could not delete a stored file of an anonymised claim", exc_info=True)
 
 
 @transaction.atomic
@@ -76,7 +68,7 @@ def claim_anonymise(*, claim: Claim, now: datetime | None = None) -> bool:
         message=_("보관 기간이 지나 신청인이 적은 내용과 증빙 파일을 삭제했습니다."),
         data={"retention_days": settings.CLOSED_CLAIM_RETENTION_DAYS, "files_removed": files_removed},
     )
-    transaction.on_commit(lambda: _files_delete(names))
+    transaction.on_commit(lambda: stored_files_delete(names))
     return True
 
 

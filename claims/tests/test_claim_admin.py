@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import User
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory, UserFactory
-from claims.admin.claims import EstimatedCountPaginator, mask_name
+from claims.admin.claims import ClaimAdmin, EstimatedCountPaginator
 from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, Flag, InformationRequest
 from claims.services.evidence import evidence_attach
 from claims.services.fraud import fraud_sweep
@@ -220,11 +222,10 @@ def test_a_viewer_sees_the_dashboard_but_no_claims_and_no_personal_data(client):
     assert client.get(change_url(claim)).status_code == 403
 
 
-@pytest.mark.parametrize(
-    ("name", "masked"), [("홍길동", "홍*동"), ("이준", "이*"), ("남궁민수", "남**수"), ("김", "*"), ("", "-")]
-)
-def test_mask_name_keeps_at_most_the_first_and_last_letters(name, masked):
-    assert mask_name(name) == masked
+@pytest.mark.parametrize(("name", "masked"), [("홍길동", "홍*동"), ("이준", "이*"), ("김", "*"), ("", "-"), (" ", "-")])
+def test_the_masked_claimant_column_keeps_at_most_the_first_and_last_letters(name, masked):
+    claim = Claim(claimant=User(legal_name=name))
+    assert ClaimAdmin(Claim, admin.site).claimant_name_masked(claim) == masked
 
 
 def test_a_paralegal_reviews_but_cannot_decide_change_the_damage_model_or_export(client, paralegal):

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from accounts.models import ConsentDocument
 from accounts.roles import Role
-from accounts.services.consents import ClientInfo, consent_accept
+from accounts.services.consents import consent_accept
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
 from claims import exports as writers
@@ -27,6 +27,7 @@ from claims.exports import Sheet, safe_file_name, spreadsheet_safe, xlsx_write
 from claims.models import AuditEntry, Claim, Cohort, Evidence, ExportJob, FilingWave
 from claims.selectors.cohorts import CohortCriteria
 from claims.services import exports as export_services
+from claims.services.audit import RequestMeta
 from claims.services.cohorts import cohort_freeze_wave, cohort_save, filing_wave_create
 from claims.services.exports import (
     ExportError,
@@ -252,10 +253,10 @@ def signed_claimant(name: str):
     """A claimant who accepted the consents and signed the power of attorney for real (PDF with certificate)."""
     documents = consent_documents_published()
     claimant = ClaimantFactory(legal_name=name)
-    client = ClientInfo(ip="203.0.113.7", user_agent="test")
-    consent_accept(user=claimant, document=documents[ConsentDocument.Kind.PRIVACY_REQUIRED], client=client)
+    meta = RequestMeta(ip="203.0.113.7", user_agent="test")
+    consent_accept(user=claimant, document=documents[ConsentDocument.Kind.PRIVACY_REQUIRED], meta=meta)
     power_of_attorney_sign(
-        user=claimant, document=documents[ConsentDocument.Kind.POWER_OF_ATTORNEY], client=client, typed_name=name
+        user=claimant, document=documents[ConsentDocument.Kind.POWER_OF_ATTORNEY], meta=meta, typed_name=name
     )
     return claimant
 

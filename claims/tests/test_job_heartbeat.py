@@ -167,13 +167,13 @@ def test_a_slow_run_that_lost_its_export_stops_at_its_next_progress_mark(lawyer,
 
 def test_a_slow_run_that_lost_its_export_while_writing_the_file_keeps_no_file(lawyer, monkeypatch):
     job = csv_export(lawyer)
-    real_sha256 = export_services.file_sha256
+    real_sha256 = export_services.sha256_file
 
     def taken_over_at_the_end(out):
         ExportJob.objects.filter(pk=job.pk).update(lease=uuid.uuid4())
         return real_sha256(out)
 
-    monkeypatch.setattr(export_services, "file_sha256", taken_over_at_the_end)
+    monkeypatch.setattr(export_services, "sha256_file", taken_over_at_the_end)
 
     with pytest.raises(JobSupersededError):
         export_build(job_id=job.pk)
@@ -185,7 +185,7 @@ def test_a_slow_run_that_lost_its_export_while_writing_the_file_keeps_no_file(la
 
 def test_an_export_that_fails_is_audited_and_a_retry_takes_it_again(lawyer, monkeypatch):
     job = csv_export(lawyer)
-    monkeypatch.setattr(export_services, "file_sha256", lambda out: (_ for _ in ()).throw(RuntimeError("a bug")))
+    monkeypatch.setattr(export_services, "sha256_file", lambda out: (_ for _ in ()).throw(RuntimeError("a bug")))
 
     assert export_build_task.apply(args=[job.pk]).get() == "failed"
 

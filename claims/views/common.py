@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.services.consents import client_info
 from claims.models import Claim
 from claims.services.evidence import evidence_too_large_message
 from claims.services.intake import EDITABLE_STATUSES, WIZARD_STEPS
@@ -31,10 +30,6 @@ def upload_limits() -> dict:
         "max_files": settings.EVIDENCE_MAX_FILES,
         "too_large_message": evidence_too_large_message(),
     }
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return client_info(request).ip
 
 
 def step_url(claim: Claim, step: str) -> str:

@@ -19,7 +19,6 @@ from claims.selectors import intake as selectors
 from claims.services import evidence as evidence_services
 from claims.services.audit import RequestMeta
 from claims.services.intake import ClaimError
-from claims.views.common import client_ip
 
 # Files are sandboxed documents: opened on their own they run no script.
 EVIDENCE_SANDBOX = csp_update({"sandbox": True})
@@ -73,7 +72,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
             tag=form.cleaned_data["tag"],
             loss_item=form.loss_item_object(),
             information_request=information_request,
-            ip=client_ip(request),
+            meta=RequestMeta.from_request(request),
         )
     except ClaimError as error:
         return _refuse(request, claim, error.message)
@@ -93,7 +92,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence_remove(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
     evidence = selectors.evidence_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
     try:
-        evidence_services.evidence_remove(evidence=evidence, actor=request.user, ip=client_ip(request))
+        evidence_services.evidence_remove(evidence=evidence, actor=request.user, meta=RequestMeta.from_request(request))
     except ClaimError as error:
         messages.error(request, error.message)
     else:

@@ -12,8 +12,9 @@ from claims.forms import EvidenceUploadForm, InformationAnswerForm, WithdrawForm
 from claims.models import Claim
 from claims.selectors import intake as selectors
 from claims.services import intake as services
+from claims.services.audit import RequestMeta
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
-from claims.views.common import client_ip, resume_url, upload_limits
+from claims.views.common import resume_url, upload_limits
 
 
 @claimant_required
@@ -59,7 +60,10 @@ def information_request(request: HttpRequest, pk: int, request_pk: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         try:
             services.information_request_answer(
-                information_request=info, actor=request.user, answer=form.cleaned_data["answer"], ip=client_ip(request)
+                information_request=info,
+                actor=request.user,
+                answer=form.cleaned_data["answer"],
+                meta=RequestMeta.from_request(request),
             )
         except ClaimError as error:
             form.add_error(None, error.message)
@@ -91,7 +95,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.claim_withdraw(
-            claim=claim, actor=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)
+            claim=claim, actor=request.user, reason=form.cleaned_data["reason"], meta=RequestMeta.from_request(request)
         )
         messages.success(request, _("공동소송 참여를 철회했습니다. 접수 기간 안에는 다시 참여할 수 있습니다."))
         return redirect("claims:detail", pk=claim.pk)
@@ -103,7 +107,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def rejoin(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_for_claimant(user=request.user, pk=pk)
     try:
-        claim = services.claim_rejoin(claim=claim, actor=request.user, ip=client_ip(request))
+        claim = services.claim_rejoin(claim=claim, actor=request.user, meta=RequestMeta.from_request(request))
     except ClaimError as error:
         messages.error(request, error.message)
         return redirect("claims:detail", pk=claim.pk)

@@ -23,8 +23,9 @@ from claims.forms import (
 from claims.models import Claim, Incident
 from claims.selectors import intake as selectors
 from claims.services import intake as services
+from claims.services.audit import RequestMeta
 from claims.services.intake import ClaimError
-from claims.views.common import client_ip, not_editable, render_step, resume_url, upload_limits
+from claims.views.common import not_editable, render_step, resume_url, upload_limits
 
 SESSION_KEY = "claims_eligibility"
 
@@ -103,7 +104,7 @@ def start(request: HttpRequest) -> HttpResponse:
                     incident=incident,
                     services=form.services(),
                     was_using=was_using,
-                    ip=client_ip(request),
+                    meta=RequestMeta.from_request(request),
                 )
             except ClaimError as error:
                 if error.claim is not None:
@@ -155,7 +156,7 @@ def wizard_eligibility(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 services=form.services(),
                 was_using=form.cleaned_data["was_using"],
-                ip=client_ip(request),
+                meta=RequestMeta.from_request(request),
             )
         except ClaimError as error:
             form.add_error(None, error.message)
@@ -185,7 +186,9 @@ def wizard_claimant(request: HttpRequest, pk: int) -> HttpResponse:
     form = ClaimantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.claim_claimant_update(claim=claim, actor=request.user, ip=client_ip(request), **form.cleaned_data)
+            services.claim_claimant_update(
+                claim=claim, actor=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data
+            )
         except ClaimError as error:
             form.add_error(None, error.message)
         else:
@@ -207,7 +210,7 @@ def wizard_losses(request: HttpRequest, pk: int) -> HttpResponse:
                 claim=claim,
                 actor=request.user,
                 already_compensated=form.cleaned_data["already_compensated"],
-                ip=client_ip(request),
+                meta=RequestMeta.from_request(request),
             )
         except ClaimError as error:
             form.add_error(None, error.message)
@@ -250,7 +253,7 @@ def wizard_losses_service(request: HttpRequest, pk: int, service: str) -> HttpRe
                 service=window.service,
                 items=formset.items(),
                 delete_ids=formset.delete_ids(),
-                ip=client_ip(request),
+                meta=RequestMeta.from_request(request),
             )
         except ClaimError as error:
             formset.non_form_errors().append(error.message)
@@ -304,7 +307,7 @@ def wizard_review(request: HttpRequest, pk: int) -> HttpResponse:
     error_message = ""
     if request.method == "POST":
         try:
-            claim = services.claim_submit(claim=claim, actor=request.user, ip=client_ip(request))
+            claim = services.claim_submit(claim=claim, actor=request.user, meta=RequestMeta.from_request(request))
         except ClaimError as error:
             error_message = error.message
         else:  # a second submit of the same claim lands here too and sees the same confirmation

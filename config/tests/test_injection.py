@@ -11,10 +11,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
-from accounts.services.consents import ClientInfo
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import consent_documents_published
 from claims.models import Claim
+from claims.services.audit import RequestMeta
 from claims.tests.factories import LossItemFactory, SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import admin_login
 
@@ -74,12 +74,12 @@ def test_the_signed_pdf_prints_markup_in_a_name_as_text():
     PowerOfAttorney.objects.filter(user=claimant).delete()  # sign anew, with the name in the document
     ConsentRecord.objects.filter(user=claimant, document__kind=ConsentDocument.Kind.POWER_OF_ATTORNEY).delete()
     documents = consent_documents_published()
-    client = ClientInfo(ip="203.0.113.7", user_agent="test")
+    meta = RequestMeta(ip="203.0.113.7", user_agent="test")
 
     power = power_of_attorney_sign(
         user=claimant,
         document=documents[ConsentDocument.Kind.POWER_OF_ATTORNEY],
-        client=client,
+        meta=meta,
         typed_name="김<b>민수</b>",
     )
 

@@ -31,8 +31,9 @@ from django.utils import timezone
 
 from accounts.models import ConsentDocument, RateLimitCounter, UnsentTask, User
 from accounts.selectors import claimant_readiness_cached
-from accounts.services.consents import ClientInfo, consent_withdraw
+from accounts.services.consents import consent_withdraw
 from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate
+from claims.services.audit import RequestMeta
 from claims.tests.factories import (
     ClaimFactory,
     DamageModelVersionFactory,
@@ -47,7 +48,7 @@ from config.celery import app
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct-horse-battery-staple"  # accounts.tests.factories.UserFactory
-CLIENT = ClientInfo(ip="203.0.113.9", user_agent="pytest")
+META = RequestMeta(ip="203.0.113.9", user_agent="pytest")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
@@ -493,7 +494,7 @@ def test_a_consent_withdrawn_during_an_outage_is_not_undone_by_the_cache_when_re
     breaker.failed(ConnectionError("simulated"))  # Redis stops answering
 
     privacy = ConsentDocument.objects.filter(kind=ConsentDocument.Kind.PRIVACY_REQUIRED).latest("version")
-    consent_withdraw(user=claimant, document=privacy, client=CLIENT)
+    consent_withdraw(user=claimant, document=privacy, meta=META)
     assert not claimant_readiness_cached(user=User.objects.get(pk=claimant.pk)).ready  # from the database
 
     breaker.take_lost()  # another process, which remembers nothing of the outage
@@ -522,7 +523,7 @@ def test_saving_a_user_read_before_a_withdrawal_keeps_the_new_stamp():
     claimant = claimant_ready()
     stale_copy = User.objects.get(pk=claimant.pk)
     privacy = ConsentDocument.objects.filter(kind=ConsentDocument.Kind.PRIVACY_REQUIRED).latest("version")
-    consent_withdraw(user=claimant, document=privacy, client=CLIENT)
+    consent_withdraw(user=claimant, document=privacy, meta=META)
     new_stamp = User.objects.get(pk=claimant.pk).readiness_stamp
 
     stale_copy.address_detail = "101동 202호"
