@@ -61,6 +61,8 @@ def notification_send(*, notification_id: int, last_attempt: bool = False) -> bo
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
         try:
+            if not notification.addresses:  # erased with the account it belonged to, before it could be sent
+                raise NotificationSendError("no address to send to", retryable=False)
             with translation.override(notification.language):
                 message = RENDERERS[notification.template](notification)
             result = backend_for(notification.channel).send(notification=notification, message=message)

@@ -146,6 +146,14 @@ def test_a_message_whose_records_are_gone_fails(mailoutbox):
     assert mailoutbox == []
 
 
+def test_a_message_without_an_address_fails_instead_of_counting_as_sent(mailoutbox):
+    notification, _ = queue(address="")
+    assert notification_send(notification_id=notification.pk) is False
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED and notification.error == "no address to send to"
+    assert mailoutbox == []
+
+
 def test_the_sweep_sends_a_message_whose_task_was_lost_once(mailoutbox):
     lost, _ = queue(key="test:lost")  # its task was never run (no commit in this test)
     recent, _ = queue(key="test:recent")
