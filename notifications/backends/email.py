@@ -21,5 +21,7 @@ class DjangoEmailBackend(BaseBackend):
         try:
             email.send()
         except (SMTPException, ConnectionError, TimeoutError) as error:
-            raise NotificationSendError(f"{type(error).__name__}: {error}", retryable=True) from error
+            # The exception's text can hold the addresses (SMTPRecipientsRefused): keep its kind and code only.
+            code = getattr(error, "smtp_code", "")
+            raise NotificationSendError(f"{type(error).__name__} {code}".strip(), retryable=True) from error
         return SendResult(provider_message_id=message_id, cost=0)

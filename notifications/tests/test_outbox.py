@@ -2,6 +2,7 @@
 failed when it cannot be sent, through the backend the setting names; the sweep finds messages whose task was lost."""
 
 from datetime import timedelta
+from smtplib import SMTPRecipientsRefused
 
 import pytest
 from django.utils import timezone
@@ -11,7 +12,7 @@ from claims.models import ClaimEvent
 from claims.services.recovery import status_events_unsent
 from claims.tasks.recovery import status_email_sweep_task
 from claims.tests.factories import SubmittedClaimFactory
-from notifications.backends import RenderedMessage
+from notifications.backends import NotificationSendError, RenderedMessage
 from notifications.models import Notification, address_masked
 from notifications.renderers import RENDERERS, renderer
 from notifications.services import notification_queue, notification_send
@@ -67,6 +68,19 @@ def test_the_email_backend_sends_through_django_and_records_the_result(mailoutbo
     assert notification.provider_message_id == mailoutbox[0].extra_headers["Message-ID"]
     assert notification.cost == 0
     assert notification.address == ""  # kept only until it was delivered
+
+
+def test_an_smtp_error_is_retryable_and_recorded_without_the_addresses(monkeypatch):
+    def refuse(self, messages):
+        raise SMTPRecipientsRefused({"kim@example.com": (450, b"mailbox busy")})
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    notification, _ = queue()
+    with pytest.raises(NotificationSendError) as raised:
+        notification_send(notification_id=notification.pk)
+    assert raised.value.retryable
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.QUEUED and notification.error == "SMTPRecipientsRefused"
 
 
 def test_the_backend_is_the_one_the_setting_names(settings, mailoutbox):
