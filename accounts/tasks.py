@@ -1,4 +1,5 @@
-"""Account emails, sent by the `email` queue worker. Tasks take ids; the token is made here, not in the broker."""
+"""Account emails, queued in the outbox by the `email` queue worker (notifications/ sends them). Tasks take ids; the
+token is made when the message is sent, never stored nor put in the broker."""
 
 import smtplib
 
@@ -16,18 +17,19 @@ EMAIL_RETRY = {
 }
 
 
-@shared_task(**EMAIL_RETRY)
-def email_verification_send(user_id: int) -> None:
+@shared_task(bind=True, **EMAIL_RETRY)
+def email_verification_send(self, user_id: int) -> None:
+    """Queue the message in the outbox, once per run of this task (its id names the message)."""
     user = User.objects.filter(pk=user_id).first()
     if user is not None:
-        auth_services.email_verification_send(user=user)
+        auth_services.email_verification_send(user=user, idempotency_key=self.request.id)
 
 
-@shared_task(**EMAIL_RETRY)
-def password_reset_email_send(user_id: int) -> None:
+@shared_task(bind=True, **EMAIL_RETRY)
+def password_reset_email_send(self, user_id: int) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is not None:
-        auth_services.password_reset_email_send(user=user)
+        auth_services.password_reset_email_send(user=user, idempotency_key=self.request.id)
 
 
 @shared_task(**EMAIL_RETRY)

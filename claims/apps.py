@@ -47,6 +47,7 @@ class ClaimsConfig(AppConfig):
         from django.db.models import Field, ForeignObject
 
         from claims.lookups import AnyOf
+        from claims.services import notifications  # noqa: F401 - registers the claim emails' renderers
 
         Field.register_lookup(AnyOf)
         ForeignObject.register_lookup(AnyOf)  # related fields keep a lookup table of their own

@@ -29,8 +29,11 @@ from accounts import tasks
 from accounts.exceptions import AccountError
 from accounts.models import User
 from accounts.roles import Role
-from accounts.services.mail import templated_mail_send
+from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import date_of_birth_validate
+from notifications.backends import RenderedMessage
+from notifications.models import Notification
+from notifications.renderers import renderer
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +107,31 @@ def email_verification_token(*, user: User) -> str:
     return signing.dumps([user.pk, _verification_state(user)], salt=EMAIL_VERIFICATION_SALT)
 
 
-def email_verification_send(*, user: User) -> None:
-    """Email the verification link (run by the task). Nothing to do once verified or deactivated."""
+VERIFY_EMAIL_TEMPLATE = "accounts/email/verify_email"
+PASSWORD_RESET_TEMPLATE = "accounts/email/password_reset"  # noqa: S105 - a template name
+
+
+def email_verification_send(*, user: User, idempotency_key: str | None = None) -> None:
+    """Email the verification link (run by the task; the link is made when the outbox sends it). Nothing to do
+    once verified or deactivated."""
     if user.is_email_verified or not user.is_active:
         return
-    path = reverse("accounts:verify_email", args=[email_verification_token(user=user)])
-    templated_mail_send(
-        template="accounts/email/verify_email",
-        context={"url": f"{settings.SITE_URL}{path}", "days": EMAIL_VERIFICATION_MAX_AGE.days},
-        to=user.email,
+    templated_mail_queue(
+        template=VERIFY_EMAIL_TEMPLATE,
+        user=user,
         language=user.language,
+        context={"user_id": user.pk},
+        idempotency_key=idempotency_key and f"verify-email:{user.pk}:{idempotency_key}",
+    )
+
+
+@renderer(VERIFY_EMAIL_TEMPLATE)
+def email_verification_render(notification: Notification) -> RenderedMessage:
+    user = User.objects.get(pk=notification.context["user_id"])
+    path = reverse("accounts:verify_email", args=[email_verification_token(user=user)])
+    return templated_mail_render(
+        template=VERIFY_EMAIL_TEMPLATE,
+        context={"url": f"{settings.SITE_URL}{path}", "days": EMAIL_VERIFICATION_MAX_AGE.days},
     )
 
 
@@ -149,18 +167,29 @@ def email_verify(*, token: str) -> User:
     return user
 
 
-def password_reset_email_send(*, user: User) -> None:
-    """Email a password-reset link (run by the task). Only active accounts with a password get one."""
+def password_reset_email_send(*, user: User, idempotency_key: str | None = None) -> None:
+    """Email a password-reset link (run by the task; the link is made when the outbox sends it). Only active
+    accounts with a password get one."""
     if not user.is_active or not user.has_usable_password():
         return
+    templated_mail_queue(
+        template=PASSWORD_RESET_TEMPLATE,
+        user=user,
+        language=user.language,
+        context={"user_id": user.pk},
+        idempotency_key=idempotency_key and f"password-reset:{user.pk}:{idempotency_key}",
+    )
+
+
+@renderer(PASSWORD_RESET_TEMPLATE)
+def password_reset_render(notification: Notification) -> RenderedMessage:
+    user = User.objects.get(pk=notification.context["user_id"])
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
-    templated_mail_send(
-        template="accounts/email/password_reset",
+    return templated_mail_render(
+        template=PASSWORD_RESET_TEMPLATE,
         context={"url": f"{settings.SITE_URL}{path}", "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
-        to=user.email,
-        language=user.language,
     )
 
 

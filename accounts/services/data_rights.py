@@ -10,7 +10,6 @@ account. The DeletionRequest row records who confirmed it, when, and what was do
 import json
 import logging
 import shutil
-import smtplib
 import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
@@ -31,15 +30,19 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import tasks
 from accounts.exceptions import AccountError
 from accounts.models import ConsentRecord, DeletionRequest, PowerOfAttorney, User
-from accounts.services.mail import templated_mail_send
+from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import mobile_phone_format
 from claims.models import Claim, ClaimEvent, Evidence
 from config.files import stored_files_delete
+from notifications.backends import RenderedMessage
+from notifications.models import Notification
+from notifications.renderers import renderer
 
 logger = logging.getLogger(__name__)
 
 PLACEHOLDER = "(삭제됨)"
 PLACEHOLDER_NAME = "삭제된 사용자"
+DELETION_CONFIRMED_TEMPLATE = "accounts/email/deletion_confirmed"
 PERSONAL_KEYS = {
     "name",
     "legal_name",
@@ -246,19 +249,31 @@ def deletion_request_reject(*, deletion_request: DeletionRequest, actor: User, n
 
 
 def deletion_request_notice_send(*, deletion_request: DeletionRequest) -> None:
-    """Tell the person their request was received or rejected (run by the task)."""
+    """Tell the person their request was received or rejected (run by the task), once per request and status."""
     user = deletion_request.user
     if not user.is_active or deletion_request.status not in (
         DeletionRequest.Status.REQUESTED,
         DeletionRequest.Status.REJECTED,
     ):
         return
-    templated_mail_send(
+    templated_mail_queue(
         template=f"accounts/email/deletion_{deletion_request.status}",
-        context={"deletion_request": deletion_request},
-        to=user.email,
+        user=user,
         language=user.language,
+        context={"deletion_request_id": deletion_request.pk},
+        idempotency_key=f"deletion-{deletion_request.status}:{deletion_request.pk}",
     )
+
+
+@renderer("accounts/email/deletion_requested", "accounts/email/deletion_rejected")
+def deletion_request_notice_render(notification: Notification) -> RenderedMessage:
+    deletion_request = DeletionRequest.objects.get(pk=notification.context["deletion_request_id"])
+    return templated_mail_render(template=notification.template, context={"deletion_request": deletion_request})
+
+
+@renderer(DELETION_CONFIRMED_TEMPLATE)
+def deletion_confirmed_render(notification: Notification) -> RenderedMessage:
+    return templated_mail_render(template=DELETION_CONFIRMED_TEMPLATE, context={})
 
 
 def _scrub(value: Any, personal: set[str]) -> Any:
@@ -292,14 +307,6 @@ def _personal_values(user: User) -> set[str]:
 def _login_records_delete(*, email: str) -> None:
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=email).delete()
-
-
-def _deletion_done_email(address: str, language: str) -> None:
-    """Sent from this process after commit: the address no longer exists anywhere to pass to a task."""
-    try:
-        templated_mail_send(template="accounts/email/deletion_confirmed", context={}, to=address, language=language)
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Could not send the deletion confirmation email", exc_info=True)
 
 
 @transaction.atomic
@@ -368,7 +375,16 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     }
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
     transaction.on_commit(lambda: stored_files_delete(draft_files))
-    transaction.on_commit(lambda: _deletion_done_email(address, language))
+    # The outbox keeps an address only until its message is sent: the person's are erased now, and the
+    # confirmation goes to the address they had (erased in its turn once sent).
+    Notification.objects.filter(user=user).update(address="")
+    templated_mail_queue(
+        template=DELETION_CONFIRMED_TEMPLATE,
+        user=user,
+        address=address,
+        language=language,
+        idempotency_key=f"deletion-confirmed:{deletion_request.pk}",
+    )
     logger.info("Deletion request %s confirmed by %s", deletion_request.pk, actor.pk if actor else "the retention task")
     return deletion_request
 

@@ -17,6 +17,8 @@ from accounts.services import data_rights
 from accounts.tests.factories import STAFF_PASSWORD, StaffFactory, staff_totp_code
 from claims.models import Claim, ClaimEvent, Evidence, Incident
 from claims.tests.factories import ClaimFactory, EvidenceFactory, LossItemFactory, SubmittedClaimFactory, claimant_ready
+from notifications.models import Notification
+from notifications.services import notification_send
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,30 @@ def test_deletion_request_then_staff_confirm_anonymises_what_is_kept_and_removes
     # The old session no longer logs anyone in.
     assert client.get(reverse("accounts:account"))["Location"].startswith(reverse("accounts:login"))
     assert not User.objects.filter(email=address).exists()
+
+
+def test_after_deletion_the_outbox_keeps_no_address_of_the_person(
+    client, claimant_with_claims, mailoutbox, django_capture_on_commit_callbacks
+):
+    user = claimant_with_claims
+    address = user.email
+    request_deletion(client, user, django_capture_on_commit_callbacks)
+    unsent = Notification.objects.create(  # a message whose task has not run yet
+        channel=Notification.Channel.EMAIL,
+        template="accounts/email/password_reset",
+        language="ko",
+        user=user,
+        address=address,
+        context={"user_id": user.pk},
+        idempotency_key="password-reset:unsent",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        data_rights.deletion_request_confirm(deletion_request=DeletionRequest.objects.get(user=user), actor=None)
+
+    assert mailoutbox[-1].to == [address] and "삭제를 마쳤습니다" in mailoutbox[-1].subject
+    assert not Notification.objects.filter(address__contains=address).exists()
+    assert notification_send(notification_id=unsent.pk) is False  # nothing left to send it to
+    assert Notification.objects.get(pk=unsent.pk).status == Notification.Status.FAILED
 
 
 def test_a_wrong_password_refuses_the_request_and_keeps_the_reason(client, django_capture_on_commit_callbacks):

@@ -1,8 +1,9 @@
 """Recovery from lost messages and dead workers, run periodically by beat (claims/tasks/recovery.py).
 
 - Status emails whose task never ran (the broker was down when the claim was submitted, or the message was lost)
-  are found from the timeline: an event of an emailed kind without `emailed_at`. Queuing one again is safe: the
-  email task locks the event and sends only if it has not been sent, so nothing is sent twice.
+  are found from the timeline: an event of an emailed kind with no message in the outbox (notifications.
+  Notification, "claim-status:<event id>:<claimant id>"; events emailed before the outbox carry `emailed_at`).
+  Queuing one again is safe: the message is created once by its key and sent once by its status.
 - Export and recompute jobs whose heartbeat stopped (their worker was killed) have their remaining work queued
   again within minutes (`stale_jobs_requeue`), instead of waiting an hour for the broker to hand the dead
   worker's message back. A job whose worker keeps dying, or that never started, is marked failed with a message
@@ -15,14 +16,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import ClaimEvent, ExportJob, RecomputeJob
 from claims.services.estimates import recompute_job_unfinished
 from claims.services.jobs import heartbeat_cutoff, job_transition_audit
-from claims.tasks.notifications import EMAILED_KINDS
+from claims.services.notifications import EMAILED_KINDS
+from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +35,20 @@ EMAIL_GIVE_UP = timedelta(days=7)
 
 
 def status_events_unsent(*, now: datetime | None = None) -> list[tuple[int, int]]:
-    """(claim id, event id) of emailed events older than EMAIL_GRACE whose email was never sent."""
+    """(claim id, event id) of emailed events older than EMAIL_GRACE whose email was never queued in the outbox."""
     now = now or timezone.now()
+    key = Concat(
+        Value("claim-status:"),
+        Cast(OuterRef("pk"), CharField()),
+        Value(":"),
+        Cast(OuterRef("claim__claimant_id"), CharField()),
+    )
     return list(
         ClaimEvent.objects.filter(
             kind__in=EMAILED_KINDS, created_at__lt=now - EMAIL_GRACE, created_at__gte=now - EMAIL_GIVE_UP
         )
         .filter(Q(data__emailed_at__isnull=True))
+        .exclude(Exists(Notification.objects.filter(idempotency_key=key)))
         .order_by("pk")
         .values_list("claim_id", "pk")
     )

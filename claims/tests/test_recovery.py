@@ -7,10 +7,12 @@ from django.core import mail
 from django.utils import timezone
 
 from claims.models import ClaimEvent, Cohort, ExportJob, RecomputeJob
+from claims.services.notifications import STATUS_TEMPLATE, status_notification_key
 from claims.services.recovery import stale_jobs_fail, status_events_unsent
 from claims.tasks.recovery import stale_jobs_reap_task, status_email_sweep_task
 from claims.tests.factories import DamageModelVersionFactory, SubmittedClaimFactory
 from claims.tests.staff import staff_member
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +28,29 @@ def submitted_event(*, minutes_ago: int, **data) -> ClaimEvent:
     )
 
 
-def test_an_unsent_status_email_is_found_after_its_grace_period_and_sent_once():
+def test_an_unsent_status_email_is_found_after_its_grace_period_and_sent_once(django_capture_on_commit_callbacks):
     lost = submitted_event(minutes_ago=30)
     just_now = submitted_event(minutes_ago=1)
-    sent = submitted_event(minutes_ago=30, emailed_at=timezone.now().isoformat())
+    sent = submitted_event(minutes_ago=30)
+    Notification.objects.create(  # its message is in the outbox
+        channel=Notification.Channel.EMAIL,
+        template=STATUS_TEMPLATE,
+        language="ko",
+        user=sent.claim.claimant,
+        status=Notification.Status.SENT,
+        idempotency_key=status_notification_key(event_id=sent.pk, user_id=sent.claim.claimant_id),
+    )
+    emailed_before_the_outbox = submitted_event(minutes_ago=30, emailed_at=timezone.now().isoformat())
     ClaimEvent.objects.create(claim=sent.claim, kind=ClaimEvent.Kind.ESTIMATED, created_at=lost.created_at)
 
     assert status_events_unsent() == [(lost.claim_id, lost.pk)]
-    assert status_email_sweep_task.delay().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        assert status_email_sweep_task.delay().get() == 1
     assert status_email_sweep_task.delay().get() == 0
 
     assert [message.to for message in mail.outbox] == [[lost.claim.claimant.email]]
-    assert not ClaimEvent.objects.get(pk=just_now.pk).data.get("emailed_at")
+    assert not Notification.objects.filter(context__event_id__in=[just_now.pk, emailed_before_the_outbox.pk]).exists()
+    assert Notification.objects.get(context__event_id=lost.pk).status == Notification.Status.SENT
 
 
 def test_jobs_left_running_past_the_limit_are_marked_failed_and_recent_ones_kept(settings):

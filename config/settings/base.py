@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "core",  # below both apps: errors, base task, outgoing HTTP, webhooks (docs/architecture.md)
     "accounts",
     "claims",
+    "notifications",  # the message outbox (below accounts and claims: it imports neither)
 ]
 
 MIDDLEWARE = [
@@ -239,6 +240,8 @@ EMAIL_HOST_USER = EMAIL_URL["EMAIL_HOST_USER"]
 EMAIL_HOST_PASSWORD = EMAIL_URL["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS = EMAIL_URL.get("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동소송 <noreply@example.com>")
+# The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
+NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
 
 # Celery: broker and results in Redis. Without REDIS_URL tasks run inline so the site works alone.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -293,6 +296,12 @@ CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
 }
 # Evidence PDFs without page previews (uploaded before previews existed, or a lost task) are queued in batches
 # (claims/tasks/evidence.py; `manage.py evidence_previews` does all at once).
+# Outbox messages still queued after their grace period (their send task was lost) are queued again
+# (notifications/tasks.py); each is sent once.
+CELERY_BEAT_SCHEDULE["notifications-send-sweep"] = {
+    "task": "notifications.tasks.notification_send_sweep_task",
+    "schedule": 10 * 60,
+}
 CELERY_BEAT_SCHEDULE["claims-evidence-previews"] = {
     "task": "claims.tasks.evidence.evidence_previews_sweep_task",
     "schedule": 10 * 60,
@@ -325,6 +334,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.exports.*": {"queue": "exports"},
     "claims.tasks.notifications.*": {"queue": "email"},
     "accounts.tasks.*": {"queue": "email"},
+    "notifications.tasks.notification_send_task": {"queue": "email"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Webhooks (core.webhooks): the HMAC secret and the dotted path of the event handler, per provider. No provider

@@ -12,6 +12,7 @@ from claims.tasks.notifications import claim_status_email_task
 from claims.tests.factories import SubmittedClaimFactory
 from config.logging import RequestIdFilter, logging_config, mask_personal_data
 from config.request_context import request_id_var
+from notifications.models import Notification
 
 
 @pytest.mark.parametrize(
@@ -128,12 +129,17 @@ def test_the_request_id_follows_a_task_into_the_worker(celery_worker, wait_until
     finally:
         request_id_var.reset(token)
 
-    wait_until(lambda: ClaimEvent.objects.get(pk=event.pk).data.get("emailed_at"))
+    sent = Notification.Status.SENT
+    wait_until(lambda: Notification.objects.filter(context__event_id=event.pk, status=sent).exists())
 
-    def sent_lines():
+    def lines_with(text):
         lines = celery_worker.log_path.read_text().splitlines()
-        return [json.loads(line) for line in lines if "Status email sent" in line]
+        return [json.loads(line) for line in lines if text in line]
 
-    record = wait_until(sent_lines, timeout=10)[0]
+    record = wait_until(lambda: lines_with("Status email queued"), timeout=10)[0]
     assert record["request_id"] == "submit-5e1f2a3b"
     assert record["logger"] == "claims.tasks.notifications"
+    # ... and on into the outbox's task, which the first one queued
+    record = wait_until(lambda: lines_with("sent (claims/email/status)"), timeout=10)[0]
+    assert record["request_id"] == "submit-5e1f2a3b"
+    assert record["logger"] == "notifications.services"

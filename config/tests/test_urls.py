@@ -48,6 +48,7 @@ from claims.models import (
 )
 from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedClaimFactory, claimant_ready, png_bytes
 from claims.tests.staff import admin_login
+from notifications.models import Notification
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
 STAFF_ROLES = {"viewer": Role.VIEWER, "paralegal": Role.PARALEGAL, "lawyer": Role.LAWYER}
@@ -145,6 +146,13 @@ def build_world() -> World:
         "claims.incident": Incident.objects.first().pk,
         "claims.service": Service.objects.first().pk,
         "claims.outagewindow": OutageWindow.objects.first().pk,
+        "notifications.notification": Notification.objects.create(
+            channel=Notification.Channel.EMAIL,
+            template="claims/email/status",
+            language="ko",
+            user=owner,
+            idempotency_key="test-urls:1",
+        ).pk,
     }
     return World(owner=owner, claim=claim, objects=objects)
 
@@ -312,6 +320,7 @@ ADMIN_MODELS_ACCESS = {
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.service": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
+    "notifications.notification": {"view": "L", "add": "", "delete": ""},  # the outbox, read only
 }
 NOT_STAFF = ("302:admin-login",) * 3
 

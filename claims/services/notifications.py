@@ -1,0 +1,123 @@
+"""Which claim emails to send, to whom, and how they read. The messages go through the outbox (notifications/):
+one Notification per event and claimant ("claim-status:<event id>:<user id>"), so each event is emailed once;
+the tasks in claims/tasks/notifications.py only take ids and call these."""
+
+from collections import defaultdict
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from claims.models import Claim, ClaimEvent, InformationRequest
+from notifications.backends import RenderedMessage
+from notifications.models import Notification
+from notifications.renderers import renderer
+from notifications.services import notification_queue
+
+STATUS_TEMPLATE = "claims/email/status"
+ANSWERED_TEMPLATE = "claims/email/information_answered"
+
+# Subjects of the emails claimants get, by ClaimEvent kind; other kinds send nothing.
+STATUS_SUBJECTS = {
+    ClaimEvent.Kind.SUBMITTED: gettext_lazy("참여 신청이 접수되었습니다 (접수번호 %(code)s)"),
+    ClaimEvent.Kind.REVIEW_STARTED: gettext_lazy("참여 신청 검토를 시작했습니다 (%(code)s)"),
+    ClaimEvent.Kind.INFO_REQUESTED: gettext_lazy("추가 자료를 보내 주세요 (%(code)s)"),
+    ClaimEvent.Kind.INFO_PROVIDED: gettext_lazy("보내 주신 추가 자료를 받았습니다 (%(code)s)"),
+    ClaimEvent.Kind.ACCEPTED: gettext_lazy("참여 신청이 승인되었습니다 (%(code)s)"),
+    ClaimEvent.Kind.REJECTED: gettext_lazy("참여 신청 검토 결과를 알려 드립니다 (%(code)s)"),
+    ClaimEvent.Kind.WITHDRAWN: gettext_lazy("공동소송 참여를 철회했습니다 (%(code)s)"),
+    ClaimEvent.Kind.REJOINED: gettext_lazy("공동소송에 다시 참여하셨습니다 (%(code)s)"),
+}
+EMAILED_KINDS = frozenset(STATUS_SUBJECTS)
+
+
+def status_notification_key(*, event_id: int, user_id: int) -> str:
+    return f"claim-status:{event_id}:{user_id}"
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def claim_status_notify(*, claim_id: int, event_id: int) -> bool:
+    """Queue the claimant's email about one event of their claim, once per event; returns whether it was queued now
+    (False for kinds that send nothing and for events already emailed). Events emailed before the outbox carry
+    `emailed_at` in their data and are not emailed again."""
+    event = ClaimEvent.objects.select_related("claim__claimant").get(pk=event_id, claim_id=claim_id)
+    if event.kind not in EMAILED_KINDS or event.data.get("emailed_at"):
+        return False
+    claimant = event.claim.claimant
+    _notification, created = notification_queue(
+        channel=Notification.Channel.EMAIL,
+        template=STATUS_TEMPLATE,
+        user=claimant,
+        language=claimant.language,
+        context={"claim_id": claim_id, "event_id": event_id},
+        idempotency_key=status_notification_key(event_id=event_id, user_id=claimant.pk),
+    )
+    return created
+
+
+@renderer(STATUS_TEMPLATE)
+def claim_status_render(notification: Notification) -> RenderedMessage:
+    event = ClaimEvent.objects.select_related("claim__claimant", "claim__incident").get(
+        pk=notification.context["event_id"], claim_id=notification.context["claim_id"]
+    )
+    claim = event.claim
+    request = None
+    if event.kind == ClaimEvent.Kind.INFO_REQUESTED:
+        request = InformationRequest.objects.filter(claim=claim, answered_at__isnull=True).first()
+    context = {
+        "claim": claim,
+        "event": event,
+        "information_request": request,
+        "claim_url": _absolute(reverse("claims:detail", args=[claim.pk])),
+    }
+    subject = str(STATUS_SUBJECTS[event.kind]) % {"code": claim.reference_code or "-"}
+    return RenderedMessage(subject=subject, body=render_to_string("claims/email/status.txt", context))
+
+
+def information_answered_notify(*, claim_id: int, information_request_id: int) -> bool:
+    """Tell the staff member who asked (and the claim's reviewer) that the claimant answered: one email per language
+    among them (usually one email in all), each in that language. Returns whether an email was queued now."""
+    request = InformationRequest.objects.select_related("claim__reviewer", "requested_by").get(
+        pk=information_request_id, claim_id=claim_id
+    )
+    claim: Claim = request.claim
+    by_language: dict[str, dict[int, str]] = defaultdict(dict)
+    for user in (request.requested_by, claim.reviewer):
+        if user and user.is_active:
+            by_language[user.language][user.pk] = user.email
+    if not by_language or not request.answered_at:
+        return False
+    queued = False
+    for language, recipients in sorted(by_language.items()):
+        user_ids = "-".join(str(pk) for pk in sorted(recipients))
+        _notification, created = notification_queue(
+            channel=Notification.Channel.EMAIL,
+            template=ANSWERED_TEMPLATE,
+            address=", ".join(sorted(recipients.values())),
+            language=language,
+            context={"claim_id": claim_id, "information_request_id": information_request_id},
+            idempotency_key=f"information-answered:{information_request_id}:{language}:{user_ids}",
+        )
+        queued = queued or created
+    return queued
+
+
+@renderer(ANSWERED_TEMPLATE)
+def information_answered_render(notification: Notification) -> RenderedMessage:
+    request = InformationRequest.objects.select_related("claim").get(
+        pk=notification.context["information_request_id"], claim_id=notification.context["claim_id"]
+    )
+    claim = request.claim
+    context = {
+        "claim": claim,
+        "information_request": request,
+        "files": request.evidence.count(),
+        "admin_url": _absolute(reverse("admin:index")),
+    }
+    subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
+    return RenderedMessage(subject=subject, body=render_to_string("claims/email/information_answered.txt", context))

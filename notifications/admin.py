@@ -1,0 +1,48 @@
+"""The outbox in the admin: a read-only list for Lawyers (what was sent, when, and what failed); addresses masked."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import Notification, address_masked
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "template", "language", "status", "attempts", "sent_at", "cost")
+    list_filter = ("status", "channel", "template")
+    search_fields = ("idempotency_key",)
+    date_hierarchy = "created_at"
+    fields = (
+        "channel",
+        "template",
+        "language",
+        "recipient",
+        "address_shown",
+        "context",
+        "status",
+        "attempts",
+        "provider_message_id",
+        "cost",
+        "error",
+        "idempotency_key",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("받는 사람"))
+    def recipient(self, notification: Notification) -> str:
+        return f"#{notification.user_id}" if notification.user_id else "-"
+
+    @admin.display(description=_("주소"))
+    def address_shown(self, notification: Notification) -> str:
+        return address_masked(notification.address)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,32 @@
+"""Sending queued messages (queue "email"): one task per message, by id; a sweep for messages whose task was lost."""
+
+from celery import shared_task
+
+from notifications.backends import NotificationSendError
+from notifications.selectors import notifications_unsent
+from notifications.services import notification_send
+
+MAX_RETRIES = 6
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(NotificationSendError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=MAX_RETRIES,
+)
+def notification_send_task(self, notification_id: int) -> bool:
+    """Send one message once; a retryable error is retried with backoff, and marks it failed on the last try."""
+    return notification_send(notification_id=notification_id, last_attempt=self.request.retries >= MAX_RETRIES)
+
+
+@shared_task(acks_late=True)
+def notification_send_sweep_task() -> int:
+    """Queue again the messages still queued after their grace period; sending checks the status, so each is sent
+    once however often it is queued."""
+    pending = notifications_unsent()
+    for notification_id in pending:
+        notification_send_task.delay(notification_id)
+    return len(pending)
