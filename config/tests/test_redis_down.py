@@ -33,7 +33,6 @@ from accounts.models import ConsentDocument, RateLimitCounter, UnsentTask, User
 from accounts.selectors import claimant_readiness_cached
 from accounts.services.consents import consent_withdraw
 from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate
-from claims.services.audit import RequestMeta
 from claims.tests.factories import (
     ClaimFactory,
     DamageModelVersionFactory,
@@ -45,6 +44,7 @@ from claims.tests.factories import (
 from claims.tests.staff import admin_login, staff_member
 from config import cache as resilient
 from config.celery import app
+from core.audit import RequestMeta
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct-horse-battery-staple"  # accounts.tests.factories.UserFactory
