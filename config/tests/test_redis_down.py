@@ -460,7 +460,7 @@ def test_healthz_says_degraded_but_answers_200_when_redis_is_down(client, redis_
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_database_is_down_too(client, redis_down, monkeypatch):
-    from claims import health
+    from core import health
 
     monkeypatch.setattr(health, "database_status", lambda: "down")
     response = client.get(reverse("healthz"))
