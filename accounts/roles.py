@@ -4,8 +4,8 @@
 historical models and `manage.py sync_staff_groups` can re-run it after new models (and permissions) appear.
 
 - Lawyer: everything in the claims and accounts apps (deciding claims, exports of personal data, the damage
-  model, confirming account deletions, staff roles), unlocking logins, resetting a colleague's authenticator,
-  and the list of messages sent (notifications, read only).
+  model, confirming account deletions, staff roles), the audit log (core), unlocking logins, resetting a
+  colleague's authenticator, and the list of messages sent (notifications, read only).
 - Paralegal: view and edit claims, loss items, evidence and information requests; review claims and see
   personal data. No decisions, no exports of personal data, no damage-model changes.
 - Viewer: the aggregate dashboard and the reference data. No personal data.
@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, dict] = {
             "otp_totp.view_totpdevice",
             "otp_totp.delete_totpdevice",
             "notifications.view_notification",
+            # the audit log (moved from claims to core with its permissions)
+            *(f"core.{action}_auditentry" for action in ("view", "add", "change", "delete")),
         ],
     },
     Role.PARALEGAL: {

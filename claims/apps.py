@@ -48,9 +48,12 @@ class ClaimsConfig(AppConfig):
 
         from claims.lookups import AnyOf
         from claims.services import notifications  # noqa: F401 - registers the claim emails' renderers
+        from claims.services.personal_data import CLAIMS_PERSONAL_DATA
+        from core.personal_data import personal_data_contributor_register
 
         Field.register_lookup(AnyOf)
         ForeignObject.register_lookup(AnyOf)  # related fields keep a lookup table of their own
+        personal_data_contributor_register(CLAIMS_PERSONAL_DATA)  # the download, deletion and profile changes
         post_migrate.connect(
             _reference_data_after_migrate, sender=self, dispatch_uid="claims.reference_data_after_migrate"
         )

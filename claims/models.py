@@ -645,60 +645,6 @@ class Flag(models.Model):
         return f"{self.get_code_display()} ({self.claim})"
 
 
-class AuditEntry(models.Model):
-    """Who did what to which record, when and from where: staff decisions, edits, exports and every view of
-    personal data. Written by services in the same transaction as the change; never edited or deleted."""
-
-    class Action(models.TextChoices):
-        VIEWED_CLAIM = "viewed_claim", _("신청 개인정보 열람")
-        VIEWED_EVIDENCE = "viewed_evidence", _("증빙 파일 열람")
-        TRANSITION = "transition", _("상태 변경")
-        ASSIGNED = "assigned", _("담당자 지정")
-        EDITED = "edited", _("내용 수정")
-        FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
-        FLAG_CLEARED = "flag_cleared", _("플래그 자동 해제")
-        WINDOW_REVISED = "window_revised", _("장애 시간 정정")
-        RECOMPUTE_REQUESTED = "recompute_requested", _("재산정 요청")
-        EXPORTED = "exported", _("내보내기")
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("직원"),
-    )
-    action = models.CharField(_("행위"), max_length=32, choices=Action.choices)
-    object_type = models.CharField(_("대상 종류"), max_length=100)
-    object_id = models.CharField(_("대상 ID"), max_length=64, blank=True)
-    claim = models.ForeignKey(
-        Claim,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="audit_entries",
-        verbose_name=_("신청"),
-    )
-    data = models.JSONField(_("세부 정보"), default=dict, blank=True)
-    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
-    user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
-    at = models.DateTimeField(_("시각"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("감사 기록")
-        verbose_name_plural = _("감사 기록")
-        ordering = ["-at", "-id"]
-        indexes = [
-            models.Index(fields=["claim", "-at"], name="audit_claim_at"),
-            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
-            models.Index(fields=["action", "-at"], name="audit_action_at"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.object_type}:{self.object_id} ({self.at:%Y-%m-%d %H:%M})"
-
-
 # --- cohorts, filing waves and exports ----------------------------------------------------------------------------
 
 

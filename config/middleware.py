@@ -117,7 +117,7 @@ class UploadRateLimitMiddleware:
 
     @staticmethod
     def _key(group: str, request) -> str:
-        from accounts.services.auth import client_ip
+        from core.audit import client_ip
 
         user = getattr(request, "user", None)
         return f"user:{user.pk}" if user is not None and user.is_authenticated else f"ip:{client_ip(request)}"

@@ -3,12 +3,12 @@ from django.urls import include, path
 
 from accounts.views import auth as account_auth_views
 from claims import views as claim_views
-from config import views as config_views
+from core import views as core_views
 
 urlpatterns = [
     path("", claim_views.home, name="home"),
-    path("healthz", claim_views.healthz, name="healthz"),
-    path("readyz", config_views.readyz, name="readyz"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("i18n/setlang/", account_auth_views.language_set, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),

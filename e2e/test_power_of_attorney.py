@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from accounts.models import ConsentRecord, PowerOfAttorney
 from accounts.services.consents import consent_accept
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
-from claims.services.audit import RequestMeta
+from core.audit import RequestMeta
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -43,16 +43,6 @@ EMAIL_TAKEN = gettext_lazy("이미 가입된 이메일입니다. 로그인하거
 INVALID_LINK = gettext_lazy("올바르지 않은 인증 링크입니다. 메일의 링크를 다시 확인해 주세요.")
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, or the entry our own proxies added to X-Forwarded-For."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR")
-
-
 def login_username(request: HttpRequest, credentials: dict | None) -> str | None:
     """The email a login attempt was for, as axes should count it (case and spaces do not matter)."""
     username = (credentials or {}).get("username") or request.POST.get("username")

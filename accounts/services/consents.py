@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 from accounts.selectors import consent_accepted_document_ids, consent_documents_current
-from claims.services.audit import USER_AGENT_MAX, RequestMeta
 from config.hashing import sha256_hex
+from core.audit import USER_AGENT_MAX, RequestMeta
 from core.exceptions import InvalidInputError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")

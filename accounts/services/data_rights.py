@@ -11,15 +11,12 @@ import json
 import logging
 import shutil
 import zipfile
-from collections.abc import Iterable
-from decimal import Decimal
 from typing import IO, Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.db.models import Prefetch
+from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,8 +29,8 @@ from accounts.exceptions import AccountError
 from accounts.models import ConsentRecord, DeletionRequest, PowerOfAttorney, User
 from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import mobile_phone_format
-from claims.models import Claim, ClaimEvent, Evidence
 from config.files import stored_files_delete
+from core.personal_data import personal_data_contributors, row_export
 from notifications.backends import RenderedMessage
 from notifications.models import Notification
 from notifications.renderers import renderer
@@ -69,47 +66,13 @@ PROFILE_EXPORT_FIELDS = (
     "last_login",
     "signup_ip",
 )
-CLAIM_EXPORT_EXCLUDE = {"claimant", "reviewer", "estimate_total", "estimate_flags", "estimate_visible_to_claimant"}
 
 
 # Download ------------------------------------------------------------------------------------------------------
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, FieldFile):
-        return value.name or None
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _row(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any]:
-    """Every stored field of a row, foreign keys as ids, files as their stored names."""
-    skip = set(exclude)
-    return {
-        field.name: _value(getattr(instance, field.attname) if field.is_relation else getattr(instance, field.name))
-        for field in instance._meta.concrete_fields
-        if field.name not in skip
-    }
-
-
 def _archive_name(*parts: str) -> str:
     return "/".join(get_valid_filename(part) for part in parts)
-
-
-def _claims_for_export(*, user: User) -> models.QuerySet[Claim]:
-    return (
-        Claim.objects.filter(claimant=user)
-        .select_related("incident")
-        .prefetch_related(
-            "services",
-            "loss_items__service",
-            Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")),
-            Prefetch("events", queryset=ClaimEvent.objects.order_by("created_at", "pk")),
-            "information_requests",
-        )
-        .order_by("created_at", "pk")
-    )
 
 
 def user_data_export(*, user: User, out: IO[bytes]) -> None:
@@ -123,49 +86,13 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
         files.append((field.name, name))
         return name
 
-    claims = []
-    for claim in _claims_for_export(user=user):
-        row = _row(claim, exclude=CLAIM_EXPORT_EXCLUDE)
-        if claim.estimate_visible_to_claimant:
-            row["estimate_total"] = claim.estimate_total
-        folder = claim.reference_code or f"draft-{claim.pk}"
-        row.update(
-            incident=claim.incident.slug,
-            status_label=claim.get_status_display(),
-            services=[service.slug for service in claim.services.all()],
-            loss_items=[
-                {**_row(item), "service": item.service.slug, "claimed_amount": item.claimed_amount}
-                for item in claim.loss_items.all()
-            ],
-            evidence=[
-                {
-                    **_row(
-                        evidence, exclude={"file", "display_file", "uploaded_by", "preview_pages", "preview_attempts"}
-                    ),
-                    "uploaded_by_me": evidence.uploaded_by_id == user.pk,
-                    "file_in_zip": attach(evidence.file, "evidence", folder, f"{evidence.pk}-{evidence.original_name}"),
-                }
-                for evidence in claim.evidence.all()
-            ],
-            events=[
-                {
-                    "at": event.created_at,
-                    "kind": event.kind,
-                    "kind_label": event.get_kind_display(),
-                    "message": event.message,
-                    "by": "me" if event.actor_id == user.pk else ("law_firm" if event.actor_id else None),
-                }
-                for event in claim.events.all()
-            ],
-            information_requests=[
-                _row(request, exclude={"requested_by"}) for request in claim.information_requests.all()
-            ],
-        )
-        claims.append(row)
+    contributed = {
+        contributor.key: contributor.export(user=user, attach=attach) for contributor in personal_data_contributors()
+    }
 
     powers = []
     for power in PowerOfAttorney.objects.filter(user=user).select_related("document").order_by("signed_at"):
-        row = _row(power, exclude={"pdf", "signature_image", "user"})
+        row = row_export(power, exclude={"pdf", "signature_image", "user"})
         row.update(
             document=str(power.document),
             pdf_in_zip=attach(power.pdf, "power-of-attorney", f"{power.pk}-signed.pdf"),
@@ -175,7 +102,7 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
 
     consents = [
         {
-            **_row(record, exclude={"user"}),
+            **row_export(record, exclude={"user"}),
             "document_kind": record.document.kind,
             "document_title": record.document.title,
             "document_version": record.document.version,
@@ -187,9 +114,10 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
         "profile": {name: getattr(user, name) for name in PROFILE_EXPORT_FIELDS},
         "consent_records": consents,
         "powers_of_attorney": powers,
-        "claims": claims,
+        **contributed,  # the claims (claims.services.personal_data)
         "deletion_requests": [
-            _row(request, exclude={"user", "decided_by"}) for request in user.deletion_requests.order_by("requested_at")
+            row_export(request, exclude={"user", "decided_by"})
+            for request in user.deletion_requests.order_by("requested_at")
         ],
     }
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -316,31 +244,9 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     user = User.objects.select_for_update().get(pk=deletion_request.user_id)
     address, language, personal = user.email, user.language, _personal_values(user)
 
-    drafts = Claim.objects.filter(claimant=user, submitted_at__isnull=True)
-    draft_files = [
-        name
-        for file, display in Evidence.objects.filter(claim__in=drafts).values_list("file", "display_file")
-        for name in (file, display)
-        if name
-    ]
-    draft_files += [  # the page images of PDFs (claims/services/evidence_previews.py)
-        page["name"]
-        for pages in Evidence.objects.filter(claim__in=drafts).values_list("preview_pages", flat=True)
-        for page in pages or []
-    ]
-    drafts_removed = drafts.count()
-    drafts.delete()
-
-    kept = list(Claim.objects.filter(claimant=user).order_by("pk"))
-    ClaimEvent.objects.bulk_create(
-        ClaimEvent(
-            claim=claim,
-            actor=actor,
-            kind=ClaimEvent.Kind.UPDATED,
-            message=_("신청인의 계정 삭제 요청에 따라 신청인 개인정보를 익명 처리했습니다."),
-        )
-        for claim in kept
-    )
+    # Claims never submitted go with their files; filed claims stay, noted (claims.services.personal_data).
+    erasures = [contributor.erase(user=user, actor=actor) for contributor in personal_data_contributors()]
+    files = [name for erasure in erasures for name in erasure.files]
     powers = list(PowerOfAttorney.objects.select_for_update().filter(user=user))
     for power in powers:
         power.signer_snapshot = _scrub(power.signer_snapshot, personal)
@@ -367,14 +273,12 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     deletion_request.status = DeletionRequest.Status.CONFIRMED
     deletion_request.decided_by, deletion_request.decided_at = actor, timezone.now()
     deletion_request.outcome = {
-        "draft_claims_removed": drafts_removed,
-        "files_removed": len(draft_files),
-        "claims_kept": [claim.reference_code or claim.pk for claim in kept],
+        **{key: value for erasure in erasures for key, value in erasure.outcome.items()},
         "powers_of_attorney_kept": len(powers),
         "consent_records_kept": ConsentRecord.objects.filter(user=user).count(),
     }
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
-    transaction.on_commit(lambda: stored_files_delete(draft_files))
+    transaction.on_commit(lambda: stored_files_delete(files))
     # The outbox keeps an address only until its message is sent: the person's are erased now, and the
     # confirmation goes to the address they had (erased in its turn once sent).
     Notification.objects.filter(user=user).update(address="")

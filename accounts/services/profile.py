@@ -4,13 +4,12 @@ optionally the account any recovered amount is paid into."""
 import datetime as dt
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User, bank_account_number_validator
 from accounts.validators import date_of_birth_validate, mobile_phone_normalize, postal_code_validate
-from claims.models import Claim, ClaimEvent
 from config.crypto import digits_only
+from core.personal_data import personal_data_contributors
 
 PROFILE_FIELD_LABELS = {
     "legal_name": gettext_lazy("성명"),
@@ -71,16 +70,7 @@ def profile_update(
     user.full_clean(exclude=["password"])
     digest = ["bank_account_digest"] if "bank_account" in changed else []
     user.save(update_fields=changed + digest)
-    filed = Claim.objects.filter(claimant=user, submitted_at__isnull=False).exclude(status=Claim.Status.WITHDRAWN)
     labels = ", ".join(str(PROFILE_FIELD_LABELS[name]) for name in changed)
-    ClaimEvent.objects.bulk_create(
-        ClaimEvent(
-            claim=claim,
-            actor=user,
-            kind=ClaimEvent.Kind.UPDATED,
-            message=_("신청인 정보 변경: %(fields)s") % {"fields": labels},
-            data={"profile_fields": changed},
-        )
-        for claim in filed
-    )
+    for contributor in personal_data_contributors():  # filed claims note it (claims.services.personal_data)
+        contributor.profile_changed(user=user, fields=changed, labels=labels)
     return user

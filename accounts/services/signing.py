@@ -29,9 +29,9 @@ from accounts.services.consents import (
     consent_placeholder_values,
     consent_text_fill,
 )
-from claims.models import AuditEntry
-from claims.services.audit import RequestMeta, audit_record
 from config.hashing import sha256_chunks, sha256_hex
+from core.audit import RequestMeta, audit_record
+from core.models import AuditEntry
 
 SIGNATURE_DATA_URL_PREFIX = "data:image/png;base64,"
 SIGNATURE_MAX_BYTES = 512 * 1024

@@ -32,8 +32,8 @@ from accounts.services.consents import (
 )
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
-from claims.services.audit import RequestMeta
 from claims.tests.staff import admin_login, staff_member
+from core.audit import RequestMeta
 
 pytestmark = pytest.mark.django_db
 

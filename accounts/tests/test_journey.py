@@ -22,7 +22,7 @@ from accounts.selectors import ClaimantReadiness, claimant_readiness
 from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
-from claims.services.audit import RequestMeta
+from core.audit import RequestMeta
 
 META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
 PRIVACY = ConsentDocument(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1)

@@ -11,7 +11,7 @@ from accounts.services import auth as auth_services
 from accounts.services import data_rights
 from accounts.services.consents import consent_accept
 from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
-from claims.services.audit import RequestMeta
+from core.audit import RequestMeta
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from accounts.services.signing import (
     signature_png_from_data_url,
 )
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
-from claims.models import AuditEntry
-from claims.services.audit import RequestMeta
 from claims.tests.staff import admin_login
+from core.audit import RequestMeta
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

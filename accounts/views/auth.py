@@ -20,6 +20,7 @@ from accounts.exceptions import AccountError
 from accounts.forms import LoginForm, PasswordResetForm, SignupForm
 from accounts.services import auth as auth_services
 from accounts.services.two_factor import totp_device_confirmed
+from core.audit import client_ip
 
 # Requests per client IP (many people share one mobile-carrier IP, so these stay generous) or per account.
 RATE_SIGNUP = "20/h"
@@ -31,7 +32,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def client_ip_key(group: str, request: HttpRequest) -> str:
-    return auth_services.client_ip(request) or "unknown"
+    return client_ip(request) or "unknown"
 
 
 def posted_email_key(group: str, request: HttpRequest) -> str:
@@ -64,7 +65,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
                 date_of_birth=form.cleaned_data["date_of_birth"],
-                ip=auth_services.client_ip(request),
+                ip=client_ip(request),
                 language=request.LANGUAGE_CODE,
             )
         except AccountError as error:

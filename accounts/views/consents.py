@@ -29,11 +29,10 @@ from accounts.selectors import (
 )
 from accounts.services import consents as consent_services
 from accounts.services import signing
-from accounts.services.auth import client_ip
 from accounts.services.consents import ConsentError, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
-from claims.services.audit import RequestMeta
 from config.hashing import sha256_chunks
+from core.audit import RequestMeta, client_ip
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
 VERIFY_RATE_ANONYMOUS = "20/h"

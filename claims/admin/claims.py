@@ -38,7 +38,7 @@ from claims.admin.review_forms import (
     ReviewActionForm,
     StartReviewForm,
 )
-from claims.models import AuditEntry, Claim, Evidence, Flag, RejectionReason, Service
+from claims.models import Claim, Evidence, Flag, RejectionReason, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
 from claims.selectors.reference import estimate_windows
@@ -53,7 +53,6 @@ from claims.selectors.review import (
     evidence_for_staff,
     reviewers_eligible,
 )
-from claims.services.audit import RequestMeta, audit_record
 from claims.services.evidence import evidence_download_name
 from claims.services.review import (
     PERMISSION_DECIDE,
@@ -75,6 +74,8 @@ from claims.services.review import (
     claims_assign,
     flag_mark_reviewed,
 )
+from core.audit import RequestMeta, audit_record
+from core.models import AuditEntry
 
 PERMISSION_PERSONAL_DATA = "claims.view_personal_data"
 # Shown inline only when the bytes were checked at upload (claims/validators.py) or re-encoded by us. Never a PDF:
@@ -560,8 +561,8 @@ class ClaimAdmin(admin.ModelAdmin):
             "estimate_flag_labels": [ESTIMATE_FLAG_LABELS.get(flag, flag) for flag in claim.estimate_flags or []],
             "estimate_windows": estimate_windows(estimate=detail.estimate) if detail.estimate else [],
             "claimant_phone": mobile_phone_format(claim.claimant.phone),
-            "audit_url": f"{reverse('admin:claims_auditentry_changelist')}?claim__id__exact={claim.pk}",
-            "can_see_audit": user.has_perm("claims.view_auditentry"),
+            "audit_url": f"{reverse('admin:core_auditentry_changelist')}?claim__id__exact={claim.pk}",
+            "can_see_audit": user.has_perm("core.view_auditentry"),
         }
 
     def save_model(self, request, obj, form, change):

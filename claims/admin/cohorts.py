@@ -30,7 +30,6 @@ from django.views.decorators.http import require_POST
 from claims.models import Claim, Cohort, ExportJob, FilingWave, Flag, Service
 from claims.selectors.cohorts import CohortCriteria, cohort_summary, wave_counts, wave_members_page
 from claims.selectors.review import reviewers_eligible
-from claims.services.audit import RequestMeta
 from claims.services.cohorts import (
     PERMISSION_WAVE,
     CohortError,
@@ -50,6 +49,7 @@ from claims.services.exports import (
     export_request,
 )
 from claims.templatetags.money import format_won
+from core.audit import RequestMeta
 
 MEMBERS_PER_PAGE = 100
 RECENT_EXPORTS = 10

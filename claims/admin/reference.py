@@ -20,7 +20,6 @@ from django.views.decorators.http import require_POST
 
 from claims.models import Incident, OutageWindow, OutageWindowRevision, Service
 from claims.selectors.reference import outage_window_revisions, window_affected_claims, window_affected_counts
-from claims.services.audit import RequestMeta
 from claims.services.estimates import MANAGE_PERMISSION
 from claims.services.reference import (
     OutageWindowError,
@@ -28,6 +27,7 @@ from claims.services.reference import (
     outage_window_recompute,
     outage_window_revise,
 )
+from core.audit import RequestMeta
 
 WINDOW_FIELDS = list(OutageWindowRevision.FIELDS)
 

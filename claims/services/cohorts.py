@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from claims.models import AuditEntry, Cohort, FilingWave, Incident, WaveMember
+from claims.models import Cohort, FilingWave, Incident, WaveMember
 from claims.selectors.cohorts import FILABLE_STATUSES, CohortCriteria, wave_candidates, wave_member_snapshot
-from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
+from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError
+from core.models import AuditEntry
 
 PERMISSION_COHORT = "claims.change_cohort"
 PERMISSION_WAVE = "claims.change_filingwave"

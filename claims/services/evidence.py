@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from accounts.models import User
-from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, InformationRequest, LossItem
-from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
+from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossItem
 from claims.services.evidence_previews import evidence_preview_files
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
@@ -28,6 +27,8 @@ from claims.tasks.evidence import evidence_preview_render_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_check
 from config.files import stored_files_delete
 from config.hashing import sha256_file
+from core.audit import NO_REQUEST, RequestMeta, audit_record
+from core.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from claims import pdfs
-from claims.models import AuditEntry, Evidence, evidence_path
-from claims.services.audit import audit_record
+from claims.models import Evidence, evidence_path
 from config.files import stored_files_delete
+from core.audit import audit_record
+from core.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 

@@ -49,7 +49,7 @@ from claims.exports import (
     safe_file_name,
     xlsx_write,
 )
-from claims.models import AuditEntry, Claim, Cohort, Evidence, ExportJob, FilingWave, Flag, LossItem
+from claims.models import Claim, Cohort, Evidence, ExportJob, FilingWave, Flag, LossItem
 from claims.selectors.cohorts import (
     CLAIM_RULES,
     KST,
@@ -66,7 +66,6 @@ from claims.selectors.cohorts import (
     wave_standing_plaintiffs,
 )
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
-from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
 from claims.services.jobs import (
     JobSupersededError,
     heartbeat_cutoff,
@@ -75,7 +74,9 @@ from claims.services.jobs import (
     job_transition_audit,
 )
 from config.hashing import sha256_file, sha256_hex
+from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError, NotFoundError
+from core.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 

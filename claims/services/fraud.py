@@ -29,10 +29,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from claims.damages import FLAG_HOURS_EXCEED_WINDOW
-from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, Flag
+from claims.models import Claim, ClaimEvent, Evidence, Flag
 from claims.selectors.estimates import ESTIMABLE_STATUSES, FLAG_COHORT_OUTLIER
-from claims.services.audit import audit_entry
 from config.hashing import sha256_hex
+from core.audit import audit_entry
+from core.models import AuditEntry
 
 # Drafts are the claimant's work in progress and withdrawn claims are out of the suit: neither is checked.
 CHECKED_STATUSES = ESTIMABLE_STATUSES

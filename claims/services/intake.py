@@ -13,11 +13,11 @@ from accounts.journey import journey_filing_problems
 from accounts.models import User
 from accounts.selectors import ClaimantReadiness, claimant_readiness
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
-from claims.services.audit import NO_REQUEST, RequestMeta
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
 from claims.validators import business_registration_number_is_valid
+from core.audit import NO_REQUEST, RequestMeta
 from core.exceptions import InvalidInputError
 
 WIZARD_STEPS = ("eligibility", "claimant", "losses", "evidence", "review")

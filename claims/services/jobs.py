@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
-from claims.models import AuditEntry
-from claims.services.audit import audit_entry
+from core.audit import audit_entry
+from core.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 

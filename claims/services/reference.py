@@ -18,12 +18,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from claims.models import AuditEntry, Incident, OutageWindow, OutageWindowRevision, RecomputeJob, Service
+from claims.models import Incident, OutageWindow, OutageWindowRevision, RecomputeJob, Service
 from claims.selectors.estimates import damage_model_active
 from claims.selectors.reference import window_affected_claims
-from claims.services.audit import NO_REQUEST, RequestMeta, audit_record
 from claims.services.estimates import MANAGE_PERMISSION, _recompute_enqueue
+from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError
+from core.models import AuditEntry
 
 CHANGE_PERMISSION = "claims.change_outagewindow"
 ADD_PERMISSION = "claims.add_outagewindow"

@@ -20,13 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from claims.models import AuditEntry, Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
-from claims.services.audit import NO_REQUEST, RequestMeta, audit_entry, audit_record
+from claims.models import Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
 from claims.services.intake import ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task
+from core.audit import NO_REQUEST, RequestMeta, audit_entry, audit_record
 from core.exceptions import ConflictError
+from core.models import AuditEntry
 
 PERMISSION_REVIEW = "claims.review_claim"
 PERMISSION_DECIDE = "claims.decide_claim"

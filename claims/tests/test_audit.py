@@ -9,14 +9,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from claims.models import AuditEntry, Claim
-from claims.services.audit import RequestMeta, audit_record
+from claims.models import Claim
 from claims.tests.factories import EvidenceFactory, SubmittedClaimFactory
 from claims.tests.staff import admin_login, staff_member
+from core.audit import RequestMeta, audit_record
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
-AUDIT_LIST = reverse("admin:claims_auditentry_changelist")
+AUDIT_LIST = reverse("admin:core_auditentry_changelist")
 
 
 def test_opening_a_claim_records_who_viewed_it_when_and_from_where(client):
@@ -88,12 +89,12 @@ def test_audit_entries_cannot_be_added_changed_or_deleted_through_the_admin(clie
     admin_login(client, user)
     claim = SubmittedClaimFactory()
     entry = audit_record(actor=user, action=AuditEntry.Action.VIEWED_CLAIM, target=claim)
-    change = reverse("admin:claims_auditentry_change", args=[entry.pk])
-    assert client.get(reverse("admin:claims_auditentry_add")).status_code == 403
+    change = reverse("admin:core_auditentry_change", args=[entry.pk])
+    assert client.get(reverse("admin:core_auditentry_add")).status_code == 403
     assert client.get(change).status_code == 200  # read-only view
     response = client.post(change, {"action": "exported", "ip": "1.2.3.4"})
     assert response.status_code == 403
-    assert client.post(reverse("admin:claims_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert client.post(reverse("admin:core_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     response = client.post(AUDIT_LIST, {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
     entry.refresh_from_db()
     assert (entry.action, entry.ip) == (AuditEntry.Action.VIEWED_CLAIM, None)

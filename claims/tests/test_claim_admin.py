@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory, UserFactory
 from claims.admin.claims import ClaimAdmin, EstimatedCountPaginator
-from claims.models import AuditEntry, Claim, ClaimEvent, Evidence, Flag, InformationRequest
+from claims.models import Claim, ClaimEvent, Evidence, Flag, InformationRequest
 from claims.services.evidence import evidence_attach
 from claims.services.fraud import fraud_sweep
 from claims.services.review import claim_start_review
@@ -35,6 +35,7 @@ from claims.tests.factories import (
     service_by_slug,
 )
 from claims.tests.staff import admin_login, staff_member
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

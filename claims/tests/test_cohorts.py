@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import StaffFactory
-from claims.models import AuditEntry, Claim, Cohort, Evidence, FilingWave, Flag, WaveMember
+from claims.models import Claim, Cohort, Evidence, FilingWave, Flag, WaveMember
 from claims.selectors.cohorts import KST, CohortCriteria, cohort_claims, cohort_summary
 from claims.services.cohorts import (
     CohortError,
@@ -27,6 +27,7 @@ from claims.tests.factories import (
     default_incident,
     service_by_slug,
 )
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from accounts.tests.factories import UserFactory
-from claims.models import AuditEntry, Claim, ClaimEvent, Evidence
+from claims.models import Claim, ClaimEvent, Evidence
 from claims.services import evidence as evidence_services
 from claims.services.intake import ClaimError
 from claims.tests.factories import (
@@ -25,6 +25,7 @@ from claims.tests.factories import (
     service_by_slug,
 )
 from claims.tests.staff import admin_login
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

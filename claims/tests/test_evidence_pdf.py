@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from claims import pdfs
-from claims.models import AuditEntry, ClaimEvent, Evidence
+from claims.models import ClaimEvent, Evidence
 from claims.tests import pdf_corpus
 from claims.tests.factories import pdf_bytes
 from claims.validators import evidence_check, pdf_findings_check
+from core.models import AuditEntry
 
 REFUSED = pdf_corpus.corpus_refused()
 FLAGGED = pdf_corpus.corpus_flagged()

@@ -16,13 +16,14 @@ from pypdf import PdfWriter
 
 from accounts.roles import Role
 from claims import pdfs
-from claims.models import AuditEntry, Evidence
+from claims.models import Evidence
 from claims.services import evidence_previews
 from claims.services.evidence_previews import evidence_preview_render
 from claims.tasks.evidence import evidence_preview_render_task
 from claims.tests import pdf_corpus
 from claims.tests.factories import ClaimFactory, EvidenceFactory, SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import admin_login, staff_member
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -24,10 +24,9 @@ from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
 from claims import exports as writers
 from claims.exports import Sheet, safe_file_name, spreadsheet_safe, xlsx_write
-from claims.models import AuditEntry, Claim, Cohort, Evidence, ExportJob, FilingWave
+from claims.models import Claim, Cohort, Evidence, ExportJob, FilingWave
 from claims.selectors.cohorts import CohortCriteria
 from claims.services import exports as export_services
-from claims.services.audit import RequestMeta
 from claims.services.cohorts import cohort_freeze_wave, cohort_save, filing_wave_create
 from claims.services.exports import (
     ExportError,
@@ -46,6 +45,8 @@ from claims.tests.factories import (
     pdf_bytes,
     png_bytes,
 )
+from core.audit import RequestMeta
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

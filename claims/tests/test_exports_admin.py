@@ -9,12 +9,13 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory
-from claims.models import AuditEntry, Claim, Cohort, ExportJob, FilingWave
+from claims.models import Claim, Cohort, ExportJob, FilingWave
 from claims.selectors.cohorts import CohortCriteria
 from claims.services.cohorts import cohort_freeze_wave, cohort_save, filing_wave_create
 from claims.services.exports import export_build, export_request
 from claims.tests.factories import claim_estimated, default_incident, service_by_slug
 from claims.tests.staff import admin_login, staff_member
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import ClaimantFactory
-from claims.models import AuditEntry, Claim, ClaimEvent, Flag
+from claims.models import Claim, ClaimEvent, Flag
 from claims.services import fraud
 from claims.services.fraud import (
     _image_rows,
@@ -23,6 +23,7 @@ from claims.services.fraud import (
 )
 from claims.tasks.fraud import SWEEP_LOCK, claim_fraud_check_task, fraud_sweep_task
 from claims.tests.factories import ClaimFactory, EvidenceFactory, SubmittedClaimFactory
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

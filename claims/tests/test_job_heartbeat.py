@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory, StaffFactory
-from claims.models import AuditEntry, Claim, Cohort, Estimate, ExportJob, RecomputeChunk, RecomputeJob
+from claims.models import Claim, Cohort, Estimate, ExportJob, RecomputeChunk, RecomputeJob
 from claims.selectors.cohorts import CohortCriteria
 from claims.services import estimates as estimate_services
 from claims.services import exports as export_services
@@ -32,6 +32,7 @@ from claims.tasks.exports import export_build_task
 from claims.tests.factories import DamageModelVersionFactory, claim_estimated, default_incident
 from claims.tests.test_estimate_tasks import assert_every_claim_estimated_once_by, kakao_t_driver_claim, manager
 from config.settings import base
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 NOTHING = {"exports": 0, "recomputes": 0}

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.roles import Role
-from claims.models import AuditEntry, Claim, Estimate, OutageWindow, OutageWindowRevision, RecomputeJob
+from claims.models import Claim, Estimate, OutageWindow, OutageWindowRevision, RecomputeJob
 from claims.reference import reference_file_version
 from claims.selectors.reference import estimate_windows, window_affected_claims, window_affected_counts
 from claims.services.estimates import estimates_refresh
@@ -32,6 +32,7 @@ from claims.tests.factories import (
     service_by_slug,
 )
 from claims.tests.staff import admin_login, staff_member
+from core.models import AuditEntry
 
 KST = ZoneInfo("Asia/Seoul")
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import Role
-from claims.models import AuditEntry, Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
+from claims.models import Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
 from claims.services import intake
-from claims.services.audit import RequestMeta
 from claims.services.fraud import fraud_sweep
 from claims.services.review import (
     SKIPPED_FLAGS,
@@ -31,6 +30,8 @@ from claims.services.review import (
 )
 from claims.tests.factories import ClaimFactory, SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import staff_member
+from core.audit import RequestMeta
+from core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

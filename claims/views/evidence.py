@@ -17,8 +17,8 @@ from claims.forms import EvidenceUploadForm
 from claims.models import Claim, Evidence
 from claims.selectors import intake as selectors
 from claims.services import evidence as evidence_services
-from claims.services.audit import RequestMeta
 from claims.services.intake import ClaimError
+from core.audit import RequestMeta
 
 # Files are sandboxed documents: opened on their own they run no script.
 EVIDENCE_SANDBOX = csp_update({"sandbox": True})

@@ -12,9 +12,9 @@ from claims.forms import EvidenceUploadForm, InformationAnswerForm, WithdrawForm
 from claims.models import Claim
 from claims.selectors import intake as selectors
 from claims.services import intake as services
-from claims.services.audit import RequestMeta
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.views.common import resume_url, upload_limits
+from core.audit import RequestMeta
 
 
 @claimant_required

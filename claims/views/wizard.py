@@ -23,9 +23,9 @@ from claims.forms import (
 from claims.models import Claim, Incident
 from claims.selectors import intake as selectors
 from claims.services import intake as services
-from claims.services.audit import RequestMeta
 from claims.services.intake import ClaimError
 from claims.views.common import not_editable, render_step, resume_url, upload_limits
+from core.audit import RequestMeta
 
 SESSION_KEY = "claims_eligibility"
 

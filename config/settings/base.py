@@ -136,7 +136,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.services.auth.login_username"
-AXES_CLIENT_IP_CALLABLE = "accounts.services.auth.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.audit.client_ip"
 AXES_LOCKOUT_CALLABLE = "accounts.views.auth.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 # Number of reverse proxies in front of the site that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.

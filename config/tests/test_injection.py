@@ -14,9 +14,9 @@ from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, Use
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import consent_documents_published
 from claims.models import Claim
-from claims.services.audit import RequestMeta
 from claims.tests.factories import LossItemFactory, SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import admin_login
+from core.audit import RequestMeta
 
 pytestmark = pytest.mark.django_db
 

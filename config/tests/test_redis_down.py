@@ -33,7 +33,6 @@ from accounts.models import ConsentDocument, RateLimitCounter, UnsentTask, User
 from accounts.selectors import claimant_readiness_cached
 from accounts.services.consents import consent_withdraw
 from claims.models import Claim, ClaimEvent, DamageModelVersion, Estimate
-from claims.services.audit import RequestMeta
 from claims.tests.factories import (
     ClaimFactory,
     DamageModelVersionFactory,
@@ -45,6 +44,7 @@ from claims.tests.factories import (
 from claims.tests.staff import admin_login, staff_member
 from config import cache as resilient
 from config.celery import app
+from core.audit import RequestMeta
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct-horse-battery-staple"  # accounts.tests.factories.UserFactory
@@ -460,7 +460,7 @@ def test_healthz_says_degraded_but_answers_200_when_redis_is_down(client, redis_
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_database_is_down_too(client, redis_down, monkeypatch):
-    from claims import health
+    from core import health
 
     monkeypatch.setattr(health, "database_status", lambda: "down")
     response = client.get(reverse("healthz"))

@@ -32,7 +32,6 @@ from accounts.models import ConsentDocument, ConsentRecord, DeletionRequest, Pow
 from accounts.roles import Role
 from accounts.tests.factories import StaffFactory
 from claims.models import (
-    AuditEntry,
     Claim,
     Cohort,
     DamageModelVersion,
@@ -48,6 +47,7 @@ from claims.models import (
 )
 from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedClaimFactory, claimant_ready, png_bytes
 from claims.tests.staff import admin_login
+from core.models import AuditEntry
 from notifications.models import Notification
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
@@ -134,7 +134,7 @@ def build_world() -> World:
         "accounts.powerofattorney": power.pk,
         "accounts.user": owner.pk,
         "accounts.deletionrequest": deletion.pk,
-        "claims.auditentry": audit.pk,
+        "core.auditentry": audit.pk,
         "claims.claim": claim.pk,
         "claims.flag": flag.pk,
         "claims.rejectionreason": RejectionReason.objects.first().pk,
@@ -308,7 +308,7 @@ ADMIN_MODELS_ACCESS = {
     "accounts.powerofattorney": {"view": "L", "add": "", "delete": ""},
     "accounts.user": {"view": "L", "add": "L", "delete": ""},  # deleting users: superusers only
     "accounts.deletionrequest": {"view": "L", "add": "", "delete": ""},
-    "claims.auditentry": {"view": "L", "add": "", "delete": ""},
+    "core.auditentry": {"view": "L", "add": "", "delete": ""},
     "claims.claim": {"view": "PL", "add": "", "delete": ""},
     "claims.flag": {"view": "PL", "add": "", "delete": ""},
     "claims.rejectionreason": {"view": "L", "add": "L", "delete": ""},

@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from claims.models import (
-    AuditEntry,
     Claim,
     Cohort,
     DamageModelVersion,
@@ -47,6 +46,7 @@ from claims.tasks.exports import export_build_task
 from claims.tasks.recovery import stale_jobs_requeue_task
 from claims.tests.factories import DamageModelVersionFactory, default_incident
 from claims.tests.staff import staff_member
+from core.models import AuditEntry
 
 CLAIMS = 600
 # Production's broker settings, whatever the environment says; small chunks so a few hundred claims make several.

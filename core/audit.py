@@ -2,18 +2,29 @@
 
 Services that change something write their entry in the same transaction as the change; reads of personal data
 (a claim's detail page, an evidence file) write one entry per view. Entries are never changed or deleted.
+`RequestMeta` is where a request came from, passed to services as `meta=`.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.http import HttpRequest
 
-from accounts.models import User
-from accounts.services.auth import client_ip
-from claims.models import AuditEntry, Claim
+from core.models import AuditEntry
 
 USER_AGENT_MAX = 500
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or the entry our own proxies added to X-Forwarded-For."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")
 
 
 @dataclass(frozen=True)
@@ -33,16 +44,16 @@ NO_REQUEST = RequestMeta()
 
 def audit_entry(
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | None,
     action: str,
     target: models.Model,
     meta: RequestMeta = NO_REQUEST,
-    claim: Claim | None = None,
+    claim: models.Model | None = None,
     data: dict | None = None,
 ) -> AuditEntry:
     """An unsaved audit entry about `target` (its claim is `target` itself when that is a claim), for
     `bulk_create` when one action touches many records."""
-    if claim is None and isinstance(target, Claim):
+    if claim is None and isinstance(target, AuditEntry.claim.field.related_model):
         claim = target
     return AuditEntry(
         actor=actor,
@@ -58,11 +69,11 @@ def audit_entry(
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: AbstractBaseUser | None,
     action: str,
     target: models.Model,
     meta: RequestMeta = NO_REQUEST,
-    claim: Claim | None = None,
+    claim: models.Model | None = None,
     data: dict | None = None,
 ) -> AuditEntry:
     """Write one audit entry about `target`."""

@@ -2,12 +2,12 @@
 which claim. Nobody (superusers included) can add, change or delete an entry here."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from claims.models import AuditEntry
+from core.models import AuditEntry
 
 
 class ActorFilter(admin.SimpleListFilter):
@@ -15,7 +15,7 @@ class ActorFilter(admin.SimpleListFilter):
     parameter_name = "actor"
 
     def lookups(self, request, model_admin):
-        staff = User.objects.filter(is_staff=True).order_by("legal_name", "email")
+        staff = get_user_model().objects.filter(is_staff=True).order_by("legal_name", "email")
         return [(str(user.pk), str(user)) for user in staff.only("pk", "email", "legal_name")]
 
     def queryset(self, request, queryset):
