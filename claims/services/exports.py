@@ -214,46 +214,81 @@ def claim_sheet_header() -> list[str]:
     return header
 
 
+@dataclass(frozen=True)
+class _SheetLabels:
+    """The display labels of the codes in a claim-sheet row, built once per sheet."""
+
+    types: dict[str, str]
+    statuses: dict[str, str]
+    flags: dict[str, str]
+    estimate_flags: dict[str, str]
+    withdrawn_mark: str
+
+    @classmethod
+    def build(cls) -> _SheetLabels:
+        return cls(
+            types={value: str(label) for value, label in Claim.ClaimantType.choices},
+            statuses={value: str(label) for value, label in Claim.Status.choices},
+            flags={code: str(label) for code, label in Flag.Code.choices},
+            estimate_flags={code: str(label) for code, label in ESTIMATE_FLAG_LABELS.items()},
+            withdrawn_mark=_("철회"),
+        )
+
+
 def claim_sheet_cells(rows: Iterable[dict[str, Any]], *, wave: bool) -> Iterator[list[Any]]:
     """Claim-sheet rows (see claim_sheet_header) from the selector's dicts."""
-    types = {value: str(label) for value, label in Claim.ClaimantType.choices}
-    statuses = {value: str(label) for value, label in Claim.Status.choices}
-    flag_labels = {code: str(label) for code, label in Flag.Code.choices}
-    estimate_flag_labels = {code: str(label) for code, label in ESTIMATE_FLAG_LABELS.items()}
-    withdrawn_mark = _("철회")
+    labels = _SheetLabels.build()
     for row in rows:
-        claimed = row["claimed_by_kind"] or {}
-        estimated = row["estimated_by_rule"]
-        cells = [
-            row["number"],
-            row["reference_code"] or "",
-            row["name"],
-            row["business_name"],
-            mobile_phone_format(row["phone"]),
-            row["email"],
-            row["postal_code"],
-            row["address"],
-            types.get(row["claimant_type"], row["claimant_type"]),
-            _business_number(row["business_number"]),
-            row["service_list"] or "",
+        yield [
+            *_claimant_cells(row=row, labels=labels),
+            *_amount_cells(row=row),
+            *_status_cells(row=row, labels=labels, wave=wave),
         ]
-        for kind in LOSS_KINDS:
-            cells += [claimed.get(kind, 0), None if estimated is None else estimated.get(kind, 0)]
-        cells += [None if estimated is None else estimated.get(rule, 0) for rule in CLAIM_RULES]
-        open_flags = (row["open_flags"] or "").split(", ") if row["open_flags"] else []
-        cells += [
-            row["claimed_total"],
-            row["amount"],
-            row["model_version"],
-            "; ".join(estimate_flag_labels.get(flag, flag) for flag in row["estimate_flags"] or []),
-            "; ".join(flag_labels.get(code, code) for code in open_flags),
-            statuses.get(row["status"], row["status"]),
-            _local(row["submitted_at"]),
-            _local(row["decided_at"]),
-            _local(row["withdrawn_at"]),
-            withdrawn_mark if wave and row["status"] == Claim.Status.WITHDRAWN else "",
-        ]
-        yield cells
+
+
+def _claimant_cells(*, row: dict[str, Any], labels: _SheetLabels) -> list[Any]:
+    """Plaintiff number to damaged services: who the claimant is and how to reach them."""
+    return [
+        row["number"],
+        row["reference_code"] or "",
+        row["name"],
+        row["business_name"],
+        mobile_phone_format(row["phone"]),
+        row["email"],
+        row["postal_code"],
+        row["address"],
+        labels.types.get(row["claimant_type"], row["claimant_type"]),
+        _business_number(row["business_number"]),
+        row["service_list"] or "",
+    ]
+
+
+def _amount_cells(*, row: dict[str, Any]) -> list[Any]:
+    """Claimed and estimated amounts by loss kind, then the estimate's other rules (empty when not estimated)."""
+    claimed = row["claimed_by_kind"] or {}
+    estimated = row["estimated_by_rule"]
+    cells = []
+    for kind in LOSS_KINDS:
+        cells += [claimed.get(kind, 0), None if estimated is None else estimated.get(kind, 0)]
+    cells += [None if estimated is None else estimated.get(rule, 0) for rule in CLAIM_RULES]
+    return cells
+
+
+def _status_cells(*, row: dict[str, Any], labels: _SheetLabels, wave: bool) -> list[Any]:
+    """Totals, model version, flags, status and its times, and the withdrawn-after-filing mark (waves only)."""
+    open_flags = (row["open_flags"] or "").split(", ") if row["open_flags"] else []
+    return [
+        row["claimed_total"],
+        row["amount"],
+        row["model_version"],
+        "; ".join(labels.estimate_flags.get(flag, flag) for flag in row["estimate_flags"] or []),
+        "; ".join(labels.flags.get(code, code) for code in open_flags),
+        labels.statuses.get(row["status"], row["status"]),
+        _local(row["submitted_at"]),
+        _local(row["decided_at"]),
+        _local(row["withdrawn_at"]),
+        labels.withdrawn_mark if wave and row["status"] == Claim.Status.WITHDRAWN else "",
+    ]
 
 
 def _claim_sheet_rows(job: ExportJob) -> Iterator[list[Any]]:
