@@ -75,40 +75,30 @@ def _archive_name(*parts: str) -> str:
     return "/".join(get_valid_filename(part) for part in parts)
 
 
-def user_data_export(*, user: User, out: IO[bytes]) -> None:
-    """Write the person's data as a ZIP into `out`: data.json plus their evidence files and signed documents."""
-    files: list[tuple[str, str]] = []
+class _ArchiveFiles:
+    """The stored files a download takes along, each under its name in the ZIP."""
 
-    def attach(field: FieldFile, *arcname: str) -> str | None:
+    def __init__(self) -> None:
+        self.files: list[tuple[str, str]] = []
+
+    def attach(self, field: FieldFile, *arcname: str) -> str | None:
+        """Take the file along; its name in the ZIP, or None when there is no file (or it is missing)."""
         if not field or not default_storage.exists(field.name):
             return None
         name = _archive_name("files", *arcname)
-        files.append((field.name, name))
+        self.files.append((field.name, name))
         return name
 
+
+def user_data_export(*, user: User, out: IO[bytes]) -> None:
+    """Write the person's data as a ZIP into `out`: data.json plus their evidence files and signed documents."""
+    files = _ArchiveFiles()
     contributed = {
-        contributor.key: contributor.export(user=user, attach=attach) for contributor in personal_data_contributors()
+        contributor.key: contributor.export(user=user, attach=files.attach)
+        for contributor in personal_data_contributors()
     }
-
-    powers = []
-    for power in PowerOfAttorney.objects.filter(user=user).select_related("document").order_by("signed_at"):
-        row = row_export(power, exclude={"pdf", "signature_image", "user"})
-        row.update(
-            document=str(power.document),
-            pdf_in_zip=attach(power.pdf, "power-of-attorney", f"{power.pk}-signed.pdf"),
-            signature_image_in_zip=attach(power.signature_image, "power-of-attorney", f"{power.pk}-signature.png"),
-        )
-        powers.append(row)
-
-    consents = [
-        {
-            **row_export(record, exclude={"user"}),
-            "document_kind": record.document.kind,
-            "document_title": record.document.title,
-            "document_version": record.document.version,
-        }
-        for record in ConsentRecord.objects.filter(user=user).select_related("document").order_by("at", "pk")
-    ]
+    powers = _powers_of_attorney_export(user=user, files=files)
+    consents = _consent_records_export(user=user)
     data = {
         "exported_at": timezone.now(),
         "profile": {name: getattr(user, name) for name in PROFILE_EXPORT_FIELDS},
@@ -120,10 +110,44 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
             for request in user.deletion_requests.order_by("requested_at")
         ],
     }
+    _archive_write(out=out, user=user, data=data, files=files)
+
+
+def _powers_of_attorney_export(*, user: User, files: _ArchiveFiles) -> list[dict[str, Any]]:
+    """Each signed power of attorney, its PDF and signature image taken along."""
+    powers = []
+    for power in PowerOfAttorney.objects.filter(user=user).select_related("document").order_by("signed_at"):
+        row = row_export(power, exclude={"pdf", "signature_image", "user"})
+        row.update(
+            document=str(power.document),
+            pdf_in_zip=files.attach(power.pdf, "power-of-attorney", f"{power.pk}-signed.pdf"),
+            signature_image_in_zip=files.attach(
+                power.signature_image, "power-of-attorney", f"{power.pk}-signature.png"
+            ),
+        )
+        powers.append(row)
+    return powers
+
+
+def _consent_records_export(*, user: User) -> list[dict[str, Any]]:
+    """Each consent given or withdrawn, with the document it was about."""
+    return [
+        {
+            **row_export(record, exclude={"user"}),
+            "document_kind": record.document.kind,
+            "document_title": record.document.title,
+            "document_version": record.document.version,
+        }
+        for record in ConsentRecord.objects.filter(user=user).select_related("document").order_by("at", "pk")
+    ]
+
+
+def _archive_write(*, out: IO[bytes], user: User, data: dict[str, Any], files: _ArchiveFiles) -> None:
+    """The ZIP: data.json, a README and the files taken along, copied a megabyte at a time."""
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
         archive.writestr("README.txt", render_to_string("accounts/data_export_readme.txt", {"user": user}))
-        for stored_name, archive_name in files:
+        for stored_name, archive_name in files.files:
             with default_storage.open(stored_name, "rb") as source, archive.open(archive_name, "w") as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
 

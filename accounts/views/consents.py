@@ -1,5 +1,6 @@
 """The consents page, withdrawing a consent, signing and downloading the power of attorney, checking a PDF."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from accounts.models import ConsentDocument
 from accounts.names import name_masked
 from accounts.selectors import (
     ClaimantReadiness,
+    ConsentStatus,
     claimant_readiness,
     consent_accepted_document_ids,
     consent_overview,
@@ -67,6 +69,31 @@ def _earlier_step(
 @require_http_methods(["GET", "POST"])
 def consents(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
+    if response := _consents_step_elsewhere(request=request, next_url=next_url):
+        return response
+    overview = consent_overview(user=request.user)
+    pending = [
+        status.document
+        for status in overview
+        if not status.accepted and status.document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY
+    ]
+    form = ConsentsForm(request.POST if request.method == "POST" else None, documents=pending)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (response := _consents_accept(request=request, form=form, next_url=next_url))
+    ):
+        return response
+    return render(
+        request,
+        "accounts/consents/consents.html",
+        _consents_context(request=request, form=form, overview=overview, pending=pending, next_url=next_url),
+    )
+
+
+def _consents_step_elsewhere(*, request: HttpRequest, next_url: str) -> HttpResponse | None:
+    """Where the person goes instead of this page, if anywhere: an earlier open journey step, or the signing page
+    when only the power-of-attorney text is open."""
     readiness = claimant_readiness(user=request.user)
     if response := _earlier_step(request, readiness, next_url, key=journey.CONSENTS):
         return response
@@ -77,25 +104,33 @@ def consents(request: HttpRequest) -> HttpResponse:
         and journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY) is None
     ):  # sent here by the guard, but only the power-of-attorney text is open: signing accepts it
         return _to("accounts:power_of_attorney_sign", next_url)
-    overview = consent_overview(user=request.user)
-    pending = [
-        status.document
-        for status in overview
-        if not status.accepted and status.document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY
-    ]
-    form = ConsentsForm(request.POST if request.method == "POST" else None, documents=pending)
-    if request.method == "POST" and form.is_valid():
-        try:
-            consent_services.consents_accept(
-                user=request.user, documents=form.accepted_documents(), meta=RequestMeta.from_request(request)
-            )
-        except ConsentError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("동의 내용을 저장했습니다."))
-            if power_of_attorney_current(user=request.user) is None:
-                return _to("accounts:power_of_attorney_sign", next_url)
-            return redirect(next_url or reverse("accounts:consents"))
+    return None
+
+
+def _consents_accept(*, request: HttpRequest, form: ConsentsForm, next_url: str) -> HttpResponse | None:
+    """Record the accepted documents and redirect on; None (with the error on the form) when the service refuses."""
+    try:
+        consent_services.consents_accept(
+            user=request.user, documents=form.accepted_documents(), meta=RequestMeta.from_request(request)
+        )
+    except ConsentError as error:
+        form.add_error(None, str(error))
+        return None
+    messages.success(request, _("동의 내용을 저장했습니다."))
+    if power_of_attorney_current(user=request.user) is None:
+        return _to("accounts:power_of_attorney_sign", next_url)
+    return redirect(next_url or reverse("accounts:consents"))
+
+
+def _consents_context(
+    *,
+    request: HttpRequest,
+    form: ConsentsForm,
+    overview: list[ConsentStatus],
+    pending: list[ConsentDocument],
+    next_url: str,
+) -> dict[str, Any]:
+    """The page's documents with their filled-in texts, required (other than the power of attorney) and optional."""
     values = consent_placeholder_values(user=request.user)
     items = [
         {
@@ -105,23 +140,19 @@ def consents(request: HttpRequest) -> HttpResponse:
         }
         for status in overview
     ]
-    return render(
-        request,
-        "accounts/consents/consents.html",
-        {
-            "form": form,
-            "required_items": [
-                item
-                for item in items
-                if item["status"].document.is_required
-                and item["status"].document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY
-            ],
-            "optional_items": [item for item in items if not item["status"].document.is_required],
-            "power_of_attorney": power_of_attorney_current(user=request.user),
-            "pending": pending,
-            "next_url": next_url,
-        },
-    )
+    return {
+        "form": form,
+        "required_items": [
+            item
+            for item in items
+            if item["status"].document.is_required
+            and item["status"].document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY
+        ],
+        "optional_items": [item for item in items if not item["status"].document.is_required],
+        "power_of_attorney": power_of_attorney_current(user=request.user),
+        "pending": pending,
+        "next_url": next_url,
+    }
 
 
 @never_cache

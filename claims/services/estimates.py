@@ -9,6 +9,7 @@ all go through it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,8 @@ from claims.selectors.estimates import (
     CHUNK_SIZE,
     FLAG_COHORT_OUTLIER,
     PREVIEW_CACHE_SECONDS,
+    ClaimSnapshot,
+    CurrentEstimate,
     DamageModelPreview,
     claim_ids_in_batches,
     claim_snapshots,
@@ -99,6 +102,18 @@ def _merge_flags(estimate_flags: Sequence[str], previous: Sequence[str]) -> list
     return sorted(flags)
 
 
+@dataclass
+class _RefreshWrites:
+    """The rows one batch writes at its end: estimates replaced and inserted, claims updated or only checked, and
+    timeline entries."""
+
+    replaced: list[int] = field(default_factory=list)
+    estimates: list[dict[str, Any]] = field(default_factory=list)
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    checked: list[int] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
 @transaction.atomic
 def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
     """Estimate the given claims with their incident's active model, writing only what changed.
@@ -116,83 +131,108 @@ def estimates_refresh(*, claim_ids: Sequence[int]) -> RefreshOutcome:
     outcome.skipped = len(set(claim_ids)) - len(snapshots)
     versions = damage_models_active(incident_ids={snapshot.incident_id for snapshot in snapshots})
     parameters = {incident_id: Parameters.from_dict(v.parameters) for incident_id, v in versions.items()}
-
-    replaced: list[int] = []
-    new_estimates: list[dict[str, Any]] = []
-    claims: list[dict[str, Any]] = []
-    checked: list[int] = []
-    events: list[dict[str, Any]] = []
-    message = _("산정액 %(total)s원 (손해 산정 모델 버전 %(version)s)")
+    writes = _RefreshWrites()
     for snapshot in snapshots:
         version = versions.get(snapshot.incident_id)
         if version is None:
             outcome.skipped += 1
             continue
-        inputs, digest = inputs_digest(snapshot.input)
-        window_revisions = window_revisions_used(snapshot.input)
-        current = snapshot.current
-        # The windows' revisions are compared too: a correction of only how an end is known or its confidence
-        # changes no input, but the estimate's explanation and its record of the revisions used must follow.
-        if (
-            current
-            and current.model_version_id == version.pk
-            and current.inputs_sha256 == digest
-            and current.window_revisions == window_revisions
-        ):
-            outcome.unchanged.append(snapshot.pk)
-            continue
-        try:
-            result = estimate(snapshot.input, parameters[snapshot.incident_id])
-        except ValueError as exc:
-            outcome.failed[snapshot.pk] = str(exc)
-            claims.append(_claim_row(snapshot.pk, snapshot.estimate_total, snapshot.estimate_flags, str(exc)))
-            continue
-        outcome.written.append(snapshot.pk)
-        if current:
-            replaced.append(current.pk)
-        new_estimates.append(
-            {
-                "claim_id": snapshot.pk,
-                "model_version_id": version.pk,
-                "total": result.total,
-                "breakdown": result.to_dict(),
-                "inputs": inputs,
-                "inputs_sha256": digest,
-                "flags": list(result.flags),
-                "window_revisions": window_revisions,
-            }
+        _claim_refresh(
+            snapshot=snapshot,
+            version=version,
+            parameters=parameters[snapshot.incident_id],
+            outcome=outcome,
+            writes=writes,
         )
-        flags = _merge_flags(result.flags, snapshot.estimate_flags)
-        if (result.total, flags, "") == (snapshot.estimate_total, snapshot.estimate_flags, snapshot.estimate_error):
-            checked.append(snapshot.pk)  # same figures on the claim: only the check time changes
-        else:
-            claims.append(_claim_row(snapshot.pk, result.total, flags, ""))
-        if current is None or current.total != result.total or current.model_version_id != version.pk:
-            events.append(
-                {
-                    "claim_id": snapshot.pk,
-                    "message": message % {"total": f"{result.total:,}", "version": version.version},
-                    "data": {
-                        "total": result.total,
-                        "model_version": version.version,
-                        "previous_total": current.total if current else None,
-                    },
-                }
-            )
-
-    if replaced:
-        Estimate.objects.filter(pk__any_of=replaced).update(is_current=False)
-    _estimates_insert(new_estimates, computed_at=checked_at)
-    _claims_estimate_update(claims, checked_at=checked_at)
-    # Claims whose figures stay as they are get only their check time, a cheap in-place (HOT) update in PostgreSQL
-    # since no indexed column changes.
-    checked.extend(outcome.unchanged)
-    if checked:
-        Claim.objects.filter(pk__any_of=checked).update(estimated_at=checked_at, estimate_error="")
-    _estimated_events_insert(events, created_at=checked_at)
+    _refresh_writes_apply(writes=writes, unchanged=outcome.unchanged, checked_at=checked_at)
     if outcome.failed:
         logger.warning("Could not estimate %d claim(s): ids %s", len(outcome.failed), sorted(outcome.failed))
     return outcome
+
+
+def _claim_refresh(
+    *,
+    snapshot: ClaimSnapshot,
+    version: DamageModelVersion,
+    parameters: Parameters,
+    outcome: RefreshOutcome,
+    writes: _RefreshWrites,
+) -> None:
+    """One claim of the batch: left alone if its current estimate still holds, else estimated anew (or its error
+    recorded), with the rows to write added to `writes`."""
+    inputs, digest = inputs_digest(snapshot.input)
+    window_revisions = window_revisions_used(snapshot.input)
+    current = snapshot.current
+    # The windows' revisions are compared too: a correction of only how an end is known or its confidence
+    # changes no input, but the estimate's explanation and its record of the revisions used must follow.
+    if (
+        current
+        and current.model_version_id == version.pk
+        and current.inputs_sha256 == digest
+        and current.window_revisions == window_revisions
+    ):
+        outcome.unchanged.append(snapshot.pk)
+        return
+    try:
+        result = estimate(snapshot.input, parameters)
+    except ValueError as exc:
+        outcome.failed[snapshot.pk] = str(exc)
+        writes.claims.append(_claim_row(snapshot.pk, snapshot.estimate_total, snapshot.estimate_flags, str(exc)))
+        return
+    outcome.written.append(snapshot.pk)
+    if current:
+        writes.replaced.append(current.pk)
+    writes.estimates.append(
+        {
+            "claim_id": snapshot.pk,
+            "model_version_id": version.pk,
+            "total": result.total,
+            "breakdown": result.to_dict(),
+            "inputs": inputs,
+            "inputs_sha256": digest,
+            "flags": list(result.flags),
+            "window_revisions": window_revisions,
+        }
+    )
+    flags = _merge_flags(result.flags, snapshot.estimate_flags)
+    if (result.total, flags, "") == (snapshot.estimate_total, snapshot.estimate_flags, snapshot.estimate_error):
+        writes.checked.append(snapshot.pk)  # same figures on the claim: only the check time changes
+    else:
+        writes.claims.append(_claim_row(snapshot.pk, result.total, flags, ""))
+    if current is None or current.total != result.total or current.model_version_id != version.pk:
+        writes.events.append(
+            _estimated_event(claim_id=snapshot.pk, version=version, total=result.total, current=current)
+        )
+
+
+def _estimated_event(
+    *, claim_id: int, version: DamageModelVersion, total: int, current: CurrentEstimate | None
+) -> dict[str, Any]:
+    """The timeline entry for a claim whose total or model version changed."""
+    message = _("산정액 %(total)s원 (손해 산정 모델 버전 %(version)s)")
+    return {
+        "claim_id": claim_id,
+        "message": message % {"total": f"{total:,}", "version": version.version},
+        "data": {
+            "total": total,
+            "model_version": version.version,
+            "previous_total": current.total if current else None,
+        },
+    }
+
+
+def _refresh_writes_apply(*, writes: _RefreshWrites, unchanged: list[int], checked_at: dt.datetime) -> None:
+    """Write a batch's rows: retire replaced estimates, insert the new ones, update the claims, add the entries."""
+    if writes.replaced:
+        Estimate.objects.filter(pk__any_of=writes.replaced).update(is_current=False)
+    _estimates_insert(writes.estimates, computed_at=checked_at)
+    _claims_estimate_update(writes.claims, checked_at=checked_at)
+    # Claims whose figures stay as they are get only their check time, a cheap in-place (HOT) update in PostgreSQL
+    # since no indexed column changes.
+    checked = [*writes.checked, *unchanged]
+    if checked:
+        Claim.objects.filter(pk__any_of=checked).update(estimated_at=checked_at, estimate_error="")
+    _estimated_events_insert(writes.events, created_at=checked_at)
 
 
 # A recompute writes a thousand estimates, claims and timeline entries per batch. On PostgreSQL the estimates go in

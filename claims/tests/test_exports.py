@@ -36,6 +36,7 @@ from claims.services.exports import (
     export_download_open,
     export_request,
 )
+from claims.services.exports import sheets as export_sheets
 from claims.tasks.exports import export_build_task, export_expire_task
 from claims.tests.factories import (
     EvidenceFactory,
@@ -176,7 +177,7 @@ def test_annex_pdf_text_has_the_names_and_amounts_and_the_total_is_the_sum_of_th
 def test_a_long_annex_is_rendered_in_parts_with_page_numbers_continuing(lawyer, monkeypatch):
     original = writers.pdf_table_write
     monkeypatch.setattr(
-        export_services, "pdf_table_write", lambda out, **kwargs: original(out, **{**kwargs, "rows_per_part": 1})
+        export_sheets, "pdf_table_write", lambda out, **kwargs: original(out, **{**kwargs, "rows_per_part": 1})
     )
     wave = frozen_wave(lawyer)
     reader = PdfReader(io.BytesIO(exported(lawyer, ExportJob.Kind.ANNEX_PDF, wave=wave)))

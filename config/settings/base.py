@@ -281,7 +281,7 @@ CELERY_BEAT_SCHEDULE["claims-retention"] = {
     "task": "claims.tasks.retention.closed_claims_anonymise_task",
     "schedule": crontab(hour=3, minute=30),
 }
-# Export files (claims/services/exports.py) are deleted this many hours after they are built.
+# Export files (claims/services/exports/) are deleted this many hours after they are built.
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["claims-export-expire"] = {
     "task": "claims.tasks.exports.export_expire_task",
