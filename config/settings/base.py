@@ -243,6 +243,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동�
 # The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
 NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
 
+# Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
+# (core/checks.py refuses them when this is False, as in config/settings/production.py).
+SANDBOX_BACKENDS_ALLOWED = True
+
 # Celery: broker and results in Redis. Without REDIS_URL tasks run inline so the site works alone.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+# A sandbox provider backend (a local page playing the identity app or the payment window) fails start-up.
+SANDBOX_BACKENDS_ALLOWED = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}

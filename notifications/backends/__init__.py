@@ -2,10 +2,8 @@
 DjangoEmailBackend"}) like EMAIL_BACKEND: each sends one rendered message and reports the provider's id and cost."""
 
 from dataclasses import dataclass
-from functools import cache
 
-from django.conf import settings
-from django.utils.module_loading import import_string
+from core.backends import ProviderBackend, backend_from_setting
 
 
 @dataclass(frozen=True)
@@ -29,17 +27,12 @@ class NotificationSendError(Exception):
         self.retryable = retryable
 
 
-class BaseBackend:
+class BaseBackend(ProviderBackend):
     """Send `message` to `notification.addresses`; raise NotificationSendError on failure."""
 
     def send(self, *, notification, message: RenderedMessage) -> SendResult:
         raise NotImplementedError
 
 
-@cache
-def _backend(path: str) -> BaseBackend:
-    return import_string(path)()
-
-
 def backend_for(channel: str) -> BaseBackend:
-    return _backend(settings.NOTIFICATION_BACKENDS[channel])
+    return backend_from_setting("NOTIFICATION_BACKENDS", channel)
