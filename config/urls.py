@@ -13,4 +13,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),
     path("admin/", admin.site.urls),
+    path("sandbox/", include("integrations.urls")),
 ]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "claims",
     "notifications",  # the message outbox (below accounts and claims: it imports neither)
+    "integrations",  # the outside providers' seams and local backends (imports core only)
 ]
 
 MIDDLEWARE = [

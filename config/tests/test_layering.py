@@ -12,7 +12,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 FORBIDDEN = {
     "accounts": ("claims",),
-    "core": ("accounts", "claims", "notifications"),
+    "core": ("accounts", "claims", "notifications", "integrations"),
+    "integrations": ("accounts", "claims", "notifications"),
 }
 
 
