@@ -6,6 +6,8 @@ from .base import env
 DEBUG = False
 # A sandbox provider backend (a local page playing the identity app or the payment window) fails start-up.
 SANDBOX_BACKENDS_ALLOWED = False
+# No address search until a real provider is named (the local sample is a sandbox).
+ADDRESS_SEARCH_BACKEND = env("DJANGO_ADDRESS_SEARCH_BACKEND", default="integrations.address.UnconfiguredAddressSearch")
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
