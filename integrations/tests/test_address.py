@@ -150,15 +150,14 @@ def test_the_sample_has_real_postal_codes_and_whole_addresses():
 def test_production_refuses_the_local_sample(settings):
     settings.SANDBOX_BACKENDS_ALLOWED = False
     settings.ADDRESS_SEARCH_BACKEND = LOCAL
-    errors = provider_backends_check(None)
-    assert [error.id for error in errors] == ["core.E002"]
-    assert "ADDRESS_SEARCH_BACKEND" in errors[0].msg
+    refused = {error.msg.split()[0]: error.id for error in provider_backends_check(None)}
+    assert refused["ADDRESS_SEARCH_BACKEND"] == "core.E002"
 
 
 def test_the_unconfigured_backend_refuses_every_search_for_good(settings):
     settings.SANDBOX_BACKENDS_ALLOWED = False
     settings.ADDRESS_SEARCH_BACKEND = "integrations.address.UnconfiguredAddressSearch"
-    assert provider_backends_check(None) == []
+    assert "ADDRESS_SEARCH_BACKEND" not in {error.msg.split()[0] for error in provider_backends_check(None)}
     backend = address_search_backend()
     assert isinstance(backend, UnconfiguredAddressSearch)
     with pytest.raises(ProviderError) as refused:
