@@ -244,10 +244,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동�
 # The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
 NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
 # Road-name address search (integrations/address/, docs/providers/address-search.md): the bundled sample here,
-# the 도로명주소 API in production.
+# the 도로명주소 API in production (config/settings/production.py).
 ADDRESS_SEARCH_BACKEND = env(
     "DJANGO_ADDRESS_SEARCH_BACKEND", default="integrations.address.local.LocalAddressSearchBackend"
 )
+JUSO_API_KEY = env("JUSO_API_KEY", default="")  # the 도로명주소 API's 승인키 (confmKey)
+JUSO_API_URL = env("JUSO_API_URL", default="https://business.juso.go.kr/addrlink/addrLinkApi.do")
 # Reading evidence images (integrations/ocr/, docs/providers/ocr.md): Tesseract, run on this machine.
 OCR_BACKEND = env("DJANGO_OCR_BACKEND", default="integrations.ocr.tesseract.TesseractOcrBackend")
 OCR_TIMEOUT_SECONDS = env.int("OCR_TIMEOUT_SECONDS", default=60)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.backends import ProviderBackend, backend_from_setting
 from core.exceptions import InvalidInputError, ProviderError
@@ -47,6 +48,20 @@ PROVINCE_SHORT_NAMES = frozenset(
     ("서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기", "강원", "충북", "충남", "전북", "전남")
 ) | frozenset(("경북", "경남", "제주"))
 AREA_SUFFIXES = ("특별시", "광역시", "특별자치시", "특별자치도", "도", "시", "군", "구")
+
+
+# What the person is told for each of the API's refusals of a query (its error codes).
+QUERY_ERROR_MESSAGES = {
+    "E0005": gettext_lazy("검색어를 입력해 주세요."),
+    "E0006": gettext_lazy("주소를 더 자세히 입력해 주세요(예: 도로명과 건물번호, 건물 이름, 동과 번지)."),
+    "E0008": gettext_lazy("검색어는 두 글자 이상 입력해 주세요."),
+    "E0009": gettext_lazy("검색어는 문자와 숫자를 함께 입력해 주세요."),
+    "E0010": gettext_lazy("검색어가 너무 깁니다(한글 40자, 영문·숫자 80자 이하)."),
+    "E0011": gettext_lazy("검색어에 너무 긴 숫자가 들어 있습니다(숫자 10자 이하)."),
+    "E0012": gettext_lazy("특수문자와 숫자만으로는 검색할 수 없습니다."),
+    "E0013": gettext_lazy("특수문자(%, =, >, <, [, ])나 SQL 예약어가 들어간 검색어로는 검색할 수 없습니다."),
+    "E0015": gettext_lazy("검색 범위를 넘었습니다. 검색어를 더 자세히 입력해 주세요."),
+}
 
 
 class AddressQueryError(InvalidInputError):
@@ -104,26 +119,22 @@ def address_query_clean(query: str) -> str:
     """The query with its spaces tidied, or AddressQueryError for one the API refuses (its codes)."""
     query = " ".join(query.split())
     if not query:
-        raise AddressQueryError(_("검색어를 입력해 주세요."), code="E0005")
-    if FORBIDDEN_CHARACTERS.search(query) or FORBIDDEN_WORD.search(query):
-        raise AddressQueryError(
-            _("특수문자(%, =, >, <, [, ])나 SQL 예약어가 들어간 검색어로는 검색할 수 없습니다."), code="E0013"
-        )
-    if len(query) < QUERY_MIN_LENGTH:
-        raise AddressQueryError(_("검색어는 두 글자 이상 입력해 주세요."), code="E0008")
-    if _query_width(query) > QUERY_MAX_WIDTH:
-        raise AddressQueryError(_("검색어가 너무 깁니다(한글 40자, 영문·숫자 80자 이하)."), code="E0010")
-    if any(len(digits) > QUERY_MAX_DIGITS for digits in DIGIT_RUN.findall(query)):
-        raise AddressQueryError(_("검색어에 너무 긴 숫자가 들어 있습니다(숫자 10자 이하)."), code="E0011")
-    if not LETTER.search(query):
-        if query.replace(" ", "").isdigit():
-            raise AddressQueryError(_("검색어는 문자와 숫자를 함께 입력해 주세요."), code="E0009")
-        raise AddressQueryError(_("특수문자와 숫자만으로는 검색할 수 없습니다."), code="E0012")
-    if _area_only(query.split()):
-        raise AddressQueryError(
-            _("주소를 더 자세히 입력해 주세요(예: 도로명과 건물번호, 건물 이름, 동과 번지)."), code="E0006"
-        )
-    return query
+        code = "E0005"
+    elif FORBIDDEN_CHARACTERS.search(query) or FORBIDDEN_WORD.search(query):
+        code = "E0013"
+    elif len(query) < QUERY_MIN_LENGTH:
+        code = "E0008"
+    elif _query_width(query) > QUERY_MAX_WIDTH:
+        code = "E0010"
+    elif any(len(digits) > QUERY_MAX_DIGITS for digits in DIGIT_RUN.findall(query)):
+        code = "E0011"
+    elif not LETTER.search(query):
+        code = "E0009" if query.replace(" ", "").isdigit() else "E0012"
+    elif _area_only(query.split()):
+        code = "E0006"
+    else:
+        return query
+    raise AddressQueryError(QUERY_ERROR_MESSAGES[code], code=code)
 
 
 def address_paging_check(*, page: int, per_page: int) -> None:
@@ -131,7 +142,7 @@ def address_paging_check(*, page: int, per_page: int) -> None:
     if not 1 <= per_page <= PER_PAGE_MAX:
         raise AddressQueryError(_("한 페이지에 1개에서 100개까지 볼 수 있습니다."), code="per_page")
     if page < 1 or page * per_page > RESULTS_REACHABLE_MAX:
-        raise AddressQueryError(_("검색 범위를 넘었습니다. 검색어를 더 자세히 입력해 주세요."), code="E0015")
+        raise AddressQueryError(QUERY_ERROR_MESSAGES["E0015"], code="E0015")
 
 
 class AddressSearchBackend(ProviderBackend):
