@@ -10,7 +10,7 @@ PORT ?= 8000
 # Debian packages, installed by scripts/system_packages.sh when missing (apt as root, through sudo otherwise).
 # The site: WeasyPrint's Pango and HarfBuzz libraries and the Korean fonts for PDFs; Python and its venv module
 # when PYTHON is Debian's and lacks them.
-SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 tesseract-ocr tesseract-ocr-kor \
 	$(shell command -v $(PYTHON) >/dev/null || echo python3; $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv)
 # The tests also: Chromium for the browser tests and Debian's docker-compose for the compose check without an engine.
 TEST_PACKAGES := $(SITE_PACKAGES) chromium docker-compose

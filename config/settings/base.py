@@ -243,6 +243,16 @@ EMAIL_USE_TLS = EMAIL_URL.get("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동소송 <noreply@example.com>")
 # The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
 NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
+# Road-name address search (integrations/address/, docs/providers/address-search.md): the bundled sample here,
+# the 도로명주소 API in production (config/settings/production.py).
+ADDRESS_SEARCH_BACKEND = env(
+    "DJANGO_ADDRESS_SEARCH_BACKEND", default="integrations.address.local.LocalAddressSearchBackend"
+)
+JUSO_API_KEY = env("JUSO_API_KEY", default="")  # the 도로명주소 API's 승인키 (confmKey)
+JUSO_API_URL = env("JUSO_API_URL", default="https://business.juso.go.kr/addrlink/addrLinkApi.do")
+# Reading evidence images (integrations/ocr/, docs/providers/ocr.md): Tesseract, run on this machine.
+OCR_BACKEND = env("DJANGO_OCR_BACKEND", default="integrations.ocr.tesseract.TesseractOcrBackend")
+OCR_TIMEOUT_SECONDS = env.int("OCR_TIMEOUT_SECONDS", default=60)
 
 # Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).

@@ -1,11 +1,19 @@
 """Production: every secret from the environment, with no default, so a missing one fails at start-up."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import JUSO_API_KEY, env
 
 DEBUG = False
 # A sandbox provider backend (a local page playing the identity app or the payment window) fails start-up.
 SANDBOX_BACKENDS_ALLOWED = False
+# The 도로명주소 API when its key is set; without one, address search is refused and the address typed by hand
+# (the local sample is a sandbox, refused here).
+ADDRESS_SEARCH_BACKEND = env(
+    "DJANGO_ADDRESS_SEARCH_BACKEND",
+    default="integrations.address.juso.JusoAddressSearchBackend"
+    if JUSO_API_KEY
+    else "integrations.address.UnconfiguredAddressSearch",
+)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.fresh_clone
 
 REPO = Path(settings.BASE_DIR)
 VENV = Path(sys.prefix)
-SITE_PACKAGES = ["fonts-nanum", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"]
+SITE_PACKAGES = [
+    "fonts-nanum", "libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "tesseract-ocr", "tesseract-ocr-kor",
+]  # fmt: skip
 TEST_PACKAGES = [*SITE_PACKAGES, "chromium", "docker-compose"]
 APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600"
 
