@@ -241,8 +241,16 @@ EMAIL_HOST_USER = EMAIL_URL["EMAIL_HOST_USER"]
 EMAIL_HOST_PASSWORD = EMAIL_URL["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS = EMAIL_URL.get("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동소송 <noreply@example.com>")
-# The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
-NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
+# The outbox's channel backends (notifications/backends/, docs/providers/messages.md): email goes through
+# EMAIL_BACKEND above; SMS and 알림톡 are printed to the console here (test: kept in memory; production: off until a
+# provider's adapter is named).
+NOTIFICATION_BACKENDS = {
+    "email": "notifications.backends.email.DjangoEmailBackend",
+    "sms": env("DJANGO_SMS_BACKEND", default="notifications.backends.local.ConsoleMessageBackend"),
+    "alimtalk": env("DJANGO_ALIMTALK_BACKEND", default="notifications.backends.local.ConsoleMessageBackend"),
+}
+# Where notifications.backends.local.FileMessageBackend writes one JSON file per SMS or 알림톡.
+NOTIFICATION_MESSAGE_FILE_PATH = env.path("DJANGO_MESSAGE_FILE_PATH", default=BASE_DIR / "var" / "messages")
 
 # Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).

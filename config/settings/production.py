@@ -62,5 +62,13 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 FIELD_HASH_KEY = env("FIELD_HASH_KEY")
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# SMS and 알림톡 are off (every message refused, failed) until a provider's adapter is named.
+NOTIFICATION_BACKENDS = {
+    **NOTIFICATION_BACKENDS,  # noqa: F405
+    "sms": env("DJANGO_SMS_BACKEND", default="notifications.backends.unconfigured.UnconfiguredMessageBackend"),
+    "alimtalk": env(
+        "DJANGO_ALIMTALK_BACKEND", default="notifications.backends.unconfigured.UnconfiguredMessageBackend"
+    ),
+}
 # Rate limits need a cache shared by every process: without REDIS_URL the ratelimit check fails start-up.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]

@@ -1,6 +1,7 @@
 """Channel backends for the tests: one that records what it was given, one that fails a set number of times."""
 
-from notifications.backends import BaseBackend, NotificationSendError, RenderedMessage, SendResult
+from core.exceptions import ProviderError
+from notifications.backends import BaseBackend, RenderedMessage, SendResult
 
 
 class RecordingBackend(BaseBackend):
@@ -21,5 +22,5 @@ class FailingBackend(BaseBackend):
     def send(self, *, notification, message: RenderedMessage) -> SendResult:
         type(self).calls += 1
         if type(self).calls <= type(self).failures:
-            raise NotificationSendError("provider unavailable", retryable=type(self).retryable)
+            raise ProviderError("provider unavailable", retryable=type(self).retryable, code="test_failure")
         return SendResult(provider_message_id="ok", cost=0)
