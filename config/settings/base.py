@@ -249,6 +249,13 @@ NOTIFICATION_BACKENDS = {
     "sms": env("DJANGO_SMS_BACKEND", default="notifications.backends.local.ConsoleMessageBackend"),
     "alimtalk": env("DJANGO_ALIMTALK_BACKEND", default="notifications.backends.local.ConsoleMessageBackend"),
 }
+# Solapi (notifications/backends/solapi.py), when DJANGO_SMS_BACKEND / DJANGO_ALIMTALK_BACKEND name it: the API key
+# and secret, the registered sender number and the Kakao channel's pfId (production requires them then).
+SOLAPI_API_URL = env("SOLAPI_API_URL", default="https://api.solapi.com")
+SOLAPI_API_KEY = env("SOLAPI_API_KEY", default="")
+SOLAPI_API_SECRET = env("SOLAPI_API_SECRET", default="")
+SOLAPI_SENDER = env("SOLAPI_SENDER", default="")
+SOLAPI_PFID = env("SOLAPI_PFID", default="")
 # Where notifications.backends.local.FileMessageBackend writes one JSON file per SMS or 알림톡.
 NOTIFICATION_MESSAGE_FILE_PATH = env.path("DJANGO_MESSAGE_FILE_PATH", default=BASE_DIR / "var" / "messages")
 
