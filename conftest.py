@@ -57,6 +57,22 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _message_outbox_cleared():
+    """The in-memory SMS and 알림톡 outbox starts empty in every test, as pytest-django empties mail.outbox."""
+    from notifications.backends import local
+
+    local.outbox.clear()
+
+
+@pytest.fixture
+def message_outbox():
+    """The SMS and 알림톡 messages the locmem backend delivered in this test (notifications.backends.local)."""
+    from notifications.backends import local
+
+    return local.outbox
+
+
 def _database_url_for_test_db() -> str:
     db = settings.DATABASES["default"]
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"

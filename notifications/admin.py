@@ -1,4 +1,5 @@
-"""The outbox in the admin: a read-only list for Lawyers (what was sent, when, and what failed); addresses masked."""
+"""The outbox in the admin: a read-only list for Lawyers (what was sent, when, and what failed); addresses (emails
+and phone numbers) masked."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,17 @@ from notifications.models import Notification, address_masked
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "channel", "template", "language", "status", "attempts", "sent_at", "cost")
+    list_display = (
+        "created_at",
+        "channel",
+        "template",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+        "fell_back",
+        "cost",
+    )
     list_filter = ("status", "channel", "template")
     search_fields = ("idempotency_key",)
     date_hierarchy = "created_at"
@@ -27,6 +38,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "idempotency_key",
         "created_at",
         "sent_at",
+        "fell_back",
     )
     readonly_fields = fields
 

@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
     verbose_name = _("보낸 메시지")
+
+    def ready(self) -> None:
+        from core.personal_data import personal_data_contributor_register
+        from notifications.personal_data import NOTIFICATIONS_PERSONAL_DATA
+
+        personal_data_contributor_register(NOTIFICATIONS_PERSONAL_DATA)  # the download and account deletion

@@ -1,19 +1,23 @@
-"""One row per message (email now; SMS and 알림톡 later): what to render, for whom, and what became of it."""
+"""One row per message (email, SMS, 알림톡): what to render, for whom, and what became of it."""
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.phones import phone_number_masked
+
 
 class Notification(models.Model):
     """A message in the outbox. `idempotency_key` names the message ("claim-status:<event id>:<user id>"), so it is
     created once however often it is asked for; `context` holds ids only (claim, event...), never personal data:
     the message is rendered from them when it is sent. `address` is kept for delivery (masked in the admin and
-    never logged)."""
+    never logged): email addresses, or a mobile number 010XXXXXXXX for SMS and 알림톡."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("이메일")
+        SMS = "sms", _("문자(SMS)")
+        ALIMTALK = "alimtalk", _("알림톡")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("대기")
@@ -42,6 +46,7 @@ class Notification(models.Model):
     idempotency_key = models.CharField(_("중복 방지 키"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("만든 때"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("보낸 때"), null=True, blank=True)
+    fell_back = models.BooleanField(_("문자로 대체 발송"), default=False, help_text=_("알림톡 대신 문자로 보냄"))
 
     class Meta:
         verbose_name = _("메시지")
@@ -57,10 +62,13 @@ class Notification(models.Model):
 
 
 def address_masked(address: str) -> str:
-    """`k***@example.com` for each address, for the admin (never log an address at all)."""
+    """`k***@example.com` for each email address and `010-****-5678` for each phone number, for the admin (never
+    log an address at all)."""
     masked = []
     for item in address.split(","):
         local, at, domain = item.strip().partition("@")
-        if local:
+        if local and at:
             masked.append(f"{local[0]}***{at}{domain}")
+        elif local:
+            masked.append(phone_number_masked(local))
     return ", ".join(masked)

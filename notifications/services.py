@@ -5,10 +5,15 @@ import logging
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from notifications.backends import NotificationSendError, backend_for
+from core.exceptions import ProviderError
+from notifications.backends import CHANNEL_MESSAGES, backend_for
 from notifications.models import Notification
+from notifications.phones import phone_number_normalised
 from notifications.renderers import RENDERERS
+
+PHONE_CHANNELS = (Notification.Channel.SMS, Notification.Channel.ALIMTALK)
 
 logger = logging.getLogger(__name__)
 
@@ -24,12 +29,15 @@ def notification_queue(
     context: dict | None = None,
 ) -> tuple[Notification, bool]:
     """The message named `idempotency_key`, created (and its sending queued after commit) if it did not exist yet.
-    `address` defaults to the user's email; `context` holds ids only. Returns (notification, created)."""
+    `address` defaults to the user's email, or for SMS and 알림톡 to the user's phone, normalised to 010XXXXXXXX
+    (an invalid number raises InvalidInputError); `context` holds ids only. Returns (notification, created)."""
     from notifications.tasks import notification_send_task
 
     existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
+    if channel in PHONE_CHANNELS:
+        address = phone_number_normalised(address or getattr(user, "phone", ""))
     notification = Notification(
         channel=channel,
         template=template,
@@ -51,9 +59,10 @@ def notification_queue(
 
 def notification_send(*, notification_id: int, last_attempt: bool = False) -> bool:
     """Send the message once: locked, and only while queued. The result is recorded on the row (provider id, cost,
-    sent time; or the error and a failed status). A retryable error on an attempt that is not the last leaves it
-    queued and is raised again for the task to retry. Returns whether it was sent now."""
-    retry: NotificationSendError | None = None
+    sent time, whether a 알림톡 fell back to SMS; or the error and a failed status). A retryable ProviderError on an
+    attempt that is not the last leaves it queued and is raised again for the task to retry. Returns whether it was
+    sent now."""
+    retry: ProviderError | None = None
     with transaction.atomic():
         notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
         if notification is None or notification.status not in (Notification.Status.QUEUED,):
@@ -62,12 +71,15 @@ def notification_send(*, notification_id: int, last_attempt: bool = False) -> bo
         notification.attempts += 1
         try:
             if not notification.addresses:  # erased with the account it belonged to, before it could be sent
-                raise NotificationSendError("no address to send to", retryable=False)
+                raise ProviderError(_("보낼 주소가 없습니다."), retryable=False, code="no_address")
             with translation.override(notification.language):
                 message = RENDERERS[notification.template](notification)
+            expected = CHANNEL_MESSAGES[notification.channel]
+            if not isinstance(message, expected):
+                raise TypeError(f"{notification.template} renders {type(message).__name__}, not {expected.__name__}")
             result = backend_for(notification.channel).send(notification=notification, message=message)
-        except NotificationSendError as error:
-            notification.error = str(error)
+        except ProviderError as error:
+            notification.error = error_recorded(error)
             if error.retryable and not last_attempt:
                 notification.status, retry = Notification.Status.QUEUED, error
             else:
@@ -77,17 +89,35 @@ def notification_send(*, notification_id: int, last_attempt: bool = False) -> bo
         else:
             notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
             notification.provider_message_id, notification.cost = result.provider_message_id, result.cost
-            notification.error = ""
+            notification.fell_back, notification.error = result.fell_back, ""
         if notification.status != Notification.Status.QUEUED:
             notification.address = ""  # kept only as long as delivery needs it
         notification.save(
-            update_fields=["status", "attempts", "error", "sent_at", "provider_message_id", "cost", "address"]
+            update_fields=[
+                "status",
+                "attempts",
+                "error",
+                "sent_at",
+                "provider_message_id",
+                "cost",
+                "fell_back",
+                "address",
+            ]
         )
     if retry is not None:
-        logger.warning("Notification %s (%s) not sent, will retry: %s", notification.pk, notification.template, retry)
+        logger.warning(
+            "Notification %s (%s) not sent, will retry: %s", notification.pk, notification.template, retry.code
+        )
         raise retry
     if notification.status == Notification.Status.FAILED:
         logger.error("Notification %s (%s) failed: %s", notification.pk, notification.template, notification.error)
         return False
     logger.info("Notification %s sent (%s)", notification.pk, notification.template)
     return True
+
+
+def error_recorded(error: ProviderError) -> str:
+    """What the outbox keeps of a failure, for the staff reading it: the code, the message and the extra ids
+    (a backend puts no address or text into these)."""
+    extra = " ".join(f"{key}={value}" for key, value in error.extra.items())
+    return f"{error.code}: {error.message}" + (f" ({extra})" if extra else "")

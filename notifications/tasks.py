@@ -2,23 +2,16 @@
 
 from celery import shared_task
 
-from notifications.backends import NotificationSendError
 from notifications.selectors import notifications_unsent
 from notifications.services import notification_send
 
 MAX_RETRIES = 6
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=(NotificationSendError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=MAX_RETRIES,
-)
+@shared_task(bind=True, max_retries=MAX_RETRIES)
 def notification_send_task(self, notification_id: int) -> bool:
-    """Send one message once; a retryable error is retried with backoff, and marks it failed on the last try."""
+    """Send one message once. A retryable ProviderError is retried by core.tasks.ApplicationTask with backoff (or
+    after the provider's Retry-After); on the last try it marks the message failed."""
     return notification_send(notification_id=notification_id, last_attempt=self.request.retries >= MAX_RETRIES)
 
 

@@ -268,7 +268,8 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     user = User.objects.select_for_update().get(pk=deletion_request.user_id)
     address, language, personal = user.email, user.language, _personal_values(user)
 
-    # Claims never submitted go with their files; filed claims stay, noted (claims.services.personal_data).
+    # Claims never submitted go with their files; filed claims stay, noted (claims.services.personal_data); the
+    # outbox forgets the person's addresses (notifications.personal_data).
     erasures = [contributor.erase(user=user, actor=actor) for contributor in personal_data_contributors()]
     files = [name for erasure in erasures for name in erasure.files]
     powers = list(PowerOfAttorney.objects.select_for_update().filter(user=user))
@@ -303,9 +304,8 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     }
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])
     transaction.on_commit(lambda: stored_files_delete(files))
-    # The outbox keeps an address only until its message is sent: the person's are erased now, and the
-    # confirmation goes to the address they had (erased in its turn once sent).
-    Notification.objects.filter(user=user).update(address="")
+    # The outbox's addresses of the person were cleared with the other apps' data above (notifications.
+    # personal_data); the confirmation goes to the address they had (cleared in its turn once sent).
     templated_mail_queue(
         template=DELETION_CONFIRMED_TEMPLATE,
         user=user,

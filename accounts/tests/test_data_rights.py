@@ -75,6 +75,43 @@ def test_the_zip_holds_data_json_and_my_files_but_nothing_of_anyone_else(client,
         assert foreign.encode() not in everything
 
 
+def test_the_download_lists_my_messages_without_any_address(client):
+    user = claimant_ready()
+    other = claimant_ready()
+    mine = [
+        Notification.objects.create(
+            channel=channel,
+            template=template,
+            language="ko",
+            user=user,
+            address=address,
+            status=Notification.Status.SENT,
+            fell_back=channel == Notification.Channel.ALIMTALK,
+            idempotency_key=f"test:{channel}",
+        )
+        for channel, template, address in [
+            (Notification.Channel.EMAIL, "claims/email/status", "someone.else@example.com"),
+            (Notification.Channel.ALIMTALK, "tests/alimtalk/hello", "01098765432"),
+        ]
+    ]
+    Notification.objects.create(
+        channel=Notification.Channel.SMS, template="tests/sms/other", language="ko", user=other, idempotency_key="o"
+    )
+    client.force_login(user)
+
+    data = json.loads(download(client).read("data.json"))
+
+    assert [(row["channel"], row["template"], row["status"]) for row in data["notifications"]] == [
+        ("email", "claims/email/status", "sent"),
+        ("alimtalk", "tests/alimtalk/hello", "sent"),
+    ]
+    assert [row["fell_back_to_sms"] for row in data["notifications"]] == [False, True]
+    assert data["notifications"][1]["channel_label"] == "알림톡" and data["notifications"][0]["sent_at"] is None
+    assert data["notifications"][0]["created_at"].startswith(str(mine[0].created_at.year))
+    written = json.dumps(data["notifications"])
+    assert "someone.else" not in written and "01098765432" not in written and "tests/sms/other" not in written
+
+
 def test_the_download_needs_a_login(client):
     assert client.get(reverse("accounts:data_export"))["Location"].startswith(reverse("accounts:login"))
 
@@ -171,6 +208,7 @@ def test_after_deletion_the_outbox_keeps_no_address_of_the_person(
 
     assert mailoutbox[-1].to == [address] and "삭제를 마쳤습니다" in mailoutbox[-1].subject
     assert not Notification.objects.filter(address__contains=address).exists()
+    assert DeletionRequest.objects.get(user=user).outcome["notification_addresses_cleared"] == 1
     assert notification_send(notification_id=unsent.pk) is False  # nothing left to send it to
     assert Notification.objects.get(pk=unsent.pk).status == Notification.Status.FAILED
 

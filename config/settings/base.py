@@ -241,8 +241,23 @@ EMAIL_HOST_USER = EMAIL_URL["EMAIL_HOST_USER"]
 EMAIL_HOST_PASSWORD = EMAIL_URL["EMAIL_HOST_PASSWORD"]
 EMAIL_USE_TLS = EMAIL_URL.get("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동소송 <noreply@example.com>")
-# The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
-NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
+# The outbox's channel backends (notifications/backends/, docs/providers/messages.md): email goes through
+# EMAIL_BACKEND above; SMS and 알림톡 are printed to the console here (test: kept in memory; production: off until a
+# provider's adapter is named).
+NOTIFICATION_BACKENDS = {
+    "email": "notifications.backends.email.DjangoEmailBackend",
+    "sms": env("DJANGO_SMS_BACKEND", default="notifications.backends.local.ConsoleMessageBackend"),
+    "alimtalk": env("DJANGO_ALIMTALK_BACKEND", default="notifications.backends.local.ConsoleMessageBackend"),
+}
+# Solapi (notifications/backends/solapi.py), when DJANGO_SMS_BACKEND / DJANGO_ALIMTALK_BACKEND name it: the API key
+# and secret, the registered sender number and the Kakao channel's pfId (production requires them then).
+SOLAPI_API_URL = env("SOLAPI_API_URL", default="https://api.solapi.com")
+SOLAPI_API_KEY = env("SOLAPI_API_KEY", default="")
+SOLAPI_API_SECRET = env("SOLAPI_API_SECRET", default="")
+SOLAPI_SENDER = env("SOLAPI_SENDER", default="")
+SOLAPI_PFID = env("SOLAPI_PFID", default="")
+# Where notifications.backends.local.FileMessageBackend writes one JSON file per SMS or 알림톡.
+NOTIFICATION_MESSAGE_FILE_PATH = env.path("DJANGO_MESSAGE_FILE_PATH", default=BASE_DIR / "var" / "messages")
 # Road-name address search (integrations/address/, docs/providers/address-search.md): the bundled sample here,
 # the 도로명주소 API in production (config/settings/production.py).
 ADDRESS_SEARCH_BACKEND = env(

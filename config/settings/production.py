@@ -70,5 +70,21 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 FIELD_HASH_KEY = env("FIELD_HASH_KEY")
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# SMS and 알림톡 are off (every message refused, failed) until a provider's adapter is named.
+NOTIFICATION_BACKENDS = {
+    **NOTIFICATION_BACKENDS,  # noqa: F405
+    "sms": env("DJANGO_SMS_BACKEND", default="notifications.backends.unconfigured.UnconfiguredMessageBackend"),
+    "alimtalk": env(
+        "DJANGO_ALIMTALK_BACKEND", default="notifications.backends.unconfigured.UnconfiguredMessageBackend"
+    ),
+}
+# Solapi named: its keys and sender number have no default, so a missing one fails start-up.
+_SOLAPI = "notifications.backends.solapi.SolapiBackend"
+if _SOLAPI in NOTIFICATION_BACKENDS.values():
+    SOLAPI_API_KEY = env("SOLAPI_API_KEY")
+    SOLAPI_API_SECRET = env("SOLAPI_API_SECRET")
+    SOLAPI_SENDER = env("SOLAPI_SENDER")
+if NOTIFICATION_BACKENDS["alimtalk"] == _SOLAPI:
+    SOLAPI_PFID = env("SOLAPI_PFID")  # the Kakao channel the 알림톡 templates belong to
 # Rate limits need a cache shared by every process: without REDIS_URL the ratelimit check fails start-up.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]

@@ -4,7 +4,7 @@ import os
 import secrets
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, INSTALLED_APPS, env, redis_caches
+from .base import BASE_DIR, INSTALLED_APPS, NOTIFICATION_BACKENDS, env, redis_caches
 
 # The development-only app (devtools/): its commands are tested, and the tests use its synthetic cohort.
 INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
@@ -26,6 +26,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Mail kept in memory; a server or worker process started by a test writes it as files into TEST_EMAIL_FILE_PATH.
 EMAIL_FILE_PATH = env("TEST_EMAIL_FILE_PATH", default="")
 EMAIL_BACKEND = f"django.core.mail.backends.{'filebased' if EMAIL_FILE_PATH else 'locmem'}.EmailBackend"
+# SMS and 알림톡 kept in memory (notifications.backends.local.outbox, the `message_outbox` fixture).
+NOTIFICATION_BACKENDS = {
+    **NOTIFICATION_BACKENDS,
+    "sms": env("DJANGO_SMS_BACKEND", default="notifications.backends.local.LocmemMessageBackend"),
+    "alimtalk": env("DJANGO_ALIMTALK_BACKEND", default="notifications.backends.local.LocmemMessageBackend"),
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "test-private")
 STORAGES = {

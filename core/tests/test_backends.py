@@ -44,6 +44,7 @@ def test_production_refuses_a_sandbox_backend_and_names_the_setting(settings):
     settings.SANDBOX_BACKENDS_ALLOWED = False
     settings.PAYMENT_BACKEND = SANDBOX
     settings.IDENTITY_BACKEND = REAL
+    settings.NOTIFICATION_BACKENDS = {"email": settings.NOTIFICATION_BACKENDS["email"]}  # the test SMS ones are too
     errors = provider_backends_check(None)
     # Other settings may name sandboxes too (the test settings' defaults): only the two set here are looked at.
     assert {error.id for error in errors} == {"core.E002"}

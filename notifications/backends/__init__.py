@@ -1,36 +1,74 @@
-"""Channel backends, chosen by settings.NOTIFICATION_BACKENDS ({"email": "notifications.backends.email.
-DjangoEmailBackend"}) like EMAIL_BACKEND: each sends one rendered message and reports the provider's id and cost."""
+"""Channel backends, chosen by settings.NOTIFICATION_BACKENDS ({"email": ..., "sms": ..., "alimtalk": ...}) like
+EMAIL_BACKEND: each sends one rendered message and reports the provider's id, the cost and whether a 알림톡 fell back
+to SMS. A failure is a core.exceptions.ProviderError: `retryable` when trying again later may work (a provider or
+network fault), not when the message itself is refused (docs/providers/messages.md).
 
-from dataclasses import dataclass
+The message a backend gets depends on its channel, and says nothing about any one provider:
+- email: RenderedMessage (subject and body);
+- sms: TextMessage (the text, and a subject used only when the text is long enough to go as LMS);
+- alimtalk: AlimtalkMessage (the template code the provider approved, its variables, buttons, and the SMS text
+  sent instead when the 알림톡 cannot be delivered)."""
+
+from dataclasses import dataclass, field
 
 from core.backends import ProviderBackend, backend_from_setting
 
 
 @dataclass(frozen=True)
 class RenderedMessage:
+    """An email."""
+
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """An SMS: sent as SMS up to 90 bytes (notifications.sms.sms_kind), else as LMS with `subject` as its title."""
+
+    text: str
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class AlimtalkButton:
+    """A button of an approved 알림톡 template. `kind` is Kakao's button type (WL web link, AL app link, ...), the
+    same code at every provider; `name` and the links must be the ones registered with the template."""
+
+    kind: str
+    name: str
+    url_mobile: str = ""
+    url_pc: str = ""
+
+
+@dataclass(frozen=True)
+class AlimtalkMessage:
+    """A 알림톡: the code of the template Kakao approved, the values of its #{variables} (names without #{}), its
+    buttons, and `fallback`, the SMS sent instead when the 알림톡 is not delivered (no KakaoTalk, blocked...)."""
+
+    template_code: str
+    variables: dict[str, str]
+    fallback: TextMessage
+    buttons: tuple[AlimtalkButton, ...] = field(default=())
+
+
+Message = RenderedMessage | TextMessage | AlimtalkMessage
+
+# The message each channel's renderers return (checked before sending).
+CHANNEL_MESSAGES: dict[str, type] = {"email": RenderedMessage, "sms": TextMessage, "alimtalk": AlimtalkMessage}
 
 
 @dataclass(frozen=True)
 class SendResult:
     provider_message_id: str = ""
     cost: int = 0  # whole won
-
-
-class NotificationSendError(Exception):
-    """A message the backend could not send; `retryable` when trying again later may work (a provider or network
-    fault), not when the message itself is refused."""
-
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+    fell_back: bool = False  # a 알림톡 delivered as its fallback SMS
 
 
 class BaseBackend(ProviderBackend):
-    """Send `message` to `notification.addresses`; raise NotificationSendError on failure."""
+    """Send `message` to `notification.addresses`; raise core.exceptions.ProviderError on failure."""
 
-    def send(self, *, notification, message: RenderedMessage) -> SendResult:
+    def send(self, *, notification, message: Message) -> SendResult:
         raise NotImplementedError
 
 

@@ -5,8 +5,10 @@ from smtplib import SMTPException
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
+from django.utils.translation import gettext as _
 
-from notifications.backends import BaseBackend, NotificationSendError, RenderedMessage, SendResult
+from core.exceptions import ProviderError
+from notifications.backends import BaseBackend, RenderedMessage, SendResult
 
 
 class DjangoEmailBackend(BaseBackend):
@@ -22,6 +24,10 @@ class DjangoEmailBackend(BaseBackend):
             email.send()
         except (SMTPException, ConnectionError, TimeoutError) as error:
             # The exception's text can hold the addresses (SMTPRecipientsRefused): keep its kind and code only.
-            code = getattr(error, "smtp_code", "")
-            raise NotificationSendError(f"{type(error).__name__} {code}".strip(), retryable=True) from error
+            details = {"error": type(error).__name__}
+            if getattr(error, "smtp_code", None):
+                details["smtp_code"] = error.smtp_code
+            raise ProviderError(
+                _("메일 서버가 메시지를 받지 못했습니다."), retryable=True, code="smtp_failed", extra=details
+            ) from error
         return SendResult(provider_message_id=message_id, cost=0)

@@ -1,6 +1,8 @@
-"""Channel backends for the tests: one that records what it was given, one that fails a set number of times."""
+"""Channel backends for the tests: one that records what it was given, ones that fail a set number of times."""
 
-from notifications.backends import BaseBackend, NotificationSendError, RenderedMessage, SendResult
+from core.exceptions import ProviderError
+from notifications.backends import BaseBackend, Message, RenderedMessage, SendResult
+from notifications.backends.local import LocmemMessageBackend
 
 
 class RecordingBackend(BaseBackend):
@@ -21,5 +23,19 @@ class FailingBackend(BaseBackend):
     def send(self, *, notification, message: RenderedMessage) -> SendResult:
         type(self).calls += 1
         if type(self).calls <= type(self).failures:
-            raise NotificationSendError("provider unavailable", retryable=type(self).retryable)
+            raise ProviderError("provider unavailable", retryable=type(self).retryable, code="test_failure")
         return SendResult(provider_message_id="ok", cost=0)
+
+
+class FlakyMessageBackend(LocmemMessageBackend):
+    """The locmem SMS and 알림톡 backend behind a provider that fails `failures` times (retryable or not) first."""
+
+    failures = 0
+    retryable = True
+    calls = 0
+
+    def send(self, *, notification, message: Message) -> SendResult:
+        type(self).calls += 1
+        if type(self).calls <= type(self).failures:
+            raise ProviderError("provider unavailable", retryable=type(self).retryable, code="test_failure")
+        return super().send(notification=notification, message=message)

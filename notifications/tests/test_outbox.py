@@ -12,7 +12,8 @@ from claims.models import ClaimEvent
 from claims.services.recovery import status_events_unsent
 from claims.tasks.recovery import status_email_sweep_task
 from claims.tests.factories import SubmittedClaimFactory
-from notifications.backends import NotificationSendError, RenderedMessage
+from core.exceptions import ProviderError
+from notifications.backends import RenderedMessage
 from notifications.models import Notification, address_masked
 from notifications.renderers import RENDERERS, renderer
 from notifications.services import notification_queue, notification_send
@@ -76,11 +77,15 @@ def test_an_smtp_error_is_retryable_and_recorded_without_the_addresses(monkeypat
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
     notification, _ = queue()
-    with pytest.raises(NotificationSendError) as raised:
+    with pytest.raises(ProviderError) as raised:
         notification_send(notification_id=notification.pk)
-    assert raised.value.retryable
+    assert raised.value.retryable and raised.value.code == "smtp_failed"
     notification.refresh_from_db()
-    assert notification.status == Notification.Status.QUEUED and notification.error == "SMTPRecipientsRefused"
+    assert notification.status == Notification.Status.QUEUED
+    assert notification.error.startswith("smtp_failed: ") and notification.error.endswith(
+        "(error=SMTPRecipientsRefused)"
+    )
+    assert "kim@" not in notification.error
 
 
 def test_the_backend_is_the_one_the_setting_names(settings, mailoutbox):
@@ -164,7 +169,7 @@ def test_a_message_without_an_address_fails_instead_of_counting_as_sent(mailoutb
     notification, _ = queue(address="")
     assert notification_send(notification_id=notification.pk) is False
     notification.refresh_from_db()
-    assert notification.status == Notification.Status.FAILED and notification.error == "no address to send to"
+    assert notification.status == Notification.Status.FAILED and notification.error.startswith("no_address: ")
     assert mailoutbox == []
 
 
