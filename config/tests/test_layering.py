@@ -81,9 +81,17 @@ def _loading_imports(path: Path) -> Iterator[ast.Import | ast.ImportFrom]:
         pending.extend(ast.iter_child_nodes(node))
 
 
+def _packages_of(module: str) -> set[str]:
+    """The packages Python loads before the module (`a`, `a.b` for `a.b.c`)."""
+    parts = module.split(".")
+    return {".".join(parts[:end]) for end in range(1, len(parts))}
+
+
 def _import_graph(root: Path) -> dict[str, set[str]]:
     """Which of the services, selectors and tasks modules each one imports when it is loaded. `from package import
-    name` counts as importing the module package.name when there is one (`from accounts import tasks`)."""
+    name` counts as importing the module package.name when there is one (`from accounts import tasks`); importing
+    a module counts as importing the packages above it too (their `__init__` runs first), except the importer's
+    own packages, which are loading already."""
     modules = _layer_modules(root)
     graph = {}
     for name, path in modules.items():
@@ -94,6 +102,7 @@ def _import_graph(root: Path) -> dict[str, set[str]]:
             elif node.level == 0 and node.module:
                 submodules = {f"{node.module}.{alias.name}" for alias in node.names} & modules.keys()
                 imported |= submodules or {node.module}
+        imported |= {package for module in imported for package in _packages_of(module)} - _packages_of(name)
         graph[name] = (imported & modules.keys()) - {name}
     return graph
 
@@ -158,9 +167,26 @@ def test_the_cycle_check_finds_a_planted_cycle(tmp_path):
         },
     )
     assert _cycles(_import_graph(tmp_path)) == [
-        ["billing.selectors", "billing.tasks.invoices"],
+        ["billing.selectors", "billing.tasks", "billing.tasks.invoices"],
         ["shop.services.orders", "shop.tasks"],
     ]
+
+
+def test_the_cycle_check_sees_a_cycle_through_a_package_init(tmp_path):
+    """Importing one task module runs the tasks package's __init__, which imports every task module."""
+    _write(
+        tmp_path,
+        {
+            "shop/apps.py": "",
+            "shop/services.py": "from shop.tasks.receipts import receipt_task\n",
+            "shop/tasks/__init__.py": "from shop.tasks import orders, receipts\n",
+            "shop/tasks/orders.py": "from shop.services import order_pay\nfrom shop.tasks import receipts\n",
+            "shop/tasks/receipts.py": "",
+        },
+    )
+    graph = _import_graph(tmp_path)
+    assert graph["shop.tasks.orders"] == {"shop.services", "shop.tasks.receipts"}
+    assert _cycles(graph) == [["shop.services", "shop.tasks", "shop.tasks.orders"]]
 
 
 def test_the_cycle_check_leaves_out_imports_inside_functions(tmp_path):
