@@ -136,8 +136,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_services_selectors_and_tasks_import_one_another_without_a_cycle():
-    """Tasks import the services they run; a service queues a task through an import inside the function
-    (docs/architecture.md)."""
+    """Tasks import the services they run; a service that queues a task whose module leads back to it imports the
+    task inside the function (docs/architecture.md)."""
     graph = _import_graph(BASE_DIR)
     assert {"accounts.services.auth", "claims.services.review", "claims.tasks.estimates"} <= graph.keys()
     assert "claims.services.estimates" in graph["claims.tasks.estimates"]
