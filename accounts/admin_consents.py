@@ -66,7 +66,7 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
             try:
                 consent_document_publish(document=document)
             except ConsentError as error:
-                self.message_user(request, f"{document}: {error}", messages.ERROR)
+                self.message_user(request, f"{document}: {error.message}", messages.ERROR)
             else:
                 self.message_user(
                     request,
@@ -81,7 +81,7 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
             try:
                 draft = consent_document_new_version(kind=kind)
             except ConsentError as error:
-                self.message_user(request, f"{ConsentDocument.Kind(kind).label}: {error}", messages.ERROR)
+                self.message_user(request, f"{ConsentDocument.Kind(kind).label}: {error.message}", messages.ERROR)
             else:
                 url = reverse("admin:accounts_consentdocument_change", args=[draft.pk])
                 self.message_user(

@@ -69,7 +69,7 @@ class PowerOfAttorneySignForm(forms.Form):
                 try:
                     cleaned["signature_png"] = signature_png_from_data_url(cleaned["signature"])
                 except SignatureError as error:
-                    self.add_error("signature", str(error))
+                    self.add_error("signature", error.message)
         elif cleaned.get("method") == PowerOfAttorney.SignatureMethod.TYPED and not cleaned.get("typed_name"):
             self.add_error("typed_name", _("실명을 입력해 주세요."))
         return cleaned

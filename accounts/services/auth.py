@@ -25,7 +25,6 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import tasks
 from accounts.exceptions import AccountError
 from accounts.models import User
 from accounts.roles import Role
@@ -67,6 +66,8 @@ def user_signup(
     user.set_password(password)
     user.full_clean()
     user.save()
+    from accounts import tasks  # here, not at the top: the task module imports this one
+
     tasks.email_verification_send.delay_on_commit(user.pk)
     return user
 
@@ -128,6 +129,8 @@ def email_verification_render(notification: Notification) -> RenderedMessage:
 def email_verification_resend(*, user: User) -> None:
     if user.is_email_verified:
         raise AccountError(_("이미 인증된 이메일입니다."), code="already_verified")
+    from accounts import tasks
+
     tasks.email_verification_send.delay_on_commit(user.pk)
 
 

@@ -24,7 +24,6 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import tasks
 from accounts.exceptions import AccountError
 from accounts.models import ConsentRecord, DeletionRequest, PowerOfAttorney, User
 from accounts.services.mail import templated_mail_queue, templated_mail_render
@@ -165,6 +164,8 @@ def deletion_request_create(*, user: User, reason: str = "") -> DeletionRequest:
     deletion_request = DeletionRequest(user=user, reason=reason.strip())
     deletion_request.full_clean()
     deletion_request.save()
+    from accounts import tasks  # here, not at the top: the task module imports this one
+
     tasks.deletion_request_notice_send.delay_on_commit(deletion_request.pk)
     return deletion_request
 
@@ -196,6 +197,8 @@ def deletion_request_reject(*, deletion_request: DeletionRequest, actor: User, n
     deletion_request.decided_by, deletion_request.decided_at = actor, timezone.now()
     deletion_request.decision_note = note.strip()
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    from accounts import tasks
+
     tasks.deletion_request_notice_send.delay_on_commit(deletion_request.pk)
     return deletion_request
 

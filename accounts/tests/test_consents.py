@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 from django.contrib.admin.sites import AdminSite
+from django.contrib.messages import get_messages
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpResponse
 from django.test import Client
@@ -429,6 +430,16 @@ def test_admin_actions_publish_a_draft_and_make_a_new_version(admin_request, doc
     model_admin.publish(admin_request, ConsentDocument.objects.filter(pk=draft.pk))
     draft.refresh_from_db()
     assert draft.published_at is not None and draft.text_sha256
+
+
+def test_an_admin_action_the_rules_refuse_tells_staff_why(admin_request, documents):
+    published = documents["privacy_required"]
+    ConsentDocumentAdmin(ConsentDocument, AdminSite()).publish(
+        admin_request, ConsentDocument.objects.filter(pk=published.pk)
+    )
+    assert [str(message) for message in get_messages(admin_request)] == [
+        f"{published}: 이미 게시된 버전입니다. 고치려면 새 버전을 만드세요."
+    ]
 
 
 def test_ledger_and_power_of_attorney_admin_are_read_only(admin_request):

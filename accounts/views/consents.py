@@ -114,7 +114,7 @@ def _consents_accept(*, request: HttpRequest, form: ConsentsForm, next_url: str)
             user=request.user, documents=form.accepted_documents(), meta=RequestMeta.from_request(request)
         )
     except ConsentError as error:
-        form.add_error(None, str(error))
+        form.add_error(None, error.message)
         return None
     messages.success(request, _("동의 내용을 저장했습니다."))
     if power_of_attorney_current(user=request.user) is None:
@@ -170,7 +170,7 @@ def consent_withdraw(request: HttpRequest, document_id: int) -> HttpResponse:
                 user=request.user, document=document, meta=RequestMeta.from_request(request)
             )
         except ConsentError as error:
-            messages.error(request, str(error))
+            messages.error(request, error.message)
         else:
             if document.is_required:
                 messages.warning(request, _("철회했습니다. 소송 참여가 중단되었습니다."))
@@ -212,10 +212,10 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
         except SignatureError as error:
             form.add_error(
                 "typed_name" if form.cleaned_data["signature_png"] is None else "signature",
-                str(error),
+                error.message,
             )
         except ConsentError as error:
-            form.add_error(None, str(error))
+            form.add_error(None, error.message)
         else:
             messages.success(request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF를 내려받아 보관하세요."))
             return _to("accounts:power_of_attorney_sign", next_url)

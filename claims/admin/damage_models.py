@@ -295,7 +295,7 @@ class DamageModelVersionAdmin(admin.ModelAdmin):
         try:
             job = damage_model_activate(version=version, actor=request.user)
         except DamageModelError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(url_for(version, "change"))
         self.log_change(request, version, gettext("적용 (재산정 작업 #%(job)s)") % {"job": job.pk})
         self.message_user(
@@ -392,7 +392,7 @@ class RecomputeJobAdmin(admin.ModelAdmin):
             try:
                 retry = recompute_job_retry(job=job, actor=request.user)
             except DamageModelError as exc:
-                self.message_user(request, f"{job.model_version}: {exc}", messages.ERROR)
+                self.message_user(request, f"{job.model_version}: {exc.message}", messages.ERROR)
                 continue
             self.message_user(
                 request,

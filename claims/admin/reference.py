@@ -269,7 +269,7 @@ class OutageWindowAdmin(admin.ModelAdmin):
         try:
             job = outage_window_recompute(window=window, actor=request.user, meta=RequestMeta.from_request(request))
         except OutageWindowError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:claims_outagewindow_change", args=[window.pk]))
         self.message_user(
             request,

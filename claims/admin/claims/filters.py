@@ -1,0 +1,128 @@
+"""The claim list's filters (the outage-window correction filter is in claims/admin/reference.py)."""
+
+from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from claims.models import Claim, Evidence, Flag, Service
+from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
+from claims.selectors.review import (
+    claims_with_evidence,
+    claims_with_flag_code,
+    claims_with_open_flags,
+    reviewers_eligible,
+)
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Drafts are the claimant's work in progress: hidden unless asked for."""
+
+    title = gettext_lazy("상태")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Claim.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(status=self.value())
+        return queryset.exclude(status=Claim.Status.DRAFT)
+
+    def choices(self, changelist):
+        choices = list(super().choices(changelist))
+        choices[0]["display"] = _("제출된 신청 전체")
+        return choices
+
+
+class ServiceFilter(admin.SimpleListFilter):
+    title = gettext_lazy("피해 서비스")
+    parameter_name = "service"
+
+    def lookups(self, request, model_admin):
+        return [(service.slug, service.name) for service in Service.objects.only("slug", "name_ko", "name_en")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(services__slug=self.value()) if self.value() else queryset
+
+
+class FlagFilter(admin.SimpleListFilter):
+    title = gettext_lazy("의심 플래그")
+    parameter_name = "flags"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("확인 필요 플래그 있음")), ("none", _("확인 필요 플래그 없음")), *Flag.Code.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "open":
+            return queryset.filter(claims_with_open_flags())
+        if value == "none":
+            return queryset.filter(~claims_with_open_flags())
+        if value in Flag.Code.values:
+            return queryset.filter(claims_with_flag_code(value))
+        return queryset
+
+
+class EvidenceFilter(admin.SimpleListFilter):
+    tag = ""
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("있음")), ("no", _("없음"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(claims_with_evidence(self.tag))
+        if self.value() == "no":
+            return queryset.filter(~claims_with_evidence(self.tag))
+        return queryset
+
+
+class ProofOfUseFilter(EvidenceFilter):
+    title = gettext_lazy("이용 증빙")
+    parameter_name = "proof_of_use"
+    tag = Evidence.Tag.PROOF_OF_USE
+
+
+class RevenueEvidenceFilter(EvidenceFilter):
+    title = gettext_lazy("매출 증빙")
+    parameter_name = "revenue_evidence"
+    tag = Evidence.Tag.REVENUE_RECORDS
+
+
+class ReviewerFilter(admin.SimpleListFilter):
+    title = gettext_lazy("담당자")
+    parameter_name = "reviewer"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("mine", _("내 담당")),
+            ("none", _("미지정")),
+            *((str(user.pk), str(user)) for user in reviewers_eligible().only("pk", "email", "legal_name")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(reviewer=request.user)
+        if value == "none":
+            return queryset.filter(reviewer__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(reviewer_id=int(value))
+        return queryset
+
+
+class EstimateRangeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("산정액")
+    parameter_name = "estimate"
+
+    def lookups(self, request, model_admin):
+        buckets = [(str(index), estimate_bucket_label(*bucket)) for index, bucket in enumerate(ESTIMATE_BUCKETS)]
+        return [*buckets, ("none", _("아직 산정 안 됨"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(estimate_total__isnull=True)
+        if value and value.isdigit() and int(value) < len(ESTIMATE_BUCKETS):
+            return queryset.filter(estimate_bucket_filter(*ESTIMATE_BUCKETS[int(value)]))
+        return queryset
