@@ -244,6 +244,12 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="카카오 장애 공동�
 # The outbox's channel backends (notifications/backends/): email goes through EMAIL_BACKEND above.
 NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBackend"}
 
+# Identity checks (간편인증) and certified signatures (docs/providers/identity.md): the sandbox plays the phone locally
+# (/sandbox/identity/); production's default is the feature switched off (config/settings/production.py).
+IDENTITY_BACKEND = env("DJANGO_IDENTITY_BACKEND", default="integrations.identity.sandbox.SandboxIdentityBackend")
+# How long the person has to answer a request on their phone (the providers accept up to 1,000 seconds).
+IDENTITY_REQUEST_EXPIRES_SECONDS = env.int("IDENTITY_REQUEST_EXPIRES_SECONDS", default=300)
+
 # Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).
 SANDBOX_BACKENDS_ALLOWED = True

@@ -6,6 +6,8 @@ from .base import env
 DEBUG = False
 # A sandbox provider backend (a local page playing the identity app or the payment window) fails start-up.
 SANDBOX_BACKENDS_ALLOWED = False
+# Identity checks are off (every call refused with a clear message) until a real provider is named.
+IDENTITY_BACKEND = env("DJANGO_IDENTITY_BACKEND", default="integrations.identity.UnconfiguredIdentityBackend")
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
