@@ -1,4 +1,5 @@
-"""The sandbox identity backend: the providers' asynchronous flow run for real on this site (docs/providers/identity.md).
+"""The sandbox identity backend: the providers' asynchronous flow run for real on this site
+(docs/providers/identity.md).
 
 A request is a SandboxIdentityRequest row. The person "answers on their phone" on the sandbox page
 /sandbox/identity/<receipt id>/ (integrations/identity/views.py), which approves or refuses it; a request nobody
