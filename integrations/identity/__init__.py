@@ -4,7 +4,8 @@ Kakao, PASS, Naver or Toss (docs/providers/identity.md).
 Both flows are asynchronous the way the providers run them: the site asks (`identity_request`,
 `signature_request`) and gets a receipt; the person approves or refuses on their phone; the site polls the state
 (`identity_status`, `signature_status`) and, once approved, verifies the result exactly once (`identity_verify`,
-`signature_verify`). The backend is `settings.IDENTITY_BACKEND`, a dotted path (core/backends.py):
+`signature_verify`, given the name and phone sent with the request: PASS checks them again). The backend is
+`settings.IDENTITY_BACKEND`, a dotted path (core/backends.py):
 
 - `integrations.identity.sandbox.SandboxIdentityBackend`: the whole flow locally, with a page that plays the phone
   (development, tests, demonstrations; refused by the production settings);
@@ -12,9 +13,10 @@ Both flows are asynchronous the way the providers run them: the site asks (`iden
   provider's credentials are configured); every call fails with a clear message.
 
 Errors: a provider that times out or is down is a retryable ProviderError; a refusal on the phone and an expiry are
-states, not errors; an unknown receipt, a receipt verified before (replay) or one that is not approved is an
-IdentityReceiptError (an InvalidInputError); a subject that cannot be sent (a phone number that is not a mobile
-number, a document digest that is not SHA-256) is an IdentitySubjectError.
+states, not errors; an unknown receipt, a receipt verified before (replay), one that is not approved and a
+verification whose name or phone differ from the request's are IdentityReceiptErrors (InvalidInputError); a
+subject that cannot be sent (a phone number that is not a mobile number, a document digest that is not SHA-256) is
+an IdentitySubjectError.
 """
 
 import re
@@ -54,7 +56,8 @@ class IdentityState(models.TextChoices):
 
 class IdentityReceiptError(InvalidInputError):
     """The receipt cannot be used: unknown (`unknown_receipt`), verified before (`receipt_used`), not approved
-    (`not_approved`, with the state in `extra`) or, on the sandbox's phone page, already answered (`decided`)."""
+    (`not_approved`, with the state in `extra`), verified with another name or phone than requested
+    (`subject_mismatch`) or, on the sandbox's phone page, already answered (`decided`) or expired (`expired`)."""
 
     default_code = "identity_receipt"
 
@@ -77,7 +80,8 @@ class IdentityReceipt:
 @dataclass(frozen=True)
 class VerifiedIdentity:
     """Who the provider says approved the request. `ci` (연계정보) is the same for one person across providers and
-    sites: keep it encrypted, never show or export it. `sandbox` marks a result the sandbox made up."""
+    sites: keep it encrypted, never show or export it. `name`, `birth_date` and `phone` are as the provider returns
+    them ("" or None where it returns none). `sandbox` marks a result the sandbox made up."""
 
     method: str
     receipt_id: str
@@ -92,11 +96,10 @@ class VerifiedIdentity:
 @dataclass(frozen=True)
 class CertifiedSignature:
     """The provider's signed result over the document's SHA-256 (`signature_value`, as the provider returns it),
-    the signer's CI where the provider gives one, and when the person signed."""
+    the signer's CI where the provider gives one ("" otherwise), and when the signature was confirmed."""
 
     method: str
     receipt_id: str
-    document_sha256: str
     signature_value: str
     signer_ci: str
     signed_at: datetime
@@ -132,6 +135,15 @@ def document_checked(*, document_title: str, document_sha256: str) -> tuple[str,
     return title, digest
 
 
+def identity_unconfigured_error() -> ProviderError:
+    """The feature is off: not retried, since it fails the same way until someone configures a provider."""
+    return ProviderError(
+        _("본인인증 서비스가 아직 설정되지 않아 사용할 수 없습니다. 사무실에 문의해 주세요."),
+        retryable=False,
+        code="identity_unconfigured",
+    )
+
+
 class IdentityBackend(ProviderBackend):
     """The interface every identity backend implements. `available` is False where the feature is off, so the
     claimant's step can say so instead of offering a button that always fails."""
@@ -146,8 +158,9 @@ class IdentityBackend(ProviderBackend):
         """The request's IdentityState value."""
         raise NotImplementedError
 
-    def identity_verify(self, receipt_id: str) -> VerifiedIdentity:
-        """The verified identity of an approved request; once only (a second call is a replay)."""
+    def identity_verify(self, receipt_id: str, *, name: str, phone: str) -> VerifiedIdentity:
+        """The verified identity of an approved request; once only (a second call is a replay). `name` and `phone`
+        are those sent with the request."""
         raise NotImplementedError
 
     def signature_request(
@@ -160,24 +173,19 @@ class IdentityBackend(ProviderBackend):
         """The signature request's IdentityState value."""
         raise NotImplementedError
 
-    def signature_verify(self, receipt_id: str) -> CertifiedSignature:
-        """The certified signature of an approved request; once only."""
+    def signature_verify(self, receipt_id: str, *, name: str, phone: str) -> CertifiedSignature:
+        """The certified signature of an approved request; once only, with the name and phone of the request."""
         raise NotImplementedError
 
 
 class UnconfiguredIdentityBackend(IdentityBackend):
-    """The feature is off: no provider is configured. Every call fails with a message the person can read, and
-    is not retried (it would fail the same way until someone configures a provider)."""
+    """The feature is off: no provider is configured. Every call fails with a message the person can read."""
 
     provider = "unconfigured"
     available = False
 
     def _off(self) -> ProviderError:
-        return ProviderError(
-            _("본인인증 서비스가 아직 설정되지 않아 사용할 수 없습니다. 사무실에 문의해 주세요."),
-            retryable=False,
-            code="identity_unconfigured",
-        )
+        return identity_unconfigured_error()
 
     def identity_request(self, *, method, name, birth_date, phone):
         raise self._off()
@@ -185,7 +193,7 @@ class UnconfiguredIdentityBackend(IdentityBackend):
     def identity_status(self, receipt_id):
         raise self._off()
 
-    def identity_verify(self, receipt_id):
+    def identity_verify(self, receipt_id, *, name, phone):
         raise self._off()
 
     def signature_request(self, *, method, name, birth_date, phone, document_title, document_sha256):
@@ -194,7 +202,7 @@ class UnconfiguredIdentityBackend(IdentityBackend):
     def signature_status(self, receipt_id):
         raise self._off()
 
-    def signature_verify(self, receipt_id):
+    def signature_verify(self, receipt_id, *, name, phone):
         raise self._off()
 
 

@@ -29,6 +29,7 @@ from integrations.identity import (
     IdentityState,
     VerifiedIdentity,
     document_checked,
+    phone_normalized,
     subject_checked,
 )
 from integrations.identity.models import SandboxIdentityRequest
@@ -71,10 +72,12 @@ def _request_locked(receipt_id: str, kind: str | None = None) -> SandboxIdentity
     return request
 
 
-def _request_approved_for_verify(receipt_id: str, kind: str) -> SandboxIdentityRequest:
+def _request_approved_for_verify(*, receipt_id: str, kind: str, name: str, phone: str) -> SandboxIdentityRequest:
     request = _request_locked(receipt_id, kind)
     if request.verified_at is not None:
         raise IdentityReceiptError(_("이미 확인을 마친 인증 요청입니다."), code="receipt_used")
+    if (name or "").strip() != request.name or phone_normalized(phone) != request.phone:
+        raise IdentityReceiptError(_("인증 요청의 이름이나 휴대전화 번호가 다릅니다."), code="subject_mismatch")
     if request.state != IdentityState.APPROVED:
         raise IdentityReceiptError(
             _("승인되지 않은 인증 요청입니다."), code="not_approved", extra={"state": request.state}
@@ -113,8 +116,10 @@ class SandboxIdentityBackend(IdentityBackend):
         return _request_locked(receipt_id, SandboxIdentityRequest.Kind.IDENTITY).state
 
     @transaction.atomic
-    def identity_verify(self, receipt_id):
-        request = _request_approved_for_verify(receipt_id, SandboxIdentityRequest.Kind.IDENTITY)
+    def identity_verify(self, receipt_id, *, name, phone):
+        request = _request_approved_for_verify(
+            receipt_id=receipt_id, kind=SandboxIdentityRequest.Kind.IDENTITY, name=name, phone=phone
+        )
         return VerifiedIdentity(
             method=request.method,
             receipt_id=request.receipt_id,
@@ -145,13 +150,14 @@ class SandboxIdentityBackend(IdentityBackend):
         return _request_locked(receipt_id, SandboxIdentityRequest.Kind.SIGNATURE).state
 
     @transaction.atomic
-    def signature_verify(self, receipt_id):
-        request = _request_approved_for_verify(receipt_id, SandboxIdentityRequest.Kind.SIGNATURE)
+    def signature_verify(self, receipt_id, *, name, phone):
+        request = _request_approved_for_verify(
+            receipt_id=receipt_id, kind=SandboxIdentityRequest.Kind.SIGNATURE, name=name, phone=phone
+        )
         ci = sandbox_ci(name=request.name, birth_date=request.birth_date, phone=request.phone)
         return CertifiedSignature(
             method=request.method,
             receipt_id=request.receipt_id,
-            document_sha256=request.document_sha256,
             signature_value=sandbox_signature_value(
                 receipt_id=request.receipt_id, document_sha256=request.document_sha256, ci=ci
             ),

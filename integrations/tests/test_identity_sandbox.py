@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 SANDBOX = "integrations.identity.sandbox.SandboxIdentityBackend"
 UNCONFIGURED = "integrations.identity.UnconfiguredIdentityBackend"
 PERSON = {"name": "김민수", "birth_date": date(1988, 4, 15), "phone": "010-1234-5678"}
+SUBJECT = {"name": PERSON["name"], "phone": PERSON["phone"]}
 POA_SHA256 = "3f" * 32
 
 
@@ -70,7 +71,7 @@ def test_identity_flow_request_pending_approve_verify(backend, settings):
     sandbox_request_answer(receipt_id=receipt.receipt_id, approve=True)
     assert backend.identity_status(receipt.receipt_id) == IdentityState.APPROVED
 
-    verified = backend.identity_verify(receipt.receipt_id)
+    verified = backend.identity_verify(receipt.receipt_id, **SUBJECT)
     assert (verified.method, verified.receipt_id) == (IdentityMethod.KAKAO, receipt.receipt_id)
     assert (verified.name, verified.birth_date, verified.phone) == ("김민수", date(1988, 4, 15), "01012345678")
     assert verified.sandbox and verified.ci.startswith(SANDBOX_MARK)
@@ -83,11 +84,11 @@ def test_signature_flow_signs_the_documents_hash(backend):
     sandbox_request_answer(receipt_id=receipt.receipt_id, approve=True)
     assert backend.signature_status(receipt.receipt_id) == IdentityState.APPROVED
 
-    signature = backend.signature_verify(receipt.receipt_id)
+    signature = backend.signature_verify(receipt.receipt_id, **SUBJECT)
     assert signature.method == IdentityMethod.PASS
-    assert signature.document_sha256 == POA_SHA256  # stored in lower case
+    assert SandboxIdentityRequest.objects.get(receipt_id=receipt.receipt_id).document_sha256 == POA_SHA256
     assert signature.signature_value.startswith(SANDBOX_MARK) and signature.sandbox
-    assert signature.signer_ci == backend.identity_verify(_approved_identity(backend)).ci
+    assert signature.signer_ci == backend.identity_verify(_approved_identity(backend), **SUBJECT).ci
     assert signature.signed_at == SandboxIdentityRequest.objects.get(receipt_id=receipt.receipt_id).decided_at
 
 
@@ -102,7 +103,7 @@ def test_a_refusal_on_the_phone_is_a_state_and_cannot_be_verified(backend):
     sandbox_request_answer(receipt_id=receipt.receipt_id, approve=False)
     assert backend.identity_status(receipt.receipt_id) == IdentityState.REFUSED
     with pytest.raises(IdentityReceiptError) as refused:
-        backend.identity_verify(receipt.receipt_id)
+        backend.identity_verify(receipt.receipt_id, **SUBJECT)
     assert refused.value.code == "not_approved" and refused.value.extra == {"state": IdentityState.REFUSED}
 
 
@@ -115,7 +116,7 @@ def test_an_unanswered_request_expires_and_cannot_be_answered_any_more(backend):
         sandbox_request_answer(receipt_id=receipt.receipt_id, approve=True)
     assert late.value.code == "expired"
     with pytest.raises(IdentityReceiptError) as unverifiable:
-        backend.identity_verify(receipt.receipt_id)
+        backend.identity_verify(receipt.receipt_id, **SUBJECT)
     assert unverifiable.value.code == "not_approved"
 
 
@@ -130,9 +131,9 @@ def test_a_request_is_answered_once(backend):
 
 def test_a_second_verification_of_the_same_receipt_is_refused_as_a_replay(backend):
     receipt_id = _approved_identity(backend)
-    backend.identity_verify(receipt_id)
+    backend.identity_verify(receipt_id, **SUBJECT)
     with pytest.raises(IdentityReceiptError) as replay:
-        backend.identity_verify(receipt_id)
+        backend.identity_verify(receipt_id, **SUBJECT)
     assert replay.value.code == "receipt_used"
 
 
@@ -145,7 +146,7 @@ def test_two_verifications_racing_for_one_receipt_let_exactly_one_through(backen
     def verify():
         start.wait()
         try:
-            outcomes.append(backend.identity_verify(receipt_id).receipt_id)
+            outcomes.append(backend.identity_verify(receipt_id, **SUBJECT).receipt_id)
         except IdentityReceiptError as error:
             outcomes.append(error.code)
         finally:
@@ -159,6 +160,15 @@ def test_two_verifications_racing_for_one_receipt_let_exactly_one_through(backen
     assert sorted(outcomes) == sorted([receipt_id, "receipt_used"])
 
 
+def test_a_verification_with_another_name_or_phone_is_refused_and_can_be_repeated_rightly(backend):
+    receipt_id = _approved_identity(backend)
+    for subject in ({**SUBJECT, "name": "김민주"}, {**SUBJECT, "phone": "01012345679"}):
+        with pytest.raises(IdentityReceiptError) as mismatch:
+            backend.identity_verify(receipt_id, **subject)
+        assert mismatch.value.code == "subject_mismatch"
+    assert backend.identity_verify(receipt_id, name=" 김민수 ", phone="01012345678").receipt_id == receipt_id
+
+
 def test_an_unknown_receipt_and_a_receipt_of_the_other_kind_are_refused(backend):
     with pytest.raises(IdentityReceiptError) as unknown:
         backend.identity_status("0" * 32)
@@ -166,7 +176,7 @@ def test_an_unknown_receipt_and_a_receipt_of_the_other_kind_are_refused(backend)
     signature = _signature_receipt(backend)
     sandbox_request_answer(receipt_id=signature.receipt_id, approve=True)
     with pytest.raises(IdentityReceiptError) as other_kind:
-        backend.identity_verify(signature.receipt_id)
+        backend.identity_verify(signature.receipt_id, **SUBJECT)
     assert other_kind.value.code == "unknown_receipt"
 
 
@@ -177,9 +187,11 @@ def test_receipt_ids_are_random_and_long(backend):
 
 
 def test_the_same_person_gets_the_same_ci_and_another_person_another(backend):
-    first = backend.identity_verify(_approved_identity(backend, method=IdentityMethod.KAKAO)).ci
-    again = backend.identity_verify(_approved_identity(backend, method=IdentityMethod.TOSS, phone="01012345678")).ci
-    other = backend.identity_verify(_approved_identity(backend, birth_date=date(1988, 4, 16))).ci
+    first = backend.identity_verify(_approved_identity(backend, method=IdentityMethod.KAKAO), **SUBJECT).ci
+    again = backend.identity_verify(
+        _approved_identity(backend, method=IdentityMethod.TOSS, phone="01012345678"), **SUBJECT
+    ).ci
+    other = backend.identity_verify(_approved_identity(backend, birth_date=date(1988, 4, 16)), **SUBJECT).ci
     assert first == again
     assert other != first
 
@@ -307,12 +319,12 @@ def test_the_unconfigured_backend_refuses_every_call_with_a_clear_message(settin
     calls = [
         lambda: backend.identity_request(method=IdentityMethod.KAKAO, **PERSON),
         lambda: backend.identity_status("0" * 32),
-        lambda: backend.identity_verify("0" * 32),
+        lambda: backend.identity_verify("0" * 32, **SUBJECT),
         lambda: backend.signature_request(
             method=IdentityMethod.KAKAO, **PERSON, document_title="소송위임장", document_sha256=POA_SHA256
         ),
         lambda: backend.signature_status("0" * 32),
-        lambda: backend.signature_verify("0" * 32),
+        lambda: backend.signature_verify("0" * 32, **SUBJECT),
     ]
     for call in calls:
         with pytest.raises(ProviderError) as off:
