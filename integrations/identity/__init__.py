@@ -9,6 +9,7 @@ Both flows are asynchronous the way the providers run them: the site asks (`iden
 
 - `integrations.identity.sandbox.SandboxIdentityBackend`: the whole flow locally, with a page that plays the phone
   (development, tests, demonstrations; refused by the production settings);
+- `integrations.identity.barocert.BarocertIdentityBackend`: the real providers through Linkhub's barocert SDK;
 - `integrations.identity.UnconfiguredIdentityBackend`: the feature is off (production's default until the real
   provider's credentials are configured); every call fails with a clear message.
 
