@@ -1,6 +1,13 @@
 """Pages of the local sandbox backends (a page that plays the identity app on the phone, the payment window):
 each answers 404 unless its sandbox backend is the configured one."""
 
+from django.urls import path
+
+from integrations.identity import views as identity_views
+
 app_name = "integrations"
 
-urlpatterns = []
+urlpatterns = [
+    path("identity/", identity_views.sandbox_phone_list, name="sandbox_phone_list"),
+    path("identity/<str:receipt_id>/", identity_views.sandbox_phone, name="sandbox_phone"),
+]

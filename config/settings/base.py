@@ -269,6 +269,23 @@ JUSO_API_URL = env("JUSO_API_URL", default="https://business.juso.go.kr/addrlink
 OCR_BACKEND = env("DJANGO_OCR_BACKEND", default="integrations.ocr.tesseract.TesseractOcrBackend")
 OCR_TIMEOUT_SECONDS = env.int("OCR_TIMEOUT_SECONDS", default=60)
 
+# Identity checks (간편인증) and certified signatures (docs/providers/identity.md): the sandbox plays the phone locally
+# (/sandbox/identity/); production's default is the feature switched off (config/settings/production.py).
+IDENTITY_BACKEND = env("DJANGO_IDENTITY_BACKEND", default="integrations.identity.sandbox.SandboxIdentityBackend")
+# How long the person has to answer a request on their phone (the providers accept up to 1,000 seconds).
+IDENTITY_REQUEST_EXPIRES_SECONDS = env.int("IDENTITY_REQUEST_EXPIRES_SECONDS", default=300)
+# The barocert adapter (integrations.identity.barocert.BarocertIdentityBackend): Linkhub's link id and secret key and
+# the firm's client code (이용기관코드, 12 digits); the feature stays off while any is empty. PASS and Naver show the
+# call-centre number (at most 12 characters) on the phone. The SDK's service and auth addresses are Linkhub's unless
+# set (contract tests point them at a local server); its connections time out after BAROCERT_TIMEOUT_SECONDS.
+BAROCERT_LINK_ID = env("BAROCERT_LINK_ID", default="")
+BAROCERT_SECRET_KEY = env("BAROCERT_SECRET_KEY", default="")
+BAROCERT_CLIENT_CODE = env("BAROCERT_CLIENT_CODE", default="")
+BAROCERT_CALL_CENTER_NUM = env("BAROCERT_CALL_CENTER_NUM", default="")
+BAROCERT_SERVICE_URL = env("BAROCERT_SERVICE_URL", default="")
+BAROCERT_AUTH_URL = env("BAROCERT_AUTH_URL", default="")
+BAROCERT_TIMEOUT_SECONDS = env.float("BAROCERT_TIMEOUT_SECONDS", default=10.0)
+
 # Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).
 SANDBOX_BACKENDS_ALLOWED = True

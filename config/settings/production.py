@@ -1,7 +1,7 @@
 """Production: every secret from the environment, with no default, so a missing one fails at start-up."""
 
 from .base import *  # noqa: F403
-from .base import JUSO_API_KEY, env
+from .base import BAROCERT_LINK_ID, JUSO_API_KEY, env
 
 DEBUG = False
 # A sandbox provider backend (a local page playing the identity app or the payment window) fails start-up.
@@ -13,6 +13,14 @@ ADDRESS_SEARCH_BACKEND = env(
     default="integrations.address.juso.JusoAddressSearchBackend"
     if JUSO_API_KEY
     else "integrations.address.UnconfiguredAddressSearch",
+)
+# Identity checks through barocert when its credentials are set; otherwise off (every call refused with a clear
+# message) until a real provider is named.
+IDENTITY_BACKEND = env(
+    "DJANGO_IDENTITY_BACKEND",
+    default="integrations.identity.barocert.BarocertIdentityBackend"
+    if BAROCERT_LINK_ID
+    else "integrations.identity.UnconfiguredIdentityBackend",
 )
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")

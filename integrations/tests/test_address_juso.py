@@ -3,20 +3,18 @@ and paging, its error codes (common.errorCode) as the project's errors, 5xx and 
 
 import json
 import logging
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 
 from core.exceptions import ProviderError
 from core.http import provider_session
 from integrations.address import AddressQueryError
 from integrations.address.juso import JusoAddressSearchBackend
+from integrations.tests.production import production_setting
 
 KEY = "contract-test-key"
 PATH = "/addrlink/addrLinkApi.do"
@@ -245,29 +243,7 @@ def test_the_query_and_the_key_never_reach_the_logs(juso, backend, caplog):
 
 
 def test_production_searches_the_api_when_its_key_is_set(tmp_path):
-    code = "from django.conf import settings as s; print(s.ADDRESS_SEARCH_BACKEND)"
-    env = {
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "production-settings-test-" + "x" * 40,
-        "DJANGO_ALLOWED_HOSTS": "claims.example.com",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-        "FIELD_ENCRYPTION_KEYS": "YnVpbGQtb25seS1idWlsZC1vbmx5LWJ1aWxkLW9ubHk=",
-        "FIELD_HASH_KEY": "production-settings-test-hash-key-0123456789",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "PATH": "/usr/bin:/bin",
-    }
-    chosen = {}
-    for key in ("", KEY):
-        result = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", f"import django; django.setup(); {code}"],
-            cwd=django_settings.BASE_DIR,
-            env={**env, "JUSO_API_KEY": key},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        chosen[key] = result.stdout.splitlines()[-1]
+    chosen = {key: production_setting("ADDRESS_SEARCH_BACKEND", tmp_path, JUSO_API_KEY=key) for key in ("", KEY)}
     assert chosen == {
         "": "integrations.address.UnconfiguredAddressSearch",
         KEY: "integrations.address.juso.JusoAddressSearchBackend",

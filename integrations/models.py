@@ -1,0 +1,1 @@
+from integrations.identity.models import SandboxIdentityRequest  # noqa: F401
