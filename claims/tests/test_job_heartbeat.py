@@ -14,25 +14,26 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory, StaffFactory
-from claims.models import Claim, Cohort, Estimate, ExportJob, RecomputeChunk, RecomputeJob
-from claims.selectors.cohorts import CohortCriteria
+from claims.models import Claim, Estimate, RecomputeChunk, RecomputeJob
 from claims.services import estimates as estimate_services
-from claims.services import exports as export_services
-from claims.services.cohorts import cohort_save
 from claims.services.estimates import (
     damage_model_activate,
     recompute_chunk_run,
     recompute_job_plan,
     recompute_job_planning_started,
 )
-from claims.services.exports import export_build
 from claims.services.jobs import JobSupersededError, heartbeat_kept, job_test_park
 from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue
-from claims.tasks.exports import export_build_task
 from claims.tests.factories import DamageModelVersionFactory, claim_estimated, default_incident
 from claims.tests.test_estimate_tasks import assert_every_claim_estimated_once_by, kakao_t_driver_claim, manager
 from config.settings import base
 from core.models import AuditEntry
+from filing.models import Cohort, ExportJob
+from filing.selectors.cohorts import CohortCriteria
+from filing.services import exports as export_services
+from filing.services.cohorts import cohort_save
+from filing.services.exports import export_build
+from filing.tasks.exports import export_build_task
 
 pytestmark = pytest.mark.django_db
 NOTHING = {"exports": 0, "recomputes": 0}

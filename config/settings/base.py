@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "core",  # below both apps: errors, base task, outgoing HTTP, webhooks (docs/architecture.md)
     "accounts",
     "claims",
+    "filing",  # cohorts, filing waves and the court exports (above claims)
     "notifications",  # the message outbox (below accounts and claims: it imports neither)
     "integrations",  # the outside providers' seams and local backends (imports core only)
 ]
