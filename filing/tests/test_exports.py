@@ -31,6 +31,7 @@ from claims.tests.factories import (
     pdf_bytes,
     png_bytes,
 )
+from config.celery import app as celery_app
 from core.audit import RequestMeta
 from core.models import AuditEntry
 from filing import exports as writers
@@ -440,6 +441,18 @@ def test_an_expired_export_is_deleted_from_storage_by_the_expiry_task(lawyer, se
     assert default_storage.exists(fresh.file.name)
     with pytest.raises(ExportExpiredError):
         export_download_open(job=old, actor=lawyer)
+
+
+def test_the_export_tasks_answer_to_their_names_from_claims_on_the_exports_queue(settings):
+    """Messages queued before the move to filing, the beat schedule and retries name the tasks by these names."""
+    for task, name in (
+        (export_build_task, "claims.tasks.exports.export_build_task"),
+        (export_expire_task, "claims.tasks.exports.export_expire_task"),
+    ):
+        assert task.name == name
+        assert celery_app.tasks[name].run.__module__ == "filing.tasks.exports"
+        assert celery_app.amqp.router.route({}, name)["queue"].name == "exports"
+    assert settings.CELERY_BEAT_SCHEDULE["claims-export-expire"]["task"] == export_expire_task.name
 
 
 def test_the_download_is_refused_once_past_expiry_even_before_the_task_runs(lawyer):
