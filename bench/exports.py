@@ -54,8 +54,8 @@ def peak_rss_mb() -> float:
 
 def bench_cohort():
     """The cohort of every claim of the default incident (created once, reused)."""
-    from claims.models import Cohort
     from claims.selectors import incident_default
+    from filing.models import Cohort
 
     cohort, _created = Cohort.objects.get_or_create(
         name=COHORT_NAME, defaults={"incident": incident_default(), "criteria": {}}
@@ -92,7 +92,7 @@ def copy_reference(cohort) -> tuple[float, int]:
     """Seconds and bytes for PostgreSQL to write the export's SELECT as CSV itself (COPY ... TO STDOUT)."""
     from django.db import connection
 
-    from claims.selectors.cohorts import cohort_sheet_queryset
+    from filing.selectors.cohorts import cohort_sheet_queryset
 
     sql, params = cohort_sheet_queryset(cohort=cohort).query.sql_with_params()
     size = 0
@@ -108,8 +108,8 @@ def copy_reference(cohort) -> tuple[float, int]:
 
 def export_child(kind: str, cohort_id: int) -> dict:
     """Run in the child process: build one export of the cohort into a temporary file, as the task does."""
-    from claims.models import Cohort, ExportJob
-    from claims.services.exports import BUILDERS
+    from filing.models import Cohort, ExportJob
+    from filing.services.exports import BUILDERS
 
     job = ExportJob(kind=kind, cohort=Cohort.objects.get(pk=cohort_id))  # not saved: progress is not recorded
     before = peak_rss_mb()
@@ -142,8 +142,8 @@ def run_child(kind: str, cohort_id: int) -> dict:
 
 def measure() -> list[Metric]:
     """The export figures for the claims in the database (see the module docstring)."""
-    from claims.models import ExportJob
-    from claims.selectors.cohorts import cohort_claims
+    from filing.models import ExportJob
+    from filing.selectors.cohorts import cohort_claims
 
     cohort = bench_cohort()
     rows = cohort_claims(cohort=cohort).count()

@@ -14,10 +14,11 @@ from pypdf import PdfReader
 
 from accounts.roles import Role
 from accounts.tests.factories import ClaimantFactory
-from claims.models import Claim, FilingWave
+from claims.models import Claim
 from claims.tests.factories import claim_estimated, default_incident
 from claims.tests.staff import staff_member
 from e2e.test_staff_review import sign_in_to_admin
+from filing.models import FilingWave
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +38,7 @@ def csp_problems(page) -> list[str]:
 def export_and_download(page, kind: str) -> tuple[str, bytes]:
     """Start an export from the wave page, watch its progress page until the file is ready, download it."""
     page.get_by_test_id(f"export-{kind}").click()
-    expect(page).to_have_url(re.compile(r"/admin/claims/exportjob/\d+/status/$"))
+    expect(page).to_have_url(re.compile(r"/admin/filing/exportjob/\d+/status/$"))
     expect(page.get_by_test_id("export-download")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("export-status")).to_have_text("완료")
     with page.expect_download() as info:
@@ -55,7 +56,7 @@ def test_lawyer_builds_a_cohort_freezes_a_wave_and_downloads_the_annex_and_evide
     problems = csp_problems(page)
     sign_in_to_admin(page, lawyer)
 
-    page.goto(page.live_server_url + "/admin/claims/cohort/add/")
+    page.goto(page.live_server_url + "/admin/filing/cohort/add/")
     page.get_by_label("이름").fill("승인된 택시 신청")
     page.get_by_label("사고").select_option(str(default_incident().pk))
     page.locator("#id_statuses").get_by_label("승인").check()
@@ -82,7 +83,7 @@ def test_lawyer_builds_a_cohort_freezes_a_wave_and_downloads_the_annex_and_evide
         assert name in text
     assert f"금 {wave.claimed_total:,}원" in text
 
-    page.goto(page.live_server_url + f"/admin/claims/filingwave/{wave.pk}/change/")
+    page.goto(page.live_server_url + f"/admin/filing/filingwave/{wave.pk}/change/")
     file_name, bundle = export_and_download(page, "evidence_bundle")
     assert file_name.endswith(".zip")
     archive = zipfile.ZipFile(io.BytesIO(bundle))

@@ -47,6 +47,21 @@ def test_lawyers_have_every_claims_and_accounts_permission_including_the_custom_
     assert "otp_totp.delete_totpdevice" in lawyer  # reset a colleague's lost authenticator
 
 
+def test_lawyers_alone_have_the_filing_permissions_cohorts_waves_and_exports():
+    filing = {
+        f"filing.{codename}"
+        for codename in Permission.objects.filter(content_type__app_label="filing").values_list("codename", flat=True)
+    }
+    expected = {
+        f"filing.{action}_{model}"
+        for model in ("cohort", "filingwave", "wavemember", "exportjob")
+        for action in ("view", "add", "change", "delete")
+    }
+    assert filing == expected
+    assert filing <= perms(Role.LAWYER)
+    assert not any(perm.startswith("filing.") for perm in perms(Role.PARALEGAL) | perms(Role.VIEWER))
+
+
 def test_paralegals_review_and_see_personal_data_but_never_decide_export_or_change_the_damage_model():
     paralegal = perms(Role.PARALEGAL)
     assert {"claims.review_claim", "claims.view_personal_data", "claims.change_claim", "claims.view_evidence"} <= (

@@ -1,3 +1,3 @@
 """The staff workspace in the Django admin, one module per area."""
 
-from claims.admin import claims, cohorts, damage_models, reference  # noqa: F401
+from claims.admin import claims, damage_models, reference  # noqa: F401

@@ -1,8 +1,9 @@
 """Reference data (incidents, services, outage windows), claims with their loss items and evidence,
-the claim timeline, damage-model versions and estimates, review flags, cohorts, filing waves and exports.
+the claim timeline, damage-model versions and estimates, and review flags.
 
-One module per part (reference, claims, estimates, review, filing); every model and helper is re-exported here, so
-`from claims.models import Claim` and the migrations' `claims.models.evidence_path` keep working.
+One module per part (reference, claims, estimates, review); every model and helper is re-exported here, so
+`from claims.models import Claim` and the migrations' `claims.models.evidence_path` and `export_path` keep working.
+Cohorts, filing waves and export jobs moved to the filing app (claims migration 0017, filing migration 0001).
 """
 
 # In definition order: Django registers the models in the order they are imported.
@@ -21,6 +22,7 @@ from claims.models.claims import (
     InformationRequest,
     LossItem,
     evidence_path,
+    export_path,
     new_reference_code,
 )
 from claims.models.estimates import (
@@ -33,24 +35,14 @@ from claims.models.review import (
     Flag,
     RejectionReason,
 )
-from claims.models.filing import (
-    Cohort,
-    ExportJob,
-    FilingWave,
-    WaveMember,
-    export_path,
-)
 # isort: on
 
 __all__ = [
     "Claim",
     "ClaimEvent",
-    "Cohort",
     "DamageModelVersion",
     "Estimate",
     "Evidence",
-    "ExportJob",
-    "FilingWave",
     "Flag",
     "Incident",
     "InformationRequest",
@@ -62,7 +54,6 @@ __all__ = [
     "RecomputeJob",
     "RejectionReason",
     "Service",
-    "WaveMember",
     "evidence_path",
     "export_path",
     "new_reference_code",

@@ -145,6 +145,12 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.claim_id}/{secrets.token_hex(16)}"
 
 
+def export_path(instance: models.Model, filename: str) -> str:
+    """Random names under exports/: the name people see is kept in the job's `file_name`. The upload_to of
+    `filing.ExportJob`, kept here because claims migration 0008 (which created the model) names it."""
+    return f"exports/{secrets.token_hex(16)}"
+
+
 class Evidence(models.Model):
     class PreviewStatus(models.TextChoices):
         NONE = "", _("해당 없음")

@@ -195,11 +195,11 @@ def test_a_damaged_pdf_is_refused_or_accepted_never_an_error(seed, cut, flips):
 
 
 def test_a_scripted_pdf_stored_before_the_check_brings_no_script_into_a_standing_pack():
-    """Exports append evidence PDFs' pages after the plaintiff's pack (claims/exports.py); a page's /AA and its
+    """Exports append evidence PDFs' pages after the plaintiff's pack (filing/exports.py); a page's /AA and its
     annotations' script actions stay behind."""
     from pypdf import PdfReader
 
-    from claims.exports import pdf_compose_write
+    from filing.exports import pdf_compose_write
 
     scripted = pdf_corpus.base_objects()
     scripted[3] = scripted[3].replace(b"/Contents", b"/AA << /O 6 0 R >> /Annots [7 0 R] /Contents")
@@ -211,7 +211,7 @@ def test_a_scripted_pdf_stored_before_the_check_brings_no_script_into_a_standing
     ]
     out = io.BytesIO()
     pages = pdf_compose_write(
-        out, template="claims/exports/standing_pack.html", context={"evidence": [], "powers": []}, appendices=appendices
+        out, template="filing/exports/standing_pack.html", context={"evidence": [], "powers": []}, appendices=appendices
     )
     assert pages >= 3
     assert pdfs.pdf_inspect(out.getvalue()).findings == set()

@@ -6,12 +6,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from claims.models import ClaimEvent, Cohort, ExportJob, RecomputeJob
+from claims.models import ClaimEvent, RecomputeJob
 from claims.services.notifications import STATUS_TEMPLATE, status_notification_key
 from claims.services.recovery import stale_jobs_fail, status_events_unsent
 from claims.tasks.recovery import stale_jobs_reap_task, status_email_sweep_task
 from claims.tests.factories import DamageModelVersionFactory, SubmittedClaimFactory
 from claims.tests.staff import staff_member
+from filing.models import Cohort, ExportJob
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "core",  # below both apps: errors, base task, outgoing HTTP, webhooks (docs/architecture.md)
     "accounts",
     "claims",
+    "filing",  # cohorts, filing waves and the court exports (above claims)
     "notifications",  # the message outbox (below accounts and claims: it imports neither)
     "integrations",  # the outside providers' seams and local backends (imports core only)
 ]
@@ -328,7 +329,8 @@ CELERY_BEAT_SCHEDULE["claims-retention"] = {
     "task": "claims.tasks.retention.closed_claims_anonymise_task",
     "schedule": crontab(hour=3, minute=30),
 }
-# Export files (claims/services/exports/) are deleted this many hours after they are built.
+# Export files (filing/services/exports/) are deleted this many hours after they are built. The filing tasks keep
+# their names from claims (filing/tasks/exports.py), and this entry its key: the scheduler's database rows name both.
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["claims-export-expire"] = {
     "task": "claims.tasks.exports.export_expire_task",
@@ -378,7 +380,7 @@ EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     "claims.tasks.estimates.*": {"queue": "estimates"},
-    "claims.tasks.exports.*": {"queue": "exports"},
+    "claims.tasks.exports.*": {"queue": "exports"},  # the filing app's export tasks, by their registered names
     "claims.tasks.notifications.*": {"queue": "email"},
     "accounts.tasks.*": {"queue": "email"},
     "notifications.tasks.notification_send_task": {"queue": "email"},

@@ -14,7 +14,20 @@ README = REPO / "README.md"
 DOCS = REPO / "docs"
 PAGES = [README, REPO / "bench" / "README.md", *sorted(DOCS.rglob("*.md"))]
 README_MAX_BYTES = 10 * 1024
-CODE_FOLDERS = ("accounts", "claims", "config", "devtools", "bench", "e2e", "integrations", "scripts", "templates")
+CODE_FOLDERS = (
+    "accounts",
+    "claims",
+    "filing",
+    "core",
+    "notifications",
+    "integrations",
+    "config",
+    "devtools",
+    "bench",
+    "e2e",
+    "scripts",
+    "templates",
+)
 
 FENCE = re.compile(r"^```.*?^```[^\n]*$", re.MULTILINE | re.DOTALL)
 CODE_SPAN = re.compile(r"`[^`\n]*`")

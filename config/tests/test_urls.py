@@ -33,10 +33,7 @@ from accounts.roles import Role
 from accounts.tests.factories import StaffFactory
 from claims.models import (
     Claim,
-    Cohort,
     DamageModelVersion,
-    ExportJob,
-    FilingWave,
     Flag,
     Incident,
     InformationRequest,
@@ -48,6 +45,7 @@ from claims.models import (
 from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedClaimFactory, claimant_ready, png_bytes
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
+from filing.models import Cohort, ExportJob, FilingWave
 from notifications.models import Notification
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
@@ -138,9 +136,9 @@ def build_world() -> World:
         "claims.claim": claim.pk,
         "claims.flag": flag.pk,
         "claims.rejectionreason": RejectionReason.objects.first().pk,
-        "claims.cohort": cohort.pk,
-        "claims.filingwave": wave.pk,
-        "claims.exportjob": export.pk,
+        "filing.cohort": cohort.pk,
+        "filing.filingwave": wave.pk,
+        "filing.exportjob": export.pk,
         "claims.damagemodelversion": model_version.pk,
         "claims.recomputejob": recompute.pk,
         "claims.incident": Incident.objects.first().pk,
@@ -312,9 +310,9 @@ ADMIN_MODELS_ACCESS = {
     "claims.claim": {"view": "PL", "add": "", "delete": ""},
     "claims.flag": {"view": "PL", "add": "", "delete": ""},
     "claims.rejectionreason": {"view": "L", "add": "L", "delete": ""},
-    "claims.cohort": {"view": "L", "add": "L", "delete": ""},
-    "claims.filingwave": {"view": "L", "add": "L", "delete": "L"},
-    "claims.exportjob": {"view": "L", "add": "", "delete": ""},
+    "filing.cohort": {"view": "L", "add": "L", "delete": ""},
+    "filing.filingwave": {"view": "L", "add": "L", "delete": "L"},
+    "filing.exportjob": {"view": "L", "add": "", "delete": ""},
     "claims.damagemodelversion": {"view": "PL", "add": "L", "delete": ""},
     "claims.recomputejob": {"view": "L", "add": "", "delete": ""},
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},
@@ -347,15 +345,15 @@ ADMIN_SITE = {
     "admin:claims_claim_review": staff("PL"),
     "admin:claims_claim_evidence": staff("PL"),
     "admin:claims_claim_evidence_preview": staff("PL"),
-    "admin:claims_cohort_freeze": staff("L"),
-    "admin:claims_cohort_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
-    "admin:claims_filingwave_freeze": staff("L"),
-    "admin:claims_filingwave_filed": staff("L"),
-    "admin:claims_filingwave_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
-    "admin:claims_exportjob_status": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
-    "admin:claims_exportjob_progress": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
-    "admin:claims_exportjob_download": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "409"),  # not built yet
-    "admin:claims_exportjob_change": staff("L", allowed="302"),  # the job's status page
+    "admin:filing_cohort_freeze": staff("L"),
+    "admin:filing_cohort_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
+    "admin:filing_filingwave_freeze": staff("L"),
+    "admin:filing_filingwave_filed": staff("L"),
+    "admin:filing_filingwave_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
+    "admin:filing_exportjob_status": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
+    "admin:filing_exportjob_progress": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
+    "admin:filing_exportjob_download": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "409"),  # not built yet
+    "admin:filing_exportjob_change": staff("L", allowed="302"),  # the job's status page
     "admin:claims_damagemodelversion_preview": staff("PL", allowed="404"),  # only drafts have a preview
     "admin:claims_damagemodelversion_activate": staff("", refused="405"),
     "admin:claims_damagemodelversion_copy": staff("", refused="405"),

@@ -27,26 +27,19 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.roles import Role
-from claims.models import (
-    Claim,
-    Cohort,
-    DamageModelVersion,
-    Estimate,
-    ExportJob,
-    RecomputeChunk,
-    RecomputeJob,
-)
-from claims.selectors.cohorts import CohortCriteria, cohort_claims
+from claims.models import Claim, DamageModelVersion, Estimate, RecomputeChunk, RecomputeJob
 from claims.selectors.estimates import claims_estimable
-from claims.services.cohorts import cohort_save
 from claims.services.estimates import damage_model_activate
-from claims.services.exports import export_request
 from claims.tasks.estimates import recompute_chunk_run_task, recompute_job_plan_task
-from claims.tasks.exports import export_build_task
 from claims.tasks.recovery import stale_jobs_requeue_task
 from claims.tests.factories import DamageModelVersionFactory, default_incident
 from claims.tests.staff import staff_member
 from core.models import AuditEntry
+from filing.models import Cohort, ExportJob
+from filing.selectors.cohorts import CohortCriteria, cohort_claims
+from filing.services.cohorts import cohort_save
+from filing.services.exports import export_request
+from filing.tasks.exports import export_build_task
 
 CLAIMS = 600
 # Production's broker settings, whatever the environment says; small chunks so a few hundred claims make several.

@@ -7,9 +7,7 @@ from django.http import Http404
 from accounts.exceptions import AccountError
 from accounts.services.consents import ConsentError
 from accounts.services.signing import SignatureError
-from claims.services.cohorts import CohortError
 from claims.services.estimates import DamageModelError
-from claims.services.exports import ExportError, ExportExpiredError
 from claims.services.intake import ClaimError
 from claims.services.reference import OutageWindowError
 from claims.services.review import ClaimConflictError, ReviewError
@@ -21,6 +19,8 @@ from core.exceptions import (
     PermissionDeniedError,
     ProviderError,
 )
+from filing.services.cohorts import CohortError
+from filing.services.exports import ExportError, ExportExpiredError
 
 pytestmark = pytest.mark.urls("core.tests.urls")
 

@@ -7,12 +7,12 @@ from django.db import OperationalError
 from accounts.tasks import email_verification_send
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.evidence import evidence_preview_render_task
-from claims.tasks.exports import export_build_task
 from claims.tasks.fraud import fraud_sweep_task
 from claims.tasks.notifications import claim_status_email_task
 from config.celery import OnCommitTask, app
 from core.exceptions import ConflictError, ProviderError
 from core.tasks import ApplicationTask, provider_retry_countdown
+from filing.tasks.exports import export_build_task
 
 calls: list[str] = []
 

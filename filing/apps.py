@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FilingConfig(AppConfig):
+    """Cohorts, filing waves, the court exports and the standing packs (docs/filing.md); above claims."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "filing"
+    verbose_name = _("소 제기")
+
+    def ready(self) -> None:
+        from claims.services.recovery import stale_job_kind_register
+        from filing.services.recovery import EXPORT_JOBS
+
+        stale_job_kind_register(EXPORT_JOBS)  # export jobs whose worker died are queued again, or failed

@@ -1,0 +1,1 @@
+"""Reads for filing: cohorts, waves and the rows of the exports."""

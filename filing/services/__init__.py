@@ -1,0 +1,1 @@
+"""Writes and business rules for filing: cohorts and waves (cohorts.py), exports (exports/)."""

@@ -1,0 +1,329 @@
+"""The claim sheet (CSV, XLSX), the annex (원고 목록) and the claim amount sheet (청구금액 내역) of an export.
+
+Spreadsheets and PDFs are written in Korean (the court's language) whatever the language of the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.validators import mobile_phone_format
+from claims.models import Claim, Flag, LossItem
+from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
+from filing.exports import (
+    Sheet,
+    csv_write,
+    pdf_table_write,
+    xlsx_write,
+)
+from filing.models import ExportJob, FilingWave
+from filing.selectors.cohorts import (
+    CLAIM_RULES,
+    KST,
+    LOSS_KINDS,
+    cohort_claims,
+    cohort_sheet_rows,
+    wave_annex_rows,
+    wave_counts,
+    wave_sheet_rows,
+)
+
+Progress = Callable[[int], None]
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Seoul wall-clock time to the second, without a time zone (what spreadsheets can hold)."""
+    return moment.astimezone(KST).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def _business_number(number: str) -> str:
+    return f"{number[:3]}-{number[3:5]}-{number[5:]}" if len(number) == 10 and number.isdigit() else number
+
+
+def plaintiff_name(*, name: str, claimant_type: str, business_name: str) -> str:
+    """How the annex names a plaintiff: a company by its name with its representative, a person by name."""
+    if claimant_type == Claim.ClaimantType.COMPANY and business_name:
+        return _("%(company)s (대표자 %(name)s)") % {"company": business_name, "name": name}
+    return name
+
+
+def claim_sheet_header() -> list[str]:
+    """The claim sheet's columns (CSV and XLSX), in a fixed order documented in docs/filing.md."""
+    header = [
+        _("원고 번호"),
+        _("접수번호"),
+        _("성명"),
+        _("상호"),
+        _("휴대전화"),
+        _("이메일"),
+        _("우편번호"),
+        _("주소"),
+        _("신청인 유형"),
+        _("사업자등록번호"),
+        _("피해 서비스"),
+    ]
+    for kind in LOSS_KINDS:
+        label = LossItem.Kind(kind).label
+        header += [_("신청액: %(kind)s") % {"kind": label}, _("산정액: %(kind)s") % {"kind": label}]
+    header += [
+        _("산정액: 위자료"),
+        _("산정액: 기보상 공제"),
+        _("산정액: 상한 조정"),
+        _("신청액 합계"),
+        _("산정액 합계"),
+        _("산정 모델 버전"),
+        _("산정 플래그"),
+        _("확인 필요 플래그"),
+        _("상태"),
+        _("제출 시각"),
+        _("결정 시각"),
+        _("철회 시각"),
+        _("확정 후 철회"),
+    ]
+    return header
+
+
+@dataclass(frozen=True)
+class _SheetLabels:
+    """The display labels of the codes in a claim-sheet row, built once per sheet."""
+
+    types: dict[str, str]
+    statuses: dict[str, str]
+    flags: dict[str, str]
+    estimate_flags: dict[str, str]
+    withdrawn_mark: str
+
+    @classmethod
+    def build(cls) -> _SheetLabels:
+        return cls(
+            types={value: str(label) for value, label in Claim.ClaimantType.choices},
+            statuses={value: str(label) for value, label in Claim.Status.choices},
+            flags={code: str(label) for code, label in Flag.Code.choices},
+            estimate_flags={code: str(label) for code, label in ESTIMATE_FLAG_LABELS.items()},
+            withdrawn_mark=_("철회"),
+        )
+
+
+def claim_sheet_cells(rows: Iterable[dict[str, Any]], *, wave: bool) -> Iterator[list[Any]]:
+    """Claim-sheet rows (see claim_sheet_header) from the selector's dicts."""
+    labels = _SheetLabels.build()
+    for row in rows:
+        yield [
+            *_claimant_cells(row=row, labels=labels),
+            *_amount_cells(row=row),
+            *_status_cells(row=row, labels=labels, wave=wave),
+        ]
+
+
+def _claimant_cells(*, row: dict[str, Any], labels: _SheetLabels) -> list[Any]:
+    """Plaintiff number to damaged services: who the claimant is and how to reach them."""
+    return [
+        row["number"],
+        row["reference_code"] or "",
+        row["name"],
+        row["business_name"],
+        mobile_phone_format(row["phone"]),
+        row["email"],
+        row["postal_code"],
+        row["address"],
+        labels.types.get(row["claimant_type"], row["claimant_type"]),
+        _business_number(row["business_number"]),
+        row["service_list"] or "",
+    ]
+
+
+def _amount_cells(*, row: dict[str, Any]) -> list[Any]:
+    """Claimed and estimated amounts by loss kind, then the estimate's other rules (empty when not estimated)."""
+    claimed = row["claimed_by_kind"] or {}
+    estimated = row["estimated_by_rule"]
+    cells = []
+    for kind in LOSS_KINDS:
+        cells += [claimed.get(kind, 0), None if estimated is None else estimated.get(kind, 0)]
+    cells += [None if estimated is None else estimated.get(rule, 0) for rule in CLAIM_RULES]
+    return cells
+
+
+def _status_cells(*, row: dict[str, Any], labels: _SheetLabels, wave: bool) -> list[Any]:
+    """Totals, model version, flags, status and its times, and the withdrawn-after-filing mark (waves only)."""
+    open_flags = (row["open_flags"] or "").split(", ") if row["open_flags"] else []
+    return [
+        row["claimed_total"],
+        row["amount"],
+        row["model_version"],
+        "; ".join(labels.estimate_flags.get(flag, flag) for flag in row["estimate_flags"] or []),
+        "; ".join(labels.flags.get(code, code) for code in open_flags),
+        labels.statuses.get(row["status"], row["status"]),
+        _local(row["submitted_at"]),
+        _local(row["decided_at"]),
+        _local(row["withdrawn_at"]),
+        labels.withdrawn_mark if wave and row["status"] == Claim.Status.WITHDRAWN else "",
+    ]
+
+
+def _claim_sheet_rows(job: ExportJob) -> Iterator[list[Any]]:
+    if job.wave_id:
+        return claim_sheet_cells(wave_sheet_rows(wave=job.wave), wave=True)
+    return claim_sheet_cells(cohort_sheet_rows(cohort=job.cohort), wave=False)
+
+
+def _claims_csv(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
+    csv_write(out, claim_sheet_header(), _claim_sheet_rows(job), progress=progress)
+
+
+CLAIM_SHEET_WIDTHS = (8, 14, 12, 16, 14, 24, 8, 40, 10, 14, 24, *([12] * 11), 12, 12, 8, 30, 30, 10, 18, 18, 18, 8)
+
+
+def _claims_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
+    sheet = Sheet(_("신청 목록"), claim_sheet_header(), _claim_sheet_rows(job), widths=CLAIM_SHEET_WIDTHS)
+    xlsx_write(out, [sheet], progress=progress)
+
+
+def _scope_total(job: ExportJob) -> int:
+    return job.wave.member_count if job.wave_id else cohort_claims(cohort=job.cohort).count()
+
+
+# --- the annex (원고 목록) and the claim amount sheet (청구금액 내역) ---
+
+
+def _wave_context(wave: FilingWave) -> dict[str, Any]:
+    counts = wave_counts(wave=wave)
+    return {
+        "wave": wave,
+        "member_count": wave.member_count,
+        "claimed_total": wave.claimed_total,
+        "withdrawn": counts.withdrawn,
+        "withdrawn_amount": counts.withdrawn_amount,
+        "remaining_total": wave.claimed_total - counts.withdrawn_amount,
+        "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _annex_rows(wave: FilingWave) -> Iterator[dict[str, Any]]:
+    for row in wave_annex_rows(wave=wave):
+        yield {
+            "number": row["number"],
+            "name": plaintiff_name(
+                name=row["name"], claimant_type=row["claimant_type"], business_name=row["business_name"]
+            ),
+            "address": row["address"],
+            "amount": row["amount_claimed"],
+            "withdrawn": row["status"] == Claim.Status.WITHDRAWN,
+            "by_rule": row["estimated_by_rule"] or {},
+        }
+
+
+def _annex_pdf(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
+    pdf_table_write(
+        out,
+        template="filing/exports/annex.html",
+        context=_wave_context(job.wave),
+        rows=_annex_rows(job.wave),
+        progress=progress,
+    )
+
+
+def _annex_heading(wave: FilingWave, title: str) -> list[list[Any]]:
+    case = f"{wave.case_number} {wave.case_name}".strip()
+    return [[title], [_("사건"), case], [_("법원"), wave.court], [_("피고"), wave.defendant]]
+
+
+def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
+    wave = job.wave
+    mark = _("확정 후 철회")
+    rows = (
+        [row["number"], row["name"], row["address"], row["amount"], mark if row["withdrawn"] else ""]
+        for row in _annex_rows(wave)
+    )
+    context = _wave_context(wave)
+
+    def totals() -> list[list[Any]]:
+        lines = [[_("합계"), _("%(count)d명") % {"count": context["member_count"]}, "", context["claimed_total"], ""]]
+        if context["withdrawn"]:
+            lines.append(
+                [
+                    _("철회 제외"),
+                    _("%(count)d명") % {"count": context["member_count"] - context["withdrawn"]},
+                    "",
+                    context["remaining_total"],
+                    "",
+                ]
+            )
+        return lines
+
+    sheet = Sheet(
+        _("원고 목록"),
+        [_("번호"), _("성명"), _("주소"), _("청구금액"), _("비고")],
+        rows,
+        preamble=_annex_heading(wave, _("원고 목록")),
+        footer=totals,
+        widths=(8, 24, 60, 16, 14),
+        money_columns=frozenset({3}),
+    )
+    xlsx_write(out, [sheet], progress=progress)
+
+
+# The claim amount sheet's columns after number and name: loss kinds, then the claim-level rules.
+AMOUNT_COLUMNS = (*LOSS_KINDS, "solatium", "adjustments")
+
+
+def amount_column_labels() -> list[str]:
+    return [*(str(LossItem.Kind(kind).label) for kind in LOSS_KINDS), _("위자료"), _("공제·상한 조정")]
+
+
+class AmountTotals:
+    """Column totals of the claim amount sheet, added up as the rows stream past."""
+
+    def __init__(self) -> None:
+        self.columns = dict.fromkeys(AMOUNT_COLUMNS, 0)
+        self.amount = 0
+        self.count = 0
+
+    def add(self, row: dict[str, Any]) -> dict[str, Any]:
+        by_rule = row["by_rule"]
+        values = {rule: by_rule.get(rule, 0) for rule in (*LOSS_KINDS, "solatium")}
+        values["adjustments"] = by_rule.get("compensation_deducted", 0) + by_rule.get("cap", 0)
+        for column, value in values.items():
+            self.columns[column] += value
+        self.amount += row["amount"]
+        self.count += 1
+        return {**row, "columns": [values[column] for column in AMOUNT_COLUMNS]}
+
+    @property
+    def column_list(self) -> list[int]:
+        return [self.columns[column] for column in AMOUNT_COLUMNS]
+
+
+def _amounts_pdf(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
+    totals = AmountTotals()
+    context = {**_wave_context(job.wave), "labels": amount_column_labels(), "totals": totals}
+    rows = (totals.add(row) for row in _annex_rows(job.wave))
+    pdf_table_write(out, template="filing/exports/amounts.html", context=context, rows=rows, progress=progress)
+
+
+def _amounts_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
+    wave = job.wave
+    totals = AmountTotals()
+    mark = _("확정 후 철회")
+    rows = (
+        [row["number"], row["name"], *row["columns"], row["amount"], mark if row["withdrawn"] else ""]
+        for row in (totals.add(row) for row in _annex_rows(wave))
+    )
+    labels = amount_column_labels()
+    sheet = Sheet(
+        _("청구금액 내역"),
+        [_("번호"), _("성명"), *labels, _("청구금액"), _("비고")],
+        rows,
+        preamble=_annex_heading(wave, _("청구금액 내역")),
+        footer=lambda: [
+            [_("합계"), _("%(count)d명") % {"count": totals.count}, *totals.column_list, totals.amount, ""]
+        ],
+        widths=(8, 24, *([14] * len(labels)), 16, 14),
+        money_columns=frozenset(range(2, 3 + len(labels))),
+    )
+    xlsx_write(out, [sheet], progress=progress)
