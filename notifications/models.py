@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.phones import phone_number_masked
+from core.phones import phone_number_masked
 
 
 class Notification(models.Model):

@@ -8,9 +8,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.exceptions import ProviderError
+from core.phones import phone_number_normalised
 from notifications.backends import CHANNEL_MESSAGES, backend_for
 from notifications.models import Notification
-from notifications.phones import phone_number_normalised
 from notifications.renderers import RENDERERS
 
 PHONE_CHANNELS = (Notification.Channel.SMS, Notification.Channel.ALIMTALK)

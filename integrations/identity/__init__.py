@@ -30,8 +30,8 @@ from django.utils.translation import gettext_lazy
 
 from core.backends import ProviderBackend, backend_from_setting
 from core.exceptions import InvalidInputError, ProviderError
+from core.phones import phone_number_normalised
 
-MOBILE_PHONE = re.compile(r"^01[016789]\d{7,8}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 NAME_MAX_LENGTH = 80  # what the providers accept for a receiver's name
 DOCUMENT_TITLE_MAX_LENGTH = 40  # the longest request title every provider accepts
@@ -107,14 +107,6 @@ class CertifiedSignature:
     sandbox: bool
 
 
-def phone_normalized(phone: str) -> str:
-    """A Korean mobile number as the providers take it (digits only, 010...), or IdentitySubjectError."""
-    digits = re.sub(r"[\s-]", "", phone or "")
-    if not MOBILE_PHONE.match(digits):
-        raise IdentitySubjectError(_("휴대전화 번호를 확인해 주세요. (예: 010-1234-5678)"), code="phone")
-    return digits
-
-
 def subject_checked(*, method: str, name: str, phone: str) -> tuple[str, str]:
     """The method, name and phone checked for sending: (name stripped, phone digits)."""
     if method not in IdentityMethod.values:
@@ -122,7 +114,11 @@ def subject_checked(*, method: str, name: str, phone: str) -> tuple[str, str]:
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise IdentitySubjectError(_("이름을 확인해 주세요."), code="name")
-    return name, phone_normalized(phone)
+    try:
+        phone = phone_number_normalised(phone or "")
+    except InvalidInputError as error:
+        raise IdentitySubjectError(error.message, code="phone") from error
+    return name, phone
 
 
 def document_checked(*, document_title: str, document_sha256: str) -> tuple[str, str]:

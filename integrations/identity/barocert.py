@@ -53,6 +53,7 @@ from django.utils.translation import gettext as _
 from linkhub import LinkhubException
 
 from core.exceptions import ProviderError
+from core.phones import phone_number_normalised
 from integrations.identity import (
     CertifiedSignature,
     IdentityBackend,
@@ -63,7 +64,6 @@ from integrations.identity import (
     VerifiedIdentity,
     document_checked,
     identity_unconfigured_error,
-    phone_normalized,
     subject_checked,
 )
 
@@ -274,7 +274,7 @@ class BarocertIdentityBackend(IdentityBackend):
         client_code = settings.BAROCERT_CLIENT_CODE
         if method == IdentityMethod.PASS:
             check = {
-                "receiverHP": service._encrypt(phone_normalized(phone)),
+                "receiverHP": service._encrypt(phone_number_normalised(phone)),
                 "receiverName": service._encrypt((name or "").strip()),
             }
             verify = PassIdentityVerify(**check) if operation == "identity" else PassSignVerify(**check)

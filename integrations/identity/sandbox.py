@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from core.phones import phone_number_normalised
 from integrations.identity import (
     CertifiedSignature,
     IdentityBackend,
@@ -29,7 +30,6 @@ from integrations.identity import (
     IdentityState,
     VerifiedIdentity,
     document_checked,
-    phone_normalized,
     subject_checked,
 )
 from integrations.identity.models import SandboxIdentityRequest
@@ -76,7 +76,7 @@ def _request_approved_for_verify(*, receipt_id: str, kind: str, name: str, phone
     request = _request_locked(receipt_id, kind)
     if request.verified_at is not None:
         raise IdentityReceiptError(_("이미 확인을 마친 인증 요청입니다."), code="receipt_used")
-    if (name or "").strip() != request.name or phone_normalized(phone) != request.phone:
+    if (name or "").strip() != request.name or phone_number_normalised(phone) != request.phone:
         raise IdentityReceiptError(_("인증 요청의 이름이나 휴대전화 번호가 다릅니다."), code="subject_mismatch")
     if request.state != IdentityState.APPROVED:
         raise IdentityReceiptError(
@@ -193,8 +193,3 @@ def sandbox_request_answer(*, receipt_id: str, approve: bool) -> SandboxIdentity
     request.decided_at = timezone.now()
     request.save(update_fields=["state", "decided_at"])
     return request
-
-
-def phone_masked(phone: str) -> str:
-    """01012345678 -> 010-****-5678: enough for someone at the demo to find their own request."""
-    return f"{phone[:3]}-****-{phone[-4:]}"

@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.phones import phone_number_masked
 from integrations.identity import IdentityReceiptError, IdentityState, identity_backend
 from integrations.identity.sandbox import (
     SandboxIdentityBackend,
-    phone_masked,
     sandbox_request_answer,
     sandbox_request_for_phone,
     sandbox_request_state,
@@ -34,7 +34,8 @@ def _sandbox_configured() -> None:
 def sandbox_phone_list(request: HttpRequest) -> HttpResponse:
     _sandbox_configured()
     waiting = [
-        {"request": item, "phone": phone_masked(item.phone)} for item in sandbox_requests_waiting()[:WAITING_SHOWN_MAX]
+        {"request": item, "phone": phone_number_masked(item.phone)}
+        for item in sandbox_requests_waiting()[:WAITING_SHOWN_MAX]
     ]
     return render(request, "integrations/identity/phone_list.html", {"waiting": waiting})
 
@@ -60,7 +61,7 @@ def sandbox_phone(request: HttpRequest, receipt_id: str) -> HttpResponse:
             "identity_request": identity_request,
             "state": state,
             "state_label": IdentityState(state).label,
-            "phone": phone_masked(identity_request.phone),
+            "phone": phone_number_masked(identity_request.phone),
             "answerable": state == IdentityState.PENDING,
         },
     )

@@ -3,8 +3,8 @@
 import pytest
 
 from core.exceptions import InvalidInputError, ProviderError
+from core.phones import phone_number_masked, phone_number_normalised
 from notifications.models import address_masked
-from notifications.phones import phone_number_masked, phone_number_normalised
 from notifications.sms import LMS_MAX_BYTES, SMS_MAX_BYTES, sms_bytes, sms_kind, sms_unencodable
 
 
