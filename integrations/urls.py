@@ -1,6 +1,12 @@
 """Pages of the local sandbox backends (a page that plays the identity app on the phone, the payment window):
 each answers 404 unless its sandbox backend is the configured one."""
 
+from django.urls import path
+
+from integrations.payments import views as payment_views
+
 app_name = "integrations"
 
-urlpatterns = []
+urlpatterns = [
+    path("payments/<str:payment_id>/checkout", payment_views.payment_checkout, name="payment_checkout"),
+]

@@ -1,0 +1,3 @@
+"""The integrations' models live with their provider's package; this module registers them with Django."""
+
+from integrations.payments.models import SandboxPayment, SandboxPaymentCancellation  # noqa: F401
