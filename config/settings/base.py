@@ -248,7 +248,7 @@ NOTIFICATION_BACKENDS = {"email": "notifications.backends.email.DjangoEmailBacke
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).
 SANDBOX_BACKENDS_ALLOWED = True
 # The payment gateway (integrations/payments/, docs/providers/payments.md): the sandbox outside production.
-PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="integrations.payments.sandbox.SandboxPaymentGateway")
+PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="") or "integrations.payments.sandbox.SandboxPaymentGateway"
 # Where the sandbox gateway sends its webhooks; empty: this site's /webhooks/payments as the browser reached it
 # (set it when the worker reaches the site by another address, as inside docker-compose).
 SANDBOX_PAYMENT_WEBHOOK_URL = env("SANDBOX_PAYMENT_WEBHOOK_URL", default="")

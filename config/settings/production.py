@@ -7,7 +7,7 @@ DEBUG = False
 # A sandbox provider backend (a local page playing the identity app or the payment window) fails start-up.
 SANDBOX_BACKENDS_ALLOWED = False
 # No payments until a real gateway is named: UnconfiguredPaymentGateway refuses every call with a clear message.
-PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="integrations.payments.UnconfiguredPaymentGateway")
+PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="") or "integrations.payments.UnconfiguredPaymentGateway"
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
