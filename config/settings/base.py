@@ -252,6 +252,13 @@ PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="") or "integrations.pay
 # Where the sandbox gateway sends its webhooks; empty: this site's /webhooks/payments as the browser reached it
 # (set it when the worker reaches the site by another address, as inside docker-compose).
 SANDBOX_PAYMENT_WEBHOOK_URL = env("SANDBOX_PAYMENT_WEBHOOK_URL", default="")
+# PortOne V2 (integrations/payments/portone.py), used when DJANGO_PAYMENT_BACKEND names it: the V2 API secret, the
+# store and channel from the PortOne console, and the webhook secret ("whsec_...") of the store's webhook.
+PORTONE_API_URL = env("PORTONE_API_URL", default="https://api.portone.io")
+PORTONE_API_SECRET = env("PORTONE_API_SECRET", default="")
+PORTONE_STORE_ID = env("PORTONE_STORE_ID", default="")
+PORTONE_CHANNEL_KEY = env("PORTONE_CHANNEL_KEY", default="")
+PORTONE_WEBHOOK_SECRET = env("PORTONE_WEBHOOK_SECRET", default="")
 
 # Celery: broker and results in Redis. Without REDIS_URL tasks run inline so the site works alone.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

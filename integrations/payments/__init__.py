@@ -44,6 +44,7 @@ class PaymentStatus(StrEnum):
     """A payment's state, as PortOne V2 names them (READY, PAID, ...), in lower case."""
 
     READY = "ready"  # the checkout window was opened; nothing paid yet (a closed window leaves it here)
+    PAY_PENDING = "pay_pending"  # paid by the person, waiting for the gateway's approval (some overseas payments)
     PAID = "paid"
     FAILED = "failed"
     CANCELLED = "cancelled"  # refunded in full
@@ -80,14 +81,21 @@ class GatewayPayment:
         return self.amount_total - self.amount_cancelled
 
 
+class CancellationStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    REQUESTED = "requested"  # accepted, carried out later by the card company (PortOne's asynchronous cancel)
+
+
 @dataclass(frozen=True)
 class GatewayCancellation:
-    """One cancellation (refund) the gateway made."""
+    """One cancellation (refund) the gateway made or accepted; `cancelled_at` is when it was asked for while it is
+    only requested."""
 
     cancellation_id: str
     payment_id: str
     amount: int
     reason: str
+    status: CancellationStatus
     cancelled_at: datetime
     request_id: str
     sandbox: bool

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from core.http import provider_session
 from integrations.payments import (
     CURRENCY,
+    CancellationStatus,
     CheckoutContext,
     GatewayCancellation,
     GatewayPayment,
@@ -147,6 +148,7 @@ def _gateway_cancellation(cancellation: SandboxPaymentCancellation) -> GatewayCa
         payment_id=cancellation.payment.payment_id,
         amount=cancellation.amount,
         reason=cancellation.reason,
+        status=CancellationStatus.SUCCEEDED,
         cancelled_at=cancellation.cancelled_at,
         request_id=cancellation.request_id,
         sandbox=True,
