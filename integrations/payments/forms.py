@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.payments.models import SandboxPayment
 
 ORDER_NAME_MAX_LENGTH = 200
+AMOUNT_MAX = 2**63 - 1  # what the amount column (and PortOne's int64) holds
 
 
 class RedirectUrlForm(forms.Form):
@@ -30,7 +31,7 @@ class RedirectUrlForm(forms.Form):
 class CheckoutOpenForm(RedirectUrlForm):
     """GET /sandbox/payments/<payment_id>/checkout?amount=..&order_name=..&redirect_url=.."""
 
-    amount = forms.IntegerField(min_value=1)
+    amount = forms.IntegerField(min_value=1, max_value=AMOUNT_MAX)
     order_name = forms.CharField(max_length=ORDER_NAME_MAX_LENGTH)
 
 

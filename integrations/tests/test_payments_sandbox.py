@@ -165,7 +165,10 @@ class TestCheckout:
         paid("order-1")
         assert checkout_act(client, "close", redirect_url=redirect_url).status_code == 400
 
-    @pytest.mark.parametrize("query", ["amount=0&order_name=x", "amount=abc&order_name=x", "amount=100&order_name="])
+    @pytest.mark.parametrize(
+        "query",
+        ["amount=0&order_name=x", "amount=abc&order_name=x", f"amount={2**63}&order_name=x", "amount=100&order_name="],
+    )
     def test_an_order_without_a_positive_amount_and_a_name_is_refused(self, client, query):
         response = client.get(f"/sandbox/payments/order-1/checkout?{query}&redirect_url=/")
         assert response.status_code == 400
