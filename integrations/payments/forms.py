@@ -45,7 +45,7 @@ class CheckoutActionForm(RedirectUrlForm):
         label=_("결제수단"),
         choices=SandboxPayment.Method.choices,
         initial=SandboxPayment.Method.CARD,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         required=False,  # closing the window needs no method; paying and failing do (clean)
     )
     action = forms.ChoiceField(choices=[(action, action) for action in (Action.PAY, Action.FAIL, Action.CLOSE)])

@@ -90,7 +90,7 @@ class TestCheckout:
         assert response.status_code == 200
         page = response.content.decode()
         assert "SANDBOX 가상 결제" in page
-        assert "20000원" in page and "착수금" in page
+        assert "20,000원" in page and "착수금" in page
         for button in ("결제하기", "결제 실패 시험", "닫기"):
             assert button in page
         payment = payment_gateway().payment_get("order-1")
