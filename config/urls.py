@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts.views import auth as account_auth_views
 from claims import views as claim_views
 from core import views as core_views
+from integrations.payments import views as payment_views
 
 urlpatterns = [
     path("", claim_views.home, name="home"),
@@ -13,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),
     path("admin/", admin.site.urls),
+    path("webhooks/payments", payment_views.payment_webhook, name="payment_webhook"),
     path("sandbox/", include("integrations.urls")),
 ]

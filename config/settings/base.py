@@ -290,6 +290,18 @@ BAROCERT_TIMEOUT_SECONDS = env.float("BAROCERT_TIMEOUT_SECONDS", default=10.0)
 # Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).
 SANDBOX_BACKENDS_ALLOWED = True
+# The payment gateway (integrations/payments/, docs/providers/payments.md): the sandbox outside production.
+PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="") or "integrations.payments.sandbox.SandboxPaymentGateway"
+# Where the sandbox gateway sends its webhooks; empty: this site's /webhooks/payments as the browser reached it
+# (set it when the worker reaches the site by another address, as inside docker-compose).
+SANDBOX_PAYMENT_WEBHOOK_URL = env("SANDBOX_PAYMENT_WEBHOOK_URL", default="")
+# PortOne V2 (integrations/payments/portone.py), used when DJANGO_PAYMENT_BACKEND names it: the V2 API secret, the
+# store and channel from the PortOne console, and the webhook secret ("whsec_...") of the store's webhook.
+PORTONE_API_URL = env("PORTONE_API_URL", default="https://api.portone.io")
+PORTONE_API_SECRET = env("PORTONE_API_SECRET", default="")
+PORTONE_STORE_ID = env("PORTONE_STORE_ID", default="")
+PORTONE_CHANNEL_KEY = env("PORTONE_CHANNEL_KEY", default="")
+PORTONE_WEBHOOK_SECRET = env("PORTONE_WEBHOOK_SECRET", default="")
 
 # Celery: broker and results in Redis. Without REDIS_URL tasks run inline so the site works alone.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

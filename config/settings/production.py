@@ -22,6 +22,13 @@ IDENTITY_BACKEND = env(
     if BAROCERT_LINK_ID
     else "integrations.identity.UnconfiguredIdentityBackend",
 )
+# No payments until a real gateway is named: UnconfiguredPaymentGateway refuses every call with a clear message.
+PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="") or "integrations.payments.UnconfiguredPaymentGateway"
+if PAYMENT_BACKEND == "integrations.payments.portone.PortOnePaymentGateway":
+    PORTONE_API_SECRET = env("PORTONE_API_SECRET")
+    PORTONE_STORE_ID = env("PORTONE_STORE_ID")
+    PORTONE_CHANNEL_KEY = env("PORTONE_CHANNEL_KEY")
+    PORTONE_WEBHOOK_SECRET = env("PORTONE_WEBHOOK_SECRET")
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
