@@ -57,6 +57,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     legal_name = models.CharField(_("성명 (실명)"), max_length=100, blank=True)
     date_of_birth = models.DateField(_("생년월일"), null=True, blank=True)
     phone = models.CharField(_("휴대전화"), max_length=20, blank=True, db_index=True)
+    # When the person proved this phone number is theirs with a one-time code by SMS; cleared when the number changes.
+    phone_verified_at = models.DateTimeField(_("휴대전화 인증 시각"), null=True, blank=True)
     postal_code = models.CharField(_("우편번호"), max_length=5, blank=True)
     address = models.CharField(_("주소"), max_length=200, blank=True)
     address_detail = models.CharField(_("상세주소"), max_length=200, blank=True)
