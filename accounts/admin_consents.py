@@ -15,21 +15,9 @@ from accounts.services.consents import (
     consent_document_new_version,
     consent_document_publish,
 )
+from core.admin import ReadOnlyModelAdmin
 
 DOCUMENT_FIELDS = ["kind", "version", "title", "body", "is_required", "text_sha256", "published_at", "created_at"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence is never edited in the admin: no adding, changing or deleting, only viewing."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(ConsentDocument)
@@ -92,7 +80,7 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadOnlyAdmin):
+class ConsentRecordAdmin(ReadOnlyModelAdmin):
     list_display = ["at", "user", "document", "action", "ip", "text_sha256"]
     list_filter = ["action", "document__kind", "document"]
     search_fields = ["user__email", "user__legal_name"]
@@ -118,7 +106,7 @@ class WithdrawnFilter(admin.SimpleListFilter):
 
 
 @admin.register(PowerOfAttorney)
-class PowerOfAttorneyAdmin(ReadOnlyAdmin):
+class PowerOfAttorneyAdmin(ReadOnlyModelAdmin):
     list_display = ["number", "user", "document", "signature_method", "signed_at", "is_withdrawn", "withdrawn_at"]
     list_filter = [WithdrawnFilter, "signature_method", "document"]
     search_fields = ["user__email", "user__legal_name", "pdf_sha256"]

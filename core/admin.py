@@ -10,6 +10,20 @@ from django.utils.translation import gettext_lazy as _
 from core.models import AuditEntry
 
 
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Records kept as evidence or written only by the system: staff may view them, nobody (superusers included)
+    adds, changes or deletes one here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class ActorFilter(admin.SimpleListFilter):
     title = _("직원")
     parameter_name = "actor"
@@ -24,7 +38,7 @@ class ActorFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyModelAdmin):
     list_display = ["at", "actor", "action", "claim_link", "object_label", "ip"]
     list_filter = ["action", ActorFilter, ("at", admin.DateFieldListFilter)]
     list_select_related = ["actor", "claim"]
@@ -35,15 +49,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_per_page = 100
     fields = ["at", "actor", "action", "object_type", "object_id", "claim", "data", "ip", "user_agent"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("신청"), ordering="claim__reference_code")
     def claim_link(self, entry: AuditEntry) -> str:

@@ -4,11 +4,12 @@ and phone numbers) masked."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyModelAdmin
 from notifications.models import Notification, address_masked
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     list_display = (
         "created_at",
         "channel",
@@ -49,12 +50,3 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("주소"))
     def address_shown(self, notification: Notification) -> str:
         return address_masked(notification.address)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -36,6 +36,7 @@ from claims.services.estimates import (
     recompute_job_retry,
 )
 from claims.templatetags.money import format_won
+from core.admin import ReadOnlyModelAdmin
 
 RATIO_HELP = _("1.0이면 100%, 0.5이면 50%를 인정합니다.")
 
@@ -349,7 +350,7 @@ def progress_bar(job: RecomputeJob) -> str:
 
 
 @admin.register(RecomputeJob)
-class RecomputeJobAdmin(admin.ModelAdmin):
+class RecomputeJobAdmin(ReadOnlyModelAdmin):
     """Read-only: jobs are started by activating a version; a finished job with failures can be run again."""
 
     list_display = ["model_version", "status", progress_bar, "failures", "requested_by", "created_at", "finished_at"]
@@ -370,15 +371,6 @@ class RecomputeJobAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["run_again"]
     change_form_template = "admin/claims/recomputejob/change_form.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request, obj=None) -> bool:
         return super().has_view_permission(request, obj) or can_manage(request)

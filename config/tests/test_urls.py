@@ -8,7 +8,7 @@ someone deciding who may open it.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -46,6 +46,8 @@ from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedCl
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
 from filing.models import Cohort, ExportJob, FilingWave
+from integrations.identity import IdentityMethod
+from integrations.identity.sandbox import SandboxIdentityBackend
 from notifications.models import Notification
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
@@ -103,8 +105,13 @@ def build_world() -> World:
     periodic = PeriodicTask.objects.create(
         name="t", task="claims.tasks.estimates.estimate_sweep_task", interval=interval
     )
+    receipt = SandboxIdentityBackend().identity_request(
+        method=IdentityMethod.KAKAO, name="김민수", birth_date=date(1988, 4, 15), phone="010-1234-5678"
+    )
     objects = {
         "pk": claim.pk,
+        "receipt_id": receipt.receipt_id,
+        "payment_id": "order-test-urls-1",
         "evidence_pk": evidence.pk,
         "request_pk": info.pk,
         "evidence_id": evidence.pk,
@@ -241,6 +248,11 @@ PERSONAL_DATA_FILE = (LOGIN, "404", ADMIN_LOGIN, "404", "200", "200")  # view_pe
 SITE = {
     "home": ("200", "200", ADMIN_LOGIN, "200", "200", "200"),
     "healthz": ("200",) * 6,
+    "payment_webhook": GET_NOT_ALLOWED,  # the gateway POSTs, signed; nobody's session counts
+    # The sandbox pages play the identity app and the payment window for anyone at a demo (never in production).
+    "integrations:sandbox_phone_list": PUBLIC,
+    "integrations:sandbox_phone": PUBLIC,
+    "integrations:payment_checkout": ("400", "400", ADMIN_LOGIN, "400", "400", "400"),  # opened without an order
     "readyz": ("200",) * 6,
     "set_language": ("302",) * 6,
     "accounts:account": SIGNED_IN,

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from claims.models import Claim, Flag, Service
 from claims.selectors.review import reviewers_eligible
 from claims.templatetags.money import format_won
+from core.admin import ReadOnlyModelAdmin
 from core.audit import RequestMeta
 from filing.models import Cohort, ExportJob, FilingWave
 from filing.selectors.cohorts import CohortCriteria, cohort_summary, wave_counts, wave_members_page
@@ -533,7 +534,7 @@ def job_percent(job: ExportJob) -> int:
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ReadOnlyModelAdmin):
     """Read-only: jobs are started from a cohort or a wave; each opens on its progress and download page."""
 
     list_display = ["__str__", "kind", "scope", "status", export_progress, "requested_by", "created_at", "expires_at"]
@@ -542,15 +543,6 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return can_export(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("대상"))
     def scope(self, job: ExportJob) -> str:

@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy
 
 from claims.models import Flag
 from claims.services.review import PERMISSION_REVIEW
+from core.admin import ReadOnlyModelAdmin
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(ReadOnlyModelAdmin):
     """All flags across claims, to work through one kind at a time; decisions are made on the claim's page."""
 
     list_display = ["claim_link", "code", "severity", "status", "created_at", "reviewed_by", "reviewed_at"]
@@ -21,15 +22,6 @@ class FlagAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(PERMISSION_REVIEW)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("신청"), ordering="claim__reference_code")
     def claim_link(self, flag: Flag) -> str:
