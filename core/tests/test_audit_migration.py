@@ -3,28 +3,20 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.roles import Role
 from core.models import AuditEntry
+from core.tests.migrations import migrate_to, migrate_to_latest
 
 BEFORE = [("claims", "0015_evidence_pdf_previews"), ("core", "0001_initial")]
 AFTER = [("claims", "0016_auditentry_moved_to_core"), ("core", "0002_auditentry")]
-
-
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    ContentType.objects.clear_cache()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_moving_the_audit_log_keeps_its_table_permissions_and_grants(django_user_model):
     assert AuditEntry._meta.db_table == "claims_auditentry"
     try:
-        _migrate(BEFORE)
+        migrate_to(BEFORE)
         content_type = ContentType.objects.get(app_label="claims", model="auditentry")
         view = Permission.objects.get(content_type=content_type, codename="view_auditentry")
         lawyers = Group.objects.get(name=Role.LAWYER)
@@ -32,7 +24,7 @@ def test_moving_the_audit_log_keeps_its_table_permissions_and_grants(django_user
         user = django_user_model.objects.create_user(email="audit-reader@example.com", password="x" * 16)
         user.user_permissions.add(view)
 
-        _migrate(AFTER)
+        migrate_to(AFTER)
 
         content_type.refresh_from_db()
         assert (content_type.app_label, content_type.model) == ("core", "auditentry")
@@ -43,4 +35,4 @@ def test_moving_the_audit_log_keeps_its_table_permissions_and_grants(django_user
         assert django_user_model.objects.get(pk=user.pk).has_perm("core.view_auditentry")
         AuditEntry.objects.create(action=AuditEntry.Action.EDITED, object_type="claims.claim")  # same table
     finally:
-        _migrate(AFTER)
+        migrate_to_latest()

@@ -4,25 +4,17 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.roles import Role
 from accounts.tests.factories import StaffFactory
 from claims.models import Claim
 from claims.tests.factories import SubmittedClaimFactory, default_incident
+from core.tests.migrations import migrate_to, migrate_to_latest
 from filing.models import Cohort, ExportJob, FilingWave, WaveMember
 
 BEFORE = [("claims", "0016_auditentry_moved_to_core"), ("filing", None)]
 AFTER = [("claims", "0017_filing_models_moved_to_filing"), ("filing", "0001_initial")]
 MOVED = ("cohort", "filingwave", "wavemember", "exportjob")
-
-
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    ContentType.objects.clear_cache()
 
 
 def _role_permissions() -> dict[str, set[tuple[str, str]]]:
@@ -51,7 +43,7 @@ def test_moving_the_filing_models_keeps_their_rows_links_permissions_and_grants(
         "claims_exportjob",
     ]
     try:
-        _migrate(BEFORE)
+        migrate_to(BEFORE)
         old_types = {model: ContentType.objects.get(app_label="claims", model=model) for model in MOVED}
         assert not ContentType.objects.filter(app_label="filing").exists()
         lawyer = StaffFactory(role=Role.LAWYER)
@@ -68,7 +60,7 @@ def test_moving_the_filing_models_keeps_their_rows_links_permissions_and_grants(
         roles_before = _role_permissions()
         assert ("claims", "add_filingwave") in roles_before[Role.LAWYER]
 
-        _migrate(AFTER)
+        migrate_to(AFTER)
 
         for model, content_type in old_types.items():
             content_type.refresh_from_db()
@@ -87,4 +79,4 @@ def test_moving_the_filing_models_keeps_their_rows_links_permissions_and_grants(
         assert list(cohort.incident.cohorts.all()) == [cohort]
         assert ExportJob.objects.get(pk=job.pk).wave == wave
     finally:
-        _migrate(AFTER)
+        migrate_to_latest()
