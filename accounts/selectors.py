@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
 
 from accounts.consent_texts import EXAMPLE_MARKER
-from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
+from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney, User
 
 # The documents a claimant must accept (their newest published versions) before filing.
 REQUIRED_CONSENT_KINDS = (ConsentDocument.Kind.PRIVACY_REQUIRED, ConsentDocument.Kind.POWER_OF_ATTORNEY)
@@ -24,6 +25,7 @@ class ClaimantReadiness:
     profile_complete: bool
     consents_missing: list[ConsentDocument] = field(default_factory=list)
     power_of_attorney_signed: bool = False
+    identity_verified: bool = False  # a verified identity check (간편인증) on record (accounts.IdentityVerification)
 
     @property
     def ready(self) -> bool:
@@ -86,12 +88,15 @@ def power_of_attorney_current(*, user: User, current: list[ConsentDocument] | No
 def claimant_readiness(*, user: User) -> ClaimantReadiness:
     """What the claimant still has to do, in one query (it runs on every claimant page): the published documents,
     each with the user's latest ledger action on it and whether they hold a signed, not withdrawn, power of
-    attorney on it. The same answer as consent_documents_missing() and power_of_attorney_current()."""
+    attorney on it, and whether the user has a verified identity. The same answer as consent_documents_missing()
+    and power_of_attorney_current()."""
     latest_action = ConsentRecord.objects.filter(user=user, document=OuterRef("pk")).order_by("-at", "-id")
     signed = PowerOfAttorney.objects.filter(user=user, document=OuterRef("pk"), withdrawn_at__isnull=True)
     current = _newest_of_each_kind(
         _published_documents().annotate(
-            latest_action=Subquery(latest_action.values("action")[:1]), power_of_attorney_signed=Exists(signed)
+            latest_action=Subquery(latest_action.values("action")[:1]),
+            power_of_attorney_signed=Exists(signed),
+            identity_verified=Exists(_identity_verified(user=user)),
         )
     )
     required = [doc for doc in current if doc.is_required and doc.kind in REQUIRED_CONSENT_KINDS]
@@ -101,6 +106,17 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         profile_complete=_profile_complete(user),
         consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
         power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
+        identity_verified=current[0].identity_verified if current else _identity_verified(user=user).exists(),
+    )
+
+
+def _identity_verified(*, user: User):
+    """The user's verified identity checks whose details match their profile."""
+    return IdentityVerification.objects.filter(
+        user=user,
+        kind=IdentityVerification.Kind.IDENTITY,
+        status=IdentityVerification.Status.VERIFIED,
+        profile_mismatch=[],
     )
 
 
@@ -233,3 +249,21 @@ def power_of_attorney_for_download(*, user: User, pk: int) -> PowerOfAttorney | 
 def power_of_attorney_by_pdf_sha256(*, sha256: str) -> PowerOfAttorney | None:
     """The recorded signature whose stored PDF has exactly this SHA-256, if any."""
     return PowerOfAttorney.objects.select_related("user", "document").filter(pdf_sha256=sha256).first()
+
+
+# --- identity checks (간편인증) -------------------------------------------------------------------------------------
+
+
+def identity_verification_for_user(*, user: User, pk: int) -> IdentityVerification | None:
+    """The user's own request with this id."""
+    return IdentityVerification.objects.filter(user=user, pk=pk).first()
+
+
+def identity_verified_latest(*, user: User) -> IdentityVerification | None:
+    """The user's latest verified identity check whose details match their profile, if any."""
+    return _identity_verified(user=user).order_by("-verified_at").first()
+
+
+def identity_request_pending(verification: IdentityVerification) -> bool:
+    """Still waiting for the phone and not past its expiry (a page polling it stops otherwise)."""
+    return verification.status == IdentityVerification.Status.PENDING and verification.expires_at > timezone.now()

@@ -33,10 +33,16 @@ from accounts.services import consents as consent_services
 from accounts.services import signing
 from accounts.services.consents import ConsentError, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
+from accounts.views.auth import client_ip_key
 from config.hashing import sha256_chunks
 from core.audit import RequestMeta, client_ip
+from core.exceptions import ProviderError
+from integrations.identity import identity_backend
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
+# Each certified signature request makes the claimant's phone ring (accounts/views/identity.py has the same).
+RATE_CERTIFIED_SIGNATURE_PER_ACCOUNT = "5/10m"
+RATE_CERTIFIED_SIGNATURE_PER_IP = "30/h"
 VERIFY_RATE_ANONYMOUS = "20/h"
 
 
@@ -199,6 +205,8 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
     )
     if document is None:
         raise Http404(_("아직 게시된 소송위임장이 없습니다."))
+    if request.method == "POST" and signed is None and "certified" in request.POST:
+        return _power_of_attorney_certified_start(request, document=document, next_url=next_url)
     form = PowerOfAttorneySignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and signed is None and form.is_valid():
         try:
@@ -223,8 +231,38 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/consents/power_of_attorney_sign.html",
-        {"document": document, "text": text, "form": form, "signed": signed, "next_url": next_url},
+        {
+            "document": document,
+            "text": text,
+            "form": form,
+            "signed": signed,
+            "next_url": next_url,
+            "certified_available": identity_backend().available,
+            "handwritten_allowed": signing.handwritten_signature_allowed(),
+            "sandbox": identity_backend().sandbox,
+        },
     )
+
+
+@ratelimit(key="user", rate=RATE_CERTIFIED_SIGNATURE_PER_ACCOUNT, method="POST")
+@ratelimit(key=client_ip_key, rate=RATE_CERTIFIED_SIGNATURE_PER_IP, method="POST")
+def _power_of_attorney_certified_start(
+    request: HttpRequest, *, document: ConsentDocument, next_url: str
+) -> HttpResponse:
+    """Send the certified signature request and go to the "approve on your phone" page."""
+    try:
+        verification = signing.power_of_attorney_certified_start(
+            user=request.user, document=document, meta=RequestMeta.from_request(request)
+        )
+    except ProviderError as error:
+        retry = _("잠시 뒤 다시 시도해 주세요.") if error.retryable else ""
+        messages.error(request, f"{error.message} {retry}".strip())
+        return _to("accounts:power_of_attorney_sign", next_url)
+    except ConsentError as error:
+        messages.error(request, error.message)
+        return _to("accounts:power_of_attorney_sign", next_url)
+    url = reverse("accounts:identity_wait", args=[verification.pk])
+    return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
 
 
 @never_cache
