@@ -75,7 +75,7 @@ JOURNEY: tuple[JourneyStep, ...] = (
         key=IDENTITY,
         label=_("본인인증 (카카오·PASS·네이버·토스)"),
         url_name="accounts:identity_verify",
-        action=_("인증하기"),
+        action=_("본인인증하기"),
         # A power of attorney signed before identity checks were switched on counts: its signer is not sent back
         # (their proof level, accounts/proof.py, says what their signature is worth).
         done=lambda readiness: readiness.identity_verified or readiness.power_of_attorney_signed,
@@ -83,6 +83,8 @@ JOURNEY: tuple[JourneyStep, ...] = (
         problem=_("휴대전화 본인인증(간편인증)을 마쳐 주세요."),
         refusal=_("본인인증을 먼저 마쳐 주세요."),
         shown=lambda: identity_backend().available,
+        # The power-of-attorney text is accepted by signing it, after this step: it does not hold this step up.
+        accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
     ),
     JourneyStep(
         key=POWER_OF_ATTORNEY,

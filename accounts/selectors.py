@@ -152,15 +152,18 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
     stamps = [user.readiness_stamp.hex]  # first: the user row, then the cache, then the database
     found = cache.get_many((_cleared_key(user.pk), _DOCUMENTS_STAMP_KEY))
     stamps.append(found.get(_DOCUMENTS_STAMP_KEY))
-    if found.get(_cleared_key(user.pk)) == stamps:
+    cleared = found.get(_cleared_key(user.pk))
+    if isinstance(cleared, dict) and cleared.get("stamps") == stamps:
         return ClaimantReadiness(
             email_verified=user.is_email_verified,
             profile_complete=_profile_complete(user),
             power_of_attorney_signed=True,
+            identity_verified=cleared["identity_verified"],
         )
     readiness = claimant_readiness(user=user)
     if not readiness.consents_missing and readiness.power_of_attorney_signed:
-        cache.set(_cleared_key(user.pk), stamps, READINESS_CACHE_SECONDS)
+        value = {"stamps": stamps, "identity_verified": readiness.identity_verified}
+        cache.set(_cleared_key(user.pk), value, READINESS_CACHE_SECONDS)
     return readiness
 
 
@@ -248,7 +251,11 @@ def power_of_attorney_for_download(*, user: User, pk: int) -> PowerOfAttorney | 
 
 def power_of_attorney_by_pdf_sha256(*, sha256: str) -> PowerOfAttorney | None:
     """The recorded signature whose stored PDF has exactly this SHA-256, if any."""
-    return PowerOfAttorney.objects.select_related("user", "document").filter(pdf_sha256=sha256).first()
+    return (
+        PowerOfAttorney.objects.select_related("user", "document", "certified_signature")
+        .filter(pdf_sha256=sha256)
+        .first()
+    )
 
 
 # --- identity checks (간편인증) -------------------------------------------------------------------------------------

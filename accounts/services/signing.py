@@ -220,6 +220,23 @@ def power_of_attorney_sign(
     return power_of_attorney
 
 
+def power_of_attorney_certified_intact(*, power_of_attorney: PowerOfAttorney) -> bool:
+    """Whether the recorded certified signature fits this signed power of attorney: a verified signature request
+    of its signer, over the SHA-256 of the text filled in with the details recorded at signing, and the content
+    hash made of that text and the signature value."""
+    certified = power_of_attorney.certified_signature
+    if certified is None:
+        return False
+    text = consent_text_fill(document=power_of_attorney.document, values=power_of_attorney.signer_snapshot)
+    return (
+        certified.user_id == power_of_attorney.user_id
+        and certified.status == IdentityVerification.Status.VERIFIED
+        and certified.document_sha256 == sha256_hex(text)
+        and power_of_attorney.content_sha256
+        == sha256_chunks([text.encode("utf-8"), certified.signature_value.encode()])
+    )
+
+
 def power_of_attorney_text_sha256(*, user: User, document: ConsentDocument) -> str:
     """The SHA-256 (hex) of the power of attorney's text filled in with the user's details: what they sign with
     their certificate."""

@@ -37,7 +37,7 @@ from accounts.views.auth import client_ip_key
 from config.hashing import sha256_chunks
 from core.audit import RequestMeta, client_ip
 from core.exceptions import ProviderError
-from integrations.identity import identity_backend
+from integrations.identity import IdentityMethod, identity_backend
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
 # Each certified signature request makes the claimant's phone ring (accounts/views/identity.py has the same).
@@ -103,13 +103,14 @@ def _consents_step_elsewhere(*, request: HttpRequest, next_url: str) -> HttpResp
     readiness = claimant_readiness(user=request.user)
     if response := _earlier_step(request, readiness, next_url, key=journey.CONSENTS):
         return response
-    if (
-        next_url
-        and request.method == "GET"
-        and not journey.journey_step(journey.CONSENTS).done(readiness)
-        and journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY) is None
-    ):  # sent here by the guard, but only the power-of-attorney text is open: signing accepts it
-        return _to("accounts:power_of_attorney_sign", next_url)
+    if next_url and request.method == "GET" and not journey.journey_step(journey.CONSENTS).done(readiness):
+        # sent here by the guard, but only the power-of-attorney text is open: signing accepts it, after the
+        # identity step where that is still open
+        blocker = journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY)
+        if blocker is None:
+            return _to("accounts:power_of_attorney_sign", next_url)
+        if blocker.key == journey.IDENTITY and journey_step_blocker(readiness=readiness, key=journey.IDENTITY) is None:
+            return redirect(journey_step_url(blocker, next_url=next_url))
     return None
 
 
@@ -313,6 +314,10 @@ def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
             "match": match,
             "masked_name": name_masked(match.signer_snapshot.get("name", "")) if match else "",
             "full_details": request.user.has_perm(PERSONAL_DATA_PERMISSION),
+            "certified_intact": bool(match) and signing.power_of_attorney_certified_intact(power_of_attorney=match),
+            "certified_method": IdentityMethod(match.certified_signature.method).label
+            if match and match.certified_signature
+            else "",
         }
     return render(
         request,
