@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Greatest, JSONObject, Trim
 
 from accounts.models import ConsentRecord, PowerOfAttorney
+from accounts.proof import proof_level_annotations
 from claims.models import Claim, Estimate, Evidence, Flag, LossItem
 from filing.exports import chunked
 from filing.models import Cohort, FilingWave, WaveMember
@@ -316,6 +317,8 @@ SHEET_ROW_KEYS = (
     "submitted_at",
     "decided_at",
     "withdrawn_at",
+    "proof_level",
+    "proof_level_sandbox",
 )
 
 
@@ -348,6 +351,7 @@ def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
             amount=F("estimate_total"),
             model_version=model_version(claim),
             open_flags=open_flag_codes(claim),
+            **proof_level_annotations("claimant__"),
         )
     )
 
@@ -388,6 +392,7 @@ def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
             submitted_at=F("claim__submitted_at"),
             decided_at=F("claim__decided_at"),
             withdrawn_at=F("claim__withdrawn_at"),
+            **proof_level_annotations("claim__claimant__"),
         )
     )
     for row in rows.iterator(chunk_size=STREAM_CHUNK_SIZE):

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.proof import proof_level_label
 from accounts.validators import mobile_phone_format
 from claims.models import Claim, Flag, LossItem
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
@@ -80,6 +81,7 @@ def claim_sheet_header() -> list[str]:
         _("산정 모델 버전"),
         _("산정 플래그"),
         _("확인 필요 플래그"),
+        _("증명 수준"),  # accounts/proof.py: certified signature > verified identity > verified phone > email only
         _("상태"),
         _("제출 시각"),
         _("결정 시각"),
@@ -158,6 +160,7 @@ def _status_cells(*, row: dict[str, Any], labels: _SheetLabels, wave: bool) -> l
         row["model_version"],
         "; ".join(labels.estimate_flags.get(flag, flag) for flag in row["estimate_flags"] or []),
         "; ".join(labels.flags.get(code, code) for code in open_flags),
+        proof_level_label(row["proof_level"], sandbox=row["proof_level_sandbox"]),
         labels.statuses.get(row["status"], row["status"]),
         _local(row["submitted_at"]),
         _local(row["decided_at"]),
