@@ -244,7 +244,8 @@ def test_a_withdrawal_after_the_freeze_is_shown_in_every_list_not_dropped(lawyer
     annex = load_workbook(io.BytesIO(exported(lawyer, ExportJob.Kind.ANNEX_XLSX, wave=wave))).active
     values = [[cell.value for cell in row] for row in annex.iter_rows()]
     assert [row[4] for row in values if row[0] == 2] == ["확정 후 철회"]
-    assert ["철회 제외", "2명", None, remaining, None] in values
+    assert ["철회 제외", "2명", None, remaining, None, None] in values
+    assert [row[5] for row in values if isinstance(row[0], int)] == ["이메일만"] * 3  # the proof level column
 
 
 def test_claim_amount_sheet_columns_add_up_to_each_amount_and_to_the_totals(lawyer):
@@ -301,6 +302,8 @@ def test_standing_pack_has_a_pdf_per_plaintiff_with_the_signed_power_of_attorney
         digest, name = line.split("  ")
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
 
+    index = archive.read("index.csv").decode("utf-8-sig").splitlines()
+    assert index[0].split(",")[4] == "증명 수준" and index[1].split(",")[4] == "본인인증 (SANDBOX)"
     pack = PdfReader(io.BytesIO(archive.read("0001_김철수.pdf")))
     text = "\n".join(page.extract_text() for page in pack.pages)
     power = claimant.powers_of_attorney.get()

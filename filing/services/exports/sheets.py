@@ -218,6 +218,7 @@ def _annex_rows(wave: FilingWave) -> Iterator[dict[str, Any]]:
             "amount": row["amount_claimed"],
             "withdrawn": row["status"] == Claim.Status.WITHDRAWN,
             "by_rule": row["estimated_by_rule"] or {},
+            "proof": proof_level_label(row["proof_level"], sandbox=row["proof_level_sandbox"]),
         }
 
 
@@ -240,13 +241,15 @@ def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     wave = job.wave
     mark = _("확정 후 철회")
     rows = (
-        [row["number"], row["name"], row["address"], row["amount"], mark if row["withdrawn"] else ""]
+        [row["number"], row["name"], row["address"], row["amount"], mark if row["withdrawn"] else "", row["proof"]]
         for row in _annex_rows(wave)
     )
     context = _wave_context(wave)
 
     def totals() -> list[list[Any]]:
-        lines = [[_("합계"), _("%(count)d명") % {"count": context["member_count"]}, "", context["claimed_total"], ""]]
+        lines = [
+            [_("합계"), _("%(count)d명") % {"count": context["member_count"]}, "", context["claimed_total"], "", ""]
+        ]
         if context["withdrawn"]:
             lines.append(
                 [
@@ -255,17 +258,18 @@ def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
                     "",
                     context["remaining_total"],
                     "",
+                    "",
                 ]
             )
         return lines
 
     sheet = Sheet(
         _("원고 목록"),
-        [_("번호"), _("성명"), _("주소"), _("청구금액"), _("비고")],
+        [_("번호"), _("성명"), _("주소"), _("청구금액"), _("비고"), _("증명 수준")],
         rows,
         preamble=_annex_heading(wave, _("원고 목록")),
         footer=totals,
-        widths=(8, 24, 60, 16, 14),
+        widths=(8, 24, 60, 16, 14, 22),
         money_columns=frozenset({3}),
     )
     xlsx_write(out, [sheet], progress=progress)
