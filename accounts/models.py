@@ -194,7 +194,7 @@ class IdentityVerification(models.Model):
     status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.PENDING)
     # What was sent: the provider checks these again when the result is verified.
     requested_name = models.CharField(_("요청한 이름"), max_length=100)
-    requested_birth_date = models.DateField(_("요청한 생년월일"))
+    requested_birth_date = models.DateField(_("요청한 생년월일"), null=True)  # None once the account is deleted
     requested_phone = models.CharField(_("요청한 휴대전화"), max_length=20)
     document_sha256 = models.CharField(_("서명할 문서 SHA-256"), max_length=64, blank=True)
     requested_at = models.DateTimeField(_("요청 시각"), default=timezone.now)

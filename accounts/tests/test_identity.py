@@ -2,6 +2,9 @@
 services, pages, the journey, the CI duplicate flag (accounts/services/identity.py, accounts/views/identity.py)."""
 
 import datetime as dt
+import io
+import json
+import zipfile
 
 import pytest
 from django.db import connection
@@ -12,6 +15,7 @@ from accounts.journey import claimant_next_step, journey_step_blocker
 from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney
 from accounts.selectors import claimant_readiness
 from accounts.services.consents import ConsentError, consent_accept
+from accounts.services.data_rights import deletion_request_confirm, deletion_request_create, user_data_export
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
 from accounts.services.signing import (
     power_of_attorney_certified_refresh,
@@ -302,3 +306,25 @@ def test_the_handwritten_signature_is_offered_as_weaker_where_allowed(client):
     client.force_login(user)
     page = client.get(reverse("accounts:power_of_attorney_sign")).content.decode()
     assert "poa-certified-submit" in page and "poa-handwritten-weaker" in page
+
+
+# --- the person's data -------------------------------------------------------------------------------------------
+
+
+def test_the_data_download_has_the_identity_checks_without_the_ci_and_a_deletion_keeps_no_personal_detail():
+    user = verified_claimant()
+    signed = certified_signed(user)
+    ci = IdentityVerification.objects.filter(user=user).first().ci
+    out = io.BytesIO()
+    user_data_export(user=user, out=out)
+    data = json.loads(zipfile.ZipFile(out).read("data.json"))
+    assert [check["kind"] for check in data["identity_checks"]] == ["identity", "signature"]
+    assert ci not in json.dumps(data) and "ci_digest" not in json.dumps(data)
+
+    deletion_request_confirm(deletion_request=deletion_request_create(user=user), actor=None)
+
+    for check in IdentityVerification.objects.filter(user=user):
+        assert (check.ci, check.ci_digest, check.requested_phone, check.verified_birth_date) == ("", "", "", None)
+        assert user.legal_name not in (check.requested_name, check.verified_name)
+    signed.certified_signature.refresh_from_db()
+    assert signed.certified_signature.signature_value.startswith("SANDBOX-")  # the evidence of the signature stays
