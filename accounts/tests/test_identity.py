@@ -217,6 +217,17 @@ def test_requests_are_rate_limited_per_account(client):
     assert IdentityVerification.objects.filter(user=user).count() == 5
 
 
+def test_requests_are_rate_limited_per_address_across_accounts(client):
+    codes = []
+    for _account in range(7):
+        user = ClaimantFactory()
+        consents_given(user)
+        client.force_login(user)
+        data = {"method": "naver", "name": user.legal_name, "birth_date": user.date_of_birth, "phone": user.phone}
+        codes += [client.post(reverse("accounts:identity_verify"), data).status_code for _ in range(5)]
+    assert codes.count(302) == 30 and codes[30:] == [429] * 5  # 30 an hour from one address
+
+
 def test_another_accounts_request_is_not_found(client):
     owner = ClaimantFactory()
     consents_given(owner)
