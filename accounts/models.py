@@ -220,11 +220,6 @@ class IdentityVerification(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.method} {self.receipt_id} ({self.get_status_display()})"
 
-    @property
-    def signer_digest(self) -> str:
-        """The keyed digest of the signer's CI: what the PDF and the ledger show instead of the CI itself."""
-        return self.ci_digest
-
 
 class PowerOfAttorney(models.Model):
     """A signed electronic power of attorney (소송위임장) with the evidence of its signing."""

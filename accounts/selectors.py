@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
-from django.utils import timezone
 
 from accounts.consent_texts import EXAMPLE_MARKER
 from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney, User
@@ -266,11 +265,11 @@ def identity_verification_for_user(*, user: User, pk: int) -> IdentityVerificati
     return IdentityVerification.objects.filter(user=user, pk=pk).first()
 
 
+def identity_check_latest(*, user: User) -> IdentityVerification | None:
+    """The user's latest identity check, whatever came of it (the identity page explains a mismatch)."""
+    return IdentityVerification.objects.filter(user=user, kind=IdentityVerification.Kind.IDENTITY).first()
+
+
 def identity_verified_latest(*, user: User) -> IdentityVerification | None:
     """The user's latest verified identity check whose details match their profile, if any."""
     return _identity_verified(user=user).order_by("-verified_at").first()
-
-
-def identity_request_pending(verification: IdentityVerification) -> bool:
-    """Still waiting for the phone and not past its expiry (a page polling it stops otherwise)."""
-    return verification.status == IdentityVerification.Status.PENDING and verification.expires_at > timezone.now()

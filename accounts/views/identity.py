@@ -20,7 +20,7 @@ from accounts.models import IdentityVerification
 from accounts.selectors import (
     claimant_readiness,
     consent_documents_current,
-    identity_request_pending,
+    identity_check_latest,
     identity_verification_for_user,
     identity_verified_latest,
 )
@@ -80,7 +80,7 @@ def identity_verify(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             return _to_waiting(verification, next_url)
-    latest = request.user.identity_verifications.filter(kind=IdentityVerification.Kind.IDENTITY).first()
+    latest = identity_check_latest(user=request.user)
     return render(
         request,
         "accounts/identity/verify.html",
@@ -171,7 +171,6 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "verification": verification,
             "method_label": IdentityMethod(verification.method).label,
-            "pending": identity_request_pending(verification),
             "poll_url": reverse("accounts:identity_poll", args=[verification.pk]),
             "poll_interval_ms": POLL_INTERVAL_MS,
             "next_url": next_url,
