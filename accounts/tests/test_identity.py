@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.db import connection
 from django.urls import reverse
+from pypdf import PdfReader
 
 from accounts import journey
 from accounts.journey import claimant_next_step, journey_step_blocker
@@ -272,7 +273,11 @@ def test_the_claimant_signs_the_filled_in_texts_sha256_and_the_result_is_in_the_
     assert (
         signed.certified_signature.ci_digest == IdentityVerification.objects.get(user=user, kind="identity").ci_digest
     )
-    assert sha256_hex(signed.pdf.open("rb").read()) == signed.pdf_sha256
+    pdf = signed.pdf.open("rb").read()
+    assert sha256_hex(pdf) == signed.pdf_sha256
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    assert "SANDBOX" in text and "카카오 인증서로 전자서명함" in text and request.receipt_id in text
+    assert signed.certified_signature.ci not in text
     record = ConsentRecord.objects.get(user=user, document=document)
     assert record.signed_document_sha256 == signed.pdf_sha256
     entry = AuditEntry.objects.get(data__event="power_of_attorney_certified")
