@@ -13,10 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentDocument, User
 from accounts.selectors import ClaimantReadiness, claimant_readiness_cached
+from integrations.identity import identity_backend
 
 EMAIL = "email"
 PROFILE = "profile"
 CONSENTS = "consents"
+IDENTITY = "identity"
 POWER_OF_ATTORNEY = "power_of_attorney"
 
 
@@ -33,6 +35,7 @@ class JourneyStep:
     keeps_next: bool = True  # the guard passes ?next= so the claimant comes back to the page they asked for
     accepts: tuple[str, ...] = ()  # consent document kinds this step's own page accepts (signing accepts the POA)
     linked_when_done: bool = False  # the account page links the step's page even once it is done
+    shown: Callable[[], bool] = lambda: True  # False: the step is not part of the journey (its feature is off)
 
 
 _EARLIER_FIRST = _("이메일 인증과 회원 정보 입력을 먼저 마쳐 주세요.")
@@ -69,6 +72,21 @@ JOURNEY: tuple[JourneyStep, ...] = (
         linked_when_done=True,  # to review or withdraw a consent
     ),
     JourneyStep(
+        key=IDENTITY,
+        label=_("본인인증 (카카오·PASS·네이버·토스)"),
+        url_name="accounts:identity_verify",
+        action=_("본인인증하기"),
+        # A power of attorney signed before identity checks were switched on counts: its signer is not sent back
+        # (their proof level, accounts/proof.py, says what their signature is worth).
+        done=lambda readiness: readiness.identity_verified or readiness.power_of_attorney_signed,
+        blocks_filing=True,
+        problem=_("휴대전화 본인인증(간편인증)을 마쳐 주세요."),
+        refusal=_("본인인증을 먼저 마쳐 주세요."),
+        shown=lambda: identity_backend().available,
+        # The power-of-attorney text is accepted by signing it, after this step: it does not hold this step up.
+        accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
+    ),
+    JourneyStep(
         key=POWER_OF_ATTORNEY,
         label=_("소송위임장 서명"),
         url_name="accounts:power_of_attorney_sign",
@@ -81,6 +99,11 @@ JOURNEY: tuple[JourneyStep, ...] = (
 )
 
 
+def journey_steps() -> tuple[JourneyStep, ...]:
+    """The steps of the journey as configured now: JOURNEY without the steps whose feature is off."""
+    return tuple(step for step in JOURNEY if step.shown())
+
+
 def journey_step(key: str) -> JourneyStep:
     """The step with this key."""
     return next(step for step in JOURNEY if step.key == key)
@@ -88,7 +111,7 @@ def journey_step(key: str) -> JourneyStep:
 
 def journey_next_step(*, readiness: ClaimantReadiness) -> JourneyStep | None:
     """The first step not yet done, in the journey's order; None when every step is done."""
-    return next((step for step in JOURNEY if not step.done(readiness)), None)
+    return next((step for step in journey_steps() if not step.done(readiness)), None)
 
 
 def claimant_next_step(*, user: User) -> JourneyStep | None:
@@ -103,7 +126,8 @@ def journey_step_blocker(*, readiness: ClaimantReadiness, key: str) -> JourneySt
     if step.accepts:
         missing = [document for document in readiness.consents_missing if document.kind not in step.accepts]
         readiness = replace(readiness, consents_missing=missing)
-    for earlier in JOURNEY[: JOURNEY.index(step)]:
+    steps = journey_steps()
+    for earlier in steps[: steps.index(step)] if step in steps else ():
         if not earlier.done(readiness):
             return earlier
     return None
@@ -117,7 +141,7 @@ def journey_step_url(step: JourneyStep, *, next_url: str = "") -> str:
 
 def journey_filing_problems(*, readiness: ClaimantReadiness) -> list[str]:
     """What each open step that blocks filing says, in the journey's order."""
-    return [str(step.problem) for step in JOURNEY if step.blocks_filing and not step.done(readiness)]
+    return [str(step.problem) for step in journey_steps() if step.blocks_filing and not step.done(readiness)]
 
 
 @dataclass(frozen=True)
@@ -132,5 +156,5 @@ def claimant_steps(*, user: User, readiness: ClaimantReadiness | None = None) ->
     current = journey_next_step(readiness=readiness)
     return [
         JourneyStepState(step=step, state="done" if step.done(readiness) else "current" if step is current else "todo")
-        for step in JOURNEY
+        for step in journey_steps()
     ]

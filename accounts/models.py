@@ -168,10 +168,64 @@ def power_of_attorney_path(instance: "PowerOfAttorney", filename: str) -> str:
     return f"power-of-attorney/{instance.user_id}/{filename}"
 
 
+class IdentityVerification(models.Model):
+    """One request to an identity provider (간편인증: Kakao, PASS, Naver, Toss), from the moment it is sent until it
+    is verified, refused or expired: either a check of who the person is (`IDENTITY`) or their certified signature
+    over a power of attorney's SHA-256 (`SIGNATURE`). A receipt is used once: its id is unique, so a replayed or
+    reused receipt cannot be recorded twice. The CI (연계정보) is kept encrypted with a keyed digest beside it (to
+    find one person on two accounts); it is never shown or exported. See docs/identity.md."""
+
+    class Kind(models.TextChoices):
+        IDENTITY = "identity", _("본인인증")
+        SIGNATURE = "signature", _("인증서 전자서명")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("휴대전화 승인 대기")
+        VERIFIED = "verified", _("확인 완료")
+        REFUSED = "refused", _("휴대전화에서 거절")
+        EXPIRED = "expired", _("시간 초과")
+        FAILED = "failed", _("확인 실패")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="identity_verifications")
+    kind = models.CharField(_("종류"), max_length=10, choices=Kind.choices)
+    provider = models.CharField(_("제공자"), max_length=30)
+    method = models.CharField(_("인증 수단"), max_length=10)
+    receipt_id = models.CharField(_("접수 번호"), max_length=64, unique=True)
+    status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    # What was sent: the provider checks these again when the result is verified.
+    requested_name = models.CharField(_("요청한 이름"), max_length=100)
+    requested_birth_date = models.DateField(_("요청한 생년월일"), null=True)  # None once the account is deleted
+    requested_phone = models.CharField(_("요청한 휴대전화"), max_length=20)
+    document_sha256 = models.CharField(_("서명할 문서 SHA-256"), max_length=64, blank=True)
+    requested_at = models.DateTimeField(_("요청 시각"), default=timezone.now)
+    expires_at = models.DateTimeField(_("만료 시각"))
+    # What the provider returned.
+    verified_name = models.CharField(_("확인된 이름"), max_length=100, blank=True)
+    verified_birth_date = models.DateField(_("확인된 생년월일"), null=True, blank=True)
+    verified_phone = models.CharField(_("확인된 휴대전화"), max_length=20, blank=True)
+    ci = EncryptedTextField(_("연계정보(CI)"), blank=True, editable=False)
+    ci_digest = DigestField(_("연계정보 지문"), source="ci")
+    signature_value = models.TextField(_("전자서명 값"), blank=True, editable=False)
+    verified_at = models.DateTimeField(_("확인 시각"), null=True, blank=True)
+    profile_mismatch = models.JSONField(_("회원 정보와 다른 항목"), default=list, blank=True)
+    failure = models.CharField(_("실패 사유"), max_length=200, blank=True)
+    sandbox = models.BooleanField(_("샌드박스"), default=False)
+
+    class Meta:
+        verbose_name = _("본인인증 기록")
+        verbose_name_plural = _("본인인증 기록")
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["user", "kind", "-requested_at"], name="identity_user_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.method} {self.receipt_id} ({self.get_status_display()})"
+
+
 class PowerOfAttorney(models.Model):
     """A signed electronic power of attorney (소송위임장) with the evidence of its signing."""
 
     class SignatureMethod(models.TextChoices):
+        CERTIFIED = "certified", _("인증서 전자서명")
         DRAWN = "drawn", _("손글씨 서명")
         TYPED = "typed", _("이름 입력")
 
@@ -189,6 +243,15 @@ class PowerOfAttorney(models.Model):
     user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
     authentication = models.JSONField(_("본인 확인 방법"), default=dict)
     withdrawn_at = models.DateTimeField(_("철회 시각"), null=True, blank=True)
+    # The provider's signed result over the filled-in text's SHA-256, when signed with a certificate.
+    certified_signature = models.OneToOneField(
+        IdentityVerification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="power_of_attorney",
+        verbose_name=_("인증서 전자서명"),
+    )
 
     class Meta:
         verbose_name = _("소송위임장")

@@ -14,6 +14,7 @@ from django.utils import translation
 from weasyprint import HTML, URLFetcher
 
 from accounts.models import PowerOfAttorney
+from integrations.identity import IdentityMethod
 
 KST = ZoneInfo("Asia/Seoul")
 PDF_TEMPLATE = "accounts/consents/power_of_attorney_pdf.html"
@@ -46,6 +47,13 @@ def power_of_attorney_pdf(
         "email_verified_at": kst(authentication.get("email_verified_at")),
         "login_at": kst(authentication.get("login_at")),
         "verify_url": verify_url,
+        "certified": power_of_attorney.certified_signature,
+        "certified_at": kst(
+            power_of_attorney.certified_signature and power_of_attorney.certified_signature.verified_at
+        ),
+        "method_label": IdentityMethod(power_of_attorney.certified_signature.method).label
+        if power_of_attorney.certified_signature
+        else "",
     }
     with translation.override("ko"):
         html = render_to_string(PDF_TEMPLATE, context)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 
 from accounts.consent_texts import EXAMPLE_MARKER
-from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
+from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney, User
 
 # The documents a claimant must accept (their newest published versions) before filing.
 REQUIRED_CONSENT_KINDS = (ConsentDocument.Kind.PRIVACY_REQUIRED, ConsentDocument.Kind.POWER_OF_ATTORNEY)
@@ -24,6 +24,7 @@ class ClaimantReadiness:
     profile_complete: bool
     consents_missing: list[ConsentDocument] = field(default_factory=list)
     power_of_attorney_signed: bool = False
+    identity_verified: bool = False  # a verified identity check (간편인증) on record (accounts.IdentityVerification)
 
     @property
     def ready(self) -> bool:
@@ -86,12 +87,15 @@ def power_of_attorney_current(*, user: User, current: list[ConsentDocument] | No
 def claimant_readiness(*, user: User) -> ClaimantReadiness:
     """What the claimant still has to do, in one query (it runs on every claimant page): the published documents,
     each with the user's latest ledger action on it and whether they hold a signed, not withdrawn, power of
-    attorney on it. The same answer as consent_documents_missing() and power_of_attorney_current()."""
+    attorney on it, and whether the user has a verified identity. The same answer as consent_documents_missing()
+    and power_of_attorney_current()."""
     latest_action = ConsentRecord.objects.filter(user=user, document=OuterRef("pk")).order_by("-at", "-id")
     signed = PowerOfAttorney.objects.filter(user=user, document=OuterRef("pk"), withdrawn_at__isnull=True)
     current = _newest_of_each_kind(
         _published_documents().annotate(
-            latest_action=Subquery(latest_action.values("action")[:1]), power_of_attorney_signed=Exists(signed)
+            latest_action=Subquery(latest_action.values("action")[:1]),
+            power_of_attorney_signed=Exists(signed),
+            identity_verified=Exists(_identity_verified(user=user)),
         )
     )
     required = [doc for doc in current if doc.is_required and doc.kind in REQUIRED_CONSENT_KINDS]
@@ -101,6 +105,17 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         profile_complete=_profile_complete(user),
         consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
         power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
+        identity_verified=current[0].identity_verified if current else _identity_verified(user=user).exists(),
+    )
+
+
+def _identity_verified(*, user: User):
+    """The user's verified identity checks whose details match their profile."""
+    return IdentityVerification.objects.filter(
+        user=user,
+        kind=IdentityVerification.Kind.IDENTITY,
+        status=IdentityVerification.Status.VERIFIED,
+        profile_mismatch=[],
     )
 
 
@@ -136,15 +151,18 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
     stamps = [user.readiness_stamp.hex]  # first: the user row, then the cache, then the database
     found = cache.get_many((_cleared_key(user.pk), _DOCUMENTS_STAMP_KEY))
     stamps.append(found.get(_DOCUMENTS_STAMP_KEY))
-    if found.get(_cleared_key(user.pk)) == stamps:
+    cleared = found.get(_cleared_key(user.pk))
+    if isinstance(cleared, dict) and cleared.get("stamps") == stamps:
         return ClaimantReadiness(
             email_verified=user.is_email_verified,
             profile_complete=_profile_complete(user),
             power_of_attorney_signed=True,
+            identity_verified=cleared["identity_verified"],
         )
     readiness = claimant_readiness(user=user)
     if not readiness.consents_missing and readiness.power_of_attorney_signed:
-        cache.set(_cleared_key(user.pk), stamps, READINESS_CACHE_SECONDS)
+        value = {"stamps": stamps, "identity_verified": readiness.identity_verified}
+        cache.set(_cleared_key(user.pk), value, READINESS_CACHE_SECONDS)
     return readiness
 
 
@@ -232,4 +250,26 @@ def power_of_attorney_for_download(*, user: User, pk: int) -> PowerOfAttorney | 
 
 def power_of_attorney_by_pdf_sha256(*, sha256: str) -> PowerOfAttorney | None:
     """The recorded signature whose stored PDF has exactly this SHA-256, if any."""
-    return PowerOfAttorney.objects.select_related("user", "document").filter(pdf_sha256=sha256).first()
+    return (
+        PowerOfAttorney.objects.select_related("user", "document", "certified_signature")
+        .filter(pdf_sha256=sha256)
+        .first()
+    )
+
+
+# --- identity checks (간편인증) -------------------------------------------------------------------------------------
+
+
+def identity_verification_for_user(*, user: User, pk: int) -> IdentityVerification | None:
+    """The user's own request with this id."""
+    return IdentityVerification.objects.filter(user=user, pk=pk).first()
+
+
+def identity_check_latest(*, user: User) -> IdentityVerification | None:
+    """The user's latest identity check, whatever came of it (the identity page explains a mismatch)."""
+    return IdentityVerification.objects.filter(user=user, kind=IdentityVerification.Kind.IDENTITY).first()
+
+
+def identity_verified_latest(*, user: User) -> IdentityVerification | None:
+    """The user's latest verified identity check whose details match their profile, if any."""
+    return _identity_verified(user=user).order_by("-verified_at").first()

@@ -4,6 +4,7 @@ from django.urls import path
 from accounts.views import auth as auth_views
 from accounts.views import consents as consent_views
 from accounts.views import data_rights as data_rights_views
+from accounts.views import identity as identity_views
 from accounts.views import profile as profile_views
 from accounts.views import staff as staff_views
 
@@ -33,6 +34,9 @@ urlpatterns: list = [
     path("staff/two-factor/", staff_views.staff_two_factor, name="staff_two_factor"),
     path("consents/", consent_views.consents, name="consents"),
     path("consents/<int:document_id>/withdraw/", consent_views.consent_withdraw, name="consent_withdraw"),
+    path("identity/", identity_views.identity_verify, name="identity_verify"),
+    path("identity/<int:pk>/", identity_views.identity_wait, name="identity_wait"),
+    path("identity/<int:pk>/status/", identity_views.identity_poll, name="identity_poll"),
     path("power-of-attorney/", consent_views.power_of_attorney_sign, name="power_of_attorney_sign"),
     path(
         "power-of-attorney/<int:pk>/pdf/",

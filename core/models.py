@@ -50,6 +50,7 @@ class AuditEntry(models.Model):
         WINDOW_REVISED = "window_revised", _("장애 시간 정정")
         RECOMPUTE_REQUESTED = "recompute_requested", _("재산정 요청")
         EXPORTED = "exported", _("내보내기")
+        IDENTITY_CHECKED = "identity_checked", _("본인인증·인증서 서명")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,4 +1,6 @@
-"""A claimant on a phone accepts the consents, signs the power of attorney with a finger and downloads the PDF."""
+"""A claimant on a phone accepts the consents, signs the power of attorney with a finger (the fallback to the
+certified signature, enabled in these settings) and downloads the PDF. The identity step is completed through the
+sandbox provider's service before (e2e/test_identity.py walks it in the browser)."""
 
 import io
 import re
@@ -11,7 +13,7 @@ from pypdf import PdfReader
 
 from accounts.models import ConsentRecord, PowerOfAttorney
 from accounts.services.consents import consent_accept
-from accounts.tests.factories import ClaimantFactory, consent_documents_published
+from accounts.tests.factories import ClaimantFactory, consent_documents_published, identity_verified
 from core.audit import RequestMeta
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +50,7 @@ def _draw_with_a_finger(page, canvas) -> None:
 
 def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_page):
     documents = consent_documents_published()
-    claimant = ClaimantFactory(legal_name="박서연")
+    claimant = identity_verified(ClaimantFactory(legal_name="박서연"))
     page = phone_page
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -104,7 +106,7 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
 
 def test_the_typed_name_alternative_is_reachable_with_the_keyboard(phone_page):
     documents = consent_documents_published()
-    claimant = ClaimantFactory(legal_name="최지우")
+    claimant = identity_verified(ClaimantFactory(legal_name="최지우"))
     consent_accept(user=claimant, document=documents["privacy_required"], meta=RequestMeta(ip=None, user_agent=""))
     page = phone_page
     _log_in(page, claimant)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.exceptions import AccountError
-from accounts.models import ConsentRecord, DeletionRequest, PowerOfAttorney, User
+from accounts.models import ConsentRecord, DeletionRequest, IdentityVerification, PowerOfAttorney, User
 from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import mobile_phone_format
 from config.files import stored_files_delete
@@ -98,11 +98,16 @@ def user_data_export(*, user: User, out: IO[bytes]) -> None:
     }
     powers = _powers_of_attorney_export(user=user, files=files)
     consents = _consent_records_export(user=user)
+    identity_checks = [  # the CI (연계정보) and its digest are never exported
+        row_export(check, exclude={"user", "ci", "ci_digest"})
+        for check in IdentityVerification.objects.filter(user=user).order_by("requested_at")
+    ]
     data = {
         "exported_at": timezone.now(),
         "profile": {name: getattr(user, name) for name in PROFILE_EXPORT_FIELDS},
         "consent_records": consents,
         "powers_of_attorney": powers,
+        "identity_checks": identity_checks,
         **contributed,  # the claims (claims.services.personal_data)
         "deletion_requests": [
             row_export(request, exclude={"user", "decided_by"})
@@ -281,6 +286,27 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
         power.authentication = _scrub(power.authentication, personal)
         power.typed_name = PLACEHOLDER if power.typed_name else ""
     PowerOfAttorney.objects.bulk_update(powers, ["signer_snapshot", "authentication", "typed_name"])
+    # Identity checks stay as the record of how a kept power of attorney was signed (receipt, signature value, when),
+    # without the person's details or CI.
+    identity_checks = list(IdentityVerification.objects.select_for_update().filter(user=user))
+    for check in identity_checks:
+        check.requested_name = check.verified_name = PLACEHOLDER_NAME
+        check.requested_phone = check.verified_phone = check.ci = ""
+        check.requested_birth_date = check.verified_birth_date = None
+        check.ci_digest = ""
+    IdentityVerification.objects.bulk_update(
+        identity_checks,
+        [
+            "requested_name",
+            "verified_name",
+            "requested_phone",
+            "verified_phone",
+            "ci",
+            "ci_digest",
+            "requested_birth_date",
+            "verified_birth_date",
+        ],
+    )
 
     TOTPDevice.objects.filter(user=user).delete()
     _login_records_delete(email=address)
@@ -303,6 +329,7 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     deletion_request.outcome = {
         **{key: value for erasure in erasures for key, value in erasure.outcome.items()},
         "powers_of_attorney_kept": len(powers),
+        "identity_checks_kept": len(identity_checks),
         "consent_records_kept": ConsentRecord.objects.filter(user=user).count(),
     }
     deletion_request.save(update_fields=["status", "decided_by", "decided_at", "outcome"])

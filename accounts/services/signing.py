@@ -3,6 +3,11 @@
 Evidence kept for each signature: the exact text version (`ConsentDocument.text_sha256`), the filled-in text and
 the signature (`content_sha256`), who was logged in and how they were authenticated, when, from which IP and
 browser, and the SHA-256 of the final PDF, also written into the consent ledger.
+
+Two ways to sign (docs/identity.md): with a certificate (간편인증: the claimant signs the filled-in text's SHA-256 in
+the Kakao, PASS, Naver or Toss app through the identity seam; the provider's signed result is kept with the
+signature and printed on the audit certificate page), or, where `handwritten_signature_allowed()`, by drawing or
+typing the name (weaker: it proves only who was logged in).
 """
 
 import base64
@@ -20,18 +25,23 @@ from PIL import Image, UnidentifiedImageError
 
 from accounts import journey
 from accounts.journey import journey_step_blocker
-from accounts.models import ConsentDocument, PowerOfAttorney, User
+from accounts.models import ConsentDocument, IdentityVerification, PowerOfAttorney, User
 from accounts.pdf import power_of_attorney_pdf
-from accounts.selectors import claimant_readiness, consent_documents_current
+from accounts.selectors import claimant_readiness, consent_documents_current, identity_verified_latest
 from accounts.services.consents import (
     ConsentError,
     consent_accept,
     consent_placeholder_values,
     consent_text_fill,
 )
+from accounts.services.identity import identity_verification_record, identity_verification_refresh
 from config.hashing import sha256_chunks, sha256_hex
 from core.audit import RequestMeta, audit_record
 from core.models import AuditEntry
+from integrations.identity import identity_backend
+
+# The title the claimant sees in their app when asked to sign (the power of attorney is a Korean document).
+CERTIFIED_SIGNATURE_TITLE = "소송위임장 전자서명"
 
 SIGNATURE_DATA_URL_PREFIX = "data:image/png;base64,"
 SIGNATURE_MAX_BYTES = 512 * 1024
@@ -100,7 +110,18 @@ def _authentication(user: User) -> dict[str, str]:
     }
 
 
-def _check_can_sign(*, user: User, document: ConsentDocument, typed_name: str, signature_png: bytes | None) -> None:
+def handwritten_signature_allowed() -> bool:
+    """Whether a drawn or typed signature is offered: where the firm allows it in settings
+    (POWER_OF_ATTORNEY_HANDWRITTEN_SIGNATURE), and always while no identity provider is available (there is no
+    other way to sign then)."""
+    return settings.POWER_OF_ATTORNEY_HANDWRITTEN_SIGNATURE or not identity_backend().available
+
+
+def _check_can_sign(
+    *, user: User, document: ConsentDocument, typed_name: str, signature_png: bytes | None, certified: bool = False
+) -> None:
+    if not certified and not handwritten_signature_allowed():
+        raise ConsentError(_("이 사무실은 인증서 전자서명으로만 소송위임장을 받습니다."))
     if document.kind != ConsentDocument.Kind.POWER_OF_ATTORNEY or document not in consent_documents_current():
         raise ConsentError(_("이 소송위임장은 최신 버전이 아닙니다. 페이지를 새로 고쳐 주세요."))
     readiness = claimant_readiness(user=user)
@@ -108,7 +129,7 @@ def _check_can_sign(*, user: User, document: ConsentDocument, typed_name: str, s
         raise ConsentError(str(earlier.refusal))
     if journey.journey_step(journey.POWER_OF_ATTORNEY).done(readiness):
         raise ConsentError(_("이미 이 소송위임장에 서명하셨습니다."))
-    if signature_png is None and _name_key(typed_name) != _name_key(user.legal_name):
+    if not certified and signature_png is None and _name_key(typed_name) != _name_key(user.legal_name):
         raise SignatureError(
             _("입력한 이름이 회원 정보의 실명과 다릅니다. 실명을 정확히 입력하거나 회원 정보를 고쳐 주세요.")
         )
@@ -122,29 +143,44 @@ def power_of_attorney_sign(
     meta: RequestMeta,
     signature_png: bytes | None = None,
     typed_name: str = "",
+    certified: IdentityVerification | None = None,
 ) -> PowerOfAttorney:
-    """Sign the current power of attorney with a drawn signature (checked PNG bytes) or the typed legal name.
+    """Sign the current power of attorney with a certified signature (a verified signature request over the
+    filled-in text's SHA-256), a drawn signature (checked PNG bytes) or the typed legal name.
 
     Renders the signed PDF with its audit certificate, stores it privately with its SHA-256, and records the
     acceptance in the consent ledger with that hash.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_can_sign(user=user, document=document, typed_name=typed_name, signature_png=signature_png)
+    _check_can_sign(
+        user=user,
+        document=document,
+        typed_name=typed_name,
+        signature_png=signature_png,
+        certified=certified is not None,
+    )
     values = consent_placeholder_values(user=user)
     text = consent_text_fill(document=document, values=values)
     drawn = signature_png is not None
-    signature_bytes = signature_png if drawn else user.legal_name.encode("utf-8")
+    if certified is not None:
+        _check_certified(certified=certified, user=user, text=text)
+        method, signature_bytes = PowerOfAttorney.SignatureMethod.CERTIFIED, certified.signature_value.encode()
+    elif drawn:
+        method, signature_bytes = PowerOfAttorney.SignatureMethod.DRAWN, signature_png
+    else:
+        method, signature_bytes = PowerOfAttorney.SignatureMethod.TYPED, user.legal_name.encode("utf-8")
     power_of_attorney = PowerOfAttorney(
         user=user,
         document=document,
-        signature_method=PowerOfAttorney.SignatureMethod.DRAWN if drawn else PowerOfAttorney.SignatureMethod.TYPED,
-        typed_name="" if drawn else user.legal_name,
+        signature_method=method,
+        typed_name=user.legal_name if method == PowerOfAttorney.SignatureMethod.TYPED else "",
         content_sha256=sha256_chunks([text.encode("utf-8"), signature_bytes]),
         signer_snapshot=values,
         signed_at=timezone.now(),
         ip=meta.ip,
         user_agent=meta.user_agent,
         authentication=_authentication(user),
+        certified_signature=certified,
     )
     power_of_attorney.save()
     if drawn:
@@ -162,7 +198,116 @@ def power_of_attorney_sign(
     power_of_attorney.full_clean()
     power_of_attorney.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
     consent_accept(user=user, document=document, meta=meta, signed_document_sha256=power_of_attorney.pdf_sha256)
+    if certified is not None:
+        audit_record(
+            actor=user,
+            action=AuditEntry.Action.IDENTITY_CHECKED,
+            target=power_of_attorney,
+            meta=meta,
+            data={
+                "event": "power_of_attorney_certified",
+                "document_number": power_of_attorney.document_number,
+                "pdf_sha256": power_of_attorney.pdf_sha256,
+                "document_sha256": certified.document_sha256,
+                "receipt_id": certified.receipt_id,
+                "method": certified.method,
+                "signature_value": certified.signature_value,
+                "signer_digest": certified.ci_digest,
+                "signed_at": certified.verified_at.isoformat() if certified.verified_at else "",
+                "sandbox": certified.sandbox,
+            },
+        )
     return power_of_attorney
+
+
+def power_of_attorney_certified_intact(*, power_of_attorney: PowerOfAttorney) -> bool:
+    """Whether the recorded certified signature fits this signed power of attorney: a verified signature request
+    of its signer, over the SHA-256 of the text filled in with the details recorded at signing, and the content
+    hash made of that text and the signature value."""
+    certified = power_of_attorney.certified_signature
+    if certified is None:
+        return False
+    text = consent_text_fill(document=power_of_attorney.document, values=power_of_attorney.signer_snapshot)
+    return (
+        certified.user_id == power_of_attorney.user_id
+        and certified.status == IdentityVerification.Status.VERIFIED
+        and certified.document_sha256 == sha256_hex(text)
+        and power_of_attorney.content_sha256
+        == sha256_chunks([text.encode("utf-8"), certified.signature_value.encode()])
+    )
+
+
+def power_of_attorney_text_sha256(*, user: User, document: ConsentDocument) -> str:
+    """The SHA-256 (hex) of the power of attorney's text filled in with the user's details: what they sign with
+    their certificate."""
+    return sha256_hex(consent_text_fill(document=document, values=consent_placeholder_values(user=user)))
+
+
+def _check_certified(*, certified: IdentityVerification, user: User, text: str) -> None:
+    if (
+        certified.user_id != user.pk
+        or certified.kind != IdentityVerification.Kind.SIGNATURE
+        or certified.status != IdentityVerification.Status.VERIFIED
+        or PowerOfAttorney.objects.filter(certified_signature=certified).exists()
+    ):
+        raise ConsentError(_("이 전자서명은 사용할 수 없습니다. 다시 서명해 주세요."))
+    if certified.document_sha256 != sha256_hex(text):
+        raise ConsentError(
+            _("서명을 요청한 뒤 소송위임장 내용(회원 정보)이 바뀌었습니다. 바뀐 내용으로 다시 서명해 주세요.")
+        )
+    identity = identity_verified_latest(user=user)
+    if (
+        certified.ci_digest
+        and identity is not None
+        and identity.ci_digest
+        and identity.ci_digest != certified.ci_digest
+    ):
+        raise ConsentError(_("본인인증을 한 사람과 전자서명을 한 사람이 다릅니다. 본인 명의로 다시 서명해 주세요."))
+
+
+def power_of_attorney_certified_start(
+    *, user: User, document: ConsentDocument, meta: RequestMeta
+) -> IdentityVerification:
+    """Ask the claimant to sign the filled-in text's SHA-256 in the app they verified their identity with, with the
+    name, birth date and phone verified then. Raises ProviderError when the provider times out or is down."""
+    _check_can_sign(user=user, document=document, typed_name="", signature_png=None, certified=True)
+    identity = identity_verified_latest(user=user)
+    if identity is None:
+        raise ConsentError(str(journey.journey_step(journey.IDENTITY).refusal))
+    backend = identity_backend()
+    document_sha256 = power_of_attorney_text_sha256(user=user, document=document)
+    subject = {
+        "name": identity.requested_name,
+        "birth_date": identity.requested_birth_date,
+        "phone": identity.requested_phone,
+    }
+    receipt = backend.signature_request(
+        method=identity.method, document_title=CERTIFIED_SIGNATURE_TITLE, document_sha256=document_sha256, **subject
+    )
+    return identity_verification_record(
+        user=user,
+        kind=IdentityVerification.Kind.SIGNATURE,
+        provider=backend.provider,
+        sandbox=backend.sandbox,
+        receipt=receipt,
+        document_sha256=document_sha256,
+        meta=meta,
+        **subject,
+    )
+
+
+def power_of_attorney_certified_refresh(
+    *, verification: IdentityVerification, document: ConsentDocument, meta: RequestMeta
+) -> PowerOfAttorney | None:
+    """Ask the provider about a pending signature request; once it is verified, sign the power of attorney with it
+    (once). None while it is pending, refused, expired or failed (the verification's status says which)."""
+    verification = identity_verification_refresh(verification=verification, meta=meta)
+    if verification.status != IdentityVerification.Status.VERIFIED:
+        return None
+    signed = PowerOfAttorney.objects.filter(certified_signature=verification).first()
+    if signed is not None:
+        return signed
+    return power_of_attorney_sign(user=verification.user, document=document, meta=meta, certified=verification)
 
 
 def power_of_attorney_access_record(*, power_of_attorney: PowerOfAttorney, actor: User, meta: RequestMeta) -> None:

@@ -32,7 +32,7 @@ from accounts.services.consents import (
     consent_withdraw,
 )
 from accounts.services.signing import power_of_attorney_sign
-from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
+from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, identity_verified
 from claims.tests.staff import admin_login, staff_member
 from core.audit import RequestMeta
 
@@ -65,6 +65,7 @@ def _publish_new_version(kind: str, *, body_suffix: str = "\n7. 추가된 조항
 
 def _fully_joined(claimant, documents) -> PowerOfAttorney:
     consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
+    identity_verified(claimant)
     return power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )

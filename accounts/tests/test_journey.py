@@ -21,7 +21,7 @@ from accounts.models import ConsentDocument
 from accounts.selectors import ClaimantReadiness, claimant_readiness
 from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.signing import power_of_attorney_sign
-from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published
+from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, identity_verified
 from core.audit import RequestMeta
 
 META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
@@ -29,9 +29,13 @@ PRIVACY = ConsentDocument(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1)
 POWER_OF_ATTORNEY_TEXT = ConsentDocument(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, version=1)
 
 
-def _readiness(*, email=True, profile=True, missing=(), signed=True) -> ClaimantReadiness:
+def _readiness(*, email=True, profile=True, missing=(), signed=True, identity=True) -> ClaimantReadiness:
     return ClaimantReadiness(
-        email_verified=email, profile_complete=profile, consents_missing=list(missing), power_of_attorney_signed=signed
+        email_verified=email,
+        profile_complete=profile,
+        consents_missing=list(missing),
+        power_of_attorney_signed=signed,
+        identity_verified=identity,
     )
 
 
@@ -43,9 +47,23 @@ def _claimant_only_view(request):
 # The list and the next-step function, on plain readiness values ----------------------------------------------------
 
 
-def test_the_journey_is_email_then_profile_then_consents_then_the_power_of_attorney():
-    assert [step.key for step in JOURNEY] == ["email", "profile", "consents", "power_of_attorney"]
-    assert [step.blocks_filing for step in JOURNEY] == [False, False, True, True]
+def test_the_journey_is_email_then_profile_then_consents_then_identity_then_the_power_of_attorney():
+    assert [step.key for step in JOURNEY] == ["email", "profile", "consents", "identity", "power_of_attorney"]
+    assert [step.blocks_filing for step in JOURNEY] == [False, False, True, True, True]
+
+
+def test_the_identity_step_is_left_out_while_no_identity_provider_is_available(settings):
+    settings.IDENTITY_BACKEND = "integrations.identity.UnconfiguredIdentityBackend"
+    assert [step.key for step in journey.journey_steps()] == ["email", "profile", "consents", "power_of_attorney"]
+    assert journey_next_step(readiness=_readiness(signed=False, identity=False)).key == "power_of_attorney"
+
+
+def test_the_identity_step_comes_before_signing_and_a_signature_made_before_it_counts():
+    assert journey_next_step(readiness=_readiness(signed=False, identity=False)).key == "identity"
+    only_the_text = _readiness(missing=[POWER_OF_ATTORNEY_TEXT], signed=False, identity=False)
+    assert journey_step_blocker(readiness=only_the_text, key=journey.POWER_OF_ATTORNEY).key == "identity"
+    assert journey_step_blocker(readiness=only_the_text, key=journey.IDENTITY) is None
+    assert journey_next_step(readiness=_readiness(identity=False)) is None
 
 
 @pytest.mark.parametrize(
@@ -68,7 +86,7 @@ def test_the_next_step_is_the_first_one_not_done(readiness, expected):
 
 def test_signing_may_start_once_the_privacy_consent_is_given_as_it_accepts_the_power_of_attorney_text_itself():
     only_the_text = _readiness(missing=[POWER_OF_ATTORNEY_TEXT], signed=False)
-    assert journey_step_blocker(readiness=only_the_text, key=journey.POWER_OF_ATTORNEY) is None
+    assert journey_step_blocker(readiness=only_the_text, key=journey.POWER_OF_ATTORNEY) is None  # identity verified
     assert journey_step_blocker(readiness=only_the_text, key=journey.CONSENTS) is None
     privacy = _readiness(missing=[PRIVACY, POWER_OF_ATTORNEY_TEXT], signed=False)
     assert journey_step_blocker(readiness=privacy, key=journey.POWER_OF_ATTORNEY).key == "consents"
@@ -110,8 +128,12 @@ def test_a_claimant_goes_through_the_steps_in_order():
     claimant = ClaimantFactory()
     assert claimant_next_step(user=claimant).key == "consents"
     consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
-    # The power-of-attorney text is still to accept: the guard's consents page sends the claimant on to signing.
+    # The power-of-attorney text is still to accept: the guard's consents page sends the claimant on to the identity
+    # step, then to signing.
     assert claimant_next_step(user=claimant).key == "consents"
+    blocker = journey_step_blocker(readiness=claimant_readiness(user=claimant), key=journey.POWER_OF_ATTORNEY)
+    assert blocker.key == "identity"
+    identity_verified(claimant)
     assert journey_step_blocker(readiness=claimant_readiness(user=claimant), key=journey.POWER_OF_ATTORNEY) is None
     power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
@@ -124,7 +146,13 @@ def test_the_progress_shows_done_current_and_todo_steps():
     consent_documents_published()
     claimant = ClaimantFactory()
     states = [(state.step.key, state.state) for state in claimant_steps(user=claimant)]
-    assert states == [("email", "done"), ("profile", "done"), ("consents", "current"), ("power_of_attorney", "todo")]
+    assert states == [
+        ("email", "done"),
+        ("profile", "done"),
+        ("consents", "current"),
+        ("identity", "todo"),
+        ("power_of_attorney", "todo"),
+    ]
 
 
 @pytest.mark.django_db
@@ -132,6 +160,7 @@ def test_the_next_step_of_a_claimant_who_has_done_everything_costs_no_query(djan
     documents = consent_documents_published()
     claimant = ClaimantFactory()
     consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
+    identity_verified(claimant)
     power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
@@ -190,9 +219,9 @@ def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(
     claimant = ClaimantFactory()
     client.force_login(claimant)
     page = client.get(reverse("accounts:account")).content.decode()
-    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "소송위임장 서명"]
+    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "본인인증 (", "소송위임장 서명"]
     assert [page.index(label) for label in labels] == sorted(page.index(label) for label in labels)
-    assert page.count("완료</span>") == 2 and page.count("필요</span>") == 2
+    assert page.count("완료</span>") == 2 and page.count("필요</span>") == 3
     assert ">인증하기</a>" not in page and ">채우기</a>" not in page  # done: no link
     assert f'href="{reverse("accounts:consents")}"' in page  # managing consents stays linked
     assert f'href="{reverse("accounts:power_of_attorney_sign")}"' in page

@@ -10,7 +10,7 @@ from accounts.roles import Role
 from accounts.services import auth as auth_services
 from accounts.services import data_rights
 from accounts.services.consents import consent_accept
-from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
+from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published, identity_verified
 from core.audit import RequestMeta
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,7 @@ def test_the_legal_documents_say_on_the_english_site_that_only_their_korean_orig
     consent_accept(
         user=user, document=documents["privacy_required"], meta=RequestMeta(ip="203.0.113.7", user_agent="x")
     )
+    identity_verified(user)
     client.force_login(user)
     pages = (reverse("accounts:consents"), reverse("accounts:power_of_attorney_sign"))
     note = 'data-testid="korean-only-note"'

@@ -19,7 +19,13 @@ from accounts.services.signing import (
     power_of_attorney_sign,
     signature_png_from_data_url,
 )
-from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, signature_data_url
+from accounts.tests.factories import (
+    ClaimantFactory,
+    UserFactory,
+    consent_documents_published,
+    identity_verified,
+    signature_data_url,
+)
 from claims.tests.staff import admin_login
 from core.audit import RequestMeta
 from core.models import AuditEntry
@@ -36,10 +42,11 @@ def documents():
 
 @pytest.fixture
 def claimant(documents):
-    """A claimant who accepted the required privacy consent: the next step is the power of attorney."""
+    """A claimant who accepted the required privacy consent and verified their identity: the next step is the power
+    of attorney."""
     claimant = ClaimantFactory(legal_name="김민수")
     consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
-    return claimant
+    return identity_verified(claimant)
 
 
 @pytest.fixture
@@ -230,11 +237,11 @@ def test_staff_opening_a_signed_pdf_is_audited_but_the_signer_is_not(client, sig
     url = reverse("accounts:power_of_attorney_download", args=[signed.pk])
     client.force_login(signed.user)
     client.get(url)
-    assert not AuditEntry.objects.exists()
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.VIEWED_EVIDENCE).exists()
     staff = _staff_with_personal_data_permission()
     admin_login(client, staff)
     client.get(url)
-    entry = AuditEntry.objects.get()
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.VIEWED_EVIDENCE)
     assert entry.actor == staff and entry.action == AuditEntry.Action.VIEWED_EVIDENCE
     assert entry.object_type == "accounts.powerofattorney" and entry.object_id == str(signed.pk)
     assert entry.data["pdf_sha256"] == signed.pdf_sha256

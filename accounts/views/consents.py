@@ -33,10 +33,16 @@ from accounts.services import consents as consent_services
 from accounts.services import signing
 from accounts.services.consents import ConsentError, consent_placeholder_values, consent_text_fill
 from accounts.services.signing import SignatureError
+from accounts.views.auth import client_ip_key
 from config.hashing import sha256_chunks
 from core.audit import RequestMeta, client_ip
+from core.exceptions import ProviderError
+from integrations.identity import IdentityMethod, identity_backend
 
 PERSONAL_DATA_PERMISSION = "claims.view_personal_data"
+# Each certified signature request makes the claimant's phone ring (accounts/views/identity.py has the same).
+RATE_CERTIFIED_SIGNATURE_PER_ACCOUNT = "5/10m"
+RATE_CERTIFIED_SIGNATURE_PER_IP = "30/h"
 VERIFY_RATE_ANONYMOUS = "20/h"
 
 
@@ -97,13 +103,14 @@ def _consents_step_elsewhere(*, request: HttpRequest, next_url: str) -> HttpResp
     readiness = claimant_readiness(user=request.user)
     if response := _earlier_step(request, readiness, next_url, key=journey.CONSENTS):
         return response
-    if (
-        next_url
-        and request.method == "GET"
-        and not journey.journey_step(journey.CONSENTS).done(readiness)
-        and journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY) is None
-    ):  # sent here by the guard, but only the power-of-attorney text is open: signing accepts it
-        return _to("accounts:power_of_attorney_sign", next_url)
+    if next_url and request.method == "GET" and not journey.journey_step(journey.CONSENTS).done(readiness):
+        # sent here by the guard, but only the power-of-attorney text is open: signing accepts it, after the
+        # identity step where that is still open
+        blocker = journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY)
+        if blocker is None:
+            return _to("accounts:power_of_attorney_sign", next_url)
+        if blocker.key == journey.IDENTITY and journey_step_blocker(readiness=readiness, key=journey.IDENTITY) is None:
+            return redirect(journey_step_url(blocker, next_url=next_url))
     return None
 
 
@@ -199,6 +206,8 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
     )
     if document is None:
         raise Http404(_("아직 게시된 소송위임장이 없습니다."))
+    if request.method == "POST" and signed is None and "certified" in request.POST:
+        return _power_of_attorney_certified_start(request, document=document, next_url=next_url)
     form = PowerOfAttorneySignForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and signed is None and form.is_valid():
         try:
@@ -223,8 +232,38 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/consents/power_of_attorney_sign.html",
-        {"document": document, "text": text, "form": form, "signed": signed, "next_url": next_url},
+        {
+            "document": document,
+            "text": text,
+            "form": form,
+            "signed": signed,
+            "next_url": next_url,
+            "certified_available": identity_backend().available,
+            "handwritten_allowed": signing.handwritten_signature_allowed(),
+            "sandbox": identity_backend().sandbox,
+        },
     )
+
+
+@ratelimit(key="user", rate=RATE_CERTIFIED_SIGNATURE_PER_ACCOUNT, method="POST")
+@ratelimit(key=client_ip_key, rate=RATE_CERTIFIED_SIGNATURE_PER_IP, method="POST")
+def _power_of_attorney_certified_start(
+    request: HttpRequest, *, document: ConsentDocument, next_url: str
+) -> HttpResponse:
+    """Send the certified signature request and go to the "approve on your phone" page."""
+    try:
+        verification = signing.power_of_attorney_certified_start(
+            user=request.user, document=document, meta=RequestMeta.from_request(request)
+        )
+    except ProviderError as error:
+        retry = _("잠시 뒤 다시 시도해 주세요.") if error.retryable else ""
+        messages.error(request, f"{error.message} {retry}".strip())
+        return _to("accounts:power_of_attorney_sign", next_url)
+    except ConsentError as error:
+        messages.error(request, error.message)
+        return _to("accounts:power_of_attorney_sign", next_url)
+    url = reverse("accounts:identity_wait", args=[verification.pk])
+    return redirect(f"{url}?{urlencode({'next': next_url})}" if next_url else url)
 
 
 @never_cache
@@ -275,6 +314,10 @@ def power_of_attorney_verify(request: HttpRequest) -> HttpResponse:
             "match": match,
             "masked_name": name_masked(match.signer_snapshot.get("name", "")) if match else "",
             "full_details": request.user.has_perm(PERSONAL_DATA_PERMISSION),
+            "certified_intact": bool(match) and signing.power_of_attorney_certified_intact(power_of_attorney=match),
+            "certified_method": IdentityMethod(match.certified_signature.method).label
+            if match and match.certified_signature
+            else "",
         }
     return render(
         request,

@@ -43,6 +43,7 @@ class Flag(models.Model):
         DUPLICATE_EMAIL = "duplicate_email", _("다른 계정과 같은 이메일 주소")
         DUPLICATE_BUSINESS_NUMBER = "duplicate_business_number", _("다른 계정과 같은 사업자등록번호")
         DUPLICATE_BANK_ACCOUNT = "duplicate_bank_account", _("다른 계정과 같은 계좌번호")
+        DUPLICATE_IDENTITY = "duplicate_identity", _("다른 계정과 같은 본인인증 연계정보(CI)")
         DUPLICATE_EVIDENCE = "duplicate_evidence", _("다른 신청과 같은 증빙 파일")
         SIMILAR_IMAGE = "similar_image", _("다른 신청과 거의 같은 사진")
         SIGNUP_BURST = "signup_burst", _("같은 IP에서 짧은 시간에 여러 계정 가입")

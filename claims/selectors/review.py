@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import ConsentRecord, PowerOfAttorney, User
+from accounts.proof import proof_level_annotations
 from accounts.validators import mobile_phone_normalize
 from claims.models import (
     REFERENCE_ALPHABET,
@@ -35,11 +36,31 @@ def claims_for_review() -> QuerySet[Claim]:
     """Claims with what the list shows: claimant, reviewer and services joined or prefetched, and open flags,
     so a page costs the same number of queries for 5 rows or 500. Evidence completeness is added to the page's
     claims only, by claims_evidence_attach: as an Exists in the SELECT list PostgreSQL hashes every evidence row
-    of the table on each page."""
+    of the table on each page. The same goes for the plaintiffs' proof levels (claims_proof_level_attach)."""
     return Claim.objects.select_related("claimant", "reviewer", "incident").prefetch_related(
         "services",
         Prefetch("flags", queryset=Flag.objects.filter(status=Flag.Status.OPEN), to_attr="open_flags"),
     )
+
+
+def claims_proof_level_attach(claims: Iterable[Claim]) -> None:
+    """Sets proof_level and proof_level_sandbox (accounts/proof.py) on each claim, in one query for all of them."""
+    claims = list(claims)
+    levels = {
+        row["pk"]: row
+        for row in User.objects.filter(pk__in={claim.claimant_id for claim in claims})
+        .annotate(**proof_level_annotations())
+        .values("pk", "proof_level", "proof_level_sandbox")
+    }
+    for claim in claims:
+        claim.proof_level = levels[claim.claimant_id]["proof_level"]
+        claim.proof_level_sandbox = levels[claim.claimant_id]["proof_level_sandbox"]
+
+
+def claims_with_proof_level(level: int) -> Q:
+    """A filter: claims whose plaintiff has this proof level."""
+    users = User.objects.annotate(**proof_level_annotations()).filter(proof_level=level).values("pk")
+    return Q(claimant_id__in=users)
 
 
 def claims_evidence_attach(claims: Iterable[Claim]) -> None:

@@ -1,8 +1,9 @@
 """Duplicate and fraud signals, stored as flags on claims with the matching claims linked.
 
 Signals (each a grouping query over the table, never a loop of queries per claim):
-- the same mobile number, email address (ignoring case and a `+tag`), business registration number or payout
-  bank account (by its keyed digest: the number is stored encrypted) on claims of different accounts;
+- the same mobile number, email address (ignoring case and a `+tag`), business registration number, payout
+  bank account (by its keyed digest: the number is stored encrypted) or certified identity (the CI's keyed digest,
+  accounts.IdentityVerification) on claims of different accounts;
 - the same evidence file (SHA-256) on claims of different accounts, or a near-identical picture (perceptual hashes
   at most SIMILAR_IMAGE_MAX_DISTANCE bits apart);
 - many sign-ups from one IP address within a short time;
@@ -50,6 +51,7 @@ SEVERITY = {
     Flag.Code.DUPLICATE_EMAIL: Flag.Severity.HIGH,
     Flag.Code.DUPLICATE_BUSINESS_NUMBER: Flag.Severity.MEDIUM,
     Flag.Code.DUPLICATE_BANK_ACCOUNT: Flag.Severity.HIGH,  # one payee for two plaintiffs
+    Flag.Code.DUPLICATE_IDENTITY: Flag.Severity.HIGH,  # one certified person, two claims
     Flag.Code.DUPLICATE_EVIDENCE: Flag.Severity.HIGH,
     Flag.Code.SIMILAR_IMAGE: Flag.Severity.MEDIUM,
     Flag.Code.SIGNUP_BURST: Flag.Severity.LOW,  # mobile carriers put many people behind one address
@@ -138,6 +140,13 @@ def _duplicate_findings(scope: Sequence[int] | None) -> list[Finding]:
             code=Flag.Code.DUPLICATE_BANK_ACCOUNT,
             key=F("claimant__bank_account_digest"),
             fingerprint_of=str,  # already a keyed digest of the number
+            **claims,
+        ),
+        *_shared_value_findings(
+            _claims_checked(),
+            code=Flag.Code.DUPLICATE_IDENTITY,
+            key=F("claimant__identity_verifications__ci_digest"),  # one person (CI) verified on two accounts
+            fingerprint_of=str,  # already a keyed digest of the CI
             **claims,
         ),
         *_shared_value_findings(

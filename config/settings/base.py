@@ -286,6 +286,10 @@ BAROCERT_CALL_CENTER_NUM = env("BAROCERT_CALL_CENTER_NUM", default="")
 BAROCERT_SERVICE_URL = env("BAROCERT_SERVICE_URL", default="")
 BAROCERT_AUTH_URL = env("BAROCERT_AUTH_URL", default="")
 BAROCERT_TIMEOUT_SECONDS = env.float("BAROCERT_TIMEOUT_SECONDS", default=10.0)
+# Whether claimants may sign the power of attorney by drawing or typing their name besides the certified signature
+# (weaker proof: docs/identity.md). On here (development, tests, demonstrations); production's default is certified
+# signatures only once an identity provider is configured. While no provider is available it is always offered.
+POWER_OF_ATTORNEY_HANDWRITTEN_SIGNATURE = env.bool("POWER_OF_ATTORNEY_HANDWRITTEN_SIGNATURE", default=True)
 
 # Provider backends that only play a provider locally (sandbox = True) are allowed outside production only
 # (core/checks.py refuses them when this is False, as in config/settings/production.py).

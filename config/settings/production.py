@@ -22,6 +22,10 @@ IDENTITY_BACKEND = env(
     if BAROCERT_LINK_ID
     else "integrations.identity.UnconfiguredIdentityBackend",
 )
+# Certified signatures only once barocert is configured; the drawn or typed signature only if the firm enables it.
+POWER_OF_ATTORNEY_HANDWRITTEN_SIGNATURE = env.bool(
+    "POWER_OF_ATTORNEY_HANDWRITTEN_SIGNATURE", default=not BAROCERT_LINK_ID
+)
 # No payments until a real gateway is named: UnconfiguredPaymentGateway refuses every call with a clear message.
 PAYMENT_BACKEND = env("DJANGO_PAYMENT_BACKEND", default="") or "integrations.payments.UnconfiguredPaymentGateway"
 if PAYMENT_BACKEND == "integrations.payments.portone.PortOnePaymentGateway":

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 from accounts.services.signing import power_of_attorney_sign
-from accounts.tests.factories import consent_documents_published
+from accounts.tests.factories import consent_documents_published, identity_verified
 from claims.models import Claim
 from claims.tests.factories import LossItemFactory, SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import admin_login
@@ -75,6 +75,7 @@ def test_the_signed_pdf_prints_markup_in_a_name_as_text():
     ConsentRecord.objects.filter(user=claimant, document__kind=ConsentDocument.Kind.POWER_OF_ATTORNEY).delete()
     documents = consent_documents_published()
     meta = RequestMeta(ip="203.0.113.7", user_agent="test")
+    identity_verified(claimant)
 
     power = power_of_attorney_sign(
         user=claimant,

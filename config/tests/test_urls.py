@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ConsentDocument, ConsentRecord, DeletionRequest, PowerOfAttorney, User
 from accounts.roles import Role
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, identity_verified
 from claims.models import (
     Claim,
     DamageModelVersion,
@@ -116,6 +116,7 @@ def build_world() -> World:
         "request_pk": info.pk,
         "evidence_id": evidence.pk,
         "power_of_attorney": power.pk,
+        "identity_verification": identity_verified(owner).identity_verifications.get().pk,
         "document_id": ConsentDocument.objects.get(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1).pk,
         "cohort_id": cohort.pk,
         "wave_id": wave.pk,
@@ -200,6 +201,8 @@ def concrete_path(key: str, route: str, world: World) -> str:
     }
     if key == "accounts:power_of_attorney_download":
         values["pk"] = world.objects["power_of_attorney"]
+    elif key in ("accounts:identity_wait", "accounts:identity_poll"):
+        values["pk"] = world.objects["identity_verification"]
     elif label == "otp_totp.totpdevice":
         values["pk"] = world.objects["otp_totp.totpdevice"]
     elif key == "admin:view_on_site":
@@ -275,6 +278,10 @@ SITE = {
     "accounts:consents": CLAIMANT_ONLY,
     "accounts:consent_withdraw": CLAIMANT_ONLY,
     "accounts:power_of_attorney_sign": CLAIMANT_ONLY,
+    "accounts:identity_verify": CLAIMANT_ONLY,
+    # claimant A's identity check does not exist for claimant B nor for staff
+    "accounts:identity_wait": (LOGIN, "404", ADMIN_LOGIN, "404", "404", "404"),
+    "accounts:identity_poll": (LOGIN, "404", ADMIN_LOGIN, "404", "404", "404"),
     "accounts:power_of_attorney_download": PERSONAL_DATA_FILE,
     "accounts:power_of_attorney_verify": PUBLIC,
     "claims:index": CLAIMANT_ONLY,

@@ -34,7 +34,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat, Greatest, JSONObject, Trim
 
-from accounts.models import ConsentRecord, PowerOfAttorney
+from accounts.models import ConsentRecord, PowerOfAttorney, User
+from accounts.proof import ProofLevel, proof_level_annotations
 from claims.models import Claim, Estimate, Evidence, Flag, LossItem
 from filing.exports import chunked
 from filing.models import Cohort, FilingWave, WaveMember
@@ -316,6 +317,8 @@ SHEET_ROW_KEYS = (
     "submitted_at",
     "decided_at",
     "withdrawn_at",
+    "proof_level",
+    "proof_level_sandbox",
 )
 
 
@@ -348,6 +351,7 @@ def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
             amount=F("estimate_total"),
             model_version=model_version(claim),
             open_flags=open_flag_codes(claim),
+            **proof_level_annotations("claimant__"),
         )
     )
 
@@ -388,6 +392,7 @@ def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
             submitted_at=F("claim__submitted_at"),
             decided_at=F("claim__decided_at"),
             withdrawn_at=F("claim__withdrawn_at"),
+            **proof_level_annotations("claim__claimant__"),
         )
     )
     for row in rows.iterator(chunk_size=STREAM_CHUNK_SIZE):
@@ -409,6 +414,7 @@ def wave_annex_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
             "amount_claimed",
             "estimated_by_rule",
             status=F("claim__status"),
+            **proof_level_annotations("claim__claimant__"),
         )
     )
     return rows.iterator(chunk_size=STREAM_CHUNK_SIZE)
@@ -465,11 +471,13 @@ class StandingPlaintiff:
     consents: list[ConsentRecord] = field(default_factory=list)
     powers_of_attorney: list[PowerOfAttorney] = field(default_factory=list)
     proof_of_use: list[Evidence] = field(default_factory=list)
+    proof_level: int = ProofLevel.EMAIL  # accounts/proof.py
+    proof_level_sandbox: bool = False
 
 
 def wave_standing_plaintiffs(*, wave: FilingWave) -> Iterator[StandingPlaintiff]:
     """The wave's plaintiffs who have not withdrawn, by number, with their consent ledger, powers of attorney and
-    proof-of-use evidence: one streamed query for the members and three per batch of STANDING_BATCH_SIZE."""
+    proof-of-use evidence: one streamed query for the members and four per batch of STANDING_BATCH_SIZE."""
     members = (
         WaveMember.objects.filter(wave=wave)
         .exclude(claim__status=Claim.Status.WITHDRAWN)
@@ -485,6 +493,9 @@ def wave_standing_plaintiffs(*, wave: FilingWave) -> Iterator[StandingPlaintiff]
         powers = PowerOfAttorney.objects.filter(user_id__in=plaintiffs).select_related("document")
         for power in powers.order_by("signed_at", "pk"):
             plaintiffs[power.user_id].powers_of_attorney.append(power)
+        levels = User.objects.filter(pk__in=plaintiffs).annotate(**proof_level_annotations())
+        for user_id, level, sandbox in levels.values_list("pk", "proof_level", "proof_level_sandbox"):
+            plaintiffs[user_id].proof_level, plaintiffs[user_id].proof_level_sandbox = level, sandbox
         evidence = Evidence.objects.filter(claim_id__in=by_claim, tag=Evidence.Tag.PROOF_OF_USE)
         for item in evidence.order_by("uploaded_at", "pk"):
             by_claim[item.claim_id].proof_of_use.append(item)

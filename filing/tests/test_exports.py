@@ -21,7 +21,7 @@ from accounts.models import ConsentDocument
 from accounts.roles import Role
 from accounts.services.consents import consent_accept
 from accounts.services.signing import power_of_attorney_sign
-from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published
+from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published, identity_verified
 from claims.models import Claim, Evidence
 from claims.tests.factories import (
     EvidenceFactory,
@@ -110,7 +110,7 @@ def test_claim_sheet_csv_has_a_bom_the_documented_columns_and_one_row_per_plaint
     rows = csv_rows(exported(lawyer, ExportJob.Kind.CLAIMS_CSV, wave=wave))
     header = claim_sheet_header()
     assert rows[0] == header
-    assert len(header) == 32
+    assert len(header) == 33
     by_column = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     assert [row["원고 번호"] for row in by_column] == ["1", "2", "3"]
     assert [row["성명"] for row in by_column] == NAMES
@@ -120,6 +120,19 @@ def test_claim_sheet_csv_has_a_bom_the_documented_columns_and_one_row_per_plaint
     assert by_column[0]["휴대전화"].startswith("010-")
     assert by_column[0]["상태"] == "승인"
     assert by_column[0]["피해 서비스"] == "카카오T (택시·대리 등)"
+    assert {row["증명 수준"] for row in by_column} == {"이메일만"}  # typed signatures, no identity check
+
+
+def test_the_claim_sheet_shows_each_plaintiffs_proof_level_marked_sandbox(lawyer):
+    wave = frozen_wave(lawyer)
+    first = wave.members.get(number=1).claim.claimant
+    identity_verified(first)
+    second = wave.members.get(number=2).claim.claimant
+    second.phone_verified_at = timezone.now()
+    second.save(update_fields=["phone_verified_at"])
+    rows = csv_rows(exported(lawyer, ExportJob.Kind.CLAIMS_CSV, wave=wave))
+    levels = [dict(zip(rows[0], row, strict=True))["증명 수준"] for row in rows[1:]]
+    assert levels == ["본인인증 (SANDBOX)", "휴대전화 인증", "이메일만"]
 
 
 def test_a_cohort_exports_its_live_claims_without_plaintiff_numbers(lawyer):
@@ -231,7 +244,8 @@ def test_a_withdrawal_after_the_freeze_is_shown_in_every_list_not_dropped(lawyer
     annex = load_workbook(io.BytesIO(exported(lawyer, ExportJob.Kind.ANNEX_XLSX, wave=wave))).active
     values = [[cell.value for cell in row] for row in annex.iter_rows()]
     assert [row[4] for row in values if row[0] == 2] == ["확정 후 철회"]
-    assert ["철회 제외", "2명", None, remaining, None] in values
+    assert ["철회 제외", "2명", None, remaining, None, None] in values
+    assert [row[5] for row in values if isinstance(row[0], int)] == ["이메일만"] * 3  # the proof level column
 
 
 def test_claim_amount_sheet_columns_add_up_to_each_amount_and_to_the_totals(lawyer):
@@ -259,6 +273,7 @@ def signed_claimant(name: str):
     claimant = ClaimantFactory(legal_name=name)
     meta = RequestMeta(ip="203.0.113.7", user_agent="test")
     consent_accept(user=claimant, document=documents[ConsentDocument.Kind.PRIVACY_REQUIRED], meta=meta)
+    identity_verified(claimant)
     power_of_attorney_sign(
         user=claimant, document=documents[ConsentDocument.Kind.POWER_OF_ATTORNEY], meta=meta, typed_name=name
     )
@@ -287,6 +302,8 @@ def test_standing_pack_has_a_pdf_per_plaintiff_with_the_signed_power_of_attorney
         digest, name = line.split("  ")
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
 
+    index = archive.read("index.csv").decode("utf-8-sig").splitlines()
+    assert index[0].split(",")[4] == "증명 수준" and index[1].split(",")[4] == "본인인증 (SANDBOX)"
     pack = PdfReader(io.BytesIO(archive.read("0001_김철수.pdf")))
     text = "\n".join(page.extract_text() for page in pack.pages)
     power = claimant.powers_of_attorney.get()

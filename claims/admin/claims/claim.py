@@ -5,16 +5,18 @@ correction form, and the routes of the review actions and evidence files. The pa
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.urls import path
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from accounts.names import name_masked
+from accounts.proof import PROOF_LEVEL_MEANINGS, ProofLevel, proof_level_label
 from claims.admin.claims.access import ClaimAccess
 from claims.admin.claims.bulk_actions import ClaimBulkActions
 from claims.admin.claims.evidence_files import EVIDENCE_SANDBOX, ClaimEvidenceFiles
 from claims.admin.claims.filters import (
     EstimateRangeFilter,
     FlagFilter,
+    ProofLevelFilter,
     ProofOfUseFilter,
     RevenueEvidenceFilter,
     ReviewerFilter,
@@ -26,7 +28,13 @@ from claims.admin.claims.review import ClaimReviewPages
 from claims.admin.reference import WindowCorrectionFilter
 from claims.admin.review_forms import ClaimStaffForm
 from claims.models import Claim, Evidence
-from claims.selectors.review import claim_search_filter, claims_evidence_attach, claims_for_review, claims_with_evidence
+from claims.selectors.review import (
+    claim_search_filter,
+    claims_evidence_attach,
+    claims_for_review,
+    claims_proof_level_attach,
+    claims_with_evidence,
+)
 from claims.services.review import claim_staff_update
 from core.audit import RequestMeta
 
@@ -35,6 +43,7 @@ class ClaimChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         claims_evidence_attach(self.result_list)  # evaluates the page's queryset, which keeps the attributes
+        claims_proof_level_attach(self.result_list)
 
 
 @admin.register(Claim)
@@ -47,6 +56,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
         "claimant_type",
         ServiceFilter,
         FlagFilter,
+        ProofLevelFilter,
         ProofOfUseFilter,
         RevenueEvidenceFilter,
         ReviewerFilter,
@@ -111,6 +121,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
             "has_proof_of_use",
             "has_revenue_evidence",
             "open_flags_list",
+            "proof_level_display",
             "status",
             "reviewer",
             "submitted_at",
@@ -121,6 +132,15 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
             return queryset, False
         condition = claim_search_filter(search_term, personal_data=self.sees_personal_data(request))
         return (queryset.none() if condition is None else queryset.filter(condition)), False
+
+    @admin.display(description=gettext_lazy("증명 수준"))
+    def proof_level_display(self, claim: Claim) -> str:
+        level = ProofLevel(claim.proof_level)
+        return format_html(
+            '<span title="{}">{}</span>',
+            PROOF_LEVEL_MEANINGS[level],
+            proof_level_label(level, sandbox=claim.proof_level_sandbox),
+        )
 
     @admin.display(description=gettext_lazy("신청인"), ordering="claimant__legal_name")
     def claimant_name(self, claim: Claim) -> str:

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.proof import ProofLevel
 from claims.models import Claim, Evidence, Flag, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
 from claims.selectors.review import (
     claims_with_evidence,
     claims_with_flag_code,
     claims_with_open_flags,
+    claims_with_proof_level,
     reviewers_eligible,
 )
 
@@ -125,4 +127,20 @@ class EstimateRangeFilter(admin.SimpleListFilter):
             return queryset.filter(estimate_total__isnull=True)
         if value and value.isdigit() and int(value) < len(ESTIMATE_BUCKETS):
             return queryset.filter(estimate_bucket_filter(*ESTIMATE_BUCKETS[int(value)]))
+        return queryset
+
+
+class ProofLevelFilter(admin.SimpleListFilter):
+    """The plaintiff's proof level (accounts/proof.py): certified signature, verified identity, verified phone,
+    email only."""
+
+    title = gettext_lazy("증명 수준")
+    parameter_name = "proof"
+
+    def lookups(self, request, model_admin):
+        return [(str(value), label) for value, label in ProofLevel.choices[::-1]]
+
+    def queryset(self, request, queryset):
+        if self.value() in {str(value) for value in ProofLevel.values}:
+            return queryset.filter(claims_with_proof_level(int(self.value())))
         return queryset

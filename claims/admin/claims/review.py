@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 
+from accounts.proof import PROOF_LEVEL_MEANINGS, ProofLevel, proof_level_label
 from accounts.validators import mobile_phone_format
 from claims.admin.review_forms import (
     AcceptForm,
@@ -26,7 +27,7 @@ from claims.admin.review_forms import (
 from claims.models import Claim, Estimate, Flag
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
 from claims.selectors.reference import estimate_windows
-from claims.selectors.review import FlagView, claim_review_detail
+from claims.selectors.review import FlagView, claim_review_detail, claims_proof_level_attach
 from claims.services.review import (
     PERMISSION_DECIDE,
     PERMISSION_REVIEW,
@@ -43,6 +44,16 @@ from claims.services.review import (
 )
 from core.audit import RequestMeta, audit_record
 from core.models import AuditEntry
+
+
+def _proof_level_context(claim: Claim) -> dict:
+    """The plaintiff's proof level (accounts/proof.py) with what it means in court."""
+    claims_proof_level_attach([claim])
+    level = ProofLevel(claim.proof_level)
+    return {
+        "proof_level_label": proof_level_label(level, sandbox=claim.proof_level_sandbox),
+        "proof_level_meaning": PROOF_LEVEL_MEANINGS[level],
+    }
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,7 @@ class ClaimReviewPages:
             "claimant_phone": mobile_phone_format(claim.claimant.phone),
             "audit_url": f"{reverse('admin:core_auditentry_changelist')}?claim__id__exact={claim.pk}",
             "can_see_audit": request.user.has_perm("core.view_auditentry"),
+            **_proof_level_context(claim),
         }
 
     def review_action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:

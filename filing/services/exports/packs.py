@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 
+from accounts.proof import PROOF_LEVEL_MEANINGS, ProofLevel, proof_level_label
 from accounts.validators import mobile_phone_format
 from claims.models import Evidence
 from config.hashing import sha256_hex
@@ -101,6 +102,8 @@ def standing_pack_parts(plaintiff: StandingPlaintiff) -> tuple[dict[str, Any], l
         "consents": plaintiff.consents,
         "powers": powers,
         "evidence": evidence,
+        "proof_level_label": proof_level_label(plaintiff.proof_level, sandbox=plaintiff.proof_level_sandbox),
+        "proof_level_meaning": PROOF_LEVEL_MEANINGS[ProofLevel(plaintiff.proof_level)],
     }
     return context, appendices
 
@@ -123,7 +126,9 @@ def _standing_pack(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     width = max(4, len(str(wave.member_count)))
     base = _wave_context(wave)
     bundle = ZipBundle(out)
-    index = SpooledCsv([_("번호"), _("성명"), _("접수번호"), _("소송위임장"), _("이용 증빙"), _("파일"), _("쪽수")])
+    index = SpooledCsv(
+        [_("번호"), _("성명"), _("접수번호"), _("소송위임장"), _("증명 수준"), _("이용 증빙"), _("파일"), _("쪽수")]
+    )
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as sums, tempfile.TemporaryFile() as index_pdf:
         try:
             for count, plaintiff in enumerate(wave_standing_plaintiffs(wave=wave), start=1):
@@ -146,6 +151,7 @@ def _standing_pack(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
                         context["plaintiff_name"],
                         member.claim.reference_code,
                         _power_of_attorney_state(context["powers"]),
+                        context["proof_level_label"],
                         len(plaintiff.proof_of_use),
                         path,
                         pages,

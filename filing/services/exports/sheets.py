@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.proof import proof_level_label
 from accounts.validators import mobile_phone_format
 from claims.models import Claim, Flag, LossItem
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
@@ -80,6 +81,7 @@ def claim_sheet_header() -> list[str]:
         _("산정 모델 버전"),
         _("산정 플래그"),
         _("확인 필요 플래그"),
+        _("증명 수준"),  # accounts/proof.py: certified signature > verified identity > verified phone > email only
         _("상태"),
         _("제출 시각"),
         _("결정 시각"),
@@ -158,6 +160,7 @@ def _status_cells(*, row: dict[str, Any], labels: _SheetLabels, wave: bool) -> l
         row["model_version"],
         "; ".join(labels.estimate_flags.get(flag, flag) for flag in row["estimate_flags"] or []),
         "; ".join(labels.flags.get(code, code) for code in open_flags),
+        proof_level_label(row["proof_level"], sandbox=row["proof_level_sandbox"]),
         labels.statuses.get(row["status"], row["status"]),
         _local(row["submitted_at"]),
         _local(row["decided_at"]),
@@ -215,6 +218,7 @@ def _annex_rows(wave: FilingWave) -> Iterator[dict[str, Any]]:
             "amount": row["amount_claimed"],
             "withdrawn": row["status"] == Claim.Status.WITHDRAWN,
             "by_rule": row["estimated_by_rule"] or {},
+            "proof": proof_level_label(row["proof_level"], sandbox=row["proof_level_sandbox"]),
         }
 
 
@@ -237,13 +241,15 @@ def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     wave = job.wave
     mark = _("확정 후 철회")
     rows = (
-        [row["number"], row["name"], row["address"], row["amount"], mark if row["withdrawn"] else ""]
+        [row["number"], row["name"], row["address"], row["amount"], mark if row["withdrawn"] else "", row["proof"]]
         for row in _annex_rows(wave)
     )
     context = _wave_context(wave)
 
     def totals() -> list[list[Any]]:
-        lines = [[_("합계"), _("%(count)d명") % {"count": context["member_count"]}, "", context["claimed_total"], ""]]
+        lines = [
+            [_("합계"), _("%(count)d명") % {"count": context["member_count"]}, "", context["claimed_total"], "", ""]
+        ]
         if context["withdrawn"]:
             lines.append(
                 [
@@ -252,17 +258,18 @@ def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
                     "",
                     context["remaining_total"],
                     "",
+                    "",
                 ]
             )
         return lines
 
     sheet = Sheet(
         _("원고 목록"),
-        [_("번호"), _("성명"), _("주소"), _("청구금액"), _("비고")],
+        [_("번호"), _("성명"), _("주소"), _("청구금액"), _("비고"), _("증명 수준")],
         rows,
         preamble=_annex_heading(wave, _("원고 목록")),
         footer=totals,
-        widths=(8, 24, 60, 16, 14),
+        widths=(8, 24, 60, 16, 14, 22),
         money_columns=frozenset({3}),
     )
     xlsx_write(out, [sheet], progress=progress)
