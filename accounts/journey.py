@@ -18,6 +18,7 @@ EMAIL = "email"
 PROFILE = "profile"
 CONSENTS = "consents"
 POWER_OF_ATTORNEY = "power_of_attorney"
+RETAINER = "retainer"  # owned by payments (it registers the check: accounts.selectors.journey_step_check_register)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class JourneyStep:
     keeps_next: bool = True  # the guard passes ?next= so the claimant comes back to the page they asked for
     accepts: tuple[str, ...] = ()  # consent document kinds this step's own page accepts (signing accepts the POA)
     linked_when_done: bool = False  # the account page links the step's page even once it is done
+    # Whether the claimant meets this step at all (a step of an app above accounts applies only when it says so).
+    shown: Callable[[ClaimantReadiness], bool] = lambda readiness: True
 
 
 _EARLIER_FIRST = _("이메일 인증과 회원 정보 입력을 먼저 마쳐 주세요.")
@@ -77,6 +80,18 @@ JOURNEY: tuple[JourneyStep, ...] = (
         blocks_filing=True,
         problem=_("소송위임장에 서명해 주세요."),
         accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
+    ),
+    JourneyStep(
+        key=RETAINER,
+        label=_("착수금 결제"),
+        url_name="payments:retainer",
+        action=_("결제하기"),
+        done=lambda readiness: readiness.registered_steps.get(RETAINER, True),
+        shown=lambda readiness: RETAINER in readiness.registered_steps,
+        blocks_filing=True,
+        problem=_("보수 약정에 따른 착수금을 결제해 주세요."),
+        keeps_next=False,
+        linked_when_done=True,  # the receipts and the ledger
     ),
 )
 
@@ -133,4 +148,5 @@ def claimant_steps(*, user: User, readiness: ClaimantReadiness | None = None) ->
     return [
         JourneyStepState(step=step, state="done" if step.done(readiness) else "current" if step is current else "todo")
         for step in JOURNEY
+        if step.shown(readiness)
     ]

@@ -1,6 +1,7 @@
 """Reads about accounts: above all, what a claimant still has to do before filing a claim."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -24,6 +25,8 @@ class ClaimantReadiness:
     profile_complete: bool
     consents_missing: list[ConsentDocument] = field(default_factory=list)
     power_of_attorney_signed: bool = False
+    # The steps apps above accounts own (journey_step_check_register) that apply to this claimant: key -> done.
+    registered_steps: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -32,7 +35,24 @@ class ClaimantReadiness:
             and self.profile_complete
             and not self.consents_missing
             and self.power_of_attorney_signed
+            and all(self.registered_steps.values())
         )
+
+
+# Journey steps owned by apps above accounts (the retainer: payments) register how to read them, from their
+# AppConfig.ready(), so accounts never imports them: a function of the user answering None when the step does not
+# apply to them (no gateway, no retainer in the fee terms), else whether it is done.
+JourneyStepCheck = Callable[[User], bool | None]
+_JOURNEY_STEP_CHECKS: dict[str, JourneyStepCheck] = {}
+
+
+def journey_step_check_register(key: str, check: JourneyStepCheck) -> None:
+    _JOURNEY_STEP_CHECKS[key] = check
+
+
+def _registered_steps(user: User) -> dict[str, bool]:
+    states = {key: check(user) for key, check in _JOURNEY_STEP_CHECKS.items()}
+    return {key: done for key, done in states.items() if done is not None}
 
 
 def _newest_of_each_kind(documents) -> list[ConsentDocument]:
@@ -101,6 +121,7 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         profile_complete=_profile_complete(user),
         consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
         power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
+        registered_steps=_registered_steps(user),
     )
 
 
@@ -136,15 +157,19 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
     stamps = [user.readiness_stamp.hex]  # first: the user row, then the cache, then the database
     found = cache.get_many((_cleared_key(user.pk), _DOCUMENTS_STAMP_KEY))
     stamps.append(found.get(_DOCUMENTS_STAMP_KEY))
-    if found.get(_cleared_key(user.pk)) == stamps:
+    cleared = found.get(_cleared_key(user.pk))
+    if isinstance(cleared, dict) and cleared.get("stamps") == stamps:
         return ClaimantReadiness(
             email_verified=user.is_email_verified,
             profile_complete=_profile_complete(user),
             power_of_attorney_signed=True,
+            registered_steps=cleared["steps"],
         )
     readiness = claimant_readiness(user=user)
-    if not readiness.consents_missing and readiness.power_of_attorney_signed:
-        cache.set(_cleared_key(user.pk), stamps, READINESS_CACHE_SECONDS)
+    steps_done = all(readiness.registered_steps.values())
+    if not readiness.consents_missing and readiness.power_of_attorney_signed and steps_done:
+        cleared = {"stamps": stamps, "steps": readiness.registered_steps}
+        cache.set(_cleared_key(user.pk), cleared, READINESS_CACHE_SECONDS)
     return readiness
 
 

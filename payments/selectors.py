@@ -1,0 +1,79 @@
+"""Reads about the retainer: the current fee terms, whether the journey's payment step applies and is done, and the
+ledger as the claimant, staff and the accountant see it."""
+
+from django.db.models import QuerySet, Subquery
+
+from accounts.models import ConsentDocument, User
+from claims.models import Claim
+from integrations.payments import UnconfiguredPaymentGateway, payment_gateway
+from payments.models import PaymentEntry, RetainerOrder, RetainerTerms
+
+SETTLED = (RetainerOrder.Status.PAID, RetainerOrder.Status.PARTIALLY_REFUNDED, RetainerOrder.Status.WAIVED)
+# A claim in one of these is still going ahead: its claimant's retainer is not refunded by the rule.
+CLAIM_STATUSES_CLOSED = (Claim.Status.WITHDRAWN, Claim.Status.REJECTED)
+
+
+def payment_gateway_available() -> bool:
+    return not isinstance(payment_gateway(), UnconfiguredPaymentGateway)
+
+
+def retainer_terms_current() -> RetainerTerms | None:
+    """The retainer of the newest published power of attorney and fee terms, if it asks for one."""
+    current = (
+        ConsentDocument.objects.filter(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, published_at__isnull=False)
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    return RetainerTerms.objects.filter(document=Subquery(current)).select_related("document").first()
+
+
+def retainer_order_settled(*, user: User) -> RetainerOrder | None:
+    """The claimant's paid (or partly refunded) or waived order, under any version of the terms."""
+    return RetainerOrder.objects.filter(claimant=user, status__in=SETTLED).order_by("-created_at").first()
+
+
+def retainer_step_done(user: User) -> bool | None:
+    """The journey's payment step (accounts.journey.RETAINER): None when it does not apply (no gateway configured,
+    or the current fee terms ask no retainer and nothing was paid), else whether the retainer is paid or waived."""
+    if RetainerOrder.objects.filter(claimant=user, status__in=SETTLED).exists():
+        return True
+    if not payment_gateway_available():
+        return None
+    terms = retainer_terms_current()
+    if terms is None or terms.amount == 0:
+        return None
+    return False
+
+
+def retainer_orders_of(*, user: User) -> QuerySet[RetainerOrder]:
+    """The claimant's orders, newest first, with their ledger lines."""
+    return (
+        RetainerOrder.objects.filter(claimant=user)
+        .select_related("terms__document")
+        .prefetch_related("entries")
+        .order_by("-created_at")
+    )
+
+
+def retainer_order_of(*, user: User, order_id: int) -> RetainerOrder:
+    return RetainerOrder.objects.select_related("terms__document").get(pk=order_id, claimant=user)
+
+
+def retainer_orders_refundable_by_rule(*, claimant_id: int) -> list[RetainerOrder]:
+    """The claimant's paid orders to refund in full by the fee terms: they have claims and every one of them was
+    withdrawn or rejected (before filing: a filed claim is not withdrawn here; see docs/payments.md)."""
+    claims = Claim.objects.filter(claimant_id=claimant_id)
+    if not claims.exists() or claims.exclude(status__in=CLAIM_STATUSES_CLOSED).exists():
+        return []
+    return list(
+        RetainerOrder.objects.filter(
+            claimant_id=claimant_id,
+            status__in=(RetainerOrder.Status.PAID, RetainerOrder.Status.PARTIALLY_REFUNDED),
+        )
+    )
+
+
+def ledger_entries_between(*, start, end) -> QuerySet[PaymentEntry]:
+    return (
+        PaymentEntry.objects.filter(at__gte=start, at__lt=end).select_related("order").order_by("order_id", "at", "pk")
+    )
