@@ -1,7 +1,7 @@
 """Reads about the retainer: the current fee terms, whether the journey's payment step applies and is done, and the
 ledger as the claimant, staff and the accountant see it."""
 
-from django.db.models import QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import ConsentDocument, User
 from claims.models import Claim
@@ -34,15 +34,27 @@ def retainer_order_settled(*, user: User) -> RetainerOrder | None:
 
 def retainer_step_done(user: User) -> bool | None:
     """The journey's payment step (accounts.journey.RETAINER): None when it does not apply (no gateway configured,
-    or the current fee terms ask no retainer and nothing was paid), else whether the retainer is paid or waived."""
-    if RetainerOrder.objects.filter(claimant=user, status__in=SETTLED).exists():
-        return True
+    or the current fee terms ask no retainer and nothing was paid), else whether the retainer is paid or waived.
+    One query (it runs with the guard's readiness), none while no gateway is configured."""
     if not payment_gateway_available():
         return None
-    terms = retainer_terms_current()
-    if terms is None or terms.amount == 0:
-        return None
-    return False
+    current = (
+        ConsentDocument.objects.filter(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, published_at__isnull=False)
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    settled, retainer = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            settled=Exists(RetainerOrder.objects.filter(claimant=OuterRef("pk"), status__in=SETTLED)),
+            retainer=Subquery(RetainerTerms.objects.filter(document=Subquery(current)).values("amount")[:1]),
+        )
+        .values_list("settled", "retainer")
+        .get()
+    )
+    if settled:
+        return True
+    return False if retainer else None
 
 
 def retainer_orders_of(*, user: User) -> QuerySet[RetainerOrder]:
