@@ -67,6 +67,14 @@ def retainer_orders_of(*, user: User) -> QuerySet[RetainerOrder]:
     )
 
 
+def retainer_review_panel(*, claim: Claim, user: User) -> dict | None:
+    """The claimant's retainer orders and ledger for the claim's review page (claims.review_panels), for staff who
+    may see the orders."""
+    if not user.has_perm("payments.view_retainerorder"):
+        return None
+    return {"orders": list(retainer_orders_of(user=claim.claimant))}
+
+
 def retainer_order_of(*, user: User, order_id: int) -> RetainerOrder:
     return RetainerOrder.objects.select_related("terms__document").get(pk=order_id, claimant=user)
 

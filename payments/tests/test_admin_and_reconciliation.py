@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from claims.tests.factories import claimant_ready
+from claims.tests.factories import SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import admin_login, staff_member
 from integrations.payments.models import SandboxPayment
 from payments.models import PaymentEntry, RetainerOrder
@@ -38,6 +38,16 @@ def test_a_lawyer_sees_the_ledger_and_refunds_part_with_a_reason(client, paid):
     paid.refresh_from_db()
     assert paid.amount_refunded == 5000
     assert paid.entries.filter(kind=PaymentEntry.Kind.REFUND).count() == 1
+
+
+def test_the_claim_review_page_shows_the_claimants_ledger_to_a_lawyer_only(client, paid):
+    claim = SubmittedClaimFactory(claimant=paid.claimant)
+    url = reverse("admin:claims_claim_change", args=[claim.pk])
+    page = admin_login(client, staff_member(Role.LAWYER)).get(url).content.decode()
+    assert 'data-testid="claim-retainer"' in page and paid.payment_id in page and "20,000원" in page
+    client.logout()
+    page = admin_login(client, staff_member(Role.PARALEGAL)).get(url).content.decode()
+    assert 'data-testid="claim-retainer"' not in page
 
 
 def test_a_paralegal_may_not_refund(client, paid):
