@@ -8,7 +8,7 @@ someone deciding who may open it.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -46,7 +46,10 @@ from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedCl
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
 from filing.models import Cohort, ExportJob, FilingWave
+from integrations.identity import IdentityMethod
+from integrations.identity.sandbox import SandboxIdentityBackend
 from notifications.models import Notification
+from payments.models import RetainerOrder, RetainerTerms
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
 STAFF_ROLES = {"viewer": Role.VIEWER, "paralegal": Role.PARALEGAL, "lawyer": Role.LAWYER}
@@ -103,8 +106,16 @@ def build_world() -> World:
     periodic = PeriodicTask.objects.create(
         name="t", task="claims.tasks.estimates.estimate_sweep_task", interval=interval
     )
+    receipt = SandboxIdentityBackend().identity_request(
+        method=IdentityMethod.KAKAO, name="김민수", birth_date=date(1988, 4, 15), phone="010-1234-5678"
+    )
     objects = {
         "pk": claim.pk,
+        "receipt_id": receipt.receipt_id,
+        "order_id": RetainerOrder.objects.get(claimant=owner).pk,
+        "payments.retainerorder": RetainerOrder.objects.get(claimant=owner).pk,
+        "payments.retainerterms": RetainerTerms.objects.first().pk,
+        "payment_id": "order-test-urls-1",
         "evidence_pk": evidence.pk,
         "request_pk": info.pk,
         "evidence_id": evidence.pk,
@@ -241,6 +252,11 @@ PERSONAL_DATA_FILE = (LOGIN, "404", ADMIN_LOGIN, "404", "200", "200")  # view_pe
 SITE = {
     "home": ("200", "200", ADMIN_LOGIN, "200", "200", "200"),
     "healthz": ("200",) * 6,
+    "payment_webhook": GET_NOT_ALLOWED,  # the gateway POSTs, signed; nobody's session counts
+    # The sandbox pages play the identity app and the payment window for anyone at a demo (never in production).
+    "integrations:sandbox_phone_list": PUBLIC,
+    "integrations:sandbox_phone": PUBLIC,
+    "integrations:payment_checkout": ("400", "400", ADMIN_LOGIN, "400", "400", "400"),  # opened without an order
     "readyz": ("200",) * 6,
     "set_language": ("302",) * 6,
     "accounts:account": SIGNED_IN,
@@ -286,6 +302,9 @@ SITE = {
     "claims:rejoin": A_S_CLAIM_POST_ONLY,
     "claims:staff_evidence_download": PERSONAL_DATA_FILE,
     "claims:staff_evidence_display": PERSONAL_DATA_FILE,
+    "payments:retainer": CLAIMANT_ONLY,
+    "payments:retainer_return": (LOGIN, "302", ADMIN_LOGIN, "302", "302", "302"),
+    "payments:receipt": (LOGIN, "404", ADMIN_LOGIN, "404", "404", "404"),
 }
 
 # The admin: who may view, add, change, delete each model (V viewer, P paralegal, L lawyer). Anyone else, and
@@ -318,7 +337,9 @@ ADMIN_MODELS_ACCESS = {
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.service": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
-    "notifications.notification": {"view": "L", "add": "", "delete": ""},  # the outbox, read only
+    "notifications.notification": {"view": "L", "add": "", "delete": ""},
+    "payments.retainerorder": {"view": "L", "add": "", "delete": ""},
+    "payments.retainerterms": {"view": "L", "add": "L", "delete": ""},  # the outbox, read only
 }
 NOT_STAFF = ("302:admin-login",) * 3
 
@@ -358,6 +379,8 @@ ADMIN_SITE = {
     "admin:claims_damagemodelversion_activate": staff("", refused="405"),
     "admin:claims_damagemodelversion_copy": staff("", refused="405"),
     "admin:claims_outagewindow_recompute": staff("", refused="405"),
+    "admin:payments_retainerorder_refund": staff("L"),
+    "admin:payments_retainerorder_waive": staff("L"),
 }
 
 
