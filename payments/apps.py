@@ -16,9 +16,12 @@ class PaymentsConfig(AppConfig):
         from accounts.selectors import journey_step_check_register
         from claims.closing import claim_closed_listener_register
         from claims.review_panels import claim_review_panel_register
+        from core.personal_data import personal_data_contributor_register
         from payments import services  # noqa: F401 - registers the receipt and refund emails' renderers
+        from payments.personal_data import RETAINER_PERSONAL_DATA
         from payments.selectors import retainer_review_panel, retainer_step_done
 
         journey_step_check_register(RETAINER, retainer_step_done)
         claim_closed_listener_register(services.retainer_claim_closed)
         claim_review_panel_register("admin/payments/_claim_retainer.html", retainer_review_panel)
+        personal_data_contributor_register(RETAINER_PERSONAL_DATA)  # the download and account deletion

@@ -1,6 +1,9 @@
 """The claimant's payment step on the site: the amount, 결제하기 to the sandbox window, the return (paid, closed),
 the gateway down, the receipt; and the guard sending an unpaid claimant to the step (payments/views.py)."""
 
+import io
+import json
+import zipfile
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -98,3 +101,12 @@ def test_a_claimant_sees_only_their_own_receipts(claimant_client, client):
     mine = retainer_paid_in_sandbox(claimant_client.claimant)
     page = claimant_client.get(reverse("payments:retainer")).content.decode()
     assert reverse("payments:receipt", args=[mine.pk]) in page
+
+
+def test_the_data_download_holds_the_retainer_and_its_ledger(claimant_client):
+    order = retainer_paid_in_sandbox(claimant_client.claimant)
+    response = claimant_client.get(reverse("accounts:data_export"))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    [exported] = json.loads(archive.read("data.json"))["retainer"]
+    assert (exported["payment_id"], exported["status"]) == (order.payment_id, "paid")
+    assert [entry["kind"] for entry in exported["entries"]] == ["order", "payment"]
