@@ -110,3 +110,9 @@ def test_the_data_download_holds_the_retainer_and_its_ledger(claimant_client):
     [exported] = json.loads(archive.read("data.json"))["retainer"]
     assert (exported["payment_id"], exported["status"]) == (order.payment_id, "paid")
     assert [entry["kind"] for entry in exported["entries"]] == ["order", "payment"]
+
+
+def test_the_portal_links_the_retainers_payments_and_receipts(claimant_client):
+    retainer_paid_in_sandbox(claimant_client.claimant)
+    page = claimant_client.get(reverse("claims:index")).content.decode()
+    assert f'href="{reverse("payments:retainer")}"' in page and "결제와 영수증" in page
