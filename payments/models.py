@@ -80,11 +80,6 @@ class RetainerOrder(models.Model):
         return self.payment_id
 
     @property
-    def settled(self) -> bool:
-        """Paid (a partial refund leaves it paid) or waived: the journey's payment step is done."""
-        return self.status in (self.Status.PAID, self.Status.PARTIALLY_REFUNDED, self.Status.WAIVED)
-
-    @property
     def amount_refundable(self) -> int:
         if self.status not in (self.Status.PAID, self.Status.PARTIALLY_REFUNDED):
             return 0

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from accounts.models import ConsentDocument, User
 from claims.models import Claim
 from integrations.payments import UnconfiguredPaymentGateway, payment_gateway
-from payments.models import PaymentEntry, RetainerOrder, RetainerTerms
+from payments.models import RetainerOrder, RetainerTerms
 
 SETTLED = (RetainerOrder.Status.PAID, RetainerOrder.Status.PARTIALLY_REFUNDED, RetainerOrder.Status.WAIVED)
 # A claim in one of these is still going ahead: its claimant's retainer is not refunded by the rule.
@@ -25,11 +25,6 @@ def retainer_terms_current() -> RetainerTerms | None:
         .values("pk")[:1]
     )
     return RetainerTerms.objects.filter(document=Subquery(current)).select_related("document").first()
-
-
-def retainer_order_settled(*, user: User) -> RetainerOrder | None:
-    """The claimant's paid (or partly refunded) or waived order, under any version of the terms."""
-    return RetainerOrder.objects.filter(claimant=user, status__in=SETTLED).order_by("-created_at").first()
 
 
 def retainer_step_done(user: User) -> bool | None:
@@ -90,10 +85,4 @@ def retainer_orders_refundable_by_rule(*, claimant_id: int) -> list[RetainerOrde
             claimant_id=claimant_id,
             status__in=(RetainerOrder.Status.PAID, RetainerOrder.Status.PARTIALLY_REFUNDED),
         )
-    )
-
-
-def ledger_entries_between(*, start, end) -> QuerySet[PaymentEntry]:
-    return (
-        PaymentEntry.objects.filter(at__gte=start, at__lt=end).select_related("order").order_by("order_id", "at", "pk")
     )

@@ -31,6 +31,7 @@ from notifications.renderers import renderer
 from notifications.services import notification_queue
 from payments.models import PaymentEntry, RetainerOrder
 from payments.selectors import (
+    SETTLED,
     payment_gateway_available,
     retainer_orders_refundable_by_rule,
     retainer_terms_current,
@@ -60,10 +61,7 @@ def _readiness_changed(order: RetainerOrder) -> None:
 def retainer_order_create(*, claimant: User, meta: RequestMeta = NO_REQUEST) -> RetainerOrder:
     """The claimant's live order under the current fee terms, made once: a second click (or two at once) gets the
     same order. The amount is the terms'; a settled order (paid or waived, under any terms) is returned as it is."""
-    settled = RetainerOrder.objects.filter(
-        claimant=claimant,
-        status__in=(RetainerOrder.Status.PAID, RetainerOrder.Status.PARTIALLY_REFUNDED, RetainerOrder.Status.WAIVED),
-    ).first()
+    settled = RetainerOrder.objects.filter(claimant=claimant, status__in=SETTLED).first()
     if settled is not None:
         return settled
     terms = retainer_terms_current()
