@@ -1,6 +1,7 @@
 """The journey's payment step on a phone (payments/, docs/payments.md): a claimant who signed is sent to the step,
 closes the sandbox window and stays on the step with a message, pays by easy pay, comes back to the receipt; the
-signed webhook reached the site and changed nothing more; the claim wizard then opens."""
+signed webhook reached the site and changed nothing more; the claim wizard then opens. No page of the flow breaks
+the strict Content Security Policy."""
 
 import pytest
 from playwright.sync_api import expect
@@ -21,6 +22,9 @@ def test_a_claimant_pays_the_retainer_on_a_phone_after_closing_the_window_once(p
     retainer_terms_seeded()
     claimant = claimant_ready(retainer_paid=False)
     page = phone_page
+    reported: list[str] = []
+    page.on("console", lambda message: reported.append(message.text) if "Content Security" in message.text else None)
+    page.on("pageerror", lambda error: reported.append(str(error)))
     log_in(page, claimant)
 
     page.goto(page.live_server_url + "/claims/start/")
@@ -56,3 +60,4 @@ def test_a_claimant_pays_the_retainer_on_a_phone_after_closing_the_window_once(p
     page.goto(page.live_server_url + "/claims/start/")
     expect(page).not_to_have_url(page.live_server_url + "/payments/retainer/")
     assert "/payments/" not in page.url
+    assert reported == []
