@@ -20,6 +20,7 @@ PROFILE = "profile"
 CONSENTS = "consents"
 IDENTITY = "identity"
 POWER_OF_ATTORNEY = "power_of_attorney"
+RETAINER = "retainer"  # owned by payments (it registers the check: accounts.selectors.journey_step_check_register)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class JourneyStep:
     keeps_next: bool = True  # the guard passes ?next= so the claimant comes back to the page they asked for
     accepts: tuple[str, ...] = ()  # consent document kinds this step's own page accepts (signing accepts the POA)
     linked_when_done: bool = False  # the account page links the step's page even once it is done
-    shown: Callable[[], bool] = lambda: True  # False: the step is not part of the journey (its feature is off)
+    # Whether the claimant meets this step at all: False while its feature is off (no identity provider) or, for a
+    # step of an app above accounts, until that app says it applies (a registered check).
+    shown: Callable[[ClaimantReadiness], bool] = lambda readiness: True
 
 
 _EARLIER_FIRST = _("이메일 인증과 회원 정보 입력을 먼저 마쳐 주세요.")
@@ -82,7 +85,7 @@ JOURNEY: tuple[JourneyStep, ...] = (
         blocks_filing=True,
         problem=_("휴대전화 본인인증(간편인증)을 마쳐 주세요."),
         refusal=_("본인인증을 먼저 마쳐 주세요."),
-        shown=lambda: identity_backend().available,
+        shown=lambda readiness: identity_backend().available,
         # The power-of-attorney text is accepted by signing it, after this step: it does not hold this step up.
         accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
     ),
@@ -96,12 +99,24 @@ JOURNEY: tuple[JourneyStep, ...] = (
         problem=_("소송위임장에 서명해 주세요."),
         accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
     ),
+    JourneyStep(
+        key=RETAINER,
+        label=_("착수금 결제"),
+        url_name="payments:retainer",
+        action=_("결제와 영수증"),
+        done=lambda readiness: readiness.registered_steps.get(RETAINER, True),
+        shown=lambda readiness: RETAINER in readiness.registered_steps,
+        blocks_filing=True,
+        problem=_("보수 약정에 따른 착수금을 결제해 주세요."),
+        keeps_next=False,
+        linked_when_done=True,  # the receipts and the ledger
+    ),
 )
 
 
-def journey_steps() -> tuple[JourneyStep, ...]:
-    """The steps of the journey as configured now: JOURNEY without the steps whose feature is off."""
-    return tuple(step for step in JOURNEY if step.shown())
+def journey_steps(*, readiness: ClaimantReadiness) -> tuple[JourneyStep, ...]:
+    """The steps this claimant meets, as configured now: JOURNEY without the steps that do not apply."""
+    return tuple(step for step in JOURNEY if step.shown(readiness))
 
 
 def journey_step(key: str) -> JourneyStep:
@@ -111,7 +126,7 @@ def journey_step(key: str) -> JourneyStep:
 
 def journey_next_step(*, readiness: ClaimantReadiness) -> JourneyStep | None:
     """The first step not yet done, in the journey's order; None when every step is done."""
-    return next((step for step in journey_steps() if not step.done(readiness)), None)
+    return next((step for step in journey_steps(readiness=readiness) if not step.done(readiness)), None)
 
 
 def claimant_next_step(*, user: User) -> JourneyStep | None:
@@ -126,7 +141,7 @@ def journey_step_blocker(*, readiness: ClaimantReadiness, key: str) -> JourneySt
     if step.accepts:
         missing = [document for document in readiness.consents_missing if document.kind not in step.accepts]
         readiness = replace(readiness, consents_missing=missing)
-    steps = journey_steps()
+    steps = journey_steps(readiness=readiness)
     for earlier in steps[: steps.index(step)] if step in steps else ():
         if not earlier.done(readiness):
             return earlier
@@ -141,7 +156,11 @@ def journey_step_url(step: JourneyStep, *, next_url: str = "") -> str:
 
 def journey_filing_problems(*, readiness: ClaimantReadiness) -> list[str]:
     """What each open step that blocks filing says, in the journey's order."""
-    return [str(step.problem) for step in journey_steps() if step.blocks_filing and not step.done(readiness)]
+    return [
+        str(step.problem)
+        for step in journey_steps(readiness=readiness)
+        if step.blocks_filing and not step.done(readiness)
+    ]
 
 
 @dataclass(frozen=True)
@@ -156,5 +175,5 @@ def claimant_steps(*, user: User, readiness: ClaimantReadiness | None = None) ->
     current = journey_next_step(readiness=readiness)
     return [
         JourneyStepState(step=step, state="done" if step.done(readiness) else "current" if step is current else "todo")
-        for step in journey_steps()
+        for step in journey_steps(readiness=readiness)
     ]

@@ -3,9 +3,9 @@
 `staff_groups_sync` is idempotent and takes the model classes, so the data migration can run it with
 historical models and `manage.py sync_staff_groups` can re-run it after new models (and permissions) appear.
 
-- Lawyer: everything in the claims, filing and accounts apps (deciding claims, cohorts, waves and exports, the damage
-  model, confirming account deletions, staff roles), the audit log (core), unlocking logins, resetting a
-  colleague's authenticator, and the list of messages sent (notifications, read only).
+- Lawyer: everything in the claims, filing, accounts and payments apps (deciding claims, cohorts, waves and exports,
+  the damage model, confirming account deletions, staff roles, retainer refunds and waivers), the audit log (core),
+  unlocking logins, resetting a colleague's authenticator, and the list of messages sent (notifications, read only).
 - Paralegal: view and edit claims, loss items, evidence and information requests; review claims and see
   personal data. No decisions, no exports of personal data, no damage-model changes.
 - Viewer: the aggregate dashboard and the reference data. No personal data.
@@ -28,7 +28,7 @@ CASE_MODELS = ("claim", "lossitem", "evidence")
 
 ROLE_PERMISSIONS: dict[str, dict] = {
     Role.LAWYER: {
-        "apps": ("claims", "filing", "accounts"),
+        "apps": ("claims", "filing", "accounts", "payments"),
         "permissions": [
             "admin.view_logentry",
             "auth.view_group",

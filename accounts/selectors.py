@@ -1,6 +1,7 @@
 """Reads about accounts: above all, what a claimant still has to do before filing a claim."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -25,6 +26,8 @@ class ClaimantReadiness:
     consents_missing: list[ConsentDocument] = field(default_factory=list)
     power_of_attorney_signed: bool = False
     identity_verified: bool = False  # a verified identity check (간편인증) on record (accounts.IdentityVerification)
+    # The steps apps above accounts own (journey_step_check_register) that apply to this claimant: key -> done.
+    registered_steps: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -33,7 +36,24 @@ class ClaimantReadiness:
             and self.profile_complete
             and not self.consents_missing
             and self.power_of_attorney_signed
+            and all(self.registered_steps.values())
         )
+
+
+# Journey steps owned by apps above accounts (the retainer: payments) register how to read them, from their
+# AppConfig.ready(), so accounts never imports them: a function of the user answering None when the step does not
+# apply to them (no gateway, no retainer in the fee terms), else whether it is done.
+JourneyStepCheck = Callable[[User], bool | None]
+_JOURNEY_STEP_CHECKS: dict[str, JourneyStepCheck] = {}
+
+
+def journey_step_check_register(key: str, check: JourneyStepCheck) -> None:
+    _JOURNEY_STEP_CHECKS[key] = check
+
+
+def _registered_steps(user: User) -> dict[str, bool]:
+    states = {key: check(user) for key, check in _JOURNEY_STEP_CHECKS.items()}
+    return {key: done for key, done in states.items() if done is not None}
 
 
 def _newest_of_each_kind(documents) -> list[ConsentDocument]:
@@ -106,6 +126,7 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
         power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
         identity_verified=current[0].identity_verified if current else _identity_verified(user=user).exists(),
+        registered_steps=_registered_steps(user),
     )
 
 
@@ -158,11 +179,17 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
             profile_complete=_profile_complete(user),
             power_of_attorney_signed=True,
             identity_verified=cleared["identity_verified"],
+            registered_steps=cleared["steps"],
         )
     readiness = claimant_readiness(user=user)
-    if not readiness.consents_missing and readiness.power_of_attorney_signed:
-        value = {"stamps": stamps, "identity_verified": readiness.identity_verified}
-        cache.set(_cleared_key(user.pk), value, READINESS_CACHE_SECONDS)
+    steps_done = all(readiness.registered_steps.values())
+    if not readiness.consents_missing and readiness.power_of_attorney_signed and steps_done:
+        cleared = {
+            "stamps": stamps,
+            "identity_verified": readiness.identity_verified,
+            "steps": readiness.registered_steps,
+        }
+        cache.set(_cleared_key(user.pk), cleared, READINESS_CACHE_SECONDS)
     return readiness
 
 

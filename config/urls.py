@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/setlang/", account_auth_views.language_set, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),
+    path("payments/", include("payments.urls")),
     path("admin/", admin.site.urls),
     path("webhooks/payments", payment_views.payment_webhook, name="payment_webhook"),
     path("sandbox/", include("integrations.urls")),

@@ -53,6 +53,7 @@ from claims.models import (
 )
 from config.hashing import sha256_chunks, sha256_hex
 from devtools.synthetic_files import SyntheticFile, synthetic_pdf, synthetic_png
+from payments.models import PaymentEntry, RetainerOrder, RetainerTerms
 
 KST = ZoneInfo("Asia/Seoul")
 UTC = dt.UTC
@@ -837,6 +838,8 @@ class Batch:
         self.requests = Table(InformationRequest, with_id=False)
         self.consents = Table(ConsentRecord, with_id=False)
         self.powers = Table(PowerOfAttorney, with_id=False)
+        self.orders = Table(RetainerOrder)
+        self.entries = Table(PaymentEntry, with_id=False)
 
     def in_order(self) -> list[Table]:
         return [
@@ -849,6 +852,8 @@ class Batch:
             self.requests,
             self.consents,
             self.powers,
+            self.orders,
+            self.entries,
         ]
 
 
@@ -881,6 +886,8 @@ class Generator:
         self.privacy = documents.get(ConsentDocument.Kind.PRIVACY_REQUIRED)
         self.optional = documents.get(ConsentDocument.Kind.PRIVACY_OPTIONAL)
         self.power_document = documents.get(ConsentDocument.Kind.POWER_OF_ATTORNEY)
+        # The retainer its fee terms ask (payments), paid by every synthetic claimant right after signing.
+        self.retainer_terms = RetainerTerms.objects.filter(document=self.power_document).first()
         self.writer = Writer()
         # One signed-PDF file per seed, written once and referenced by every synthetic power of attorney.
         pdf = synthetic_pdf(f"{seed}:poa", title="Power of attorney (signed electronically)")
@@ -893,6 +900,8 @@ class Generator:
         batch = Batch()
         writer = self.writer
         user_id = writer.reserve(User, len(plans))
+        self.order_id = writer.reserve(RetainerOrder, len(plans)) if self.retainer_terms else None
+        self.first_user_id = user_id
         if with_claims:
             self._unique_codes(plans)
             claim_id = writer.reserve(Claim, len(plans))
@@ -1059,6 +1068,29 @@ class Generator:
             at=signed,
             ip=plan.signup_ip,
             user_agent="Mozilla/5.0 (Linux; Android 12) synthetic",
+        )
+        self._retainer(batch, plan, user_id, signed + dt.timedelta(minutes=2))
+
+    def _retainer(self, batch: Batch, plan: ClaimPlan, user_id: int, paid: dt.datetime) -> None:
+        """The retainer paid by card in the sandbox gateway: the order and its ledger (no refunds are played)."""
+        terms = self.retainer_terms
+        if terms is None or self.order_id is None:
+            return
+        order_id = self.order_id + user_id - self.first_user_id
+        batch.orders.add(
+            id=order_id,
+            claimant_id=user_id,
+            terms_id=terms.pk,
+            payment_id=f"retainer-synthetic-{self.ctx.seed}-{plan.number}",
+            amount=terms.amount,
+            status=RetainerOrder.Status.PAID,
+            created_at=paid - dt.timedelta(minutes=1),
+            paid_at=paid,
+        )
+        common = {"order_id": order_id, "amount": terms.amount}
+        batch.entries.add(**common, kind=PaymentEntry.Kind.ORDER, actor_id=user_id, at=paid - dt.timedelta(minutes=1))
+        batch.entries.add(
+            **common, kind=PaymentEntry.Kind.PAYMENT, method="card", gateway="sandbox-payments", sandbox=True, at=paid
         )
 
     def _evidence(

@@ -35,10 +35,14 @@ from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, identity_verified
 from claims.tests.staff import admin_login, staff_member
 from core.audit import RequestMeta
+from payments.tests.factories import retainer_settled_if_due
 
 pytestmark = pytest.mark.django_db
 
 META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 (Linux; Android 14) TestBrowser/1.0")
+# The guard's readiness: one query for the documents and the claimant's ledger, and one for the retainer (the step
+# payments registers: accounts.selectors.journey_step_check_register).
+READINESS_QUERIES = 2
 PHONE_UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 KakaoTalk 10.4.5"
 
 
@@ -64,11 +68,14 @@ def _publish_new_version(kind: str, *, body_suffix: str = "\n7. 추가된 조항
 
 
 def _fully_joined(claimant, documents) -> PowerOfAttorney:
+    """Consents given, the power of attorney signed and the retainer its fee terms ask paid (payments' step)."""
     consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
     identity_verified(claimant)
-    return power_of_attorney_sign(
+    signed = power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
+    retainer_settled_if_due(claimant)
+    return signed
 
 
 @claimant_required
@@ -253,11 +260,11 @@ def test_a_new_power_of_attorney_version_sends_the_claimant_to_sign_again(rf, cl
     assert followed["Location"] == reverse("accounts:power_of_attorney_sign") + "?next=%2Fclaims%2Fnew%2F"
 
 
-def test_readiness_is_one_query_and_agrees_with_the_ledger_and_the_power_of_attorney(
+def test_readiness_is_one_query_per_source_and_agrees_with_the_ledger_and_the_power_of_attorney(
     claimant, documents, django_assert_num_queries
 ):
     def agrees() -> bool:
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(READINESS_QUERIES):
             readiness = claimant_readiness(user=claimant)
         signed = power_of_attorney_current(user=claimant) is not None
         return readiness.consents_missing == consent_documents_missing(user=claimant) and (
@@ -277,7 +284,7 @@ def test_the_guards_cached_readiness_costs_no_query_once_every_consent_is_given(
     claimant, documents, django_assert_num_queries
 ):
     assert not claimant_readiness_cached(user=claimant).ready  # not cached while something is missing
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(READINESS_QUERIES):
         assert not claimant_readiness_cached(user=claimant).ready
     _fully_joined(claimant, documents)
     assert claimant_readiness_cached(user=claimant).ready
@@ -347,7 +354,7 @@ def test_forgetting_one_claimant_keeps_the_others_cached(claimant, documents, dj
     claimant.refresh_from_db()  # the next request loads the user row
     with django_assert_num_queries(0):
         assert claimant_readiness_cached(user=other).ready
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(READINESS_QUERIES):
         assert claimant_readiness_cached(user=claimant).ready
 
 

@@ -35,7 +35,7 @@ def download(client) -> zipfile.ZipFile:
 
 @pytest.fixture
 def claimant_with_claims():
-    user = claimant_ready()
+    user = claimant_ready(retainer_paid=False)  # no receipt in the outbox: these tests count messages
     filed = SubmittedClaimFactory(claimant=user)
     LossItemFactory(claim=filed, monthly_fee=39_000)
     EvidenceFactory(claim=filed, original_name="오류 화면.png", file=ContentFile(b"filed evidence", name="a.png"))
@@ -76,8 +76,8 @@ def test_the_zip_holds_data_json_and_my_files_but_nothing_of_anyone_else(client,
 
 
 def test_the_download_lists_my_messages_without_any_address(client):
-    user = claimant_ready()
-    other = claimant_ready()
+    user = claimant_ready(retainer_paid=False)
+    other = claimant_ready(retainer_paid=False)
     mine = [
         Notification.objects.create(
             channel=channel,

@@ -23,6 +23,7 @@ from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.signing import power_of_attorney_sign
 from accounts.tests.factories import ClaimantFactory, UserFactory, consent_documents_published, identity_verified
 from core.audit import RequestMeta
+from payments.tests.factories import retainer_paid_in_sandbox
 
 META = RequestMeta(ip="203.0.113.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) TestBrowser/1.0")
 PRIVACY = ConsentDocument(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1)
@@ -47,14 +48,26 @@ def _claimant_only_view(request):
 # The list and the next-step function, on plain readiness values ----------------------------------------------------
 
 
-def test_the_journey_is_email_then_profile_then_consents_then_identity_then_the_power_of_attorney():
-    assert [step.key for step in JOURNEY] == ["email", "profile", "consents", "identity", "power_of_attorney"]
-    assert [step.blocks_filing for step in JOURNEY] == [False, False, True, True, True]
+def test_the_journey_is_email_profile_consents_identity_the_power_of_attorney_then_the_retainer():
+    assert [step.key for step in JOURNEY] == [
+        "email",
+        "profile",
+        "consents",
+        "identity",
+        "power_of_attorney",
+        "retainer",
+    ]
+    assert [step.blocks_filing for step in JOURNEY] == [False, False, True, True, True, True]
 
 
 def test_the_identity_step_is_left_out_while_no_identity_provider_is_available(settings):
     settings.IDENTITY_BACKEND = "integrations.identity.UnconfiguredIdentityBackend"
-    assert [step.key for step in journey.journey_steps()] == ["email", "profile", "consents", "power_of_attorney"]
+    assert [step.key for step in journey.journey_steps(readiness=_readiness(signed=False, identity=False))] == [
+        "email",
+        "profile",
+        "consents",
+        "power_of_attorney",
+    ]
     assert journey_next_step(readiness=_readiness(signed=False, identity=False)).key == "power_of_attorney"
 
 
@@ -138,6 +151,9 @@ def test_a_claimant_goes_through_the_steps_in_order():
     power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
+    # The seeded fee terms ask for a retainer and the sandbox gateway takes it (payments registers the step).
+    assert claimant_next_step(user=claimant).key == "retainer"
+    retainer_paid_in_sandbox(claimant)
     assert claimant_next_step(user=claimant) is None
 
 
@@ -152,6 +168,7 @@ def test_the_progress_shows_done_current_and_todo_steps():
         ("consents", "current"),
         ("identity", "todo"),
         ("power_of_attorney", "todo"),
+        ("retainer", "todo"),
     ]
 
 
@@ -164,6 +181,7 @@ def test_the_next_step_of_a_claimant_who_has_done_everything_costs_no_query(djan
     power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
+    retainer_paid_in_sandbox(claimant)
     assert claimant_next_step(user=claimant) is None  # now cached
     with django_assert_num_queries(0):
         assert claimant_next_step(user=claimant) is None
@@ -219,9 +237,10 @@ def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(
     claimant = ClaimantFactory()
     client.force_login(claimant)
     page = client.get(reverse("accounts:account")).content.decode()
-    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "본인인증 (", "소송위임장 서명"]
+    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "본인인증 (", "소송위임장 서명", "착수금 결제"]
     assert [page.index(label) for label in labels] == sorted(page.index(label) for label in labels)
-    assert page.count("완료</span>") == 2 and page.count("필요</span>") == 3
+    # Open: consents, identity, signing and the retainer.
+    assert page.count("완료</span>") == 2 and page.count("필요</span>") == 4
     assert ">인증하기</a>" not in page and ">채우기</a>" not in page  # done: no link
     assert f'href="{reverse("accounts:consents")}"' in page  # managing consents stays linked
     assert f'href="{reverse("accounts:power_of_attorney_sign")}"' in page

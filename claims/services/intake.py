@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.journey import journey_filing_problems
 from accounts.models import User
 from accounts.selectors import ClaimantReadiness, claimant_readiness
+from claims.closing import claim_closed_announce
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
@@ -326,6 +327,7 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str = "", meta: Request
     claim.save(update_fields=["status", "withdrawn_at", "updated_at"])
     event = _event(claim, actor, ClaimEvent.Kind.WITHDRAWN, meta, message=reason, previous_status=previous)
     claim_status_email_task.delay_on_commit(claim.pk, event.pk)
+    claim_closed_announce(claim=claim)
     return claim
 
 

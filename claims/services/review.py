@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from claims.closing import claim_closed_announce
 from claims.models import Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
 from claims.services.intake import ClaimError
 from claims.tasks.estimates import estimate_claim_task
@@ -298,6 +299,7 @@ def claim_reject(
     claim.decided_at = timezone.now()
     message = f"{reason.label_ko}\n{note}" if note else reason.label_ko
     _apply(claim, actor, transition, meta, fields=["decided_at"], message=message, reason=reason.code)
+    claim_closed_announce(claim=claim)
     return claim
 
 

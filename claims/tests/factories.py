@@ -20,6 +20,7 @@ from accounts.tests.factories import ClaimantFactory, consent_documents_publishe
 from claims.damages import DEFAULT_PARAMETERS
 from claims.models import Claim, DamageModelVersion, Evidence, Incident, LossItem, Service, new_reference_code
 from claims.services.estimates import estimates_refresh
+from payments.tests.factories import retainer_settled_if_due
 
 
 def default_incident() -> Incident:
@@ -91,9 +92,10 @@ class DamageModelVersionFactory(DjangoModelFactory):
     note = "초안"
 
 
-def claimant_ready(**kwargs) -> User:
+def claimant_ready(*, retainer_paid: bool = True, **kwargs) -> User:
     """A claimant who may file: verified email, complete profile, the current required consents accepted and the
-    current power of attorney signed (rows written directly, as the accounts pages would)."""
+    current power of attorney signed (rows written directly, as the accounts pages would), and the retainer paid in
+    the sandbox when the payment step applies (payments; `retainer_paid=False` leaves it to pay)."""
     user = ClaimantFactory(**kwargs)
     documents = consent_documents_published()
     for kind in (ConsentDocument.Kind.PRIVACY_REQUIRED, ConsentDocument.Kind.POWER_OF_ATTORNEY):
@@ -111,6 +113,8 @@ def claimant_ready(**kwargs) -> User:
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         signer_snapshot={"legal_name": user.legal_name},
     )
+    if retainer_paid:
+        retainer_settled_if_due(user)
     return user
 
 

@@ -218,7 +218,8 @@ def test_withdrawing_needs_confirmation_and_is_recorded(
     assert submitted.status == Claim.Status.WITHDRAWN and submitted.withdrawn_at
     event = submitted.events.get(kind=ClaimEvent.Kind.WITHDRAWN)
     assert event.message == "개인 사정" and event.data["previous_status"] == "submitted"
-    assert len(mailoutbox) == 1 and "철회" in mailoutbox[0].subject
+    # The status email, and the retainer refunded in full by the fee terms' rule (payments) with its own email.
+    assert len(mailoutbox) == 2 and "철회" in mailoutbox[0].subject and "환불" in mailoutbox[1].subject
 
 
 def test_rejoining_reopens_the_claim_while_the_incident_accepts_claims(client, submitted):

@@ -19,6 +19,7 @@ from claims.models import Claim
 from claims.selectors.review import reviewers_eligible
 from claims.tests.staff import admin_login, staff_member
 from devtools.generator import claims_generate
+from payments.models import PaymentEntry, RetainerOrder
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(600)]
 CLAIMS = 6000
@@ -47,6 +48,8 @@ def large_table(django_db_setup, django_db_blocker):
         Claim.objects.all().delete()
         ConsentRecord.objects.filter(user__in=claimants).delete()
         PowerOfAttorney.objects.filter(user__in=claimants).delete()
+        PaymentEntry.objects.filter(order__claimant__in=claimants).delete()  # their retainers (payments)
+        RetainerOrder.objects.filter(claimant__in=claimants).delete()
         User.objects.filter(pk__in=claimants).delete()
         User.objects.filter(email__startswith="synthetic.reviewer").delete()
     shutil.rmtree(default_storage.path(f"evidence/synthetic/{SEED}"), ignore_errors=True)

@@ -206,7 +206,8 @@ def test_rejecting_sends_the_reason_and_the_explanation_and_some_reasons_need_on
     assert submitted.status == Claim.Status.REJECTED
     assert event.data["reason"] == "other"
     assert event.message == "기타\n해외 거주자입니다."
-    assert "해외 거주자입니다." in mailoutbox[-1].body
+    status_email, refund_email = mailoutbox  # the claimant's retainer is refunded by the fee terms' rule (payments)
+    assert "해외 거주자입니다." in status_email.body and "환불" in refund_email.subject
 
 
 def test_a_retired_rejection_reason_is_refused(lawyer, submitted):

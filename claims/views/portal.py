@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import claimant_required
+from accounts.journey import claimant_steps
 from claims.forms import EvidenceUploadForm, InformationAnswerForm, WithdrawForm
 from claims.models import Claim
 from claims.selectors import intake as selectors
@@ -21,7 +22,10 @@ from core.audit import RequestMeta
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     claims = list(selectors.claims_for_claimant(user=request.user))
-    return render(request, "claims/portal/index.html", {"claims": claims})
+    # The journey's pages a claimant comes back to (consents; the retainer's payments and receipts, when it applies).
+    steps = claimant_steps(user=request.user, readiness=request.claimant_readiness)
+    links = [state.step for state in steps if state.step.linked_when_done]
+    return render(request, "claims/portal/index.html", {"claims": claims, "journey_links": links})
 
 
 @claimant_required

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "filing",  # cohorts, filing waves and the court exports (above claims)
     "notifications",  # the message outbox (below accounts and claims: it imports neither)
     "integrations",  # the outside providers' seams and local backends (imports core only)
+    "payments",  # the retainer: orders, the payment ledger, refunds (above accounts and claims)
 ]
 
 MIDDLEWARE = [
@@ -405,7 +406,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Webhooks (core.webhooks): the HMAC secret and the dotted path of the event handler, per provider. No provider
 # sends webhooks yet; each adds its entries (its secret from the environment) when it is built.
 WEBHOOK_SECRETS: dict[str, str] = {}
-WEBHOOK_HANDLERS: dict[str, str] = {}
+WEBHOOK_HANDLERS: dict[str, str] = {"payments": "payments.services.payment_webhook_handle"}
 # (soft, hard) time limits in seconds for every task on a queue (core.tasks.ApplicationTask); a task may set its own.
 # At the soft limit the task gets SoftTimeLimitExceeded and can clean up; at the hard limit its process is replaced.
 # The hard limits stay below CELERY_VISIBILITY_TIMEOUT, so a killed task is not also redelivered mid-run.

@@ -21,6 +21,7 @@ CODE_FOLDERS = (
     "core",
     "notifications",
     "integrations",
+    "payments",
     "config",
     "devtools",
     "bench",

@@ -49,6 +49,7 @@ from filing.models import Cohort, ExportJob, FilingWave
 from integrations.identity import IdentityMethod
 from integrations.identity.sandbox import SandboxIdentityBackend
 from notifications.models import Notification
+from payments.models import RetainerOrder, RetainerTerms
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
 STAFF_ROLES = {"viewer": Role.VIEWER, "paralegal": Role.PARALEGAL, "lawyer": Role.LAWYER}
@@ -111,6 +112,9 @@ def build_world() -> World:
     objects = {
         "pk": claim.pk,
         "receipt_id": receipt.receipt_id,
+        "order_id": RetainerOrder.objects.get(claimant=owner).pk,
+        "payments.retainerorder": RetainerOrder.objects.get(claimant=owner).pk,
+        "payments.retainerterms": RetainerTerms.objects.first().pk,
         "payment_id": "order-test-urls-1",
         "evidence_pk": evidence.pk,
         "request_pk": info.pk,
@@ -305,6 +309,9 @@ SITE = {
     "claims:rejoin": A_S_CLAIM_POST_ONLY,
     "claims:staff_evidence_download": PERSONAL_DATA_FILE,
     "claims:staff_evidence_display": PERSONAL_DATA_FILE,
+    "payments:retainer": CLAIMANT_ONLY,
+    "payments:retainer_return": (LOGIN, "302", ADMIN_LOGIN, "302", "302", "302"),
+    "payments:receipt": (LOGIN, "404", ADMIN_LOGIN, "404", "404", "404"),
 }
 
 # The admin: who may view, add, change, delete each model (V viewer, P paralegal, L lawyer). Anyone else, and
@@ -337,7 +344,9 @@ ADMIN_MODELS_ACCESS = {
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.service": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
-    "notifications.notification": {"view": "L", "add": "", "delete": ""},  # the outbox, read only
+    "notifications.notification": {"view": "L", "add": "", "delete": ""},
+    "payments.retainerorder": {"view": "L", "add": "", "delete": ""},
+    "payments.retainerterms": {"view": "L", "add": "L", "delete": ""},  # the outbox, read only
 }
 NOT_STAFF = ("302:admin-login",) * 3
 
@@ -377,6 +386,8 @@ ADMIN_SITE = {
     "admin:claims_damagemodelversion_activate": staff("", refused="405"),
     "admin:claims_damagemodelversion_copy": staff("", refused="405"),
     "admin:claims_outagewindow_recompute": staff("", refused="405"),
+    "admin:payments_retainerorder_refund": staff("L"),
+    "admin:payments_retainerorder_waive": staff("L"),
 }
 
 

@@ -20,6 +20,7 @@ from claims.services.fraud import fraud_sweep
 from claims.validators import business_registration_number_is_valid
 from devtools import generator
 from devtools.generator import GenerationError, claims_generate
+from payments.models import PaymentEntry, RetainerOrder
 
 pytestmark = pytest.mark.django_db
 KST = ZoneInfo("Asia/Seoul")
@@ -69,6 +70,8 @@ def _delete_generated() -> None:
     Claim.objects.all().delete()
     ConsentRecord.objects.filter(user__in=users).delete()
     PowerOfAttorney.objects.filter(user__in=users).delete()
+    PaymentEntry.objects.filter(order__claimant__in=users).delete()
+    RetainerOrder.objects.filter(claimant__in=users).delete()
     users.delete()
 
 

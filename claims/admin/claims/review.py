@@ -25,6 +25,7 @@ from claims.admin.review_forms import (
     StartReviewForm,
 )
 from claims.models import Claim, Estimate, Flag
+from claims.review_panels import claim_review_panels
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
 from claims.selectors.reference import estimate_windows
 from claims.selectors.review import FlagView, claim_review_detail, claims_proof_level_attach
@@ -172,6 +173,7 @@ class ClaimReviewPages:
             "audit_url": f"{reverse('admin:core_auditentry_changelist')}?claim__id__exact={claim.pk}",
             "can_see_audit": request.user.has_perm("core.view_auditentry"),
             **_proof_level_context(claim),
+            "review_panels": claim_review_panels(claim=claim, user=request.user),
         }
 
     def review_action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:

@@ -1,0 +1,106 @@
+"""The claimant's payment step (accounts.journey.RETAINER): the amount and what it covers, 결제하기 (the gateway's
+window), the return from the window, and the receipts."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import journey
+from accounts.selectors import claimant_readiness
+from core.audit import RequestMeta
+from core.exceptions import ApplicationError, ProviderError
+from payments.models import RetainerOrder
+from payments.selectors import retainer_order_of, retainer_orders_of, retainer_terms_current
+from payments.services import retainer_checkout, retainer_order_create, retainer_payment_confirm
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def retainer(request: HttpRequest) -> HttpResponse:
+    readiness = claimant_readiness(user=request.user)
+    earlier = journey.journey_step_blocker(readiness=readiness, key=journey.RETAINER)
+    if earlier is not None:
+        return redirect(journey.journey_step_url(earlier, next_url=request.get_full_path()))
+    context = {
+        "terms": retainer_terms_current(),
+        "orders": retainer_orders_of(user=request.user),
+        "due": not readiness.registered_steps.get(journey.RETAINER, True),
+        "shown": journey.RETAINER in readiness.registered_steps,
+    }
+    if request.method == "POST" and context["due"]:
+        try:
+            order = retainer_order_create(claimant=request.user, meta=RequestMeta.from_request(request))
+            checkout = retainer_checkout(
+                order=order, redirect_url=request.build_absolute_uri(reverse("payments:retainer_return"))
+            )
+        except ProviderError as error:
+            logger.warning("Retainer checkout: the gateway failed (%s)", error.code)
+            context["error"] = _(
+                "결제 서비스에 지금 연결할 수 없습니다. 잠시 뒤 다시 시도해 주세요. "
+                "결제된 돈은 없고, 입력하신 내용은 그대로 있습니다."
+            )
+        except ApplicationError as error:
+            context["error"] = error.message
+        else:
+            if checkout.checkout_url:
+                return redirect(checkout.checkout_url)
+            # A gateway opened only by its browser SDK (PortOne's requestPayment): the SDK is not yet served by
+            # this site (docs/payments.md, "PortOne's window"), so the claimant is told rather than left waiting.
+            logger.error("Retainer checkout: the gateway needs its browser SDK, which this site does not serve")
+            context["error"] = _("온라인 결제창을 열 수 없습니다. 법무법인에 문의해 주세요.")
+    return render(request, "payments/retainer.html", context, status=503 if "error" in context else 200)
+
+
+@never_cache
+@login_required
+@require_GET
+def retainer_return(request: HttpRequest) -> HttpResponse:
+    """Where the gateway's window sends the browser back. It proves nothing: the server asks the gateway."""
+    payment_id = request.GET.get("paymentId", "")
+    order = RetainerOrder.objects.filter(payment_id=payment_id, claimant=request.user).first()
+    if order is None:
+        messages.error(request, _("결제 정보를 찾을 수 없습니다. 다시 결제해 주세요."))
+        return redirect("payments:retainer")
+    if request.GET.get("code"):
+        # The window was closed or the payment refused: nothing paid; the claimant stays on the step.
+        messages.warning(
+            request, _("결제가 완료되지 않았습니다. 결제창을 닫았거나 결제가 거절되었습니다. 다시 결제해 주세요.")
+        )
+        return redirect("payments:retainer")
+    try:
+        order = retainer_payment_confirm(payment_id=payment_id, meta=RequestMeta.from_request(request))
+    except ProviderError:
+        messages.warning(
+            request,
+            _(
+                "결제 결과를 아직 확인하지 못했습니다. 결제가 되었다면 잠시 뒤 자동으로 반영됩니다. "
+                "이 화면을 새로고침해 보세요."
+            ),
+        )
+        return redirect("payments:retainer")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("payments:retainer")
+    messages.success(request, _("착수금 결제를 확인했습니다. 영수증을 이메일로도 보내 드렸습니다."))
+    return redirect("payments:receipt", order_id=order.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def receipt(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        order = retainer_order_of(user=request.user, order_id=order_id)
+    except RetainerOrder.DoesNotExist:
+        raise Http404 from None
+    return render(request, "payments/receipt.html", {"order": order, "entries": order.entries.all()})
