@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import ConsentDocument, User
 from claims.models import Claim
+from filing.models import FilingWave, WaveMember
 from integrations.payments import UnconfiguredPaymentGateway, payment_gateway
 from payments.models import RetainerOrder, RetainerTerms
 
@@ -75,10 +76,14 @@ def retainer_order_of(*, user: User, order_id: int) -> RetainerOrder:
 
 
 def retainer_orders_refundable_by_rule(*, claimant_id: int) -> list[RetainerOrder]:
-    """The claimant's paid orders to refund in full by the fee terms: they have claims and every one of them was
-    withdrawn or rejected (before filing: a filed claim is not withdrawn here; see docs/payments.md)."""
+    """The claimant's paid orders to refund in full by the fee terms: they have claims, every one of them was
+    withdrawn or rejected, and none was filed (a plaintiff of a filed wave who withdraws has had the work the
+    retainer pays for: staff decide any refund by hand; docs/payments.md)."""
     claims = Claim.objects.filter(claimant_id=claimant_id)
     if not claims.exists() or claims.exclude(status__in=CLAIM_STATUSES_CLOSED).exists():
+        return []
+    filed = WaveMember.objects.filter(claim__claimant_id=claimant_id, wave__status=FilingWave.Status.FILED)
+    if filed.exists():
         return []
     return list(
         RetainerOrder.objects.filter(

@@ -9,18 +9,20 @@ from django.urls import reverse
 
 from accounts.journey import RETAINER, claimant_next_step
 from accounts.roles import Role
+from accounts.tests.factories import StaffFactory
 from claims.models import Claim
 from claims.services.intake import claim_withdraw
 from claims.tests.factories import ClaimFactory, claimant_ready
 from claims.tests.staff import staff_member
 from core.exceptions import PermissionDeniedError
 from core.models import AuditEntry, WebhookEvent
+from filing.models import Cohort, FilingWave, WaveMember
 from integrations.payments import PAYMENT_WEBHOOK_PROVIDER
 from integrations.payments.models import SandboxPayment
 from integrations.payments.sandbox import SandboxPaymentGateway, sandbox_payment_open, sandbox_webhook_request
 from notifications.models import Notification
 from payments.models import PaymentEntry, RetainerOrder
-from payments.selectors import retainer_step_done
+from payments.selectors import retainer_orders_refundable_by_rule, retainer_step_done
 from payments.services import (
     RetainerError,
     retainer_order_create,
@@ -191,6 +193,23 @@ def test_withdrawing_the_only_claim_before_filing_refunds_the_retainer_by_the_ru
     assert refund.actor is None and refund.request_id == f"rule:{order.pk}"
     assert retainer_step_done(claimant) is False  # to rejoin, the claimant pays again (a new order)
     assert retainer_order_create(claimant=claimant) != order
+
+
+def test_withdrawing_after_the_claim_was_filed_is_not_refunded_by_the_rule(claimant):
+    order = retainer_paid_in_sandbox(claimant)
+    claim = ClaimFactory(claimant=claimant, status=Claim.Status.WITHDRAWN)
+    lawyer = StaffFactory(role=Role.LAWYER)
+    cohort = Cohort.objects.create(name="1차", incident=claim.incident, created_by=lawyer)
+    wave = FilingWave.objects.create(cohort=cohort, name="1차 소송", court="서울중앙지방법원", created_by=lawyer)
+    WaveMember.objects.create(wave=wave, claim=claim, number=1, name="김은서", address="서울", amount_claimed=100_000)
+    wave.status = FilingWave.Status.FROZEN
+    wave.save(update_fields=["status"])
+    assert [o.pk for o in retainer_orders_refundable_by_rule(claimant_id=claimant.pk)] == [order.pk]  # not filed yet
+    wave.status = FilingWave.Status.FILED
+    wave.save(update_fields=["status"])
+    assert retainer_refund_by_rule(claimant_id=claimant.pk) == []
+    order.refresh_from_db()
+    assert order.status == RetainerOrder.Status.PAID
 
 
 def test_a_claimant_with_another_claim_going_ahead_is_not_refunded(claimant):
