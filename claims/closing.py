@@ -1,6 +1,9 @@
-"""Apps above claims act when a claim closes before it is filed (the claimant withdraws it, or staff reject it):
-the retainer's refund rule (payments) registers a listener here from its AppConfig.ready(), so claims never imports
-it. Listeners are called inside the closing transaction, with the claim; they queue their work on commit."""
+"""Apps above claims act when a claim closes (the claimant withdraws it, or staff reject it): the retainer's refund
+rule (payments) registers a listener here from its AppConfig.ready(), so claims never imports it. Listeners are
+called inside the closing transaction, with the claim; they queue their work on commit.
+
+Whether a claim was filed is known only to the app that files (filing): it registers a check here, and a rule that
+must know (the refund rule: only before filing) asks `claimant_has_filed_claim` without importing filing."""
 
 from collections.abc import Callable
 
@@ -18,3 +21,17 @@ def claim_closed_listener_register(listener: ClaimClosedListener) -> None:
 def claim_closed_announce(*, claim: Claim) -> None:
     for listener in _LISTENERS:
         listener(claim=claim)
+
+
+FiledClaimCheck = Callable[..., bool]  # check(*, claimant_id: int) -> bool
+_FILED_CHECKS: list[FiledClaimCheck] = []
+
+
+def filed_claim_check_register(check: FiledClaimCheck) -> None:
+    if check not in _FILED_CHECKS:
+        _FILED_CHECKS.append(check)
+
+
+def claimant_has_filed_claim(*, claimant_id: int) -> bool:
+    """Whether a claim of this claimant is part of a filed suit (by any registered check)."""
+    return any(check(claimant_id=claimant_id) for check in _FILED_CHECKS)

@@ -4,8 +4,8 @@ ledger as the claimant, staff and the accountant see it."""
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.models import ConsentDocument, User
+from claims.closing import claimant_has_filed_claim
 from claims.models import Claim
-from filing.models import FilingWave, WaveMember
 from integrations.payments import UnconfiguredPaymentGateway, payment_gateway
 from payments.models import RetainerOrder, RetainerTerms
 
@@ -82,8 +82,7 @@ def retainer_orders_refundable_by_rule(*, claimant_id: int) -> list[RetainerOrde
     claims = Claim.objects.filter(claimant_id=claimant_id)
     if not claims.exists() or claims.exclude(status__in=CLAIM_STATUSES_CLOSED).exists():
         return []
-    filed = WaveMember.objects.filter(claim__claimant_id=claimant_id, wave__status=FilingWave.Status.FILED)
-    if filed.exists():
+    if claimant_has_filed_claim(claimant_id=claimant_id):
         return []
     return list(
         RetainerOrder.objects.filter(

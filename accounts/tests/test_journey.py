@@ -237,7 +237,14 @@ def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(
     claimant = ClaimantFactory()
     client.force_login(claimant)
     page = client.get(reverse("accounts:account")).content.decode()
-    labels = ["이메일 인증", "프로필 (이름·생년월일·휴대전화·주소)", "개인정보 동의", "본인인증 (", "소송위임장 서명", "착수금 결제"]
+    labels = [
+        "이메일 인증",
+        "프로필 (이름·생년월일·휴대전화·주소)",
+        "개인정보 동의",
+        "본인인증 (",
+        "소송위임장 서명",
+        "착수금 결제",
+    ]
     assert [page.index(label) for label in labels] == sorted(page.index(label) for label in labels)
     # Open: consents, identity, signing and the retainer.
     assert page.count("완료</span>") == 2 and page.count("필요</span>") == 4

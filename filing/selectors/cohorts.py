@@ -535,3 +535,8 @@ def wave_evidence_count(*, wave: FilingWave) -> int:
 
 def wave_standing_count(*, wave: FilingWave) -> int:
     return WaveMember.objects.filter(wave=wave).exclude(claim__status=Claim.Status.WITHDRAWN).count()
+
+
+def claimant_is_plaintiff_of_filed_wave(*, claimant_id: int) -> bool:
+    """Whether a claim of this claimant is a plaintiff of a filed wave (claims.closing asks for the refund rule)."""
+    return WaveMember.objects.filter(claim__claimant_id=claimant_id, wave__status=FilingWave.Status.FILED).exists()
