@@ -67,6 +67,8 @@ def notification_send(*, notification_id: int, last_attempt: bool = False) -> bo
         notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
         if notification is None or notification.status not in (Notification.Status.QUEUED,):
             return False
+        if notification.not_before is not None and notification.not_before > timezone.now():
+            return False  # held (a marketing message at night): notification_held_release queues it
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
         try:
@@ -121,3 +123,22 @@ def error_recorded(error: ProviderError) -> str:
     (a backend puts no address or text into these)."""
     extra = " ".join(f"{key}={value}" for key, value in error.extra.items())
     return f"{error.code}: {error.message}" + (f" ({extra})" if extra else "")
+
+
+def notification_held_release(*, now=None) -> list[int]:
+    """The held messages whose time has come (not_before passed), released (not_before cleared) and their tasks
+    queued after commit; returns their ids. Run every minute by beat, so each is queued once."""
+    from notifications.tasks import notification_send_task
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Notification.Status.QUEUED, not_before__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(not_before=None)
+        for notification_id in ids:
+            notification_send_task.delay_on_commit(notification_id)
+    return ids

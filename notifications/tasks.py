@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from notifications.selectors import notifications_unsent
-from notifications.services import notification_send
+from notifications.services import notification_held_release, notification_send
 
 MAX_RETRIES = 6
 
@@ -23,3 +23,9 @@ def notification_send_sweep_task() -> int:
     for notification_id in pending:
         notification_send_task.delay(notification_id)
     return len(pending)
+
+
+@shared_task(acks_late=True)
+def notification_held_release_task() -> int:
+    """Queue the held messages (marketing messages asked for at night) once 08:00 KST has come."""
+    return len(notification_held_release())

@@ -129,7 +129,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 # Axes first: it refuses a locked-out email + IP before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PhoneCodeBackend",  # phone + one-time code (accounts/services/phone.py)
+]
 
 # Login lockout (django-axes): 5 failures for one email from one IP lock that pair for 30 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -354,6 +358,11 @@ JOB_STALE_AFTER_MINUTES = env.int("JOB_STALE_AFTER_MINUTES", default=180)
 CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
     "task": "claims.tasks.recovery.status_email_sweep_task",
     "schedule": 10 * 60,
+}
+# Marketing messages held over the night (21:00-08:00 KST) are queued once their time has come.
+CELERY_BEAT_SCHEDULE["notifications-held-release"] = {
+    "task": "notifications.tasks.notification_held_release_task",
+    "schedule": 60,
 }
 # Evidence PDFs without page previews (uploaded before previews existed, or a lost task) are queued in batches
 # (claims/tasks/evidence.py; `manage.py evidence_previews` does all at once).
