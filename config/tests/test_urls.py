@@ -46,7 +46,7 @@ from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedCl
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
 from filing.models import Cohort, ExportJob, FilingWave
-from notifications.models import Notification
+from notifications.models import MessageTemplate, Notification
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
 STAFF_ROLES = {"viewer": Role.VIEWER, "paralegal": Role.PARALEGAL, "lawyer": Role.LAWYER}
@@ -151,6 +151,7 @@ def build_world() -> World:
             user=owner,
             idempotency_key="test-urls:1",
         ).pk,
+        "notifications.messagetemplate": MessageTemplate.objects.first().pk,
     }
     return World(owner=owner, claim=claim, objects=objects)
 
@@ -247,6 +248,11 @@ SITE = {
     "accounts:signup": AWAY_IF_SIGNED_IN,
     "accounts:login": AWAY_IF_SIGNED_IN,
     "accounts:logout": ("405",) * 6,
+    "accounts:phone_login": AWAY_IF_SIGNED_IN,
+    "accounts:phone_login_code": (LOGIN, LOGIN, ADMIN_LOGIN, LOGIN, LOGIN, LOGIN),  # no number yet: step 1
+    "accounts:phone_verify": SIGNED_IN,
+    "accounts:phone_verify_send": GET_NOT_ALLOWED,
+    "accounts:message_preferences": SIGNED_IN,
     "accounts:verify_email_sent": (LOGIN, "302", ADMIN_LOGIN, "302", "302", "302"),
     "accounts:verify_email_resend": GET_NOT_ALLOWED,
     "accounts:verify_email": PUBLIC,
@@ -319,6 +325,7 @@ ADMIN_MODELS_ACCESS = {
     "claims.service": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
     "notifications.notification": {"view": "L", "add": "", "delete": ""},  # the outbox, read only
+    "notifications.messagetemplate": {"view": "L", "add": "L", "delete": ""},
 }
 NOT_STAFF = ("302:admin-login",) * 3
 

@@ -235,7 +235,8 @@ def cohort_freeze_wave(
 def filing_wave_mark_filed(
     *, wave: FilingWave, case_number: str, filed_on: dt.date, actor: User, meta: RequestMeta = NO_REQUEST
 ) -> FilingWave:
-    """Record that the wave's complaint was filed, with the case number the court gave it."""
+    """Record that the wave's complaint was filed, with the case number the court gave it; its plaintiffs are told
+    (filing/services/notifications.py)."""
     _require(actor, PERMISSION_WAVE)
     wave = FilingWave.objects.select_for_update().get(pk=wave.pk)
     if wave.status != FilingWave.Status.FROZEN:
@@ -254,4 +255,7 @@ def filing_wave_mark_filed(
         meta=meta,
         data={"status": wave.status, "case_number": wave.case_number, "filed_on": filed_on.isoformat()},
     )
+    from filing.tasks.notifications import filing_wave_filed_notify_task
+
+    filing_wave_filed_notify_task.delay_on_commit(wave.pk)
     return wave
