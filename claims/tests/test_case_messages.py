@@ -46,9 +46,9 @@ def test_claim_received_goes_by_sms_with_the_reference_code_and_only_once(
     assert f"/claims/{claim.pk}/" in message_outbox[0].text
     notification = Notification.objects.get()
     assert notification.idempotency_key == f"claim-status:{event.pk}:{phone_claimant.pk}"
-    assert notification.context["message_template_id"] == MessageTemplate.objects.get(
-        kind="claim_received", version=1
-    ).pk
+    assert (
+        notification.context["message_template_id"] == MessageTemplate.objects.get(kind="claim_received", version=1).pk
+    )
 
 
 def test_an_information_request_goes_with_its_due_date_as_a_alimtalk_once_approved(
@@ -80,7 +80,9 @@ def test_an_information_request_goes_with_its_due_date_as_a_alimtalk_once_approv
     assert delivered.variables["reference"] == claim.reference_code
 
 
-def test_status_changes_go_in_the_claimants_language(phone_claimant, message_outbox, django_capture_on_commit_callbacks):
+def test_status_changes_go_in_the_claimants_language(
+    phone_claimant, message_outbox, django_capture_on_commit_callbacks
+):
     phone_claimant.language = "en"
     phone_claimant.save(update_fields=["language"])
     claim = SubmittedClaimFactory(claimant=phone_claimant)
