@@ -43,14 +43,14 @@ def message_template_render(
     *, template: MessageTemplate, channel: str, language: str, variables: dict[str, str]
 ) -> Message:
     """The template as `channel` sends it: a 알림톡 (its code, variables and the SMS sent instead), an SMS, or an
-    email whose subject is the text's first line."""
+    email of the text with its first line as the subject."""
     sms = TextMessage(text=message_text_fill(template.sms_text(language), variables))
     if channel == Notification.Channel.ALIMTALK:
         return AlimtalkMessage(template_code=template.alimtalk_code(language), variables=variables, fallback=sms)
     if channel == Notification.Channel.SMS:
         return sms
-    subject, _newline, body = message_text_fill(template.text(language), variables).partition("\n")
-    return RenderedMessage(subject=subject.strip(), body=body.strip() or subject.strip())
+    text = message_text_fill(template.text(language), variables)
+    return RenderedMessage(subject=text.partition("\n")[0].strip(), body=text)
 
 
 def case_news_channel(*, user: AbstractBaseUser, template: MessageTemplate) -> str:

@@ -4,6 +4,7 @@ email or, for a claimant who chose SMS/알림톡 and verified their phone, as th
 received, information requested, status changed); the tasks in claims/tasks/notifications.py only take ids and
 call these."""
 
+import datetime as dt
 from collections import defaultdict
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims.models import Claim, ClaimEvent, InformationRequest
+from claims.selectors.review import information_requests_to_remind
 from notifications.backends import RenderedMessage
 from notifications.messages import case_message_queue, case_news_channel, message_template_current
 from notifications.models import MessageTemplate, Notification
@@ -162,3 +164,30 @@ def information_answered_render(notification: Notification) -> RenderedMessage:
     }
     subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
     return RenderedMessage(subject=subject, body=render_to_string("claims/email/information_answered.txt", context))
+
+
+# Reminders of an open information request: one before its due date (within REMINDER_BEFORE_DAYS) and one after it.
+REMINDER_BEFORE_DAYS = 2
+REMINDER_KINDS = {"before": MessageTemplate.Kind.REMINDER_BEFORE_DUE, "after": MessageTemplate.Kind.REMINDER_AFTER_DUE}
+
+
+def information_reminders_send(*, today: dt.date | None = None) -> int:
+    """Queue the reminders due today (run daily by beat): each open request gets its "before" reminder once when
+    it is due within REMINDER_BEFORE_DAYS days and its "after" reminder once when overdue, on the claimant's
+    channel ("information-reminder:<when>:<request id>"). Returns how many were queued now."""
+    queued = 0
+    for when, requests in information_requests_to_remind(before_days=REMINDER_BEFORE_DAYS, today=today).items():
+        for request in requests.iterator(chunk_size=500):
+            claim = request.claim
+            _notification, created = case_message_queue(
+                kind=REMINDER_KINDS[when],
+                user=claim.claimant,
+                variables={
+                    "reference": claim.reference_code or "-",
+                    "due": request.due_date.isoformat(),
+                    "url": _absolute(reverse("claims:information_request", args=[claim.pk, request.pk])),
+                },
+                idempotency_key=f"information-reminder:{when}:{request.pk}",
+            )
+            queued += created
+    return queued

@@ -359,6 +359,11 @@ CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
     "task": "claims.tasks.recovery.status_email_sweep_task",
     "schedule": 10 * 60,
 }
+# Reminders of open information requests, before and after their due dates (claims/services/notifications.py).
+CELERY_BEAT_SCHEDULE["claims-information-reminders"] = {
+    "task": "claims.tasks.notifications.information_reminders_task",
+    "schedule": crontab(hour=10, minute=0),
+}
 # Marketing messages held over the night (21:00-08:00 KST) are queued once their time has come.
 CELERY_BEAT_SCHEDULE["notifications-held-release"] = {
     "task": "notifications.tasks.notification_held_release_task",

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from claims.models import Incident
+from claims.selectors.review import claims_overdue
 from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError
 from core.models import AuditEntry
@@ -148,6 +149,7 @@ def _freeze_problems(cohort: Cohort) -> list[str]:
         count=Count("pk"),
         not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES)),
         unestimated=Count("pk", filter=Q(estimate_total__isnull=True)),
+        overdue=Count("pk", filter=claims_overdue()),
     )
     problems = []
     if not counts["count"]:
@@ -164,6 +166,14 @@ def _freeze_problems(cohort: Cohort) -> list[str]:
         problems.append(
             _("아직 산정되지 않은 신청 %(count)d건이 있습니다. 산정이 끝난 뒤 확정하거나 산정액 조건을 넣으세요.")
             % {"count": counts["unestimated"]}
+        )
+    if counts["overdue"]:
+        problems.append(
+            _(
+                "추가 자료 제출 기한이 지난 신청 %(count)d건이 있습니다. "
+                "자료를 받거나 요청을 정리한 뒤 확정해 주세요(신청 목록의 '추가 자료 기한' 필터)."
+            )
+            % {"count": counts["overdue"]}
         )
     return problems
 

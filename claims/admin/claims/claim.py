@@ -15,6 +15,7 @@ from claims.admin.claims.evidence_files import EVIDENCE_SANDBOX, ClaimEvidenceFi
 from claims.admin.claims.filters import (
     EstimateRangeFilter,
     FlagFilter,
+    OverdueFilter,
     ProofOfUseFilter,
     RevenueEvidenceFilter,
     ReviewerFilter,
@@ -44,6 +45,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
     list_display_links = ["reference_code"]
     list_filter = [
         StatusFilter,
+        OverdueFilter,
         "claimant_type",
         ServiceFilter,
         FlagFilter,
