@@ -23,6 +23,8 @@ class Notification(models.Model):
         QUEUED = "queued", _("대기")
         SENDING = "sending", _("보내는 중")
         SENT = "sent", _("보냄")
+        DELIVERED = "delivered", _("받음")
+        FELL_BACK = "fell_back", _("문자로 받음")
         FAILED = "failed", _("실패")
 
     channel = models.CharField(_("채널"), max_length=20, choices=Channel.choices)
@@ -50,6 +52,10 @@ class Notification(models.Model):
     # A marketing message asked for at night is held until 08:00 KST (notifications.services.marketing_send_after):
     # nothing sends it before then; the release sweep clears this and queues its task.
     not_before = models.DateTimeField(_("보내기 시작할 때"), null=True, blank=True)
+    # From the provider's delivery report (notifications.services.notification_reports_update): when it reached the
+    # phone (or when it failed to), and the provider's status code.
+    reported_at = models.DateTimeField(_("결과 보고 시각"), null=True, blank=True)
+    report_code = models.CharField(_("결과 코드"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("메시지")

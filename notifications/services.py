@@ -142,3 +142,29 @@ def notification_held_release(*, now=None) -> list[int]:
         for notification_id in ids:
             notification_send_task.delay_on_commit(notification_id)
     return ids
+
+
+REPORTED_STATUSES = {
+    "delivered": Notification.Status.DELIVERED,
+    "fell_back": Notification.Status.FELL_BACK,
+    "failed": Notification.Status.FAILED,
+}
+
+
+def notification_reports_update(*, notification_ids: list[int]) -> int:
+    """Ask each channel's backend for the delivery reports of these sent messages and record the final ones
+    (delivered, fell back to SMS, failed) with the provider's code; messages still pending stay sent. Returns how
+    many were updated. A provider that cannot answer now raises its retryable ProviderError."""
+    notifications = list(Notification.objects.filter(pk__in=notification_ids, status=Notification.Status.SENT))
+    by_channel: dict[str, list[Notification]] = {}
+    for notification in notifications:
+        by_channel.setdefault(notification.channel, []).append(notification)
+    updated, now = 0, timezone.now()
+    for channel, items in by_channel.items():
+        for notification_id, report in backend_for(channel).delivery_reports(notifications=items).items():
+            status = REPORTED_STATUSES[report.state]
+            fields = {"status": status, "reported_at": now, "report_code": report.code[:20]}
+            if status == Notification.Status.FELL_BACK:
+                fields["fell_back"] = True
+            updated += Notification.objects.filter(pk=notification_id, status=Notification.Status.SENT).update(**fields)
+    return updated

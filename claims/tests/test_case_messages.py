@@ -105,3 +105,20 @@ def test_claimants_who_keep_email_get_the_emails(message_outbox, mailoutbox, dja
         claim_status_notify(claim_id=claim.pk, event_id=event.pk)
     assert message_outbox == []
     assert claim.reference_code in mailoutbox[-1].subject
+
+
+def test_the_staff_review_page_lists_the_claimants_messages_with_their_delivery_status(
+    client, phone_claimant, django_capture_on_commit_callbacks
+):
+    from claims.tests.staff import admin_login
+    from notifications.tasks import notification_reports_task
+
+    claim = SubmittedClaimFactory(claimant=phone_claimant)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_status_notify(claim_id=claim.pk, event_id=_submitted_event(claim).pk)
+    notification_reports_task.delay().get()
+    admin_login(client, staff_member(Role.PARALEGAL))
+    page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
+    assert "신청인에게 보낸 메시지" in page
+    assert '<td data-testid="message-status">받음</td>' in page
+    assert "문자(SMS)" in page

@@ -364,6 +364,11 @@ CELERY_BEAT_SCHEDULE["claims-information-reminders"] = {
     "task": "claims.tasks.notifications.information_reminders_task",
     "schedule": crontab(hour=10, minute=0),
 }
+# Delivery reports of the SMS and 알림톡 sent lately (notifications/tasks.py).
+CELERY_BEAT_SCHEDULE["notifications-delivery-reports"] = {
+    "task": "notifications.tasks.notification_reports_task",
+    "schedule": 5 * 60,
+}
 # Marketing messages held over the night (21:00-08:00 KST) are queued once their time has come.
 CELERY_BEAT_SCHEDULE["notifications-held-release"] = {
     "task": "notifications.tasks.notification_held_release_task",
