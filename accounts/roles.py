@@ -40,6 +40,8 @@ ROLE_PERMISSIONS: dict[str, dict] = {
             "notifications.view_notification",
             # the SMS and 알림톡 texts (versions are added and published, never deleted once published)
             *(f"notifications.{action}_messagetemplate" for action in ("view", "add", "change")),
+            "notifications.view_bulkmessage",
+            "notifications.add_bulkmessage",
             # the audit log (moved from claims to core with its permissions)
             *(f"core.{action}_auditentry" for action in ("view", "add", "change", "delete")),
         ],

@@ -11,6 +11,7 @@ class FilingConfig(AppConfig):
 
     def ready(self) -> None:
         from claims.services.recovery import stale_job_kind_register
+        from filing.services import notifications  # noqa: F401 - registers the cohort and wave audiences
         from filing.services.recovery import EXPORT_JOBS
 
         stale_job_kind_register(EXPORT_JOBS)  # export jobs whose worker died are queued again, or failed

@@ -56,6 +56,14 @@ class Notification(models.Model):
     # phone (or when it failed to), and the provider's status code.
     reported_at = models.DateTimeField(_("결과 보고 시각"), null=True, blank=True)
     report_code = models.CharField(_("결과 코드"), max_length=20, blank=True)
+    bulk = models.ForeignKey(
+        "BulkMessage",
+        verbose_name=_("대량 발송"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+    )
 
     class Meta:
         verbose_name = _("메시지")
@@ -103,6 +111,7 @@ class MessageTemplate(models.Model):
         WAVE_FILED = "wave_filed", _("소송 제기")
         PAYMENT_RECEIPT = "payment_receipt", _("결제 영수증")
         REFUND_RECEIPT = "refund_receipt", _("환불 영수증")
+        NOTICE = "notice", _("공지 (대량 발송)")
         MARKETING = "marketing", _("안내·홍보 (광고성)")
 
     kind = models.CharField(_("종류"), max_length=32, choices=Kind.choices)
@@ -160,3 +169,35 @@ class ContactPreference(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.user_id}: {self.case_news}"
+
+
+class BulkMessage(models.Model):
+    """One message to everyone in an audience (a cohort or a filing wave, registered by the app that owns it:
+    notifications.bulk.audience), written by staff from the notice or marketing template. Its Notification rows are
+    created in batches by a task and sent in chunks within the provider's rate limit (notifications/bulk.py)."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("준비 중")
+        QUEUED = "queued", _("보내는 중")
+
+    audience = models.CharField(_("받는 사람들"), max_length=50)
+    audience_id = models.PositiveBigIntegerField(_("받는 사람들 ID"))
+    audience_label = models.CharField(_("받는 사람들 이름"), max_length=250)
+    kind = models.CharField(_("템플릿"), max_length=32, choices=MessageTemplate.Kind.choices)
+    message = models.TextField(_("내용"))
+    status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.PLANNING)
+    total = models.PositiveIntegerField(_("받는 사람 수"), default=0)
+    estimated_cost = models.PositiveBigIntegerField(_("예상 비용(원)"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("보낸 직원"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("만든 때"), default=timezone.now)
+    queued_at = models.DateTimeField(_("대기열에 넣은 때"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("대량 발송")
+        verbose_name_plural = _("대량 발송")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.audience_label} ({self.get_kind_display()})"

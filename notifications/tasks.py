@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from core.exceptions import ProviderError
+from notifications.bulk import bulk_message_plan
 from notifications.selectors import notifications_awaiting_report, notifications_unsent
 from notifications.services import notification_held_release, notification_reports_update, notification_send
 
@@ -49,3 +50,22 @@ def notification_reports_task() -> int:
             logger.warning("Delivery reports not available now: %s", error.code)
             break
     return updated
+
+
+@shared_task(acks_late=True)
+def bulk_message_plan_task(bulk_id: int) -> int:
+    """Write a bulk message's rows and queue their sending in chunks (notifications/bulk.py)."""
+    return bulk_message_plan(bulk_id=bulk_id)
+
+
+@shared_task(acks_late=True)
+def notification_send_chunk_task(notification_ids: list[int]) -> int:
+    """Send a chunk of a bulk message, each message once; one the provider cannot take now stays queued for the
+    sweep (notification_send_sweep_task) instead of holding up the chunk."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += notification_send(notification_id=notification_id)
+        except ProviderError:
+            continue
+    return sent

@@ -261,6 +261,12 @@ SOLAPI_API_KEY = env("SOLAPI_API_KEY", default="")
 SOLAPI_API_SECRET = env("SOLAPI_API_SECRET", default="")
 SOLAPI_SENDER = env("SOLAPI_SENDER", default="")
 SOLAPI_PFID = env("SOLAPI_PFID", default="")
+# Bulk messages (notifications/bulk.py): at most this many messages a second go to the provider; the estimated cost
+# per message in won (Solapi's list prices in its pricing API's sample answer, VAT excluded: check your contract);
+# the free opt-out number every marketing SMS must carry.
+MESSAGE_SEND_RATE_PER_SECOND = env.int("MESSAGE_SEND_RATE_PER_SECOND", default=50)
+MESSAGE_UNIT_COSTS = {"sms": 20, "lms": 50, "alimtalk": 19}
+MARKETING_OPT_OUT_NUMBER = env("MARKETING_OPT_OUT_NUMBER", default="080-000-0000")
 # Where notifications.backends.local.FileMessageBackend writes one JSON file per SMS or 알림톡.
 NOTIFICATION_MESSAGE_FILE_PATH = env.path("DJANGO_MESSAGE_FILE_PATH", default=BASE_DIR / "var" / "messages")
 # Road-name address search (integrations/address/, docs/providers/address-search.md): the bundled sample here,
@@ -415,6 +421,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.notifications.*": {"queue": "email"},
     "accounts.tasks.*": {"queue": "email"},
     "notifications.tasks.notification_send_task": {"queue": "email"},
+    "notifications.tasks.notification_send_chunk_task": {"queue": "email"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Webhooks (core.webhooks): the HMAC secret and the dotted path of the event handler, per provider. No provider

@@ -46,7 +46,7 @@ from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedCl
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
 from filing.models import Cohort, ExportJob, FilingWave
-from notifications.models import MessageTemplate, Notification
+from notifications.models import BulkMessage, MessageTemplate, Notification
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
 STAFF_ROLES = {"viewer": Role.VIEWER, "paralegal": Role.PARALEGAL, "lawyer": Role.LAWYER}
@@ -152,6 +152,9 @@ def build_world() -> World:
             idempotency_key="test-urls:1",
         ).pk,
         "notifications.messagetemplate": MessageTemplate.objects.first().pk,
+        "notifications.bulkmessage": BulkMessage.objects.create(
+            audience="filing.cohort", audience_id=cohort.pk, audience_label="1차", kind="notice", message="안내"
+        ).pk,
     }
     return World(owner=owner, claim=claim, objects=objects)
 
@@ -326,6 +329,7 @@ ADMIN_MODELS_ACCESS = {
     "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
     "notifications.notification": {"view": "L", "add": "", "delete": ""},  # the outbox, read only
     "notifications.messagetemplate": {"view": "L", "add": "L", "delete": ""},
+    "notifications.bulkmessage": {"view": "L", "add": "L", "delete": ""},
 }
 NOT_STAFF = ("302:admin-login",) * 3
 

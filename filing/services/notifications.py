@@ -1,8 +1,15 @@
 """Telling a filed wave's plaintiffs that their complaint is in court, with the court and its case number: one
 message per plaintiff ("wave-filed:<wave id>:<claim id>"), on the channel each chose, queued in chunks of
-WAVE_NOTIFY_CHUNK plaintiffs by filing/tasks/notifications.py."""
+WAVE_NOTIFY_CHUNK plaintiffs by filing/tasks/notifications.py. Cohorts and waves are also the audiences of the
+admin's bulk messages (notifications/bulk.py)."""
 
-from filing.models import FilingWave, WaveMember
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from filing.models import Cohort, FilingWave, WaveMember
+from filing.selectors.cohorts import cohort_claims
+from notifications.bulk import audience
 from notifications.messages import case_message_queue
 from notifications.models import MessageTemplate
 
@@ -32,3 +39,25 @@ def filing_wave_filed_notify(*, wave_id: int, after_number: int = 0) -> int | No
             idempotency_key=f"wave-filed:{wave.pk}:{claim.pk}",
         )
     return members[-1].number
+
+
+def _cohort_choices() -> list[tuple[int, str]]:
+    return list(Cohort.objects.order_by("-created_at").values_list("pk", "name"))
+
+
+def _wave_choices() -> list[tuple[int, str]]:
+    return list(FilingWave.objects.order_by("-created_at").values_list("pk", "name"))
+
+
+@audience("filing.cohort", label=gettext_lazy("원고 집단"), choices=_cohort_choices)
+def cohort_recipients(cohort_id: int) -> QuerySet[User]:
+    """The claimants of the claims the cohort selects now."""
+    claims = cohort_claims(cohort=Cohort.objects.get(pk=cohort_id))
+    return User.objects.filter(pk__in=claims.values("claimant_id"))
+
+
+@audience("filing.wave", label=gettext_lazy("소 제기 차수"), choices=_wave_choices)
+def wave_recipients(wave_id: int) -> QuerySet[User]:
+    """The claimants of the wave's plaintiffs whose claims are not withdrawn."""
+    members = WaveMember.objects.filter(wave_id=wave_id).exclude(claim__status="withdrawn")
+    return User.objects.filter(pk__in=members.values("claim__claimant_id"))
