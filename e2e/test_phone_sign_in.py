@@ -11,7 +11,8 @@ from accounts.models import User
 from accounts.tests.factories import ClaimantFactory
 from notifications.models import ContactPreference
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the message templates written by the migrations are restored after other transactional tests
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "my-outage-passphrase-2022"
 

@@ -53,15 +53,16 @@ def message_template_render(
     return RenderedMessage(subject=text.partition("\n")[0].strip(), body=text)
 
 
-def case_news_channel(*, user: AbstractBaseUser, template: MessageTemplate) -> str:
-    """Email, unless the claimant chose SMS/알림톡 and their phone is verified: then a 알림톡 when the template has an
-    approved code in their language, else an SMS."""
+def case_news_channel(*, user: AbstractBaseUser, kind: str) -> str:
+    """Email, unless the claimant chose SMS/알림톡 and their phone is verified: then a 알림톡 when the current
+    template of `kind` has an approved code in their language, else an SMS. (The template is looked up only for
+    them: email needs none.)"""
     preference = ContactPreference.objects.filter(user=user).first()
     if preference is None or preference.case_news != ContactPreference.CaseNews.PHONE:
         return Notification.Channel.EMAIL
     if not (getattr(user, "phone", "") and getattr(user, "phone_verified_at", None)):
         return Notification.Channel.EMAIL
-    if template.alimtalk_code(user.language):
+    if message_template_current(kind=kind).alimtalk_code(user.language):
         return Notification.Channel.ALIMTALK
     return Notification.Channel.SMS
 
@@ -87,7 +88,7 @@ def case_message_queue(
     channel (or on `channel`). `variables` fill the template's #{names}: reference codes, dates, links; never
     personal data (they are kept in the message's context). Returns (notification, created)."""
     template = message_template_current(kind=kind)
-    channel = channel or case_news_channel(user=user, template=template)
+    channel = channel or case_news_channel(user=user, kind=kind)
     return notification_queue(
         channel=channel,
         template=MESSAGE_TEMPLATE,

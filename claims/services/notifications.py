@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from claims.models import Claim, ClaimEvent, InformationRequest
 from claims.selectors.review import information_requests_to_remind
 from notifications.backends import RenderedMessage
-from notifications.messages import case_message_queue, case_news_channel, message_template_current
+from notifications.messages import case_message_queue, case_news_channel
 from notifications.models import MessageTemplate, Notification
 from notifications.renderers import renderer
 from notifications.services import notification_queue
@@ -70,8 +70,7 @@ def claim_status_notify(*, claim_id: int, event_id: int) -> bool:
         return False
     claimant = event.claim.claimant
     kind = MESSAGE_KINDS.get(event.kind, MessageTemplate.Kind.STATUS_CHANGED)
-    template = message_template_current(kind=kind)
-    if case_news_channel(user=claimant, template=template) != Notification.Channel.EMAIL:
+    if case_news_channel(user=claimant, kind=kind) != Notification.Channel.EMAIL:
         _notification, created = case_message_queue(
             kind=kind,
             user=claimant,
