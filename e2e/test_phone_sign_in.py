@@ -10,9 +10,15 @@ from playwright.sync_api import expect
 from accounts.models import User
 from accounts.tests.factories import ClaimantFactory
 from notifications.models import ContactPreference
+from notifications.tests.factories import message_templates_published
 
-# serialized_rollback: the message templates written by the migrations are restored after other transactional tests
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _templates():
+    message_templates_published()
+
 
 PASSWORD = "my-outage-passphrase-2022"
 

@@ -200,3 +200,24 @@ def test_wrong_codes_lock_the_phone_out_like_wrong_passwords(
     assert "잠시 로그인할 수 없습니다" in client.post(url, {"code": "000000"}).content.decode()
     assert SESSION_KEY not in client.session
     assert claimant.phone_codes.count() == 2
+
+
+def test_deleting_the_account_removes_its_codes_verification_and_message_settings(sent):
+    from accounts.models import DeletionRequest
+    from accounts.roles import Role
+    from accounts.services import data_rights
+    from accounts.tests.factories import StaffFactory
+    from notifications.messages import contact_preference_update
+    from notifications.models import ContactPreference
+
+    claimant = ClaimantFactory(phone=PHONE)
+    phone_verify(user=claimant, code=sent(claimant))
+    claimant.refresh_from_db()
+    contact_preference_update(user=claimant, case_news="phone", marketing=True)
+    assert PhoneCode.objects.filter(user=claimant).count() == 1
+    deletion_request = DeletionRequest.objects.create(user=claimant)
+    data_rights.deletion_request_confirm(deletion_request=deletion_request, actor=StaffFactory(role=Role.LAWYER))
+    claimant.refresh_from_db()
+    assert claimant.phone == "" and claimant.phone_verified_at is None
+    assert not PhoneCode.objects.filter(user=claimant).exists()
+    assert not ContactPreference.objects.filter(user=claimant).exists()

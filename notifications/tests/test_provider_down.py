@@ -8,11 +8,18 @@ from accounts.tests.factories import ClaimantFactory
 from notifications.models import Notification
 from notifications.services import notification_queue
 from notifications.tasks import notification_send_sweep_task
+from notifications.tests.factories import message_templates_published
 from notifications.tests.solapi_server import Answer, solapi_server
 from notifications.tests.test_solapi import KEY, PFID, SECRET, SENDER
 
-# serialized_rollback: the message templates written by the migrations are restored after other transactional tests
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _templates():
+    message_templates_published()
+
+
 DOWN = Answer(503, {"errorCode": "ServiceUnavailable"}, {"Retry-After": "1"})
 
 
