@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import InvalidInputError
 from notifications.bulk import AUDIENCES, BULK_KINDS, bulk_message_create, bulk_message_preview, bulk_message_progress
 from notifications.models import BulkMessage, MessageTemplate, Notification, address_masked
 
@@ -173,13 +174,16 @@ class BulkMessageAdmin(admin.ModelAdmin):
                 "kind": form.cleaned_data["kind"],
                 "message": form.cleaned_data["message"],
             }
-            if "send" in request.POST:
-                bulk = bulk_message_create(**arguments, actor=request.user)
-                self.message_user(
-                    request, _("%(count)s명에게 보낼 메시지를 대기열에 넣습니다.") % {"count": bulk.total}
-                )
-                return HttpResponseRedirect(reverse("admin:notifications_bulkmessage_changelist"))
-            preview = bulk_message_preview(**arguments)
+            try:
+                if "send" in request.POST:
+                    bulk = bulk_message_create(**arguments, actor=request.user)
+                    self.message_user(
+                        request, _("%(count)s명에게 보낼 메시지를 대기열에 넣습니다.") % {"count": bulk.total}
+                    )
+                    return HttpResponseRedirect(reverse("admin:notifications_bulkmessage_changelist"))
+                preview = bulk_message_preview(**arguments)
+            except InvalidInputError as error:
+                form.add_error(None, error.message)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -18,7 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.exceptions import InvalidInputError
 from notifications.messages import marketing_send_after, message_template_current, message_text_fill
 from notifications.models import BulkMessage, MessageTemplate, Notification
 from notifications.sms import sms_kind
@@ -84,8 +86,15 @@ def _channel(row: tuple, *, template: MessageTemplate, marketing: bool) -> str |
 
 
 def _variables(*, kind: str, message: str) -> dict[str, str]:
+    """The template's values; a marketing message must carry the free opt-out number, so without
+    MARKETING_OPT_OUT_NUMBER none can be written (InvalidInputError)."""
     variables = {"message": message.strip()}
     if kind == MessageTemplate.Kind.MARKETING:
+        if not settings.MARKETING_OPT_OUT_NUMBER:
+            raise InvalidInputError(
+                _("광고성 문자에 넣을 무료 수신거부 번호(MARKETING_OPT_OUT_NUMBER)가 설정되지 않았습니다."),
+                code="opt_out_number_missing",
+            )
         variables["opt_out"] = settings.MARKETING_OPT_OUT_NUMBER
     return variables
 

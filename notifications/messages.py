@@ -28,10 +28,10 @@ _VARIABLE = re.compile(r"#\{(\w+)\}")
 
 def message_template_current(*, kind: str) -> MessageTemplate:
     """The latest published version of the template of this kind (MessageTemplate.DoesNotExist if none)."""
-    return (
-        MessageTemplate.objects.filter(kind=kind, published_at__isnull=False).order_by("-version").first()
-        or MessageTemplate.objects.none().get()
-    )
+    template = MessageTemplate.objects.filter(kind=kind, published_at__isnull=False).order_by("-version").first()
+    if template is None:
+        raise MessageTemplate.DoesNotExist(f"No published message template of kind {kind!r}.")
+    return template
 
 
 def message_text_fill(text: str, variables: dict[str, str]) -> str:

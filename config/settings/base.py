@@ -263,10 +263,10 @@ SOLAPI_SENDER = env("SOLAPI_SENDER", default="")
 SOLAPI_PFID = env("SOLAPI_PFID", default="")
 # Bulk messages (notifications/bulk.py): at most this many messages a second go to the provider; the estimated cost
 # per message in won (Solapi's list prices in its pricing API's sample answer, VAT excluded: check your contract);
-# the free opt-out number every marketing SMS must carry.
+# the free opt-out number every marketing SMS must carry (080-...).
 MESSAGE_SEND_RATE_PER_SECOND = env.int("MESSAGE_SEND_RATE_PER_SECOND", default=50)
 MESSAGE_UNIT_COSTS = {"sms": 20, "lms": 50, "alimtalk": 19}
-MARKETING_OPT_OUT_NUMBER = env("MARKETING_OPT_OUT_NUMBER", default="080-000-0000")
+MARKETING_OPT_OUT_NUMBER = env("MARKETING_OPT_OUT_NUMBER", default="")  # empty: no marketing message can be sent
 # Where notifications.backends.local.FileMessageBackend writes one JSON file per SMS or 알림톡.
 NOTIFICATION_MESSAGE_FILE_PATH = env.path("DJANGO_MESSAGE_FILE_PATH", default=BASE_DIR / "var" / "messages")
 # Road-name address search (integrations/address/, docs/providers/address-search.md): the bundled sample here,

@@ -14,6 +14,7 @@ from accounts.roles import Role
 from claims.models import Claim
 from claims.tests.factories import SubmittedClaimFactory, claimant_ready, default_incident
 from claims.tests.staff import admin_login, staff_member
+from core.exceptions import InvalidInputError
 from filing.models import Cohort
 from filing.selectors.cohorts import CohortCriteria
 from filing.services.cohorts import cohort_save
@@ -64,11 +65,28 @@ def test_the_preview_counts_recipients_per_channel_estimates_the_cost_and_shows_
     assert preview.label == "원고 집단: 검토 중 전체"
 
 
-def test_marketing_goes_by_sms_only_to_those_who_consented(cohort, claimants):
+@pytest.fixture
+def opt_out_number(settings):
+    settings.MARKETING_OPT_OUT_NUMBER = "080-123-4567"
+
+
+def test_marketing_goes_by_sms_only_to_those_who_consented(cohort, claimants, opt_out_number):
     preview = bulk_message_preview(
         audience_name="filing.cohort", audience_id=cohort.pk, kind="marketing", message="새 소송 안내"
     )
     assert (preview.total, preview.skipped, dict(preview.by_channel)) == (2, 1, {"sms": 2})
+    assert preview.samples["ko"] == "(광고)[카카오 장애 공동소송]\n새 소송 안내\n무료수신거부 080-123-4567"
+
+
+def test_no_marketing_message_without_the_free_opt_out_number(client, cohort, claimants, settings):
+    settings.MARKETING_OPT_OUT_NUMBER = ""
+    with pytest.raises(InvalidInputError):
+        bulk_message_preview(audience_name="filing.cohort", audience_id=cohort.pk, kind="marketing", message="안내")
+    admin_login(client, staff_member(Role.LAWYER))
+    form = {"audience": f"filing.cohort:{cohort.pk}", "kind": "marketing", "message": "안내", "send": "1"}
+    page = client.post(reverse("admin:notifications_bulkmessage_add"), form).content.decode()
+    assert "무료 수신거부 번호(MARKETING_OPT_OUT_NUMBER)가 설정되지 않았습니다" in page
+    assert not BulkMessage.objects.exists()
 
 
 def test_sending_writes_each_message_once_and_sends_them_in_chunks(
@@ -92,7 +110,7 @@ def test_sending_writes_each_message_once_and_sends_them_in_chunks(
     assert len(mailoutbox) == 2 and len(message_outbox) == 1
 
 
-def test_marketing_planned_at_night_is_held_until_8(cohort, claimants, message_outbox, monkeypatch):
+def test_marketing_planned_at_night_is_held_until_8(cohort, claimants, message_outbox, monkeypatch, opt_out_number):
     night = dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(23), tzinfo=SEOUL)
     monkeypatch.setattr(bulk_module.timezone, "now", lambda: night)
     bulk = BulkMessage.objects.create(
