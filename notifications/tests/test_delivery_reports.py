@@ -4,6 +4,7 @@ backends report at once, email has no reports, and a provider that cannot answer
 
 import pytest
 
+from core.exceptions import ProviderError
 from notifications.backends.solapi import LIST_PATH
 from notifications.models import Notification
 from notifications.services import notification_queue, notification_reports_update, notification_send
@@ -95,3 +96,13 @@ def _template_id() -> int:
     from notifications.messages import message_template_current
 
     return message_template_current(kind="claim_received").pk
+
+
+def test_a_refused_report_request_is_an_error_named_by_its_code_and_the_message_stays_sent(solapi):  # noqa: F811
+    notification = _sent()
+    solapi.answers.append(Answer(403, {"errorCode": "Forbidden", "errorMessage": "not your message"}))
+    with pytest.raises(ProviderError) as raised:
+        notification_reports_update(notification_ids=[notification.pk])
+    assert (raised.value.code, raised.value.retryable) == ("solapi_Forbidden", False)
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
