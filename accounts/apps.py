@@ -43,7 +43,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("계정과 동의")
 
     def ready(self) -> None:
-        from accounts.services import auth, data_rights  # noqa: F401 - register the account emails' renderers
+        from accounts.services import auth, data_rights, phone  # noqa: F401 - register the account messages' renderers
 
         post_migrate.connect(_staff_groups_after_migrate, dispatch_uid="accounts.staff_groups_after_migrate")
         for signal in (post_save, post_delete):

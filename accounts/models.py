@@ -90,6 +90,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("사용자")
         verbose_name_plural = _("사용자")
+        constraints = [
+            # A verified number belongs to one account: phone sign-in finds the account by it.
+            models.UniqueConstraint(
+                fields=["phone"], condition=models.Q(phone_verified_at__isnull=False), name="user_verified_phone_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.legal_name or self.email
@@ -339,3 +345,31 @@ class UnsentTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{tuple(self.args)!r}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS, to verify the account's phone number or to sign in with it. Only a keyed hash of
+    the code is kept (the SMS reads the code from the cache for its 5 minutes); it works for PHONE_CODE_LIFETIME
+    and PHONE_CODE_TRIES wrong guesses, once (accounts/services/phone.py)."""
+
+    class Purpose(models.TextChoices):
+        VERIFY = "verify", _("휴대전화 인증")
+        SIGN_IN = "sign_in", _("휴대전화 로그인")
+
+    user = models.ForeignKey(User, verbose_name=_("사용자"), on_delete=models.CASCADE, related_name="phone_codes")
+    phone = models.CharField(_("휴대전화"), max_length=20)
+    purpose = models.CharField(_("용도"), max_length=10, choices=Purpose.choices)
+    salt = models.CharField(_("솔트"), max_length=32)
+    code_hash = models.CharField(_("인증번호 해시"), max_length=64)
+    attempts = models.PositiveSmallIntegerField(_("틀린 횟수"), default=0)
+    created_at = models.DateTimeField(_("만든 때"), default=timezone.now)
+    expires_at = models.DateTimeField(_("만료 시각"))
+    used_at = models.DateTimeField(_("사용한 때"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("휴대전화 인증번호")
+        verbose_name_plural = _("휴대전화 인증번호")
+        indexes = [models.Index(fields=["phone", "purpose", "created_at"], name="phone_code_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}#{self.pk}"

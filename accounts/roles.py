@@ -5,7 +5,8 @@ historical models and `manage.py sync_staff_groups` can re-run it after new mode
 
 - Lawyer: everything in the claims, filing, accounts and payments apps (deciding claims, cohorts, waves and exports,
   the damage model, confirming account deletions, staff roles, retainer refunds and waivers), the audit log (core),
-  unlocking logins, resetting a colleague's authenticator, and the list of messages sent (notifications, read only).
+  unlocking logins, resetting a colleague's authenticator, the list of messages sent (notifications, read only) and
+  the message templates.
 - Paralegal: view and edit claims, loss items, evidence and information requests; review claims and see
   personal data. No decisions, no exports of personal data, no damage-model changes.
 - Viewer: the aggregate dashboard and the reference data. No personal data.
@@ -38,6 +39,10 @@ ROLE_PERMISSIONS: dict[str, dict] = {
             "otp_totp.view_totpdevice",
             "otp_totp.delete_totpdevice",
             "notifications.view_notification",
+            # the SMS and 알림톡 texts (versions are added and published, never deleted once published)
+            *(f"notifications.{action}_messagetemplate" for action in ("view", "add", "change")),
+            "notifications.view_bulkmessage",
+            "notifications.add_bulkmessage",
             # the audit log (moved from claims to core with its permissions)
             *(f"core.{action}_auditentry" for action in ("view", "add", "change", "delete")),
         ],

@@ -5,6 +5,7 @@ from accounts.views import auth as auth_views
 from accounts.views import consents as consent_views
 from accounts.views import data_rights as data_rights_views
 from accounts.views import identity as identity_views
+from accounts.views import phone as phone_views
 from accounts.views import profile as profile_views
 from accounts.views import staff as staff_views
 
@@ -14,6 +15,11 @@ urlpatterns: list = [
     path("", profile_views.account, name="account"),
     path("signup/", auth_views.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/phone/", phone_views.phone_login, name="phone_login"),
+    path("login/phone/code/", phone_views.phone_login_code, name="phone_login_code"),
+    path("phone/verify/", phone_views.phone_verify, name="phone_verify"),
+    path("phone/verify/send/", phone_views.phone_verify_send, name="phone_verify_send"),
+    path("messages/", phone_views.message_preferences, name="message_preferences"),
     path("logout/", django_auth_views.LogoutView.as_view(), name="logout"),
     path("verify-email/", auth_views.verify_email_sent, name="verify_email_sent"),
     path("verify-email/resend/", auth_views.verify_email_resend, name="verify_email_resend"),

@@ -13,6 +13,7 @@ class FilingConfig(AppConfig):
         from claims.closing import filed_claim_check_register
         from claims.services.recovery import stale_job_kind_register
         from filing.selectors.cohorts import claimant_is_plaintiff_of_filed_wave
+        from filing.services import notifications  # noqa: F401 - registers the cohort and wave audiences
         from filing.services.recovery import EXPORT_JOBS
 
         stale_job_kind_register(EXPORT_JOBS)  # export jobs whose worker died are queued again, or failed

@@ -9,6 +9,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.personal_data import personal_data_contributor_register
+        from notifications import messages  # noqa: F401 - registers the renderer of the template messages
         from notifications.personal_data import NOTIFICATIONS_PERSONAL_DATA
 
         personal_data_contributor_register(NOTIFICATIONS_PERSONAL_DATA)  # the download and account deletion

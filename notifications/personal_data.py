@@ -5,7 +5,7 @@ account is deleted. Registered in NotificationsConfig.ready()."""
 from typing import Any
 
 from core.personal_data import Attach, PersonalDataContributor, PersonalDataErasure
-from notifications.models import Notification
+from notifications.models import ContactPreference, Notification
 
 
 def notifications_personal_data_export(*, user, attach: Attach) -> list[dict[str, Any]]:
@@ -28,8 +28,10 @@ def notifications_personal_data_export(*, user, attach: Attach) -> list[dict[str
 
 def notifications_personal_data_erase(*, user, actor) -> PersonalDataErasure:
     """The outbox keeps an address only until its message is sent: the person's are cleared now (a message not yet
-    sent then fails). The rows stay, without the address, as the record of what was sent."""
+    sent then fails). The rows stay, without the address, as the record of what was sent. Their message settings
+    (channel choice, marketing consent) go."""
     cleared = Notification.objects.filter(user=user).exclude(address="").update(address="")
+    ContactPreference.objects.filter(user=user).delete()
     return PersonalDataErasure(outcome={"notification_addresses_cleared": cleared})
 
 

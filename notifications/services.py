@@ -67,6 +67,8 @@ def notification_send(*, notification_id: int, last_attempt: bool = False) -> bo
         notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
         if notification is None or notification.status not in (Notification.Status.QUEUED,):
             return False
+        if notification.not_before is not None and notification.not_before > timezone.now():
+            return False  # held (a marketing message at night): notification_held_release queues it
         notification.status = Notification.Status.SENDING
         notification.attempts += 1
         try:
@@ -121,3 +123,48 @@ def error_recorded(error: ProviderError) -> str:
     (a backend puts no address or text into these)."""
     extra = " ".join(f"{key}={value}" for key, value in error.extra.items())
     return f"{error.code}: {error.message}" + (f" ({extra})" if extra else "")
+
+
+def notification_held_release(*, now=None) -> list[int]:
+    """The held messages whose time has come (not_before passed), released (not_before cleared) and their tasks
+    queued after commit; returns their ids. Run every minute by beat, so each is queued once."""
+    from notifications.tasks import notification_send_task
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Notification.Status.QUEUED, not_before__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(not_before=None)
+        for notification_id in ids:
+            notification_send_task.delay_on_commit(notification_id)
+    return ids
+
+
+REPORTED_STATUSES = {
+    "delivered": Notification.Status.DELIVERED,
+    "fell_back": Notification.Status.FELL_BACK,
+    "failed": Notification.Status.FAILED,
+}
+
+
+def notification_reports_update(*, notification_ids: list[int]) -> int:
+    """Ask each channel's backend for the delivery reports of these sent messages and record the final ones
+    (delivered, fell back to SMS, failed) with the provider's code; messages still pending stay sent. Returns how
+    many were updated. A provider that cannot answer now raises its retryable ProviderError."""
+    notifications = list(Notification.objects.filter(pk__in=notification_ids, status=Notification.Status.SENT))
+    by_channel: dict[str, list[Notification]] = {}
+    for notification in notifications:
+        by_channel.setdefault(notification.channel, []).append(notification)
+    updated, now = 0, timezone.now()
+    for channel, items in by_channel.items():
+        for notification_id, report in backend_for(channel).delivery_reports(notifications=items).items():
+            status = REPORTED_STATUSES[report.state]
+            fields = {"status": status, "reported_at": now, "report_code": report.code[:20]}
+            if status == Notification.Status.FELL_BACK:
+                fields["fell_back"] = True
+            updated += Notification.objects.filter(pk=notification_id, status=Notification.Status.SENT).update(**fields)
+    return updated

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.exceptions import AccountError
-from accounts.models import ConsentRecord, DeletionRequest, IdentityVerification, PowerOfAttorney, User
+from accounts.models import ConsentRecord, DeletionRequest, IdentityVerification, PhoneCode, PowerOfAttorney, User
 from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import mobile_phone_format
 from config.files import stored_files_delete
@@ -309,12 +309,14 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     )
 
     TOTPDevice.objects.filter(user=user).delete()
+    PhoneCode.objects.filter(user=user).delete()
     _login_records_delete(email=address)
 
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.legal_name = PLACEHOLDER_NAME
     user.date_of_birth = None
     user.phone = user.postal_code = user.address = user.address_detail = ""
+    user.phone_verified_at = None
     user.bank_name = user.bank_account = ""
     user.signup_ip = None
     user.is_active = user.is_staff = user.is_superuser = False

@@ -37,8 +37,9 @@ def profile_update(
     bank_account: str = "",
     bank_account_remove: bool = False,
 ) -> User:
-    """Save the profile (phone stored as 01012345678). Filed claims get a timeline entry naming what changed,
-    so staff know the complaint's plaintiff details need updating; the values themselves stay out of the log.
+    """Save the profile (phone stored as 01012345678; a changed number is no longer verified). Filed claims get a
+    timeline entry naming what changed, so staff know the complaint's plaintiff details need updating; the values
+    themselves stay out of the log.
 
     The payout account is optional and stored encrypted as digits: an empty `bank_account` keeps the stored
     number, `bank_account_remove` clears the bank and the number."""
@@ -67,9 +68,12 @@ def profile_update(
         return user
     for name, value in values.items():
         setattr(user, name, value)
+    verified = []
+    if "phone" in changed and user.phone_verified_at:  # a new number is not proved until its code is entered
+        user.phone_verified_at, verified = None, ["phone_verified_at"]
     user.full_clean(exclude=["password"])
     digest = ["bank_account_digest"] if "bank_account" in changed else []
-    user.save(update_fields=changed + digest)
+    user.save(update_fields=changed + digest + verified)
     labels = ", ".join(str(PROFILE_FIELD_LABELS[name]) for name in changed)
     for contributor in personal_data_contributors():  # filed claims note it (claims.services.personal_data)
         contributor.profile_changed(user=user, fields=changed, labels=labels)

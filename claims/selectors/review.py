@@ -1,6 +1,7 @@
 """Reads for staff review: the claim list (a fixed number of queries whatever the page size), one claim with
 everything a reviewer needs to decide it, and who can be given claims to review."""
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import ConsentRecord, PowerOfAttorney, User
 from accounts.proof import proof_level_annotations
@@ -81,6 +83,31 @@ def claims_evidence_attach(claims: Iterable[Claim]) -> None:
 
 def claims_with_open_flags() -> Exists:
     return Exists(Flag.objects.filter(claim=OuterRef("pk"), status=Flag.Status.OPEN))
+
+
+def information_requests_overdue(*, today: dt.date | None = None) -> QuerySet[InformationRequest]:
+    """Information requests not answered by their due date (a request is due by the end of its due date, Seoul
+    time)."""
+    return InformationRequest.objects.filter(answered_at__isnull=True, due_date__lt=today or timezone.localdate())
+
+
+def claims_overdue(*, today: dt.date | None = None) -> Exists:
+    """Claims waiting on an overdue information request: the staff queue (the claim list's filter) and not ready
+    for filing (filing.services.cohorts refuses to freeze them). Use as `Claim.objects.filter(claims_overdue())`."""
+    return Exists(information_requests_overdue(today=today).filter(claim=OuterRef("pk")))
+
+
+def information_requests_to_remind(*, before_days: int, today: dt.date | None = None) -> dict[str, QuerySet]:
+    """Open requests of claims still waiting on them, by reminder: "before" those due within `before_days` days
+    (today included), "after" those past their due date."""
+    today = today or timezone.localdate()
+    waiting = InformationRequest.objects.filter(
+        answered_at__isnull=True, claim__status=Claim.Status.INFO_REQUESTED
+    ).select_related("claim__claimant")
+    return {
+        "before": waiting.filter(due_date__gte=today, due_date__lte=today + dt.timedelta(days=before_days)),
+        "after": waiting.filter(due_date__lt=today),
+    }
 
 
 def claims_with_flag_code(code: str) -> Exists:

@@ -1,18 +1,24 @@
-"""Which claim emails to send, to whom, and how they read. The messages go through the outbox (notifications/):
-one Notification per event and claimant ("claim-status:<event id>:<user id>"), so each event is emailed once;
-the tasks in claims/tasks/notifications.py only take ids and call these."""
+"""Which claim messages to send, to whom, and how they read. The messages go through the outbox (notifications/):
+one Notification per event and claimant ("claim-status:<event id>:<user id>"), so each event is sent once, as an
+email or, for a claimant who chose SMS/알림톡 and verified their phone, as the matching message template (claim
+received, information requested, status changed); the tasks in claims/tasks/notifications.py only take ids and
+call these."""
 
+import datetime as dt
 from collections import defaultdict
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims.models import Claim, ClaimEvent, InformationRequest
+from claims.selectors.review import information_requests_to_remind
 from notifications.backends import RenderedMessage
-from notifications.models import Notification
+from notifications.messages import case_message_queue, case_news_channel
+from notifications.models import MessageTemplate, Notification
 from notifications.renderers import renderer
 from notifications.services import notification_queue
 
@@ -31,6 +37,20 @@ STATUS_SUBJECTS = {
     ClaimEvent.Kind.REJOINED: gettext_lazy("공동소송에 다시 참여하셨습니다 (%(code)s)"),
 }
 EMAILED_KINDS = frozenset(STATUS_SUBJECTS)
+# The message template sent instead of the email to claimants who chose SMS/알림톡, and the status line of the
+# "status changed" template (#{status}) by event kind.
+MESSAGE_KINDS = {
+    ClaimEvent.Kind.SUBMITTED: MessageTemplate.Kind.CLAIM_RECEIVED,
+    ClaimEvent.Kind.INFO_REQUESTED: MessageTemplate.Kind.INFORMATION_REQUESTED,
+}
+STATUS_LINES = {
+    ClaimEvent.Kind.REVIEW_STARTED: gettext_lazy("검토를 시작했습니다."),
+    ClaimEvent.Kind.INFO_PROVIDED: gettext_lazy("보내 주신 추가 자료를 받았습니다."),
+    ClaimEvent.Kind.ACCEPTED: gettext_lazy("참여 신청이 승인되었습니다."),
+    ClaimEvent.Kind.REJECTED: gettext_lazy("검토 결과가 나왔습니다. 링크에서 확인해 주세요."),
+    ClaimEvent.Kind.WITHDRAWN: gettext_lazy("공동소송 참여를 철회했습니다."),
+    ClaimEvent.Kind.REJOINED: gettext_lazy("공동소송에 다시 참여하셨습니다."),
+}
 
 
 def status_notification_key(*, event_id: int, user_id: int) -> str:
@@ -42,13 +62,22 @@ def _absolute(path: str) -> str:
 
 
 def claim_status_notify(*, claim_id: int, event_id: int) -> bool:
-    """Queue the claimant's email about one event of their claim, once per event; returns whether it was queued now
-    (False for kinds that send nothing and for events already emailed). Events emailed before the outbox carry
-    `emailed_at` in their data and are not emailed again."""
+    """Queue the claimant's message about one event of their claim, once per event, on their chosen channel;
+    returns whether it was queued now (False for kinds that send nothing and for events already sent). Events
+    emailed before the outbox carry `emailed_at` in their data and are not sent again."""
     event = ClaimEvent.objects.select_related("claim__claimant").get(pk=event_id, claim_id=claim_id)
     if event.kind not in EMAILED_KINDS or event.data.get("emailed_at"):
         return False
     claimant = event.claim.claimant
+    kind = MESSAGE_KINDS.get(event.kind, MessageTemplate.Kind.STATUS_CHANGED)
+    if case_news_channel(user=claimant, kind=kind) != Notification.Channel.EMAIL:
+        _notification, created = case_message_queue(
+            kind=kind,
+            user=claimant,
+            variables=_message_variables(event=event, language=claimant.language),
+            idempotency_key=status_notification_key(event_id=event_id, user_id=claimant.pk),
+        )
+        return created
     _notification, created = notification_queue(
         channel=Notification.Channel.EMAIL,
         template=STATUS_TEMPLATE,
@@ -58,6 +87,19 @@ def claim_status_notify(*, claim_id: int, event_id: int) -> bool:
         idempotency_key=status_notification_key(event_id=event_id, user_id=claimant.pk),
     )
     return created
+
+
+def _message_variables(*, event: ClaimEvent, language: str) -> dict[str, str]:
+    """The values of the claim templates' #{variables}: the reference code, the claim's page, and the due date or
+    the status line (written in the claimant's language)."""
+    claim = event.claim
+    variables = {"reference": claim.reference_code or "-", "url": _absolute(reverse("claims:detail", args=[claim.pk]))}
+    if event.kind == ClaimEvent.Kind.INFO_REQUESTED:
+        variables["due"] = event.data.get("due_date", "")
+    elif event.kind in STATUS_LINES:
+        with translation.override(language):
+            variables["status"] = str(STATUS_LINES[event.kind])
+    return variables
 
 
 @renderer(STATUS_TEMPLATE)
@@ -121,3 +163,30 @@ def information_answered_render(notification: Notification) -> RenderedMessage:
     }
     subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
     return RenderedMessage(subject=subject, body=render_to_string("claims/email/information_answered.txt", context))
+
+
+# Reminders of an open information request: one before its due date (within REMINDER_BEFORE_DAYS) and one after it.
+REMINDER_BEFORE_DAYS = 2
+REMINDER_KINDS = {"before": MessageTemplate.Kind.REMINDER_BEFORE_DUE, "after": MessageTemplate.Kind.REMINDER_AFTER_DUE}
+
+
+def information_reminders_send(*, today: dt.date | None = None) -> int:
+    """Queue the reminders due today (run daily by beat): each open request gets its "before" reminder once when
+    it is due within REMINDER_BEFORE_DAYS days and its "after" reminder once when overdue, on the claimant's
+    channel ("information-reminder:<when>:<request id>"). Returns how many were queued now."""
+    queued = 0
+    for when, requests in information_requests_to_remind(before_days=REMINDER_BEFORE_DAYS, today=today).items():
+        for request in requests.iterator(chunk_size=500):
+            claim = request.claim
+            _notification, created = case_message_queue(
+                kind=REMINDER_KINDS[when],
+                user=claim.claimant,
+                variables={
+                    "reference": claim.reference_code or "-",
+                    "due": request.due_date.isoformat(),
+                    "url": _absolute(reverse("claims:information_request", args=[claim.pk, request.pk])),
+                },
+                idempotency_key=f"information-reminder:{when}:{request.pk}",
+            )
+            queued += created
+    return queued

@@ -11,7 +11,7 @@ import logging
 
 from celery import shared_task
 
-from claims.services.notifications import claim_status_notify, information_answered_notify
+from claims.services.notifications import claim_status_notify, information_answered_notify, information_reminders_send
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +29,9 @@ def claim_status_email_task(claim_id: int, event_id: int) -> bool:
 def information_answered_staff_email_task(claim_id: int, information_request_id: int) -> bool:
     """Queue the staff's email that the claimant answered an information request."""
     return information_answered_notify(claim_id=claim_id, information_request_id=information_request_id)
+
+
+@shared_task(acks_late=True)
+def information_reminders_task() -> int:
+    """Queue the day's reminders of open information requests (before and after their due dates)."""
+    return information_reminders_send()

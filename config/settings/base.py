@@ -130,7 +130,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 # Axes first: it refuses a locked-out email + IP before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PhoneCodeBackend",  # phone + one-time code (accounts/services/phone.py)
+]
 
 # Login lockout (django-axes): 5 failures for one email from one IP lock that pair for 30 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -258,6 +262,12 @@ SOLAPI_API_KEY = env("SOLAPI_API_KEY", default="")
 SOLAPI_API_SECRET = env("SOLAPI_API_SECRET", default="")
 SOLAPI_SENDER = env("SOLAPI_SENDER", default="")
 SOLAPI_PFID = env("SOLAPI_PFID", default="")
+# Bulk messages (notifications/bulk.py): at most this many messages a second go to the provider; the estimated cost
+# per message in won (Solapi's list prices in its pricing API's sample answer, VAT excluded: check your contract);
+# the free opt-out number every marketing SMS must carry (080-...).
+MESSAGE_SEND_RATE_PER_SECOND = env.int("MESSAGE_SEND_RATE_PER_SECOND", default=50)
+MESSAGE_UNIT_COSTS = {"sms": 20, "lms": 50, "alimtalk": 19}
+MARKETING_OPT_OUT_NUMBER = env("MARKETING_OPT_OUT_NUMBER", default="")  # empty: no marketing message can be sent
 # Where notifications.backends.local.FileMessageBackend writes one JSON file per SMS or 알림톡.
 NOTIFICATION_MESSAGE_FILE_PATH = env.path("DJANGO_MESSAGE_FILE_PATH", default=BASE_DIR / "var" / "messages")
 # Road-name address search (integrations/address/, docs/providers/address-search.md): the bundled sample here,
@@ -360,6 +370,21 @@ CELERY_BEAT_SCHEDULE["claims-status-email-sweep"] = {
     "task": "claims.tasks.recovery.status_email_sweep_task",
     "schedule": 10 * 60,
 }
+# Reminders of open information requests, before and after their due dates (claims/services/notifications.py).
+CELERY_BEAT_SCHEDULE["claims-information-reminders"] = {
+    "task": "claims.tasks.notifications.information_reminders_task",
+    "schedule": crontab(hour=10, minute=0),
+}
+# Delivery reports of the SMS and 알림톡 sent lately (notifications/tasks.py).
+CELERY_BEAT_SCHEDULE["notifications-delivery-reports"] = {
+    "task": "notifications.tasks.notification_reports_task",
+    "schedule": 5 * 60,
+}
+# Marketing messages held over the night (21:00-08:00 KST) are queued once their time has come.
+CELERY_BEAT_SCHEDULE["notifications-held-release"] = {
+    "task": "notifications.tasks.notification_held_release_task",
+    "schedule": 60,
+}
 # Evidence PDFs without page previews (uploaded before previews existed, or a lost task) are queued in batches
 # (claims/tasks/evidence.py; `manage.py evidence_previews` does all at once).
 # Outbox messages still queued after their grace period (their send task was lost) are queued again
@@ -401,6 +426,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.notifications.*": {"queue": "email"},
     "accounts.tasks.*": {"queue": "email"},
     "notifications.tasks.notification_send_task": {"queue": "email"},
+    "notifications.tasks.notification_send_chunk_task": {"queue": "email"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Webhooks (core.webhooks): the HMAC secret and the dotted path of the event handler, per provider. No provider

@@ -48,7 +48,7 @@ from core.models import AuditEntry
 from filing.models import Cohort, ExportJob, FilingWave
 from integrations.identity import IdentityMethod
 from integrations.identity.sandbox import SandboxIdentityBackend
-from notifications.models import Notification
+from notifications.models import BulkMessage, MessageTemplate, Notification
 from payments.models import RetainerOrder, RetainerTerms
 
 VISITORS = ("anonymous", "claimant_b", "password_only_staff", "viewer", "paralegal", "lawyer")
@@ -163,6 +163,10 @@ def build_world() -> World:
             user=owner,
             idempotency_key="test-urls:1",
         ).pk,
+        "notifications.messagetemplate": MessageTemplate.objects.first().pk,
+        "notifications.bulkmessage": BulkMessage.objects.create(
+            audience="filing.cohort", audience_id=cohort.pk, audience_label="1차", kind="notice", message="안내"
+        ).pk,
     }
     return World(owner=owner, claim=claim, objects=objects)
 
@@ -266,6 +270,11 @@ SITE = {
     "accounts:signup": AWAY_IF_SIGNED_IN,
     "accounts:login": AWAY_IF_SIGNED_IN,
     "accounts:logout": ("405",) * 6,
+    "accounts:phone_login": AWAY_IF_SIGNED_IN,
+    "accounts:phone_login_code": (LOGIN, LOGIN, ADMIN_LOGIN, LOGIN, LOGIN, LOGIN),  # no number yet: step 1
+    "accounts:phone_verify": SIGNED_IN,
+    "accounts:phone_verify_send": GET_NOT_ALLOWED,
+    "accounts:message_preferences": SIGNED_IN,
     "accounts:verify_email_sent": (LOGIN, "302", ADMIN_LOGIN, "302", "302", "302"),
     "accounts:verify_email_resend": GET_NOT_ALLOWED,
     "accounts:verify_email": PUBLIC,
@@ -344,9 +353,11 @@ ADMIN_MODELS_ACCESS = {
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.service": {"view": "VPL", "add": "L", "delete": "L"},
     "claims.outagewindow": {"view": "VPL", "add": "L", "delete": ""},  # corrected, never deleted
-    "notifications.notification": {"view": "L", "add": "", "delete": ""},
+    "notifications.notification": {"view": "L", "add": "", "delete": ""},  # the outbox, read only
+    "notifications.messagetemplate": {"view": "L", "add": "L", "delete": ""},
+    "notifications.bulkmessage": {"view": "L", "add": "L", "delete": ""},
     "payments.retainerorder": {"view": "L", "add": "", "delete": ""},
-    "payments.retainerterms": {"view": "L", "add": "L", "delete": ""},  # the outbox, read only
+    "payments.retainerterms": {"view": "L", "add": "L", "delete": ""},
 }
 NOT_STAFF = ("302:admin-login",) * 3
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from claims.models import Incident
+from claims.selectors.review import claims_overdue
 from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError
 from core.models import AuditEntry
@@ -148,6 +149,7 @@ def _freeze_problems(cohort: Cohort) -> list[str]:
         count=Count("pk"),
         not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES)),
         unestimated=Count("pk", filter=Q(estimate_total__isnull=True)),
+        overdue=Count("pk", filter=claims_overdue()),
     )
     problems = []
     if not counts["count"]:
@@ -164,6 +166,14 @@ def _freeze_problems(cohort: Cohort) -> list[str]:
         problems.append(
             _("아직 산정되지 않은 신청 %(count)d건이 있습니다. 산정이 끝난 뒤 확정하거나 산정액 조건을 넣으세요.")
             % {"count": counts["unestimated"]}
+        )
+    if counts["overdue"]:
+        problems.append(
+            _(
+                "추가 자료 제출 기한이 지난 신청 %(count)d건이 있습니다. "
+                "자료를 받거나 요청을 정리한 뒤 확정해 주세요(신청 목록의 '추가 자료 기한' 필터)."
+            )
+            % {"count": counts["overdue"]}
         )
     return problems
 
@@ -235,7 +245,8 @@ def cohort_freeze_wave(
 def filing_wave_mark_filed(
     *, wave: FilingWave, case_number: str, filed_on: dt.date, actor: User, meta: RequestMeta = NO_REQUEST
 ) -> FilingWave:
-    """Record that the wave's complaint was filed, with the case number the court gave it."""
+    """Record that the wave's complaint was filed, with the case number the court gave it; its plaintiffs are told
+    (filing/services/notifications.py)."""
     _require(actor, PERMISSION_WAVE)
     wave = FilingWave.objects.select_for_update().get(pk=wave.pk)
     if wave.status != FilingWave.Status.FROZEN:
@@ -254,4 +265,7 @@ def filing_wave_mark_filed(
         meta=meta,
         data={"status": wave.status, "case_number": wave.case_number, "filed_on": filed_on.isoformat()},
     )
+    from filing.tasks.notifications import filing_wave_filed_notify_task
+
+    filing_wave_filed_notify_task.delay_on_commit(wave.pk)
     return wave

@@ -65,11 +65,24 @@ class SendResult:
     fell_back: bool = False  # a 알림톡 delivered as its fallback SMS
 
 
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What the provider reports about a message it accepted: `state` is "delivered", "fell_back" (a 알림톡 that
+    reached the phone as its SMS), "failed", or "pending" (no final result yet); `code` is the provider's status."""
+
+    state: str
+    code: str = ""
+
+
 class BaseBackend(ProviderBackend):
     """Send `message` to `notification.addresses`; raise core.exceptions.ProviderError on failure."""
 
     def send(self, *, notification, message: Message) -> SendResult:
         raise NotImplementedError
+
+    def delivery_reports(self, *, notifications: list) -> dict[int, DeliveryReport]:
+        """The provider's reports on sent messages, by notification id; a channel without reports (email) has none."""
+        return {}
 
 
 def backend_for(channel: str) -> BaseBackend:

@@ -7,7 +7,8 @@ are `sandbox` backends that production refuses (core.checks).
   read through the `message_outbox` fixture);
 - FileMessageBackend writes one JSON file per message into settings.NOTIFICATION_MESSAGE_FILE_PATH.
 
-A 알림톡 to a number ending in 0000 plays a phone without KakaoTalk: its fallback SMS is sent instead."""
+A 알림톡 to a number ending in 0000 plays a phone without KakaoTalk: its fallback SMS is sent instead. Their delivery
+reports say every message arrived (as the SMS for those that fell back)."""
 
 import json
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from notifications.backends import AlimtalkMessage, BaseBackend, SendResult, TextMessage
+from notifications.backends import AlimtalkMessage, BaseBackend, DeliveryReport, SendResult, TextMessage
 from notifications.sms import sms_kind
 
 NO_KAKAOTALK_SUFFIX = "0000"
@@ -53,6 +54,13 @@ class LocalMessageBackend(BaseBackend):
         delivered = self.delivered(notification=notification, message=message)
         self.record(delivered)
         return SendResult(provider_message_id=delivered.message_id, cost=0, fell_back=delivered.fell_back)
+
+    def delivery_reports(self, *, notifications: list) -> dict[int, DeliveryReport]:
+        """Every message sent locally reached its phone: as the 알림톡 itself, or as its SMS when it fell back."""
+        return {
+            notification.pk: DeliveryReport(state="fell_back" if notification.fell_back else "delivered", code="local")
+            for notification in notifications
+        }
 
     def delivered(self, *, notification, message: TextMessage | AlimtalkMessage) -> LocalMessage:
         """What reaches the phones: the SMS or LMS, the 알림톡, or for a phone without KakaoTalk its fallback."""

@@ -15,9 +15,15 @@ solapi/solapi-nodejs (src/lib/authenticator.ts, src/models/base/kakao/kakaoOptio
 - 200: `messageList` [{`messageId`, `statusCode`, `statusMessage`}] for the messages accepted, `failedMessageList`
   [{..., `statusCode`, `statusMessage`}] for those refused at registration; 4xx: `{"errorCode", "errorMessage"}`.
 
-Acceptance is not delivery: whether the 알림톡 arrived or fell back to SMS, and its final price, come later in
-Solapi's delivery reports (issue 18 adds them through core.webhooks), so a send reports `fell_back` False and
-cost 0. The POST is not retried inside the request (core.http retries idempotent methods only); a time-out, 429 or
+Acceptance is not delivery: whether the message arrived, or the 알림톡 fell back to SMS, comes later, so a send
+reports `fell_back` False and cost 0. The delivery reports are polled (`delivery_reports`, run by
+notification_reports_task): `GET {SOLAPI_API_URL}/messages/v4/list?criteria=messageId&cond=eq&value=<id>`
+(solapi/documents api-reference/messages/getmessagelist.md), whose `messageList` is keyed by message id, each with
+its `statusCode` and `replacement` ("대체 발송 여부": the message reached the phone as its replacement SMS). The
+status codes (the coolsms/Solapi code table): 2xxx at Solapi (2000 accepted, 2100 reserved; others refused there),
+3xxx at the carrier (3000 accepted; others failed: no subscriber, phone off, spam...), 4000 received.
+
+The POST is not retried inside the request (core.http retries idempotent methods only); a time-out, 429 or
 5xx is a retryable ProviderError for the task, which may send a message twice if Solapi had accepted it before the
 time-out."""
 
@@ -31,10 +37,13 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ProviderError
 from core.http import RETRY_STATUSES, provider_session, retry_after_seconds
-from notifications.backends import AlimtalkMessage, BaseBackend, SendResult, TextMessage
+from notifications.backends import AlimtalkMessage, BaseBackend, DeliveryReport, SendResult, TextMessage
 from notifications.sms import sms_kind
 
 SEND_PATH = "/messages/v4/send-many/detail"
+LIST_PATH = "/messages/v4/list"
+RECEIVED_CODE = "4000"
+PENDING_CODES = frozenset({"2000", "2100", "3000"})  # accepted by Solapi, reserved, accepted by the carrier
 
 
 def solapi_authorization(*, api_key: str, api_secret: str, date: str, salt: str) -> str:
@@ -76,6 +85,45 @@ class SolapiBackend(BaseBackend):
         )
         return self._result(response)
 
+    def delivery_reports(self, *, notifications: list) -> dict[int, DeliveryReport]:
+        """Each message's report (one request per Solapi message id); a message sent to several numbers is
+        delivered when all arrived, failed when one failed, and pending while one is pending. A 429 or 5xx raises
+        a retryable ProviderError: the task asks again at its next run."""
+        reports = {}
+        for notification in notifications:
+            parts = [
+                self._report(message_id) for message_id in notification.provider_message_id.split(",") if message_id
+            ]
+            if not parts or any(part.state == "pending" for part in parts):
+                continue
+            failed = next((part for part in parts if part.state == "failed"), None)
+            fell_back = any(part.state == "fell_back" for part in parts)
+            reports[notification.pk] = failed or DeliveryReport(
+                state="fell_back" if fell_back else "delivered", code=parts[0].code
+            )
+        return reports
+
+    def _report(self, message_id: str) -> DeliveryReport:
+        response = self.session.get(
+            f"{settings.SOLAPI_API_URL.rstrip('/')}{LIST_PATH}",
+            params={"criteria": "messageId", "cond": "eq", "value": message_id},
+            headers={"Authorization": self._authorization()},
+            raise_for_status=False,
+        )
+        if response.status_code in RETRY_STATUSES or response.status_code >= 500:
+            raise self._unavailable(response)
+        body = self._json(response)
+        if response.status_code >= 400:
+            raise self._refused(f"solapi_{body.get('errorCode') or response.status_code}")
+        listed = body.get("messageList") or {}
+        message = listed.get(message_id) if isinstance(listed, dict) else None
+        code = str((message or {}).get("statusCode") or "")
+        if not code or code in PENDING_CODES:
+            return DeliveryReport(state="pending", code=code)
+        if code == RECEIVED_CODE:
+            return DeliveryReport(state="fell_back" if message.get("replacement") else "delivered", code=code)
+        return DeliveryReport(state="failed", code=code)
+
     @staticmethod
     def _kakao_options(message: AlimtalkMessage) -> dict:
         options = {
@@ -101,15 +149,18 @@ class SolapiBackend(BaseBackend):
             salt=secrets.token_hex(16),
         )
 
+    def _unavailable(self, response) -> ProviderError:
+        return ProviderError(
+            _("문자 제공자가 잠시 응답하지 않습니다. 잠시 뒤에 다시 보냅니다."),
+            retryable=True,
+            code=f"solapi_http_{response.status_code}",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            extra={"provider": self.provider},
+        )
+
     def _result(self, response) -> SendResult:
         if response.status_code in RETRY_STATUSES or response.status_code >= 500:
-            raise ProviderError(
-                _("문자 제공자가 잠시 응답하지 않습니다. 잠시 뒤에 다시 보냅니다."),
-                retryable=True,
-                code=f"solapi_http_{response.status_code}",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-                extra={"provider": self.provider},
-            )
+            raise self._unavailable(response)
         body = self._json(response)
         if response.status_code >= 400:
             raise self._refused(f"solapi_{body.get('errorCode') or response.status_code}")

@@ -1,4 +1,4 @@
-"""A local HTTP server speaking Solapi's send endpoint, for the adapter's contract tests.
+"""A local HTTP server speaking Solapi's send and message list endpoints, for the adapter's contract tests.
 
 `POST /messages/v4/send-many/detail` answers with the shapes of Solapi's SDKs (solapi/solapi-python:
 model/response/send_message_response.py, common_response.py; lib/fetcher.py for the 4xx `errorCode` /
@@ -7,7 +7,11 @@ model/response/send_message_response.py, common_response.py; lib/fetcher.py for 
 
 Each request is recorded with its JSON body and whether its Authorization header carries a valid signature (HMAC-
 SHA256 of date + salt with the secret). Answers are scripted in turn (`answers`); with none left, every message is
-accepted. `HANG` holds the answer until the test sets `release` (a client time-out without sleeping)."""
+accepted. `HANG` holds the answer until the test sets `release` (a client time-out without sleeping).
+
+`GET /messages/v4/list?criteria=messageId&cond=eq&value=<id>` (solapi/documents api-reference/messages/
+getmessagelist.md) answers `{"startKey", "limit", "messageList": {<id>: {...}}}` from `reports` (message id ->
+`statusCode` and `replacement`); a message without a report is listed with statusCode 2000 (accepted, pending)."""
 
 import hashlib
 import hmac
@@ -19,8 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 SEND_PATH = "/messages/v4/send-many/detail"
+LIST_PATH = "/messages/v4/list"
 HANG = "hang"
 AUTHORIZATION = re.compile(
     r"HMAC-SHA256 apiKey=(?P<key>[^,]+), date=(?P<date>[^,]+), salt=(?P<salt>[^,]+), signature=(?P<signature>\w+)"
@@ -68,6 +74,7 @@ class SolapiServer:
         self.api_key, self.api_secret = api_key, api_secret
         self.answers: list[Answer | str] = []
         self.received: list[dict] = []
+        self.reports: dict[str, dict] = {}
         self.release = threading.Event()
         self.url = ""
 
@@ -102,6 +109,38 @@ class SolapiServer:
                 payload = answer.body if answer.body is not None else accepted_body(body.get("messages", []))
                 data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 with suppress(BrokenPipeError, ConnectionResetError):  # a client that timed out has left
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+                url = urlsplit(self.path)
+                query = {name: values[0] for name, values in parse_qs(url.query).items()}
+                server.received.append(
+                    {
+                        "path": url.path,
+                        "query": query,
+                        "signed": server.signature_valid(self.headers.get("Authorization", "")),
+                    }
+                )
+                answer = server.answers.pop(0) if server.answers else Answer()
+                if url.path != LIST_PATH:
+                    answer = Answer(404, {"errorCode": "NotFound", "errorMessage": "no such resource"})
+                message_id = query.get("value", "")
+                report = {"statusCode": "2000", "replacement": False, **server.reports.get(message_id, {})}
+                listed = {message_id: {"messageId": message_id, "_id": message_id, "type": "SMS", **report}}
+                payload = (
+                    answer.body if answer.body is not None else {"startKey": None, "limit": 20, "messageList": listed}
+                )
+                self.reply(answer, payload)
+
+            def reply(self, answer: Answer, payload) -> None:
+                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                with suppress(BrokenPipeError, ConnectionResetError):
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
                         self.send_header(name, value)

@@ -16,6 +16,7 @@ from claims.admin.claims.evidence_files import EVIDENCE_SANDBOX, ClaimEvidenceFi
 from claims.admin.claims.filters import (
     EstimateRangeFilter,
     FlagFilter,
+    OverdueFilter,
     ProofLevelFilter,
     ProofOfUseFilter,
     RevenueEvidenceFilter,
@@ -53,6 +54,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
     list_display_links = ["reference_code"]
     list_filter = [
         StatusFilter,
+        OverdueFilter,
         "claimant_type",
         ServiceFilter,
         FlagFilter,

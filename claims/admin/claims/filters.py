@@ -8,6 +8,7 @@ from accounts.proof import ProofLevel
 from claims.models import Claim, Evidence, Flag, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
 from claims.selectors.review import (
+    claims_overdue,
     claims_with_evidence,
     claims_with_flag_code,
     claims_with_open_flags,
@@ -34,6 +35,19 @@ class StatusFilter(admin.SimpleListFilter):
         choices = list(super().choices(changelist))
         choices[0]["display"] = _("제출된 신청 전체")
         return choices
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """The staff queue of claims whose information request passed its due date unanswered."""
+
+    title = gettext_lazy("추가 자료 기한")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("기한 지난 요청 있음"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(claims_overdue()) if self.value() == "yes" else queryset
 
 
 class ServiceFilter(admin.SimpleListFilter):

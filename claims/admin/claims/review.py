@@ -45,6 +45,7 @@ from claims.services.review import (
 )
 from core.audit import RequestMeta, audit_record
 from core.models import AuditEntry
+from notifications.selectors import notifications_for_user
 
 
 def _proof_level_context(claim: Claim) -> dict:
@@ -170,6 +171,7 @@ class ClaimReviewPages:
             **_action_forms_context(request, claim, detail.flags),
             **_estimate_context(claim, detail.estimate),
             "claimant_phone": mobile_phone_format(claim.claimant.phone),
+            "claimant_messages": notifications_for_user(user_id=claim.claimant_id),
             "audit_url": f"{reverse('admin:core_auditentry_changelist')}?claim__id__exact={claim.pk}",
             "can_see_audit": request.user.has_perm("core.view_auditentry"),
             **_proof_level_context(claim),
