@@ -26,7 +26,8 @@ from core.exceptions import InvalidInputError, PermissionDeniedError
 from core.models import WebhookEvent
 from integrations.payments import CURRENCY, CheckoutContext, GatewayPayment, PaymentStatus, payment_gateway
 from notifications.backends import RenderedMessage
-from notifications.models import Notification
+from notifications.messages import case_message_queue, case_news_channel
+from notifications.models import MessageTemplate, Notification
 from notifications.renderers import renderer
 from notifications.services import notification_queue
 from payments.models import PaymentEntry, RetainerOrder
@@ -145,14 +146,7 @@ def _payment_entry_record(*, order: RetainerOrder, found: GatewayPayment, meta: 
     order.status, order.paid_at = RetainerOrder.Status.PAID, entry.at
     order.save(update_fields=["status", "paid_at"])
     audit_record(actor=None, action="retainer.paid", target=order, meta=meta, data={"amount": entry.amount})
-    notification_queue(
-        channel=Notification.Channel.EMAIL,
-        template=RECEIPT_TEMPLATE,
-        language=order.claimant.language,
-        idempotency_key=f"retainer-receipt:{entry.pk}",
-        user=order.claimant,
-        context={"order_id": order.pk, "entry_id": entry.pk},
-    )
+    _receipt_message_queue(order=order, entry=entry, kind=MessageTemplate.Kind.PAYMENT_RECEIPT)
     _readiness_changed(order)
     if was_waived or order in retainer_orders_refundable_by_rule(claimant_id=order.claimant_id):
         # Paid after the claim closed (or after a waiver): the fee terms give it back.
@@ -262,14 +256,7 @@ def retainer_refund(
         meta=meta,
         data={"amount": entry.amount, "by_rule": actor is None, "cancellation": str(cancellation.status)},
     )
-    notification_queue(
-        channel=Notification.Channel.EMAIL,
-        template=REFUND_TEMPLATE,
-        language=order.claimant.language,
-        idempotency_key=f"retainer-refund:{entry.pk}",
-        user=order.claimant,
-        context={"order_id": order.pk, "entry_id": entry.pk},
-    )
+    _receipt_message_queue(order=order, entry=entry, kind=MessageTemplate.Kind.REFUND_RECEIPT)
     return entry
 
 
@@ -324,6 +311,34 @@ def retainer_waive(*, claimant: User, actor: User, reason: str, meta: RequestMet
 
 
 # --- the claimant's emails --------------------------------------------------------------------------------------
+
+
+# The receipt or refund message: by email, or by SMS/알림톡 for a claimant who chose their phone for case news.
+_RECEIPT_MESSAGES = {
+    MessageTemplate.Kind.PAYMENT_RECEIPT: (RECEIPT_TEMPLATE, "retainer-receipt", "paid_at"),
+    MessageTemplate.Kind.REFUND_RECEIPT: (REFUND_TEMPLATE, "retainer-refund", "refunded_at"),
+}
+
+
+def _receipt_message_queue(*, order: RetainerOrder, entry: PaymentEntry, kind: str) -> None:
+    email_template, key_prefix, time_variable = _RECEIPT_MESSAGES[kind]
+    claimant, idempotency_key = order.claimant, f"{key_prefix}:{entry.pk}"
+    if case_news_channel(user=claimant, kind=kind) == Notification.Channel.EMAIL:
+        notification_queue(
+            channel=Notification.Channel.EMAIL,
+            template=email_template,
+            language=claimant.language,
+            idempotency_key=idempotency_key,
+            user=claimant,
+            context={"order_id": order.pk, "entry_id": entry.pk},
+        )
+        return
+    variables = {
+        "amount": f"{entry.amount:,}",
+        time_variable: timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+        "url": _absolute(reverse("payments:receipt", args=[order.pk])),
+    }
+    case_message_queue(kind=kind, user=claimant, variables=variables, idempotency_key=idempotency_key)
 
 
 def _absolute(path: str) -> str:

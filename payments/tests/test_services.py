@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.journey import RETAINER, claimant_next_step
 from accounts.roles import Role
@@ -20,6 +21,7 @@ from filing.models import Cohort, FilingWave, WaveMember
 from integrations.payments import PAYMENT_WEBHOOK_PROVIDER
 from integrations.payments.models import SandboxPayment
 from integrations.payments.sandbox import SandboxPaymentGateway, sandbox_payment_open, sandbox_webhook_request
+from notifications.messages import contact_preference_update
 from notifications.models import Notification
 from payments.models import PaymentEntry, RetainerOrder
 from payments.selectors import retainer_orders_refundable_by_rule, retainer_step_done
@@ -85,6 +87,26 @@ def test_the_server_confirms_with_the_gateway_and_records_one_payment_and_a_rece
     assert (payment.method, payment.gateway, payment.sandbox) == ("card", "sandbox-payments", True)
     assert Notification.objects.filter(template="payments/email/receipt", user=claimant).count() == 1
     assert AuditEntry.objects.filter(action="retainer.paid").count() == 1
+
+
+def test_a_claimant_who_chose_their_phone_gets_the_receipt_and_the_refund_by_sms(
+    claimant, message_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    claimant.phone_verified_at = timezone.now()
+    claimant.save(update_fields=["phone_verified_at"])
+    contact_preference_update(user=claimant, case_news="phone", marketing=False)
+    order = retainer_order_create(claimant=claimant)
+    sandbox_payment_made(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        retainer_payment_confirm(payment_id=order.payment_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        retainer_refund(order=order, actor=staff_member(Role.LAWYER), reason="착오 결제", request_id="sms-refund")
+    receipt_url = reverse("payments:receipt", args=[order.pk])
+    assert len(message_outbox) == 2
+    assert "20,000원 결제가 완료되었습니다" in message_outbox[0].text
+    assert "20,000원을 환불했습니다" in message_outbox[1].text
+    assert all(receipt_url in message.text for message in message_outbox)
+    assert mailoutbox == []
 
 
 def test_a_window_closed_without_paying_confirms_nothing(claimant):
