@@ -20,6 +20,7 @@ from PIL import Image, ImageOps
 
 from accounts.models import User
 from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossItem
+from claims.services.evidence_findings import evidence_finding_start
 from claims.services.evidence_previews import evidence_preview_files
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
@@ -165,6 +166,7 @@ def _evidence_store(
     )
     if evidence.preview_status == Evidence.PreviewStatus.PENDING:
         evidence_preview_render_task.delay_on_commit(evidence.pk)
+    evidence_finding_start(evidence=evidence)
     if claim.status != Claim.Status.DRAFT:
         estimate_claim_task.delay_on_commit(claim.pk)
     return evidence

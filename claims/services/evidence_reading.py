@@ -11,7 +11,7 @@ joined by single spaces, and a match points back to every word it covers.
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from integrations.ocr import OcrWord
 
@@ -364,3 +364,54 @@ def resident_numbers_found(lines: Sequence[ReadLine]) -> list[FoundResidentNumbe
                 )
             )
     return found
+
+
+@dataclass(frozen=True)
+class ProofOfUse:
+    """Whether the file shows a moment inside an outage window: "yes", "no" or "unknown", the moment that
+    decided it (None when none did) and the evidence for it."""
+
+    verdict: str
+    moment: datetime | None
+    reason: tuple[Evidence, ...]
+
+
+def proof_of_use_judged(
+    moments: Sequence[FoundMoment], windows: Sequence[tuple[datetime, datetime]], *, tzinfo, taken_at=None
+) -> ProofOfUse:
+    """Judge the moments read (in `tzinfo`, the screens' own time zone) against outage windows [start, end):
+    "yes" when a date and time (or the photo's EXIF `taken_at`) falls inside one, or a date alone lies wholly
+    inside one; "no" when dates were read and every one falls outside them all (a date alone overlapping none);
+    "unknown" otherwise (nothing read, only times without a date, a date the window only partly covers)."""
+    full = [(m.at(tzinfo), m.reason) for m in moments if m.day is not None and m.clock is not None]
+    if taken_at is not None:
+        full.append((taken_at, (Evidence(text=taken_at.astimezone(tzinfo).isoformat(), words=()),)))
+    for moment, reason in full:
+        if any(start <= moment < end for start, end in windows):
+            return ProofOfUse(verdict="yes", moment=moment, reason=reason)
+    days_alone = [m for m in moments if m.day is not None and m.clock is None]
+    partly = False
+    for found in days_alone:
+        day_start = datetime.combine(found.day, time(0), tzinfo=tzinfo)
+        day_end = datetime.combine(found.day + timedelta(days=1), time(0), tzinfo=tzinfo)
+        if any(start <= day_start and day_end <= end for start, end in windows):
+            return ProofOfUse(verdict="yes", moment=None, reason=found.reason)
+        partly = partly or any(day_start < end and start < day_end for start, end in windows)
+    if (full or days_alone) and not partly:
+        reason = tuple(part for _moment, parts in full for part in parts)
+        reason += tuple(part for found in days_alone for part in found.reason)
+        return ProofOfUse(verdict="no", moment=full[0][0] if full else None, reason=reason)
+    return ProofOfUse(verdict="unknown", moment=full[0][0] if full else None, reason=())
+
+
+def amount_matched(amounts: Sequence[FoundAmount], expected: int | None) -> tuple[str, tuple[Evidence, ...]]:
+    """The amounts read against the loss item's amount: "equal" (with the amount that equals it), "different"
+    (with every amount read), "not_found", or "no_loss_item" when the file supports no loss item."""
+    if expected is None:
+        return "no_loss_item", ()
+    if not amounts:
+        return "not_found", ()
+    equal = [amount.reason for amount in amounts if amount.won == expected]
+    if equal:
+        return "equal", (equal[0],)
+    return "different", tuple(amount.reason for amount in amounts)

@@ -2,23 +2,24 @@
 won amounts, service names and resident registration numbers, from text and from OCR words with their boxes; and
 once through the real Tesseract on a drawn chat screenshot."""
 
-import io
-import subprocess
-from datetime import date, time
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
 
 from claims.services.evidence_reading import (
+    amount_matched,
     amounts_found,
     lines_from_text,
     lines_from_words,
     moments_found,
+    proof_of_use_judged,
     resident_number_valid,
     resident_numbers_found,
     service_names,
     services_found,
 )
+from claims.tests.drawn import drawn_png
 from integrations.ocr import OcrWord, ocr_backend
 
 
@@ -244,31 +245,18 @@ def test_a_resident_number_is_masked_and_its_last_seven_digits_boxed():
     assert found.hidden_boxes == ((175, 50, 140, 30),)
 
 
-@pytest.fixture(scope="module")
-def nanum_path() -> str:
-    found = subprocess.run(  # noqa: S603
-        ["fc-match", "-f", "%{file}", "NanumGothic"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "NanumGothic" in found, f"fonts-nanum is missing (fc-match gave {found!r})"
-    return found
+def test_a_drawn_chat_screenshot_read_by_tesseract_gives_the_moment_and_its_boxes():
+    picture, boxes = drawn_png(
+        [
+            ((260, 60), "2022년 10월 15일 토요일"),
+            ((60, 200), "카카오톡 메시지가 안 가요"),
+            ((60, 300), "오후 3:42"),
+            ((60, 400), "택시비 18,200원"),
+        ]
+    )
+    time_box = boxes[2]
 
-
-def test_a_drawn_chat_screenshot_read_by_tesseract_gives_the_moment_and_its_boxes(nanum_path):
-    image = Image.new("RGB", (900, 520), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(nanum_path, 40)
-    draw.text((260, 60), "2022년 10월 15일 토요일", font=font, fill="black")
-    draw.text((60, 200), "카카오톡 메시지가 안 가요", font=font, fill="black")
-    draw.text((60, 300), "오후 3:42", font=font, fill="black")
-    time_box = draw.textbbox((60, 300), "오후 3:42", font=font)
-    draw.text((60, 400), "택시비 18,200원", font=font, fill="black")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-
-    lines = lines_from_words(ocr_backend().image_read(buffer.getvalue()).words)
+    lines = lines_from_words(ocr_backend().image_read(picture).words)
 
     found = [m for m in moments_found(lines, default_year=2022) if m.clock]
     assert [(m.day, m.clock) for m in found] == [(date(2022, 10, 15), time(15, 42))]
@@ -279,3 +267,66 @@ def test_a_drawn_chat_screenshot_read_by_tesseract_gives_the_moment_and_its_boxe
     assert [s.slug for s in services_found(lines, service_names([("kakaotalk", "카카오톡 (메시지)", "")]))] == [
         "kakaotalk"
     ]
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+# Kakao T's window: 2022-10-15 15:30 to 10-16 14:00, Korean time.
+KAKAO_T = [(datetime(2022, 10, 15, 15, 30, tzinfo=SEOUL), datetime(2022, 10, 16, 14, 0, tzinfo=SEOUL))]
+# Daum Mail's window holds whole days (10-16 .. 10-19).
+DAUM_MAIL = [(datetime(2022, 10, 15, 15, 30, tzinfo=SEOUL), datetime(2022, 10, 20, 23, 0, tzinfo=SEOUL))]
+
+
+def judged(text, windows=KAKAO_T, **kwargs):
+    return proof_of_use_judged(moments_found(lines_from_text(text), default_year=2022), windows, tzinfo=SEOUL, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("2022년 10월 15일 토요일\n오후 3:42", "yes"),
+        ("2022-10-16 13:59", "yes"),
+        ("2022-10-16 14:00", "no"),  # the window's end is the restoration: not inside
+        ("2022-10-15 15:29", "no"),
+        ("2022-10-14 15:42\n2022-10-17 09:00", "no"),
+        ("2022-10-14", "no"),  # a date alone, wholly outside
+        ("2022-10-15", "unknown"),  # a date alone the window only partly covers
+        ("오후 3:42", "unknown"),  # a time with no date
+        ("영수증", "unknown"),
+        ("2022-10-14 15:42\n2022-10-15 16:00", "yes"),  # one moment inside is enough
+    ],
+)
+def test_proof_of_use_is_a_moment_inside_the_window(text, verdict):
+    assert judged(text).verdict == verdict
+
+
+def test_a_date_alone_wholly_inside_the_window_is_proof_of_use():
+    assert judged("다음 메일 2022.10.17 수신 실패", DAUM_MAIL).verdict == "yes"
+
+
+def test_the_judgement_says_why():
+    proof = judged("2022년 10월 15일 토요일\n메시지\n오후 3:42")
+    assert proof.moment == datetime(2022, 10, 15, 15, 42, tzinfo=SEOUL)
+    assert [part.text for part in proof.reason] == ["2022년 10월 15일", "오후 3:42"]
+    proof = judged("2022-10-14 15:42\n2022-10-13")
+    assert proof.verdict == "no"
+    assert [part.text for part in proof.reason] == ["2022-10-14", "15:42", "2022-10-13"]
+
+
+def test_a_photo_taken_inside_the_window_is_proof_of_use_without_any_text():
+    taken_at = datetime(2022, 10, 15, 18, 5, tzinfo=SEOUL)
+    proof = judged("", taken_at=taken_at)
+    assert (proof.verdict, proof.moment) == ("yes", taken_at)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "match"),
+    [
+        ("결제 금액 39,000원", 39000, "equal"),
+        ("18,200원\n합계 39,000", 39000, "equal"),
+        ("결제 금액 22,000원", 39000, "different"),
+        ("영수증", 39000, "not_found"),
+        ("결제 금액 39,000원", None, "no_loss_item"),
+    ],
+)
+def test_amounts_are_compared_with_the_loss_item(text, expected, match):
+    assert amount_matched(amounts_found(lines_from_text(text)), expected)[0] == match
