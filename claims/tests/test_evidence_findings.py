@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import weasyprint
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -197,3 +198,60 @@ def test_a_reading_past_its_time_limit_is_marked_failed():
     evidence = evidence_with(png_bytes())
     assert evidence_read_timed_out(evidence_id=evidence.pk).failure == "timeout"
     assert AuditEntry.objects.get(action="evidence.read_failed").data == {"failure": "timeout"}
+
+
+# --- the claimant's feedback under each file ---------------------------------------------------------------------
+
+
+def test_the_claimant_sees_the_moment_read_right_after_the_upload(client, draft, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(client, draft, drawn_png(CHAT_INSIDE_KAKAO_T)[0], "chat.png").status_code == 201
+    page = client.get(reverse("claims:wizard_evidence", args=[draft.pk])).content.decode()
+    assert "이 캡처에서 2022-10-15 15:42가 확인됩니다" in page
+    assert "js/evidence-finding.js" in page
+
+
+def test_a_file_still_being_read_is_polled_until_its_feedback_is_ready(
+    client, draft, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = upload(client, draft, drawn_png(CHAT_INSIDE_KAKAO_T)[0], "chat.png")
+    finding_url = reverse("claims:evidence_finding", args=[draft.pk, response.json()["id"]])
+    assert f'data-finding-url="{finding_url}"' in response.json()["html"]
+    assert "파일을 읽고 있습니다" in response.json()["html"]
+    assert client.get(finding_url).json()["pending"] is True
+    for callback in callbacks:
+        callback()  # the preview and the reading, as a worker would run them
+    body = client.get(finding_url).json()
+    assert body["pending"] is False
+    assert "이 캡처에서 2022-10-15 15:42가 확인됩니다" in body["html"]
+    assert "data-finding-url" not in body["html"]
+
+
+def test_a_screen_without_a_date_asks_for_one(client, draft, django_capture_on_commit_callbacks):
+    picture, _boxes = drawn_png([((60, 60), "카카오톡 연결이 원활하지 않습니다"), ((60, 160), "오후 3:42")])
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_id = upload(client, draft, picture, "error.png").json()["id"]
+    body = client.get(reverse("claims:evidence_finding", args=[draft.pk, evidence_id])).json()
+    assert "날짜를 찾지 못했습니다: 날짜가 보이는 화면을 올려 주세요" in body["html"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("claims:evidence_finding", args=[draft.pk, evidence_id])).json()
+    assert "No date found: please upload a screen that shows the date" in body["html"]
+
+
+def test_a_moment_outside_the_window_says_so_in_both_languages(client, draft, django_capture_on_commit_callbacks):
+    picture, _boxes = drawn_png([((60, 60), "2022-10-14 15:42")])
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_id = upload(client, draft, picture, "old.png").json()["id"]
+    url = reverse("claims:evidence_finding", args=[draft.pk, evidence_id])
+    assert "이 캡처에서 2022-10-14 15:42가 확인됩니다. 장애 시간 밖의 시각입니다" in client.get(url).json()["html"]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(url).json()["html"]
+    assert "This capture shows 2022-10-14 15:42. That is outside the outage" in html
+
+
+def test_only_the_owner_polls_a_files_feedback(client, draft, django_capture_on_commit_callbacks):
+    other = EvidenceFactory()
+    EvidenceFinding.objects.create(evidence=other)
+    assert client.get(reverse("claims:evidence_finding", args=[other.claim_id, other.pk])).status_code == 404
+    assert client.get(reverse("claims:evidence_finding", args=[draft.pk, other.pk])).status_code == 404

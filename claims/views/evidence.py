@@ -16,6 +16,7 @@ from accounts.decorators import claimant_required
 from claims.forms import EvidenceUploadForm
 from claims.models import Claim, Evidence
 from claims.selectors import intake as selectors
+from claims.selectors.evidence_findings import finding_feedback
 from claims.services import evidence as evidence_services
 from claims.services.intake import ClaimError
 from core.audit import RequestMeta
@@ -116,6 +117,18 @@ def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@claimant_required
+@require_GET
+def evidence_finding(request: HttpRequest, pk: int, evidence_pk: int) -> JsonResponse:
+    """The feedback under one of the claimant's files, polled by the evidence page while the file is read."""
+    evidence = selectors.evidence_finding_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
+    feedback = finding_feedback(evidence)
+    html = render_to_string(
+        "claims/wizard/_evidence_finding.html", {"feedback": feedback, "evidence": evidence}, request=request
+    )
+    return JsonResponse({"pending": bool(feedback and feedback.pending), "html": html})
 
 
 @claimant_required
