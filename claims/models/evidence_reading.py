@@ -52,6 +52,9 @@ class EvidenceFinding(models.Model):
     services = models.JSONField(_("읽은 서비스 이름"), default=list, blank=True)
     # Only where the resident numbers stand (the boxes of their last seven digits) and how many: never the digits.
     resident_number_boxes = models.JSONField(_("주민등록번호 위치"), default=list, blank=True)
+    # The original upload, encrypted (config.crypto), when resident numbers were masked in the file staff see:
+    # its storage name. Only the claimant's own download opens it.
+    sealed_original = models.CharField(_("암호화한 원본"), max_length=300, blank=True)
     read_at = models.DateTimeField(_("읽은 시각"), null=True, blank=True)
 
     class Meta:

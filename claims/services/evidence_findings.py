@@ -2,6 +2,9 @@
 PDFs, the EXIF time a photo was taken; the finding (proof of use inside the claimed service's outage window, the
 amounts against the loss item, the service names, where resident numbers stand) stored with an audit entry.
 
+A picture showing resident registration numbers has their last seven digits blacked out in the copies staff see
+(the file and its display copy), while the original is kept encrypted for the claimant's own download only.
+
 `evidence_read` runs in claims.tasks.evidence_reading on its own queue: the upload only adds a pending row and
 queues the task on commit, so intake is never slowed by the engine.
 """
@@ -12,12 +15,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from claims import pdfs
-from claims.models import Evidence, EvidenceFinding, OutageWindow, Service
+from claims.models import Evidence, EvidenceFinding, OutageWindow, Service, evidence_path
 from claims.services.evidence_reading import (
     Evidence as ReadEvidence,
 )
@@ -34,6 +39,8 @@ from claims.services.evidence_reading import (
     service_names,
     services_found,
 )
+from config.crypto import decrypt_bytes, encrypt_bytes
+from config.files import stored_files_delete
 from core.audit import audit_record
 from core.exceptions import ProviderError
 from integrations.ocr import OcrImageError, ocr_backend
@@ -50,6 +57,9 @@ FAILURE_MISSING = "missing"
 FAILURE_UNREADABLE = "unreadable"
 FAILURE_ENGINE = "engine"
 FAILURE_TIMEOUT = "timeout"
+MASK_MARGIN = 3  # pixels around each digit box, so anti-aliased edges of the digits are covered too
+DISPLAY_MAX_SIDE = 3000  # as the display copy made at upload (claims/services/evidence.py)
+MASKED_JPEG_QUALITY = 92
 
 
 def screen_timezone() -> ZoneInfo:
@@ -165,6 +175,71 @@ def _claimed_amount(evidence: Evidence) -> int | None:
     return evidence.loss_item.amount or evidence.loss_item.monthly_fee or None
 
 
+def masked_picture(data: bytes, boxes: list[list[int]]) -> tuple[bytes, bytes]:
+    """The picture upright with a black box over each (left, top, width, height) box (in the upright picture's
+    pixels, as OCR gives them), and its display copy (at most DISPLAY_MAX_SIDE on a side); no metadata is kept.
+    PNG stays PNG, anything else becomes JPEG."""
+    with Image.open(io.BytesIO(data)) as source:
+        keep_png = source.format == "PNG"
+        image = ImageOps.exif_transpose(source).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for left, top, width, height in boxes:
+        draw.rectangle(
+            (left - MASK_MARGIN, top - MASK_MARGIN, left + width + MASK_MARGIN, top + height + MASK_MARGIN),
+            fill="black",
+        )
+    copies = []
+    for side in (None, DISPLAY_MAX_SIDE):
+        copy = image.copy()
+        if side:
+            copy.thumbnail((side, side))
+        buffer = io.BytesIO()
+        if keep_png:
+            copy.save(buffer, format="PNG", optimize=True)
+        else:
+            copy.save(buffer, format="JPEG", quality=MASKED_JPEG_QUALITY)
+        copies.append(buffer.getvalue())
+    return copies[0], copies[1]
+
+
+def _resident_numbers_mask(evidence: Evidence, finding: EvidenceFinding, data: bytes, count: int) -> None:
+    """Replace the file and display copy staff see with masked ones, seal the original, audit it (inside the
+    caller's transaction; the unmasked files are deleted once it commits)."""
+    boxes = [box for number in finding.resident_number_boxes for box in number]
+    masked, display = masked_picture(data, boxes)
+    sealed = default_storage.save(evidence_path(evidence, "sealed"), ContentFile(encrypt_bytes(data)))
+    stored = [sealed]
+    try:
+        old_names = [field.name for field in (evidence.file, evidence.display_file) if field.name]
+        evidence.file.save("masked", ContentFile(masked), save=False)
+        stored.append(evidence.file.name)
+        evidence.display_file.save("display", ContentFile(display), save=False)
+        stored.append(evidence.display_file.name)
+        evidence.save(update_fields=["file", "display_file"])
+        finding.sealed_original = sealed
+        finding.save(update_fields=["sealed_original"])
+        audit_record(
+            actor=None,
+            action="evidence.resident_numbers_masked",
+            target=evidence,
+            claim=evidence.claim,
+            data={"resident_numbers": count, "boxes": len(boxes), "original_sha256": evidence.sha256},
+        )
+    except BaseException:
+        stored_files_delete(stored)
+        raise
+    transaction.on_commit(lambda: stored_files_delete(old_names))
+
+
+def evidence_original_open(evidence: Evidence) -> io.BufferedIOBase:
+    """The file as the claimant uploaded it, for the claimant's own download: decrypted when it was sealed."""
+    finding = EvidenceFinding.objects.filter(evidence=evidence).exclude(sealed_original="").first()
+    if finding is None:
+        return evidence.file.open("rb")
+    with default_storage.open(finding.sealed_original, "rb") as handle:
+        return io.BytesIO(decrypt_bytes(handle.read()))
+
+
 def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
     """Read one evidence file and store its finding with an audit entry; safe to run twice (a finding already
     read or given up is left alone). A retryable engine failure (a time-out) is raised for the task to retry."""
@@ -210,6 +285,8 @@ def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
     finding.status, finding.failure, finding.read_at = EvidenceFinding.Status.DONE, "", timezone.now()
     with transaction.atomic():
         finding.save()
+        if resident_numbers and source == EvidenceFinding.Source.OCR:
+            _resident_numbers_mask(evidence, finding, data, len(resident_numbers))
         audit_record(
             actor=None,
             action="evidence.read",

@@ -3,6 +3,7 @@ with the upload and the reading queued on commit to its own queue; OCR for pictu
 time of photos; proof of use inside the claimed service's outage window and the amount against the loss item,
 each with its reason; audited; failures marked, a time-out retried."""
 
+import hashlib
 from datetime import datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -10,16 +11,21 @@ from zoneinfo import ZoneInfo
 import pytest
 import weasyprint
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
+from accounts.tests.factories import UserFactory
 from claims.models import EvidenceFinding
 from claims.services.evidence_findings import evidence_read, evidence_read_timed_out, photo_taken_at
 from claims.tasks.evidence_reading import evidence_read_task
 from claims.tests.drawn import drawn_png
 from claims.tests.factories import EvidenceFactory, LossItemFactory, png_bytes, service_by_slug
+from claims.tests.staff import admin_login
 from core.exceptions import ProviderError
 from core.models import AuditEntry
 
@@ -255,3 +261,71 @@ def test_only_the_owner_polls_a_files_feedback(client, draft, django_capture_on_
     EvidenceFinding.objects.create(evidence=other)
     assert client.get(reverse("claims:evidence_finding", args=[other.claim_id, other.pk])).status_code == 404
     assert client.get(reverse("claims:evidence_finding", args=[draft.pk, other.pk])).status_code == 404
+
+
+# --- resident registration numbers ------------------------------------------------------------------------------
+
+ID_CARD = [((60, 60), "주민등록증"), ((60, 160), "홍길동"), ((60, 260), "주민등록번호 900101-1234567")]
+
+
+def dark_share(picture: Image.Image, box) -> float:
+    """The share of nearly black pixels in box (left, top, right, bottom)."""
+    pixels = list(picture.convert("L").crop(box).get_flattened_data())
+    return sum(1 for value in pixels if value < 40) / len(pixels)
+
+
+def test_a_resident_number_is_blacked_out_for_staff_and_the_original_kept_sealed_for_the_claimant(
+    client, draft, django_capture_on_commit_callbacks
+):
+    picture, boxes = drawn_png(ID_CARD, size=(1000, 360))
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_id = upload(client, draft, picture, "신분증.png").json()["id"]
+    finding = EvidenceFinding.objects.select_related("evidence").get(evidence_id=evidence_id)
+    evidence = finding.evidence
+    assert len(finding.resident_number_boxes) == 1 and finding.sealed_original
+
+    # The copies staff see: the last seven digits under a black box, the birth date still readable.
+    number_line = boxes[2]
+    for name in (evidence.file.name, evidence.display_file.name):
+        with Image.open(default_storage.open(name)) as masked:
+            right_part = (number_line[2] - 150, number_line[1] + 4, number_line[2] - 5, number_line[3] - 4)
+            assert dark_share(masked, right_part) > 0.95
+            assert dark_share(masked, (number_line[0], number_line[1], number_line[0] + 150, number_line[3])) < 0.5
+
+    # The original, sealed: not readable in storage, and only the claimant's own download opens it.
+    sealed = default_storage.open(finding.sealed_original).read()
+    assert not sealed.startswith(b"\x89PNG") and picture not in sealed
+    response = client.get(reverse("claims:evidence_download", args=[draft.pk, evidence_id]))
+    assert (
+        hashlib.sha256(b"".join(response.streaming_content)).hexdigest()
+        == evidence.sha256
+        == hashlib.sha256(picture).hexdigest()
+    )
+
+    masking = AuditEntry.objects.get(action="evidence.resident_numbers_masked")
+    assert masking.claim_id == draft.pk and masking.data["resident_numbers"] == 1
+    assert "1234567" not in str(list(AuditEntry.objects.values_list("data", flat=True)))
+
+
+def test_staff_download_only_the_masked_copy(client, draft, django_capture_on_commit_callbacks):
+    picture, _boxes = drawn_png(ID_CARD, size=(1000, 360))
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_id = upload(client, draft, picture, "신분증.png").json()["id"]
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
+    TOTPDevice.objects.create(user=staff, name="test", confirmed=True)
+    admin_login(client, staff)
+    response = client.get(reverse("claims:staff_evidence_download", args=[evidence_id]))
+    evidence = EvidenceFinding.objects.select_related("evidence").get(evidence_id=evidence_id).evidence
+    assert b"".join(response.streaming_content) == default_storage.open(evidence.file.name).read() != picture
+
+
+def test_removing_a_masked_file_removes_its_sealed_original(client, draft, django_capture_on_commit_callbacks):
+    picture, _boxes = drawn_png(ID_CARD, size=(1000, 360))
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence_id = upload(client, draft, picture, "신분증.png").json()["id"]
+    sealed = EvidenceFinding.objects.get(evidence_id=evidence_id).sealed_original
+    assert default_storage.exists(sealed)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("claims:evidence_remove", args=[draft.pk, evidence_id]))
+    assert not default_storage.exists(sealed)

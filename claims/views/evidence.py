@@ -18,6 +18,7 @@ from claims.models import Claim, Evidence
 from claims.selectors import intake as selectors
 from claims.selectors.evidence_findings import finding_feedback
 from claims.services import evidence as evidence_services
+from claims.services import evidence_findings
 from claims.services.intake import ClaimError
 from core.audit import RequestMeta
 
@@ -101,7 +102,9 @@ def evidence_remove(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
     return _back(request, evidence.claim)
 
 
-def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
+def _attachment(evidence: Evidence, *, display: bool, original=None) -> FileResponse:
+    """One copy as an attachment: the display copy, the stored file (masked when it showed resident numbers), or
+    `original`, the claimant's own upload as it was."""
     field = evidence.display_file if display else evidence.file
     if not field:
         raise Http404("No such copy.")
@@ -109,7 +112,7 @@ def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
     if evidence.content_type == "application/pdf":  # a type no browser hands to its PDF viewer (which runs scripts)
         content_type = "application/octet-stream"
     response = FileResponse(
-        field.open("rb"),
+        original or field.open("rb"),
         as_attachment=True,
         filename=evidence_services.evidence_download_name(evidence=evidence, display=display),
         content_type=content_type or evidence.content_type,
@@ -136,7 +139,8 @@ def evidence_finding(request: HttpRequest, pk: int, evidence_pk: int) -> JsonRes
 @EVIDENCE_SANDBOX
 def evidence_download(request: HttpRequest, pk: int, evidence_pk: int, display: bool = False) -> FileResponse:
     evidence = selectors.evidence_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
-    return _attachment(evidence, display=display)
+    original = None if display else evidence_findings.evidence_original_open(evidence)
+    return _attachment(evidence, display=display, original=original)
 
 
 @login_required
