@@ -22,7 +22,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from claims import pdfs
-from claims.models import Evidence, EvidenceFinding, OutageWindow, Service, evidence_path
+from claims.models import Evidence, EvidenceFinding, Flag, OutageWindow, Service, evidence_path
 from claims.services.evidence_reading import (
     Evidence as ReadEvidence,
 )
@@ -240,6 +240,40 @@ def evidence_original_open(evidence: Evidence) -> io.BufferedIOBase:
         return io.BytesIO(decrypt_bytes(handle.read()))
 
 
+def _mismatch_flags(evidence: Evidence, finding: EvidenceFinding) -> None:
+    """A review flag for a file whose moments all lie outside the window, and one for an amount that differs from
+    its loss item's; a file read again and matching clears its flag."""
+    flags = {
+        Flag.Code.EVIDENCE_OUTSIDE_WINDOW: (
+            finding.proof_of_use == EvidenceFinding.ProofOfUse.NO,
+            {"reason": [part["text"] for part in finding.proof_reason]},
+        ),
+        Flag.Code.EVIDENCE_AMOUNT_MISMATCH: (
+            finding.amount_match == EvidenceFinding.AmountMatch.DIFFERENT,
+            {"amounts": [amount["won"] for amount in finding.amounts], "expected": _claimed_amount(evidence)},
+        ),
+    }
+    fingerprint = f"evidence:{evidence.pk}"
+    now = timezone.now()
+    for code, (raised, details) in flags.items():
+        if raised:
+            Flag.objects.update_or_create(
+                claim=evidence.claim,
+                code=code,
+                fingerprint=fingerprint,
+                defaults={
+                    "severity": Flag.Severity.MEDIUM,
+                    "details": {"evidence": evidence.pk, "file": evidence.original_name, **details},
+                    "status": Flag.Status.OPEN,
+                    "updated_at": now,
+                },
+            )
+        else:
+            Flag.objects.filter(
+                claim=evidence.claim, code=code, fingerprint=fingerprint, status=Flag.Status.OPEN
+            ).update(status=Flag.Status.CLEARED, updated_at=now)
+
+
 def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
     """Read one evidence file and store its finding with an audit entry; safe to run twice (a finding already
     read or given up is left alone). A retryable engine failure (a time-out) is raised for the task to retry."""
@@ -287,6 +321,7 @@ def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
         finding.save()
         if resident_numbers and source == EvidenceFinding.Source.OCR:
             _resident_numbers_mask(evidence, finding, data, len(resident_numbers))
+        _mismatch_flags(evidence, finding)
         audit_record(
             actor=None,
             action="evidence.read",

@@ -19,13 +19,14 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
+from accounts.roles import Role
 from accounts.tests.factories import UserFactory
-from claims.models import EvidenceFinding
+from claims.models import EvidenceFinding, Flag
 from claims.services.evidence_findings import evidence_read, evidence_read_timed_out, photo_taken_at
 from claims.tasks.evidence_reading import evidence_read_task
 from claims.tests.drawn import drawn_png
 from claims.tests.factories import EvidenceFactory, LossItemFactory, png_bytes, service_by_slug
-from claims.tests.staff import admin_login
+from claims.tests.staff import admin_login, staff_member
 from core.exceptions import ProviderError
 from core.models import AuditEntry
 
@@ -329,3 +330,74 @@ def test_removing_a_masked_file_removes_its_sealed_original(client, draft, djang
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("claims:evidence_remove", args=[draft.pk, evidence_id]))
     assert not default_storage.exists(sealed)
+
+
+# --- staff review: findings beside the preview, mismatches as flags ----------------------------------------------
+
+
+def test_mismatches_become_review_flags_and_a_matching_reading_clears_them():
+    item = LossItemFactory(monthly_fee=22_000, service=service_by_slug("kakaotalk"))
+    evidence = evidence_with(
+        drawn_png([((60, 60), "2022.10.14 오후 3:42"), ((60, 160), "결제 금액 39,000원")])[0],
+        claim=item.claim,
+        loss_item=item,
+    )
+    evidence_read(evidence_id=evidence.pk)
+    flags = {flag.code: flag for flag in Flag.objects.filter(claim=item.claim)}
+    assert set(flags) == {Flag.Code.EVIDENCE_OUTSIDE_WINDOW, Flag.Code.EVIDENCE_AMOUNT_MISMATCH}
+    assert flags[Flag.Code.EVIDENCE_AMOUNT_MISMATCH].details == {
+        "evidence": evidence.pk,
+        "file": evidence.original_name,
+        "amounts": [39000],
+        "expected": 22000,
+    }
+    assert flags[Flag.Code.EVIDENCE_OUTSIDE_WINDOW].fingerprint == f"evidence:{evidence.pk}"
+
+    # The same file read again after the loss item was corrected: the amount flag is cleared, not deleted.
+    item.monthly_fee = 39_000
+    item.save()
+    EvidenceFinding.objects.filter(evidence=evidence).update(status=EvidenceFinding.Status.PENDING, attempts=0)
+    evidence_read(evidence_id=evidence.pk)
+    statuses = dict(Flag.objects.filter(claim=item.claim).values_list("code", "status"))
+    assert statuses == {"evidence_outside_window": "open", "evidence_amount_mismatch": "cleared"}
+
+
+def test_the_review_page_shows_each_finding_with_its_boxes_drawn_over_the_picture(client):
+    item = LossItemFactory(monthly_fee=39_000)
+    picture, _boxes = drawn_png(RECEIPT)
+    evidence = evidence_with(picture, claim=item.claim, loss_item=item)
+    evidence.display_file.save("display", ContentFile(picture), save=True)
+    evidence_read(evidence_id=evidence.pk)
+    finding = EvidenceFinding.objects.get(evidence=evidence)
+    admin_login(client, staff_member(Role.PARALEGAL))
+
+    page = client.get(reverse("admin:claims_claim_change", args=[item.claim_id])).content.decode()
+
+    block = page[page.index(f'data-testid="evidence-finding-{evidence.pk}"') :]
+    assert "장애 시간 안의 시각이 보임 · 2022-10-15 16:10" in block
+    assert "손해 항목 금액과 같음" in block
+    svg = page[page.index('data-testid="finding-boxes"') :]
+    svg = svg[: svg.index("</svg>")]
+    assert 'viewBox="0 0 900 520"' in svg
+    moment_boxes = [box for part in finding.proof_reason for box in part["boxes"]]
+    amount_boxes = [box for amount in finding.amounts for box in amount["boxes"]]
+    assert moment_boxes and amount_boxes
+    for kind, boxes in (("moment", moment_boxes), ("amount", amount_boxes)):
+        for left, top, width, height in boxes:
+            assert (
+                f'class="review-evidence__box review-evidence__box--{kind}" x="{left}" y="{top}" '
+                f'width="{width}" height="{height}"'
+            ) in svg
+
+
+def test_the_review_page_reads_every_finding_in_one_query(client, django_assert_max_num_queries):
+    item = LossItemFactory()
+    for _index in range(5):
+        evidence_with(png_bytes(), claim=item.claim, loss_item=item)
+    admin_login(client, staff_member(Role.PARALEGAL))
+    url = reverse("admin:claims_claim_change", args=[item.claim_id])
+    client.get(url)
+    with django_assert_max_num_queries(60) as captured:
+        client.get(url)
+    # Joined to the evidence rows, never fetched file by file.
+    assert not [query for query in captured.captured_queries if 'FROM "claims_evidencefinding"' in query["sql"]]
