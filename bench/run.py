@@ -25,7 +25,7 @@ from bench.metrics import Metric, not_measured
 from config.crypto import derived_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECTIONS = ("recompute", "staff", "exports", "intake", "messages")
+SECTIONS = ("recompute", "staff", "exports", "intake", "messages", "evidence_reading")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kakao_claims_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 GENERATION_TARGET_SECONDS = 300  # 200,000 claims "in a few minutes"
@@ -437,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
 
         say("bulk message queuing")
         metrics += messages.measure(recipients=min(total, 100_000))
+
+    if "evidence_reading" in sections:
+        from bench import evidence_reading
+
+        say("evidence reading (OCR of a drawn corpus)")
+        metrics += evidence_reading.measure()
 
     print()
     print(table(metrics))

@@ -408,3 +408,33 @@ def _render_page(document, index: int, dpi: int, max_side: int, max_pixels: int,
             scale *= 0.7
     finally:
         page.close()
+
+
+def pdf_text(data: bytes, *, max_pages: int, seconds: float) -> str:
+    """The text of the first `max_pages` pages, a page after another (PDFium's text layer: a scanned page without
+    one gives nothing). Raises PdfUnreadable (DAMAGED, PASSWORD, TIMEOUT) as pdf_render does."""
+    import pypdfium2
+
+    texts = []
+    try:
+        with _time_limit(seconds):
+            try:
+                document = pypdfium2.PdfDocument(data)
+            except pypdfium2.PdfiumError as error:
+                raise PdfUnreadable(PASSWORD if "password" in str(error).lower() else DAMAGED) from None
+            try:
+                for index in range(min(len(document), max_pages)):
+                    page = document[index]
+                    textpage = page.get_textpage()
+                    try:
+                        texts.append(textpage.get_text_range())
+                    finally:
+                        textpage.close()
+                        page.close()
+            except pypdfium2.PdfiumError:
+                raise PdfUnreadable(DAMAGED) from None
+            finally:
+                document.close()
+    except RenderTimeout:
+        raise PdfUnreadable(TIMEOUT) from None
+    return "\n".join(texts).replace("\r\n", "\n").replace("\r", "\n")

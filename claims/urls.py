@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/wizard/review/", wizard.wizard_review, name="wizard_review"),
     path("<int:pk>/submitted/", wizard.submitted, name="submitted"),
     path("<int:pk>/evidence/upload/", evidence.evidence_upload, name="evidence_upload"),
+    path("<int:pk>/evidence/<int:evidence_pk>/finding/", evidence.evidence_finding, name="evidence_finding"),
     path("<int:pk>/evidence/<int:evidence_pk>/remove/", evidence.evidence_remove, name="evidence_remove"),
     path("<int:pk>/evidence/<int:evidence_pk>/download/", evidence.evidence_download, name="evidence_download"),
     path(

@@ -55,6 +55,18 @@ def decrypt(token: str) -> str:
         raise DecryptionError(message) from error
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A Fernet token of `data` (a file kept sealed, such as an evidence original showing a resident number)."""
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).decrypt(token)
+    except InvalidToken as error:
+        raise DecryptionError("No key in FIELD_ENCRYPTION_KEYS decrypts this file") from error
+
+
 def keyed_digest(text: str) -> str:
     """HMAC-SHA256 of `text` with FIELD_HASH_KEY, hex."""
     return hmac.new(settings.FIELD_HASH_KEY.encode(), text.encode("utf-8"), hashlib.sha256).hexdigest()

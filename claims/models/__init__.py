@@ -35,6 +35,7 @@ from claims.models.review import (
     Flag,
     RejectionReason,
 )
+from claims.models.evidence_reading import EvidenceFinding
 # isort: on
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "DamageModelVersion",
     "Estimate",
     "Evidence",
+    "EvidenceFinding",
     "Flag",
     "Incident",
     "InformationRequest",

@@ -49,6 +49,9 @@ class Flag(models.Model):
         SIGNUP_BURST = "signup_burst", _("같은 IP에서 짧은 시간에 여러 계정 가입")
         AMOUNT_OUTLIER = "amount_outlier", _("같은 유형의 신청보다 매우 큰 청구액")
         HOURS_BEYOND_WINDOW = "hours_beyond_window", _("공식 장애 시간보다 긴 피해 시간")
+        # Found by reading the evidence (claims/services/evidence_findings.py), one flag per file.
+        EVIDENCE_OUTSIDE_WINDOW = "evidence_outside_window", _("이용 증빙의 시각이 장애 시간 밖")
+        EVIDENCE_AMOUNT_MISMATCH = "evidence_amount_mismatch", _("증빙의 금액이 손해 항목과 다름")
 
     class Severity(models.IntegerChoices):
         LOW = 1, _("낮음")

@@ -75,7 +75,7 @@ def loss_items_for_claim(*, claim: Claim) -> QuerySet[LossItem]:
 def evidence_for_claim(*, claim: Claim) -> QuerySet[Evidence]:
     return (
         Evidence.objects.filter(claim=claim)
-        .select_related("loss_item__service", "information_request")
+        .select_related("loss_item__service", "information_request", "finding")
         .order_by("uploaded_at", "pk")
     )
 
@@ -86,7 +86,7 @@ def claim_detail_for_claimant(*, user: User, pk: int) -> Claim:
     queryset = Claim.objects.select_related("incident").prefetch_related(
         "services",
         Prefetch("loss_items", queryset=LossItem.objects.select_related("service").order_by("pk")),
-        Prefetch("evidence", queryset=Evidence.objects.select_related("loss_item__service").order_by("pk")),
+        Prefetch("evidence", queryset=Evidence.objects.select_related("loss_item__service", "finding").order_by("pk")),
         Prefetch("events", queryset=visible_events, to_attr="timeline"),
         Prefetch(
             "information_requests",
@@ -101,6 +101,13 @@ def claim_detail_for_claimant(*, user: User, pk: int) -> Claim:
 def evidence_for_owner(*, user: User, claim_pk: int, evidence_pk: int) -> Evidence:
     return get_object_or_404(
         Evidence.objects.select_related("claim"), pk=evidence_pk, claim_id=claim_pk, claim__claimant=user
+    )
+
+
+def evidence_finding_for_owner(*, user: User, claim_pk: int, evidence_pk: int) -> Evidence:
+    """The claimant's own evidence row with its finding (for the feedback under an upload)."""
+    return get_object_or_404(
+        Evidence.objects.select_related("finding"), pk=evidence_pk, claim_id=claim_pk, claim__claimant=user
     )
 
 

@@ -165,7 +165,7 @@ def claim_review_detail(*, claim: Claim) -> ClaimReviewDetail:
     claim = (
         Claim.objects.select_related("claimant", "reviewer", "incident").prefetch_related("services").get(pk=claim.pk)
     )
-    evidence = list(Evidence.objects.filter(claim=claim).order_by("uploaded_at", "pk"))
+    evidence = list(Evidence.objects.filter(claim=claim).select_related("finding").order_by("uploaded_at", "pk"))
     loss_items = list(LossItem.objects.filter(claim=claim).select_related("service"))
     by_item: dict[int | None, list[Evidence]] = {}
     for item in evidence:

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from accounts.models import User
-from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossItem
+from claims.models import Claim, ClaimEvent, Evidence, EvidenceFinding, InformationRequest, LossItem
+from claims.services.evidence_findings import evidence_finding_start
 from claims.services.evidence_previews import evidence_preview_files
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
 from claims.tasks.estimates import estimate_claim_task
@@ -120,6 +121,9 @@ def evidence_attach(
 def _stored_names(evidence: Evidence) -> list[str]:
     """The storage names of a row's files: the upload, its display copy and its preview pages."""
     names = [field.name for field in (evidence.file, evidence.display_file) if field.name]
+    if evidence.pk is not None:  # the original kept encrypted when resident numbers were masked
+        sealed = EvidenceFinding.objects.filter(evidence=evidence).exclude(sealed_original="")
+        names += sealed.values_list("sealed_original", flat=True)
     return names + evidence_preview_files(evidence)
 
 
@@ -165,6 +169,7 @@ def _evidence_store(
     )
     if evidence.preview_status == Evidence.PreviewStatus.PENDING:
         evidence_preview_render_task.delay_on_commit(evidence.pk)
+    evidence_finding_start(evidence=evidence)
     if claim.status != Claim.Status.DRAFT:
         estimate_claim_task.delay_on_commit(claim.pk)
     return evidence
@@ -186,8 +191,8 @@ def evidence_remove(*, evidence: Evidence, actor: User, meta: RequestMeta = NO_R
         ip=meta.ip,
         data={"evidence": evidence.pk, "sha256": evidence.sha256, "tag": evidence.tag, "size": evidence.size},
     )
+    names = _stored_names(evidence)  # before the row (and its finding, naming the sealed original) is deleted
     evidence.delete()
-    names = _stored_names(evidence)
     transaction.on_commit(lambda: stored_files_delete(names))
 
 

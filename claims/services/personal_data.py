@@ -80,8 +80,10 @@ def claims_personal_data_erase(*, user: User, actor: User | None) -> PersonalDat
     drafts = Claim.objects.filter(claimant=user, submitted_at__isnull=True)
     draft_files = [
         name
-        for file, display in Evidence.objects.filter(claim__in=drafts).values_list("file", "display_file")
-        for name in (file, display)
+        for row in Evidence.objects.filter(claim__in=drafts).values_list(
+            "file", "display_file", "finding__sealed_original"
+        )
+        for name in row
         if name
     ]
     draft_files += [  # the page images of PDFs (claims/services/evidence_previews.py)

@@ -52,7 +52,9 @@ def claim_anonymise(*, claim: Claim, now: datetime | None = None) -> bool:
     if claim is None:
         return False
     evidence = Evidence.objects.filter(claim=claim)
-    names = [name for pair in evidence.values_list("file", "display_file") for name in pair if name]
+    names = [
+        name for row in evidence.values_list("file", "display_file", "finding__sealed_original") for name in row if name
+    ]
     names += [page["name"] for pages in evidence.values_list("preview_pages", flat=True) for page in pages or []]
     files_removed = evidence.count()
     evidence.delete()

@@ -164,7 +164,11 @@ def test_an_ordinary_pdf_upload_queues_its_preview(client, draft, django_capture
         assert upload(client, draft, weasyprint_pdf(), "영수증.pdf").status_code == 201
     evidence = Evidence.objects.get(claim=draft)
     assert (evidence.pdf_findings, evidence.preview_status) == ([], Evidence.PreviewStatus.PENDING)
-    assert len(callbacks) == 1  # the preview task, queued once the row is committed
+    # The preview and the reading (claims/services/evidence_findings.py), queued once the row is committed.
+    assert [callback.func.__self__.name for callback in callbacks] == [
+        "claims.tasks.evidence.evidence_preview_render_task",
+        "claims.tasks.evidence_reading.evidence_read_task",
+    ]
 
 
 # --- damaged and hostile variations ---------------------------------------------------------------------------

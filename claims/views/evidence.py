@@ -16,7 +16,9 @@ from accounts.decorators import claimant_required
 from claims.forms import EvidenceUploadForm
 from claims.models import Claim, Evidence
 from claims.selectors import intake as selectors
+from claims.selectors.evidence_findings import finding_feedback
 from claims.services import evidence as evidence_services
+from claims.services import evidence_findings
 from claims.services.intake import ClaimError
 from core.audit import RequestMeta
 
@@ -100,7 +102,9 @@ def evidence_remove(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
     return _back(request, evidence.claim)
 
 
-def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
+def _attachment(evidence: Evidence, *, display: bool, original=None) -> FileResponse:
+    """One copy as an attachment: the display copy, the stored file (masked when it showed resident numbers), or
+    `original`, the claimant's own upload as it was."""
     field = evidence.display_file if display else evidence.file
     if not field:
         raise Http404("No such copy.")
@@ -108,7 +112,7 @@ def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
     if evidence.content_type == "application/pdf":  # a type no browser hands to its PDF viewer (which runs scripts)
         content_type = "application/octet-stream"
     response = FileResponse(
-        field.open("rb"),
+        original or field.open("rb"),
         as_attachment=True,
         filename=evidence_services.evidence_download_name(evidence=evidence, display=display),
         content_type=content_type or evidence.content_type,
@@ -120,10 +124,23 @@ def _attachment(evidence: Evidence, *, display: bool) -> FileResponse:
 
 @claimant_required
 @require_GET
+def evidence_finding(request: HttpRequest, pk: int, evidence_pk: int) -> JsonResponse:
+    """The feedback under one of the claimant's files, polled by the evidence page while the file is read."""
+    evidence = selectors.evidence_finding_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
+    feedback = finding_feedback(evidence)
+    html = render_to_string(
+        "claims/wizard/_evidence_finding.html", {"feedback": feedback, "evidence": evidence}, request=request
+    )
+    return JsonResponse({"pending": bool(feedback and feedback.pending), "html": html})
+
+
+@claimant_required
+@require_GET
 @EVIDENCE_SANDBOX
 def evidence_download(request: HttpRequest, pk: int, evidence_pk: int, display: bool = False) -> FileResponse:
     evidence = selectors.evidence_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
-    return _attachment(evidence, display=display)
+    original = None if display else evidence_findings.evidence_original_open(evidence)
+    return _attachment(evidence, display=display, original=original)
 
 
 @login_required

@@ -424,6 +424,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.estimates.*": {"queue": "estimates"},
     "claims.tasks.exports.*": {"queue": "exports"},  # the filing app's export tasks, by their registered names
     "claims.tasks.notifications.*": {"queue": "email"},
+    "claims.tasks.evidence_reading.*": {"queue": "evidence_reading"},  # OCR: slow, never in front of an email
     "accounts.tasks.*": {"queue": "email"},
     "notifications.tasks.notification_send_task": {"queue": "email"},
     "notifications.tasks.notification_send_chunk_task": {"queue": "email"},
@@ -440,6 +441,7 @@ CELERY_QUEUE_TIME_LIMITS = {
     "email": (60, 90),
     "estimates": (600, 660),
     "exports": (1800, 1860),
+    "evidence_reading": (150, 180),  # one file: OCR_TIMEOUT_SECONDS (60) for the engine, a retry's backoff apart
     "celery": (600, 660),
 }
 

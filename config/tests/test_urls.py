@@ -313,6 +313,7 @@ SITE = {
     "claims:evidence_remove": A_S_CLAIM_POST_ONLY,
     "claims:evidence_download": A_S_CLAIM,
     "claims:evidence_display": A_S_CLAIM,
+    "claims:evidence_finding": A_S_CLAIM,  # what the reading found, for the owner's evidence page (JSON)
     "claims:information_request": A_S_CLAIM,
     "claims:withdraw": A_S_CLAIM,
     "claims:rejoin": A_S_CLAIM_POST_ONLY,

@@ -1,0 +1,339 @@
+"""Reading each evidence file after its upload (issue 22, docs/evidence-reading.md): OCR for pictures, the text of
+PDFs, the EXIF time a photo was taken; the finding (proof of use inside the claimed service's outage window, the
+amounts against the loss item, the service names, where resident numbers stand) stored with an audit entry.
+
+A picture showing resident registration numbers has their last seven digits blacked out in the copies staff see
+(the file and its display copy), while the original is kept encrypted for the claimant's own download only.
+
+`evidence_read` runs in claims.tasks.evidence_reading on its own queue: the upload only adds a pending row and
+queues the task on commit, so intake is never slowed by the engine.
+"""
+
+import io
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+from claims import pdfs
+from claims.models import Evidence, EvidenceFinding, Flag, OutageWindow, Service, evidence_path
+from claims.services.evidence_reading import (
+    Evidence as ReadEvidence,
+)
+from claims.services.evidence_reading import (
+    FoundMoment,
+    ReadLine,
+    amount_matched,
+    amounts_found,
+    lines_from_text,
+    lines_from_words,
+    moments_found,
+    proof_of_use_judged,
+    resident_numbers_found,
+    service_names,
+    services_found,
+)
+from config.crypto import decrypt_bytes, encrypt_bytes
+from config.files import stored_files_delete
+from core.audit import audit_record
+from core.exceptions import ProviderError
+from integrations.ocr import OcrImageError, ocr_backend
+
+logger = logging.getLogger(__name__)
+
+READING_MAX_ATTEMPTS = 3  # a file that fails (or kills the worker) three times is marked failed
+PDF_TEXT_MAX_PAGES = 10
+PDF_TEXT_SECONDS = 30
+EXIF_IFD = 0x8769
+EXIF_DATETIME_ORIGINAL = 0x9003
+EXIF_OFFSET_TIME_ORIGINAL = 0x9011
+FAILURE_MISSING = "missing"
+FAILURE_UNREADABLE = "unreadable"
+FAILURE_ENGINE = "engine"
+FAILURE_TIMEOUT = "timeout"
+MASK_MARGIN = 3  # pixels around each digit box, so anti-aliased edges of the digits are covered too
+DISPLAY_MAX_SIDE = 3000  # as the display copy made at upload (claims/services/evidence.py)
+MASKED_JPEG_QUALITY = 92
+
+
+def screen_timezone() -> ZoneInfo:
+    """The time zone a Korean screen or receipt shows its times in."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def evidence_finding_start(*, evidence: Evidence) -> EvidenceFinding:
+    """A pending finding for a new upload, with its reading task queued on commit (inside the upload's
+    transaction: one row, no reading)."""
+    from claims.tasks.evidence_reading import evidence_read_task
+
+    finding = EvidenceFinding.objects.create(evidence=evidence)
+    evidence_read_task.delay_on_commit(evidence.pk)
+    return finding
+
+
+def photo_taken_at(data: bytes) -> datetime | None:
+    """A photo's EXIF DateTimeOriginal as an aware datetime (its OffsetTimeOriginal, else Korean time); None when
+    the file has none or is no picture."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif().get_ifd(EXIF_IFD)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    raw, offset = exif.get(EXIF_DATETIME_ORIGINAL), exif.get(EXIF_OFFSET_TIME_ORIGINAL)
+    if not isinstance(raw, str):
+        return None
+    try:
+        if isinstance(offset, str) and offset.strip():
+            return datetime.strptime(f"{raw.strip()}{offset.strip()}", "%Y:%m:%d %H:%M:%S%z")
+        return datetime.strptime(raw.strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=screen_timezone())
+    except ValueError:
+        return None
+
+
+def _attempt_start(evidence_id: int) -> EvidenceFinding | None:
+    with transaction.atomic():
+        finding = EvidenceFinding.objects.select_for_update().filter(evidence_id=evidence_id).first()
+        if finding is None or finding.status != EvidenceFinding.Status.PENDING:
+            return None
+        if finding.attempts >= READING_MAX_ATTEMPTS:
+            _fail(finding, FAILURE_ENGINE)
+            return None
+        finding.attempts += 1
+        finding.save(update_fields=["attempts"])
+        return finding
+
+
+def _fail(finding: EvidenceFinding, failure: str) -> EvidenceFinding:
+    finding.status, finding.failure, finding.read_at = EvidenceFinding.Status.FAILED, failure, timezone.now()
+    finding.save(update_fields=["status", "failure", "read_at"])
+    audit_record(
+        actor=None,
+        action="evidence.read_failed",
+        target=finding.evidence,
+        claim=finding.evidence.claim,
+        data={"failure": failure},
+    )
+    return finding
+
+
+def evidence_read_timed_out(*, evidence_id: int) -> EvidenceFinding | None:
+    """The reading ran past its queue's time limit: the finding is marked failed (staff read the file themselves)."""
+    with transaction.atomic():
+        finding = EvidenceFinding.objects.select_for_update().filter(evidence_id=evidence_id).first()
+        if finding is None or finding.status != EvidenceFinding.Status.PENDING:
+            return finding
+        return _fail(finding, FAILURE_TIMEOUT)
+
+
+def _evidence_json(reason: ReadEvidence) -> dict:
+    return {"text": reason.text, "boxes": [list(box) for box in reason.boxes]}
+
+
+def _moment_json(moment: FoundMoment) -> dict:
+    return {
+        "date": moment.day.isoformat() if moment.day else None,
+        "time": moment.clock.isoformat() if moment.clock else None,
+        "reason": [_evidence_json(part) for part in moment.reason],
+    }
+
+
+def _lines(evidence: Evidence, data: bytes) -> tuple[str, list[ReadLine], dict]:
+    """The lines of the file, how they were read, and what is known of the picture."""
+    if evidence.content_type == "application/pdf":
+        text = pdfs.pdf_text(data, max_pages=PDF_TEXT_MAX_PAGES, seconds=PDF_TEXT_SECONDS)
+        return EvidenceFinding.Source.PDF_TEXT, lines_from_text(text), {}
+    if evidence.content_type.startswith("image/"):
+        result = ocr_backend().image_read(data)
+        width, height = result.image_size
+        picture = {"engine": f"{result.engine} {result.engine_version}".strip(), "width": width, "height": height}
+        return EvidenceFinding.Source.OCR, lines_from_words(result.words), picture
+    return EvidenceFinding.Source.NONE, [], {}
+
+
+def _windows(evidence: Evidence) -> list[tuple[datetime, datetime]]:
+    """The outage windows the file may prove use in: the loss item's service's, else every claimed service's."""
+    claim = evidence.claim
+    services = (
+        [evidence.loss_item.service_id] if evidence.loss_item_id else list(claim.services.values_list("pk", flat=True))
+    )
+    windows = OutageWindow.objects.filter(incident_id=claim.incident_id, service__in=services).select_related(
+        "incident"
+    )
+    return [(window.effective_start, window.end) for window in windows]
+
+
+def _claimed_amount(evidence: Evidence) -> int | None:
+    """What the file's loss item claims in won: its amount, else (a subscription) its monthly fee."""
+    if not evidence.loss_item_id:
+        return None
+    return evidence.loss_item.amount or evidence.loss_item.monthly_fee or None
+
+
+def masked_picture(data: bytes, boxes: list[list[int]]) -> tuple[bytes, bytes]:
+    """The picture upright with a black box over each (left, top, width, height) box (in the upright picture's
+    pixels, as OCR gives them), and its display copy (at most DISPLAY_MAX_SIDE on a side); no metadata is kept.
+    PNG stays PNG, anything else becomes JPEG."""
+    with Image.open(io.BytesIO(data)) as source:
+        keep_png = source.format == "PNG"
+        image = ImageOps.exif_transpose(source).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for left, top, width, height in boxes:
+        draw.rectangle(
+            (left - MASK_MARGIN, top - MASK_MARGIN, left + width + MASK_MARGIN, top + height + MASK_MARGIN),
+            fill="black",
+        )
+    copies = []
+    for side in (None, DISPLAY_MAX_SIDE):
+        copy = image.copy()
+        if side:
+            copy.thumbnail((side, side))
+        buffer = io.BytesIO()
+        if keep_png:
+            copy.save(buffer, format="PNG", optimize=True)
+        else:
+            copy.save(buffer, format="JPEG", quality=MASKED_JPEG_QUALITY)
+        copies.append(buffer.getvalue())
+    return copies[0], copies[1]
+
+
+def _resident_numbers_mask(evidence: Evidence, finding: EvidenceFinding, data: bytes, count: int) -> None:
+    """Replace the file and display copy staff see with masked ones, seal the original, audit it (inside the
+    caller's transaction; the unmasked files are deleted once it commits)."""
+    boxes = [box for number in finding.resident_number_boxes for box in number]
+    masked, display = masked_picture(data, boxes)
+    sealed = default_storage.save(evidence_path(evidence, "sealed"), ContentFile(encrypt_bytes(data)))
+    stored = [sealed]
+    try:
+        old_names = [field.name for field in (evidence.file, evidence.display_file) if field.name]
+        evidence.file.save("masked", ContentFile(masked), save=False)
+        stored.append(evidence.file.name)
+        evidence.display_file.save("display", ContentFile(display), save=False)
+        stored.append(evidence.display_file.name)
+        evidence.save(update_fields=["file", "display_file"])
+        finding.sealed_original = sealed
+        finding.save(update_fields=["sealed_original"])
+        audit_record(
+            actor=None,
+            action="evidence.resident_numbers_masked",
+            target=evidence,
+            claim=evidence.claim,
+            data={"resident_numbers": count, "boxes": len(boxes), "original_sha256": evidence.sha256},
+        )
+    except BaseException:
+        stored_files_delete(stored)
+        raise
+    transaction.on_commit(lambda: stored_files_delete(old_names))
+
+
+def evidence_original_open(evidence: Evidence) -> io.BufferedIOBase:
+    """The file as the claimant uploaded it, for the claimant's own download: decrypted when it was sealed."""
+    finding = EvidenceFinding.objects.filter(evidence=evidence).exclude(sealed_original="").first()
+    if finding is None:
+        return evidence.file.open("rb")
+    with default_storage.open(finding.sealed_original, "rb") as handle:
+        return io.BytesIO(decrypt_bytes(handle.read()))
+
+
+def _mismatch_flags(evidence: Evidence, finding: EvidenceFinding) -> None:
+    """A review flag for a file whose moments all lie outside the window, and one for an amount that differs from
+    its loss item's; a file read again and matching clears its flag."""
+    flags = {
+        Flag.Code.EVIDENCE_OUTSIDE_WINDOW: (
+            finding.proof_of_use == EvidenceFinding.ProofOfUse.NO,
+            {"reason": [part["text"] for part in finding.proof_reason]},
+        ),
+        Flag.Code.EVIDENCE_AMOUNT_MISMATCH: (
+            finding.amount_match == EvidenceFinding.AmountMatch.DIFFERENT,
+            {"amounts": [amount["won"] for amount in finding.amounts], "expected": _claimed_amount(evidence)},
+        ),
+    }
+    fingerprint = f"evidence:{evidence.pk}"
+    now = timezone.now()
+    for code, (raised, details) in flags.items():
+        if raised:
+            Flag.objects.update_or_create(
+                claim=evidence.claim,
+                code=code,
+                fingerprint=fingerprint,
+                defaults={
+                    "severity": Flag.Severity.MEDIUM,
+                    "details": {"evidence": evidence.pk, "file": evidence.original_name, **details},
+                    "status": Flag.Status.OPEN,
+                    "updated_at": now,
+                },
+            )
+        else:
+            Flag.objects.filter(
+                claim=evidence.claim, code=code, fingerprint=fingerprint, status=Flag.Status.OPEN
+            ).update(status=Flag.Status.CLEARED, updated_at=now)
+
+
+def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
+    """Read one evidence file and store its finding with an audit entry; safe to run twice (a finding already
+    read or given up is left alone). A retryable engine failure (a time-out) is raised for the task to retry."""
+    finding = _attempt_start(evidence_id)
+    if finding is None:
+        return EvidenceFinding.objects.filter(evidence_id=evidence_id).first()
+    evidence = Evidence.objects.select_related("claim__incident", "loss_item").get(pk=evidence_id)
+    try:
+        with evidence.file.open("rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, ValueError):
+        return _fail(finding, FAILURE_MISSING)
+    try:
+        source, lines, picture = _lines(evidence, data)
+    except (OcrImageError, pdfs.PdfUnreadable):
+        return _fail(finding, FAILURE_UNREADABLE)
+    except ProviderError as error:
+        if error.retryable and finding.attempts < READING_MAX_ATTEMPTS:
+            raise
+        return _fail(finding, FAILURE_ENGINE)
+    tzinfo = screen_timezone()
+    default_year = evidence.claim.incident.outage_started.astimezone(tzinfo).year
+    moments = moments_found(lines, default_year=default_year)
+    taken_at = photo_taken_at(data) if source == EvidenceFinding.Source.OCR else None
+    proof = proof_of_use_judged(moments, _windows(evidence), tzinfo=tzinfo, taken_at=taken_at)
+    amounts = amounts_found(lines)
+    expected = _claimed_amount(evidence)
+    amount_match, _amount_reason = amount_matched(amounts, expected)
+    names = service_names(Service.objects.values_list("slug", "name_ko", "name_en"))
+    resident_numbers = resident_numbers_found(lines)
+    finding.source = source
+    finding.engine = picture.get("engine", "")
+    finding.image_width, finding.image_height = picture.get("width"), picture.get("height")
+    finding.taken_at = taken_at
+    finding.moments = [_moment_json(moment) for moment in moments]
+    finding.proof_of_use = proof.verdict
+    finding.moment = proof.moment
+    finding.proof_reason = [_evidence_json(part) for part in proof.reason]
+    finding.amounts = [{"won": amount.won, **_evidence_json(amount.reason)} for amount in amounts]
+    finding.amount_match = amount_match
+    finding.services = sorted({found.slug for found in services_found(lines, names)})
+    finding.resident_number_boxes = [[list(box) for box in found.hidden_boxes] for found in resident_numbers]
+    finding.status, finding.failure, finding.read_at = EvidenceFinding.Status.DONE, "", timezone.now()
+    with transaction.atomic():
+        finding.save()
+        if resident_numbers and source == EvidenceFinding.Source.OCR:
+            _resident_numbers_mask(evidence, finding, data, len(resident_numbers))
+        _mismatch_flags(evidence, finding)
+        audit_record(
+            actor=None,
+            action="evidence.read",
+            target=evidence,
+            claim=evidence.claim,
+            data={
+                "source": source,
+                "proof_of_use": proof.verdict,
+                "moment": proof.moment.isoformat() if proof.moment else None,
+                "amount_match": amount_match,
+                "services": finding.services,
+                "resident_numbers": len(resident_numbers),
+            },
+        )
+    return finding
