@@ -1,3 +1,9 @@
+# The browser packages of package.json (package-lock.json pins them); only the files the site serves are copied on.
+FROM node:20-bookworm-slim AS browser-packages
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=config.settings.production
@@ -11,6 +17,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY --chown=app:app . .
+COPY --from=browser-packages /build/node_modules/@portone/browser-sdk/dist/v2.js node_modules/@portone/browser-sdk/dist/v2.js
 # Build-time values only: the real secrets and keys come from the environment at run time.
 ARG BUILD_ENV="DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
 FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1idWlsZC1vbmx5LWJ1aWxkLW9ubHk= FIELD_HASH_KEY=build-only-build-only-build-only-0"

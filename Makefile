@@ -9,9 +9,10 @@ PORT ?= 8000
 
 # Debian packages, installed by scripts/system_packages.sh when missing (apt as root, through sudo otherwise).
 # The site: WeasyPrint's Pango and HarfBuzz libraries and the Korean fonts for PDFs; Python and its venv module
-# when PYTHON is Debian's and lacks them.
+# when PYTHON is Debian's and lacks them; Node.js and npm (the browser packages of package.json) when npm is missing.
 SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 tesseract-ocr tesseract-ocr-kor \
-	$(shell command -v $(PYTHON) >/dev/null || echo python3; $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv)
+	$(shell command -v $(PYTHON) >/dev/null || echo python3; $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv) \
+	$(shell command -v npm >/dev/null || echo nodejs npm)
 # The tests also: Chromium for the browser tests and Debian's docker-compose for the compose check without an engine.
 TEST_PACKAGES := $(SITE_PACKAGES) chromium docker-compose
 
@@ -32,7 +33,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The browser packages the site serves as static files (package-lock.json pins them): again only when the lock changed.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 messages: install
 	$(PY) manage.py compile_translations

@@ -1,4 +1,5 @@
-"""Staff input for refunds and waivers (the rules are in payments/services.py)."""
+"""The claimant's choice of payment method, and staff input for refunds and waivers (the rules are in
+payments/services.py)."""
 
 import uuid
 
@@ -6,7 +7,23 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from integrations.payments import PaymentMethod
 from payments.services import REASON_MAX_LENGTH
+
+
+class RetainerPayForm(forms.Form):
+    """결제하기: the method the gateway's window opens on (PortOne's window needs it before it opens)."""
+
+    method = forms.ChoiceField(
+        label=_("결제수단"),
+        choices=[
+            (PaymentMethod.CARD, _("카드")),
+            (PaymentMethod.TRANSFER, _("계좌이체")),
+            (PaymentMethod.EASY_PAY, _("간편결제")),
+        ],
+        initial=PaymentMethod.CARD,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
 
 
 class RefundForm(forms.Form):

@@ -24,7 +24,14 @@ from claims.models import Claim
 from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError, PermissionDeniedError
 from core.models import WebhookEvent
-from integrations.payments import CURRENCY, CheckoutContext, GatewayPayment, PaymentStatus, payment_gateway
+from integrations.payments import (
+    CURRENCY,
+    CheckoutContext,
+    GatewayPayment,
+    PaymentMethod,
+    PaymentStatus,
+    payment_gateway,
+)
 from notifications.backends import RenderedMessage
 from notifications.messages import case_message_queue, case_news_channel
 from notifications.models import MessageTemplate, Notification
@@ -87,12 +94,19 @@ def retainer_order_create(*, claimant: User, meta: RequestMeta = NO_REQUEST) -> 
     return order
 
 
-def retainer_checkout(*, order: RetainerOrder, redirect_url: str) -> CheckoutContext:
-    """What the browser needs to open the gateway's window for the order (ProviderError when it is down)."""
+def retainer_checkout(
+    *, order: RetainerOrder, redirect_url: str, method: PaymentMethod = PaymentMethod.CARD
+) -> CheckoutContext:
+    """What the browser needs to open the gateway's window for the order on the picked method (ProviderError when
+    the gateway is down)."""
     if order.status != RetainerOrder.Status.PENDING:
         raise RetainerError(_("이미 결제했거나 면제된 착수금입니다."), code="not_pending")
     return payment_gateway().checkout_context(
-        payment_id=order.payment_id, amount=order.amount, order_name=str(ORDER_NAME), redirect_url=redirect_url
+        payment_id=order.payment_id,
+        amount=order.amount,
+        order_name=str(ORDER_NAME),
+        redirect_url=redirect_url,
+        method=method,
     )
 
 

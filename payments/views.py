@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,6 +17,8 @@ from accounts import journey
 from accounts.selectors import claimant_readiness
 from core.audit import RequestMeta
 from core.exceptions import ApplicationError, ProviderError
+from integrations.payments import CheckoutContext, PaymentMethod
+from payments.forms import RetainerPayForm
 from payments.models import RetainerOrder
 from payments.selectors import retainer_order_of, retainer_orders_of, retainer_terms_current
 from payments.services import retainer_checkout, retainer_order_create, retainer_payment_confirm
@@ -31,17 +34,21 @@ def retainer(request: HttpRequest) -> HttpResponse:
     earlier = journey.journey_step_blocker(readiness=readiness, key=journey.RETAINER)
     if earlier is not None:
         return redirect(journey.journey_step_url(earlier, next_url=request.get_full_path()))
+    form = RetainerPayForm(request.POST if request.method == "POST" else None)
     context = {
         "terms": retainer_terms_current(),
         "orders": retainer_orders_of(user=request.user),
         "due": not readiness.registered_steps.get(journey.RETAINER, True),
         "shown": journey.RETAINER in readiness.registered_steps,
+        "form": form,
     }
-    if request.method == "POST" and context["due"]:
+    if request.method == "POST" and context["due"] and form.is_valid():
         try:
             order = retainer_order_create(claimant=request.user, meta=RequestMeta.from_request(request))
             checkout = retainer_checkout(
-                order=order, redirect_url=request.build_absolute_uri(reverse("payments:retainer_return"))
+                order=order,
+                redirect_url=request.build_absolute_uri(reverse("payments:retainer_return")),
+                method=PaymentMethod(form.cleaned_data["method"]),
             )
         except ProviderError as error:
             logger.warning("Retainer checkout: the gateway failed (%s)", error.code)
@@ -54,11 +61,23 @@ def retainer(request: HttpRequest) -> HttpResponse:
         else:
             if checkout.checkout_url:
                 return redirect(checkout.checkout_url)
-            # A gateway opened only by its browser SDK (PortOne's requestPayment): the SDK is not yet served by
-            # this site (docs/payments.md, "PortOne's window"), so the claimant is told rather than left waiting.
-            logger.error("Retainer checkout: the gateway needs its browser SDK, which this site does not serve")
-            context["error"] = _("온라인 결제창을 열 수 없습니다. 법무법인에 문의해 주세요.")
+            return _sdk_checkout_page(request, context, checkout)
     return render(request, "payments/retainer.html", context, status=503 if "error" in context else 200)
+
+
+def _sdk_checkout_page(request: HttpRequest, context: dict, checkout: CheckoutContext) -> HttpResponse:
+    """The page that opens a gateway's window with its browser SDK (PortOne's requestPayment, static/js/
+    portone-checkout.js): the SDK's request as JSON, and the gateway's origins added to this response's Content
+    Security Policy only."""
+    context["sdk_checkout"] = {
+        "sdkUrl": static(checkout.sdk_static_path),
+        "request": checkout.sdk_request,
+        "returnUrl": checkout.redirect_url,
+        "unavailable": _("결제창을 불러오지 못했습니다. 잠시 뒤 다시 시도해 주세요. 결제된 돈은 없습니다."),
+    }
+    response = render(request, "payments/retainer.html", context)
+    response._csp_update = checkout.sdk_csp
+    return response
 
 
 @never_cache

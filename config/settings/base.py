@@ -213,6 +213,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Browser packages from npm (package.json, installed by `make install` and the image build): only these files of
+# node_modules are served (core/staticfiles.py).
+PACKAGE_STATIC_FILES = {
+    "vendor/portone-browser-sdk/v2.js": BASE_DIR / "node_modules" / "@portone" / "browser-sdk" / "dist" / "v2.js",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "core.staticfiles.PackageFileFinder",
+]
 # Uploaded evidence and generated documents are private: no MEDIA_URL is routed, files are served by
 # permission-checked views only.
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=BASE_DIR / "var" / "private")

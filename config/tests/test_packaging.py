@@ -151,7 +151,15 @@ def test_the_dockerfile_installs_the_runtime_requirements_only():
 
     assert "requirements-dev" not in dockerfile
     assert re.search(r"^RUN pip install .*-r requirements\.txt$", dockerfile, re.M)
-    assert len(re.findall(r"^FROM ", dockerfile, re.M)) == 1  # one image for web, workers and beat
+    # One image for web, workers and beat: the last stage; a build stage before it only makes files it copies (the
+    # browser SDK's bundle, from npm ci on package-lock.json), so no Node.js nor node_modules ships.
+    stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?$", dockerfile, re.M)
+    assert stages[-1] == ("python:3.11-slim-bookworm", "")
+    assert [name for _, name in stages[:-1]] == ["browser-packages"]
+    copied = re.findall(r"^COPY --from=browser-packages (\S+) (\S+)$", dockerfile, re.M)
+    assert copied == [
+        ("/build/node_modules/@portone/browser-sdk/dist/v2.js", "node_modules/@portone/browser-sdk/dist/v2.js")
+    ]
 
 
 def dockerignore_patterns() -> list[tuple[bool, str]]:

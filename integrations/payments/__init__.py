@@ -117,7 +117,8 @@ class GatewayWebhookEvent:
 @dataclass(frozen=True)
 class CheckoutContext:
     """What the browser needs to open the checkout window: a page to go to (`checkout_url`, the sandbox), or the
-    arguments of the gateway's browser SDK call (`sdk_request`, PortOne's `requestPayment`)."""
+    arguments of the gateway's browser SDK call (`sdk_request`, PortOne's `requestPayment`), loaded from
+    `sdk_static_path` (a static file) and allowed by the Content Security Policy additions `sdk_csp`."""
 
     payment_id: str
     amount: int
@@ -125,6 +126,8 @@ class CheckoutContext:
     redirect_url: str
     checkout_url: str = ""
     sdk_request: dict[str, Any] = field(default_factory=dict)
+    sdk_static_path: str = ""
+    sdk_csp: dict[str, list[str]] = field(default_factory=dict)
 
 
 class PaymentRefusedError(InvalidInputError):
@@ -143,7 +146,16 @@ class PaymentWebhookError(InvalidInputError):
 class PaymentGateway(ProviderBackend):
     """The interface every payment backend implements (see the module's docstring)."""
 
-    def checkout_context(self, *, payment_id: str, amount: int, order_name: str, redirect_url: str) -> CheckoutContext:
+    def checkout_context(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        order_name: str,
+        redirect_url: str,
+        method: PaymentMethod = PaymentMethod.CARD,
+    ) -> CheckoutContext:
+        """`method` is the one the person picked on our page (the window opens on it)."""
         raise NotImplementedError
 
     def payment_get(self, payment_id: str) -> GatewayPayment:
@@ -173,7 +185,15 @@ class UnconfiguredPaymentGateway(PaymentGateway):
             code="payment_gateway_unconfigured",
         )
 
-    def checkout_context(self, *, payment_id: str, amount: int, order_name: str, redirect_url: str) -> CheckoutContext:
+    def checkout_context(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        order_name: str,
+        redirect_url: str,
+        method: PaymentMethod = PaymentMethod.CARD,
+    ) -> CheckoutContext:
         raise self._unconfigured()
 
     def payment_get(self, payment_id: str) -> GatewayPayment:

@@ -29,10 +29,12 @@ class RedirectUrlForm(forms.Form):
 
 
 class CheckoutOpenForm(RedirectUrlForm):
-    """GET /sandbox/payments/<payment_id>/checkout?amount=..&order_name=..&redirect_url=.."""
+    """GET /sandbox/payments/<payment_id>/checkout?amount=..&order_name=..&redirect_url=..&method=.. (the method
+    picked on the site's page, chosen first in the window)."""
 
     amount = forms.IntegerField(min_value=1, max_value=AMOUNT_MAX)
     order_name = forms.CharField(max_length=ORDER_NAME_MAX_LENGTH)
+    method = forms.ChoiceField(choices=SandboxPayment.Method.choices, required=False)
 
 
 class CheckoutActionForm(RedirectUrlForm):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ProviderError
 from core.http import RETRY_STATUSES, provider_session
 from integrations.payments import (
+    CURRENCY,
     CancellationStatus,
     CheckoutContext,
     GatewayCancellation,
@@ -47,6 +48,32 @@ PAYMENT_METHODS = {
     "PaymentMethodTransfer": PaymentMethod.TRANSFER,
     "PaymentMethodEasyPay": PaymentMethod.EASY_PAY,
     "PaymentMethodVirtualAccount": PaymentMethod.VIRTUAL_ACCOUNT,
+}
+# The browser SDK's PaymentPayMethod for each method the person may pick.
+SDK_PAY_METHODS = {
+    PaymentMethod.CARD: "CARD",
+    PaymentMethod.TRANSFER: "TRANSFER",
+    PaymentMethod.EASY_PAY: "EASY_PAY",
+    PaymentMethod.VIRTUAL_ACCOUNT: "VIRTUAL_ACCOUNT",
+}
+# @portone/browser-sdk's bundle (package.json; served by core.staticfiles.PackageFileFinder). It is a loader: its
+# requestPayment injects PortOne's script from https://cdn.portone.io/v2/browser-sdk.js, which opens the window.
+SDK_STATIC_PATH = "vendor/portone-browser-sdk/v2.js"
+# What the payment page adds to the site's Content Security Policy while PortOne's window may open: the loaded
+# script's origin and the origins PortOne's script calls and frames (docs/providers/payments.md, "Browser SDK").
+SDK_CSP = {
+    "script-src": ["https://cdn.portone.io"],
+    "connect-src": [
+        "https://checkout-service.prod.iamport.co",
+        "https://tx-gateway-service.prod.iamport.co",
+        "https://payment-bridge.prod.iamport.co",
+        "https://coretelemetry.prod.iamport.co",
+    ],
+    "frame-src": [
+        "https://checkout-service.prod.iamport.co",
+        "https://payment-bridge.prod.iamport.co",
+        "https://service.iamport.kr",
+    ],
 }
 CANCELLATION_STATUSES = {"SUCCEEDED": CancellationStatus.SUCCEEDED, "REQUESTED": CancellationStatus.REQUESTED}
 # A retried cancel whose first try is still being processed: try again a little later.
@@ -83,9 +110,19 @@ class PortOnePaymentGateway(PaymentGateway):
             backoff_factor=self.backoff_factor,
         )
 
-    def checkout_context(self, *, payment_id: str, amount: int, order_name: str, redirect_url: str) -> CheckoutContext:
-        """The arguments of `PortOne.requestPayment(...)` (@portone/browser-sdk); the page may set `payMethod` to
-        the method the person picks. The amount is checked again by payment_get, whatever the browser sends."""
+    def checkout_context(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        order_name: str,
+        redirect_url: str,
+        method: PaymentMethod = PaymentMethod.CARD,
+    ) -> CheckoutContext:
+        """The arguments of `PortOne.requestPayment(...)` as @portone/browser-sdk 0.1.11 types them
+        (PaymentRequestBase: `currency` is a PaymentCurrency such as "KRW", `payMethod` a PaymentPayMethod;
+        `redirectUrl` is where phones come back, PortOne redirecting instead of answering the promise). The amount
+        is checked again by payment_get, whatever the browser sends."""
         return CheckoutContext(
             payment_id=payment_id,
             amount=amount,
@@ -97,10 +134,12 @@ class PortOnePaymentGateway(PaymentGateway):
                 "paymentId": payment_id,
                 "orderName": order_name,
                 "totalAmount": amount,
-                "currency": "CURRENCY_KRW",
-                "payMethod": "CARD",
+                "currency": CURRENCY,
+                "payMethod": SDK_PAY_METHODS[method],
                 "redirectUrl": redirect_url,
             },
+            sdk_static_path=SDK_STATIC_PATH,
+            sdk_csp=SDK_CSP,
         )
 
     def payment_get(self, payment_id: str) -> GatewayPayment:

@@ -68,8 +68,18 @@ class SandboxPaymentGateway(PaymentGateway):
     provider = "sandbox-payments"
     sandbox = True
 
-    def checkout_context(self, *, payment_id: str, amount: int, order_name: str, redirect_url: str) -> CheckoutContext:
-        query = urlencode({"amount": amount, "order_name": order_name, "redirect_url": redirect_url})
+    def checkout_context(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        order_name: str,
+        redirect_url: str,
+        method: PaymentMethod = PaymentMethod.CARD,
+    ) -> CheckoutContext:
+        query = urlencode(
+            {"amount": amount, "order_name": order_name, "redirect_url": redirect_url, "method": method.value}
+        )
         url = reverse("integrations:payment_checkout", kwargs={"payment_id": payment_id})
         return CheckoutContext(
             payment_id=payment_id,

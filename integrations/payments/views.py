@@ -94,7 +94,10 @@ def _checkout_open(request: HttpRequest, payment_id: str) -> HttpResponse:
     opened = CheckoutOpenForm(request.GET, request=request)
     if not opened.is_valid():
         return render(request, CHECKOUT_TEMPLATE, {"form": opened, "payment_id": payment_id}, status=400)
-    form = CheckoutActionForm(initial={"redirect_url": opened.cleaned_data["redirect_url"]}, request=request)
+    initial = {"redirect_url": opened.cleaned_data["redirect_url"]}
+    if opened.cleaned_data["method"]:
+        initial["method"] = opened.cleaned_data["method"]
+    form = CheckoutActionForm(initial=initial, request=request)
     try:
         payment = sandbox_payment_open(
             payment_id=payment_id,

@@ -7,8 +7,11 @@ import re
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 
 from core.exceptions import ProviderError
 from core.models import WebhookEvent
@@ -23,7 +26,13 @@ from integrations.payments import (
     webhook_secret_bytes,
     webhook_signature,
 )
-from integrations.payments.portone import PortOnePaymentGateway, cancel_idempotency_key
+from integrations.payments.portone import (
+    SDK_CSP,
+    SDK_PAY_METHODS,
+    SDK_STATIC_PATH,
+    PortOnePaymentGateway,
+    cancel_idempotency_key,
+)
 from integrations.tests.portone_server import API_SECRET, STORE_ID, PortOneServer, paid_payment
 
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -218,7 +227,9 @@ def test_an_answer_without_the_documented_fields_is_a_provider_error(portone, ga
 
 
 def test_the_checkout_context_is_the_browser_sdks_request(portone, gateway):
-    context = gateway.checkout_context(payment_id="order-1", amount=20000, order_name="착수금", redirect_url="/back")
+    context = gateway.checkout_context(
+        payment_id="order-1", amount=20000, order_name="착수금", redirect_url="/back", method=PaymentMethod.TRANSFER
+    )
     assert context.checkout_url == ""
     assert context.sdk_request == {
         "storeId": STORE_ID,
@@ -226,10 +237,49 @@ def test_the_checkout_context_is_the_browser_sdks_request(portone, gateway):
         "paymentId": "order-1",
         "orderName": "착수금",
         "totalAmount": 20000,
-        "currency": "CURRENCY_KRW",
-        "payMethod": "CARD",
+        "currency": "KRW",
+        "payMethod": "TRANSFER",
         "redirectUrl": "/back",
     }
+    assert context.sdk_static_path == "vendor/portone-browser-sdk/v2.js"
+    assert context.sdk_csp["script-src"] == ["https://cdn.portone.io"]
+
+
+@pytest.mark.parametrize(
+    ("method", "pay_method"),
+    [(PaymentMethod.CARD, "CARD"), (PaymentMethod.TRANSFER, "TRANSFER"), (PaymentMethod.EASY_PAY, "EASY_PAY")],
+)
+def test_the_picked_method_is_the_sdks_pay_method(portone, gateway, method, pay_method):
+    context = gateway.checkout_context(payment_id="o", amount=1, order_name="x", redirect_url="/", method=method)
+    assert context.sdk_request["payMethod"] == pay_method
+
+
+def sdk_type_file(name: str) -> str:
+    return (Path(settings.BASE_DIR) / "node_modules/@portone/browser-sdk/dist/v2" / name).read_text()
+
+
+def test_the_request_uses_the_installed_sdks_field_names_and_values(portone, gateway):
+    """Checked against the TypeScript types of the pinned @portone/browser-sdk (node_modules, from package.json)."""
+    request = gateway.checkout_context(payment_id="o", amount=1, order_name="x", redirect_url="/").sdk_request
+    base = sdk_type_file("request/PaymentRequestBase.d.ts")
+    fields = set(re.findall(r"^\s{4}(\w+)\??: ", base, flags=re.MULTILINE))
+    assert set(request) <= fields
+    required = set(re.findall(r"^\s{4}(\w+): ", base, flags=re.MULTILINE))
+    assert required <= set(request)
+    assert f'readonly {request["currency"]}: "{request["currency"]}"' in sdk_type_file("entity/PaymentCurrency.d.ts")
+    pay_methods = sdk_type_file("entity/PaymentPayMethod.d.ts")
+    for pay_method in SDK_PAY_METHODS.values():
+        assert f'readonly {pay_method}: "{pay_method}"' in pay_methods
+
+
+def test_the_sdks_bundle_is_served_as_one_static_file_and_loads_only_portones_script():
+    found = finders.find(SDK_STATIC_PATH)
+    assert found == str(Path(settings.BASE_DIR) / "node_modules/@portone/browser-sdk/dist/v2.js")
+    assert finders.find("vendor/portone-browser-sdk/v2.cjs") is None
+    origins = set(re.findall(r"https://[\w.-]+", Path(found).read_text()))
+    script_origins = {"https://cdn.portone.io"}
+    assert script_origins <= origins
+    assert SDK_CSP["script-src"] == sorted(script_origins)
 
 
 def test_signatures_match_the_standard_webhooks_test_vector():

@@ -96,6 +96,18 @@ class TestCheckout:
         payment = payment_gateway().payment_get("order-1")
         assert (payment.status, payment.amount_total, payment.sandbox) == (PaymentStatus.READY, 20000, True)
 
+    def test_the_window_opens_on_the_method_picked_on_the_site(self, client):
+        url = (
+            payment_gateway()
+            .checkout_context(
+                payment_id="o", amount=100, order_name="x", redirect_url="/", method=PaymentMethod.TRANSFER
+            )
+            .checkout_url
+        )
+        form = client.get(url).context["form"]
+        assert form["method"].value() == "transfer"
+        assert checkout_open(client, "p").context["form"]["method"].value() == "card"
+
     def test_the_window_speaks_english_too(self, client):
         url = (
             payment_gateway()
