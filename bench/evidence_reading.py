@@ -13,7 +13,6 @@ import argparse
 import io
 import os
 import random
-import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,6 +20,7 @@ from datetime import date, datetime, timedelta
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bench.metrics import Metric, median
+from devtools.drawing import nanum_path
 
 WIDTH, HEIGHT = 1080, 900  # a phone screenshot's width; tall enough for every kind
 KINDS = ("chat", "error", "receipt", "id_card", "photo_of_screen")
@@ -37,13 +37,7 @@ class Sample:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    path = subprocess.run(  # noqa: S603
-        ["fc-match", "-f", "%{file}", "NanumGothic"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return ImageFont.truetype(path, size)
+    return ImageFont.truetype(nanum_path(), size)
 
 
 def _korean_time(moment: datetime) -> str:

@@ -5,8 +5,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from claims.tests.drawn import drawn_png
 from claims.tests.factories import ClaimFactory, claimant_ready, service_by_slug
+from devtools.drawing import drawn_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

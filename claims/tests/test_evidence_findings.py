@@ -24,11 +24,11 @@ from accounts.tests.factories import UserFactory
 from claims.models import EvidenceFinding, Flag
 from claims.services.evidence_findings import evidence_read, evidence_read_timed_out, photo_taken_at
 from claims.tasks.evidence_reading import evidence_read_task
-from claims.tests.drawn import drawn_png
 from claims.tests.factories import EvidenceFactory, LossItemFactory, png_bytes, service_by_slug
 from claims.tests.staff import admin_login, staff_member
 from core.exceptions import ProviderError
 from core.models import AuditEntry
+from devtools.drawing import drawn_png
 
 pytestmark = pytest.mark.django_db
 SEOUL = ZoneInfo("Asia/Seoul")

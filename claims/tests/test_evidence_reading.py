@@ -19,7 +19,7 @@ from claims.services.evidence_reading import (
     service_names,
     services_found,
 )
-from claims.tests.drawn import drawn_png
+from devtools.drawing import drawn_png
 from integrations.ocr import OcrWord, ocr_backend
 
 

@@ -4,14 +4,15 @@ they were drawn; unreadable and oversized pictures refused before the engine; a 
 import io
 import stat
 import struct
-import subprocess
 import zlib
+from functools import partial
 
 import pytesseract
 import pytest
-from PIL import Image, ImageDraw, ImageFile, ImageFont
+from PIL import Image, ImageFile
 
 from core.exceptions import ProviderError
+from devtools.drawing import drawn_image
 from integrations.ocr import OCR_MAX_SIDE, OcrImageError, ocr_backend
 from integrations.ocr.tesseract import TesseractOcrBackend, tesseract_version
 
@@ -19,28 +20,7 @@ from integrations.ocr.tesseract import TesseractOcrBackend, tesseract_version
 TOLERANCE = 8
 
 
-@pytest.fixture(scope="module")
-def nanum_path() -> str:
-    found = subprocess.run(  # noqa: S603
-        ["fc-match", "-f", "%{file}", "NanumGothic"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "NanumGothic" in found, f"fonts-nanum is missing (fc-match gave {found!r})"
-    return found
-
-
-def drawn(lines, *, size=(1400, 500), font_path, font_size=48, mode="RGB", background="white"):
-    """A PNG with each (position, text) drawn in black, and the box (left, top, right, bottom) of each line."""
-    image = Image.new(mode, size, background)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(font_path, font_size)
-    boxes = []
-    for position, text in lines:
-        draw.text(position, text, font=font, fill="black")
-        boxes.append(draw.textbbox(position, text, font=font))
-    return image, boxes
+drawn = partial(drawn_image, size=(1400, 500), font_size=48)
 
 
 def png(image: Image.Image, **options) -> bytes:
@@ -76,8 +56,8 @@ RECEIPT = [
 
 
 @pytest.fixture(scope="module")
-def receipt(nanum_path):
-    image, boxes = drawn(RECEIPT, font_path=nanum_path)
+def receipt():
+    image, boxes = drawn(RECEIPT)
     return png(image), boxes
 
 
@@ -123,11 +103,9 @@ def test_english_alone_can_be_asked_for(receipt):
     assert "Receipt KAKAO PAY 2022-10-15" in result.text
 
 
-def test_a_large_picture_is_read_smaller_and_its_boxes_given_in_its_own_pixels(nanum_path):
+def test_a_large_picture_is_read_smaller_and_its_boxes_given_in_its_own_pixels():
     size = (2 * OCR_MAX_SIDE, OCR_MAX_SIDE // 2)
-    image, [line_box] = drawn(
-        [((OCR_MAX_SIDE, 600), "KAKAO 2022-10-15")], size=size, font_path=nanum_path, font_size=120
-    )
+    image, [line_box] = drawn([((OCR_MAX_SIDE, 600), "KAKAO 2022-10-15")], size=size, font_size=120)
 
     result = ocr_backend().image_read(png(image))
 
@@ -137,15 +115,13 @@ def test_a_large_picture_is_read_smaller_and_its_boxes_given_in_its_own_pixels(n
     assert result.words[0].box[0] >= OCR_MAX_SIDE - TOLERANCE
 
 
-def test_a_transparent_picture_is_read_on_white(nanum_path):
-    image, _boxes = drawn(
-        [((40, 40), "KAKAO PAY")], size=(600, 160), font_path=nanum_path, mode="RGBA", background=(0, 0, 0, 0)
-    )
+def test_a_transparent_picture_is_read_on_white():
+    image, _boxes = drawn([((40, 40), "KAKAO PAY")], size=(600, 160), mode="RGBA", background=(0, 0, 0, 0))
     assert [word.text for word in ocr_backend().image_read(png(image)).words] == ["KAKAO", "PAY"]
 
 
-def test_a_photo_stored_sideways_is_read_upright(nanum_path):
-    upright, _boxes = drawn([((40, 40), "KAKAO PAY")], size=(600, 160), font_path=nanum_path)
+def test_a_photo_stored_sideways_is_read_upright():
+    upright, _boxes = drawn([((40, 40), "KAKAO PAY")], size=(600, 160))
     sideways = upright.transpose(Image.Transpose.ROTATE_90)  # as a phone held on its side stores it
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to show": undoes the quarter turn above

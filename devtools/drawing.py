@@ -1,4 +1,5 @@
-"""Pictures drawn with the Nanum font for the evidence-reading tests: what Tesseract then reads is known."""
+"""Pictures drawn with the Nanum font (Debian fonts-nanum), whose text is known: for the OCR and evidence-reading
+tests and the evidence-reading benchmark."""
 
 import io
 import subprocess
@@ -19,16 +20,21 @@ def nanum_path() -> str:
     return found
 
 
-def drawn_png(lines, *, size=(900, 520), font_size=40, exif=None) -> tuple[bytes, list[tuple[int, int, int, int]]]:
-    """A picture with each (position, text) drawn in black (PNG, or JPEG with `exif=`), and each line's box
-    (left, top, right, bottom)."""
-    image = Image.new("RGB", size, "white")
+def drawn_image(lines, *, size=(900, 520), font_size=40, mode="RGB", background="white"):
+    """A picture with each (position, text) drawn in black, and each line's box (left, top, right, bottom)."""
+    image = Image.new(mode, size, background)
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(nanum_path(), font_size)
     boxes = []
     for position, text in lines:
         draw.text(position, text, font=font, fill="black")
         boxes.append(draw.textbbox(position, text, font=font))
+    return image, boxes
+
+
+def drawn_png(lines, *, size=(900, 520), font_size=40, exif=None) -> tuple[bytes, list[tuple[int, int, int, int]]]:
+    """drawn_image as PNG bytes (JPEG with `exif=`), and each line's box."""
+    image, boxes = drawn_image(lines, size=size, font_size=font_size)
     buffer = io.BytesIO()
     if exif is not None:
         image.save(buffer, format="JPEG", exif=exif, quality=95)
