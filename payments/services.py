@@ -10,7 +10,6 @@ confirmation or refund change nothing."""
 import logging
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,6 +22,7 @@ from accounts.selectors import claimant_readiness_forget
 from claims.models import Claim
 from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError, PermissionDeniedError
+from core.links import absolute_url
 from core.models import WebhookEvent
 from integrations.payments import (
     CURRENCY,
@@ -350,13 +350,9 @@ def _receipt_message_queue(*, order: RetainerOrder, entry: PaymentEntry, kind: s
     variables = {
         "amount": f"{entry.amount:,}",
         time_variable: timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
-        "url": _absolute(reverse("payments:receipt", args=[order.pk])),
+        "url": absolute_url(reverse("payments:receipt", args=[order.pk])),
     }
     case_message_queue(kind=kind, user=claimant, variables=variables, idempotency_key=idempotency_key)
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 @renderer(RECEIPT_TEMPLATE, REFUND_TEMPLATE)
@@ -367,7 +363,7 @@ def retainer_email_render(notification: Notification) -> RenderedMessage:
     context = {
         "entry": entry,
         "order": entry.order,
-        "receipt_url": _absolute(reverse("payments:receipt", args=[entry.order_id])),
+        "receipt_url": absolute_url(reverse("payments:receipt", args=[entry.order_id])),
     }
     if notification.template == RECEIPT_TEMPLATE:
         subject = _("착수금 결제 영수증 (%(amount)s원)") % {"amount": f"{entry.amount:,}"}

@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import date_of_birth_validate
+from core.links import absolute_url
 from notifications.backends import RenderedMessage
 from notifications.models import Notification
 from notifications.renderers import renderer
@@ -122,7 +123,7 @@ def email_verification_render(notification: Notification) -> RenderedMessage:
     path = reverse("accounts:verify_email", args=[email_verification_token(user=user)])
     return templated_mail_render(
         template=VERIFY_EMAIL_TEMPLATE,
-        context={"url": f"{settings.SITE_URL}{path}", "days": EMAIL_VERIFICATION_MAX_AGE.days},
+        context={"url": absolute_url(path), "days": EMAIL_VERIFICATION_MAX_AGE.days},
     )
 
 
@@ -182,7 +183,7 @@ def password_reset_render(notification: Notification) -> RenderedMessage:
     path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
     return templated_mail_render(
         template=PASSWORD_RESET_TEMPLATE,
-        context={"url": f"{settings.SITE_URL}{path}", "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        context={"url": absolute_url(path), "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
     )
 
 

@@ -37,6 +37,7 @@ from accounts.services.consents import (
 from accounts.services.identity import identity_verification_record, identity_verification_refresh
 from config.hashing import sha256_chunks, sha256_hex
 from core.audit import RequestMeta, audit_record
+from core.links import absolute_url
 from core.models import AuditEntry
 from integrations.identity import identity_backend
 
@@ -191,7 +192,7 @@ def power_of_attorney_sign(
         power_of_attorney=power_of_attorney,
         text=text,
         signature_png=signature_png,
-        verify_url=settings.SITE_URL.rstrip("/") + reverse("accounts:power_of_attorney_verify"),
+        verify_url=absolute_url(reverse("accounts:power_of_attorney_verify")),
     )
     power_of_attorney.pdf.save(f"power-of-attorney-{power_of_attorney.pk}.pdf", ContentFile(pdf_bytes), save=False)
     power_of_attorney.pdf_sha256 = sha256_hex(pdf_bytes)

@@ -7,7 +7,6 @@ call these."""
 import datetime as dt
 from collections import defaultdict
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from claims.models import Claim, ClaimEvent, InformationRequest
 from claims.selectors.review import information_requests_to_remind
+from core.links import absolute_url
 from notifications.backends import RenderedMessage
 from notifications.messages import case_message_queue, case_news_channel
 from notifications.models import MessageTemplate, Notification
@@ -57,10 +57,6 @@ def status_notification_key(*, event_id: int, user_id: int) -> str:
     return f"claim-status:{event_id}:{user_id}"
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
-
-
 def claim_status_notify(*, claim_id: int, event_id: int) -> bool:
     """Queue the claimant's message about one event of their claim, once per event, on their chosen channel;
     returns whether it was queued now (False for kinds that send nothing and for events already sent). Events
@@ -93,7 +89,10 @@ def _message_variables(*, event: ClaimEvent, language: str) -> dict[str, str]:
     """The values of the claim templates' #{variables}: the reference code, the claim's page, and the due date or
     the status line (written in the claimant's language)."""
     claim = event.claim
-    variables = {"reference": claim.reference_code or "-", "url": _absolute(reverse("claims:detail", args=[claim.pk]))}
+    variables = {
+        "reference": claim.reference_code or "-",
+        "url": absolute_url(reverse("claims:detail", args=[claim.pk])),
+    }
     if event.kind == ClaimEvent.Kind.INFO_REQUESTED:
         variables["due"] = event.data.get("due_date", "")
     elif event.kind in STATUS_LINES:
@@ -115,7 +114,7 @@ def claim_status_render(notification: Notification) -> RenderedMessage:
         "claim": claim,
         "event": event,
         "information_request": request,
-        "claim_url": _absolute(reverse("claims:detail", args=[claim.pk])),
+        "claim_url": absolute_url(reverse("claims:detail", args=[claim.pk])),
     }
     subject = str(STATUS_SUBJECTS[event.kind]) % {"code": claim.reference_code or "-"}
     return RenderedMessage(subject=subject, body=render_to_string("claims/email/status.txt", context))
@@ -159,7 +158,7 @@ def information_answered_render(notification: Notification) -> RenderedMessage:
         "claim": claim,
         "information_request": request,
         "files": request.evidence.count(),
-        "admin_url": _absolute(reverse("admin:index")),
+        "admin_url": absolute_url(reverse("admin:index")),
     }
     subject = _("신청인이 추가 자료 요청에 답변했습니다 (%(code)s)") % {"code": claim.reference_code}
     return RenderedMessage(subject=subject, body=render_to_string("claims/email/information_answered.txt", context))
@@ -184,7 +183,7 @@ def information_reminders_send(*, today: dt.date | None = None) -> int:
                 variables={
                     "reference": claim.reference_code or "-",
                     "due": request.due_date.isoformat(),
-                    "url": _absolute(reverse("claims:information_request", args=[claim.pk, request.pk])),
+                    "url": absolute_url(reverse("claims:information_request", args=[claim.pk, request.pk])),
                 },
                 idempotency_key=f"information-reminder:{when}:{request.pk}",
             )
