@@ -12,6 +12,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from config.tests.workers import worker_queues
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests around it are
 # still synchronous, so Django's async-safety guard must not stop them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -116,7 +118,7 @@ def celery_worker_factory(transactional_db, settings, tmp_path) -> Iterator[Call
                 "--without-mingle",
                 "--loglevel=INFO",
                 "-Q",
-                "celery,estimates,exports,email",
+                worker_queues(),
             ],
             cwd=BASE_DIR,
             env={**base_env, **extra_env},

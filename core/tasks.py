@@ -107,7 +107,7 @@ class ApplicationTask(OnCommitTask):
 
 
 @shared_task
-def webhook_event_process_task(event_pk: int) -> bool:
+def webhook_event_process_task(event_id: int) -> bool:
     """Process one stored webhook event with its provider's handler (settings.WEBHOOK_HANDLERS), once: the row is
     locked while it is handled and marked processed in the same transaction. False when already processed."""
     from django.db import transaction
@@ -117,7 +117,7 @@ def webhook_event_process_task(event_pk: int) -> bool:
     from core.models import WebhookEvent
 
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
         if event.processed_at is not None or not event.signature_valid:
             return False
         handler = import_string(settings.WEBHOOK_HANDLERS[event.provider])

@@ -1,13 +1,32 @@
-"""Task arguments are ids, never personal data; the request id travels in the message headers."""
+"""Task arguments are ids, never personal data; the request id travels in the message headers; every queue a task
+is routed to has a worker."""
 
 import inspect
+import re
 
 import pytest
+from django.conf import settings
 
 from config.celery import REQUEST_ID_TASK_HEADER, _request_id_to_headers, app
 from config.request_context import request_id_var
 
-PROJECT_PACKAGES = ("accounts.", "claims.", "config.")
+PROJECT_PACKAGES = (
+    "core.",
+    "accounts.",
+    "claims.",
+    "filing.",
+    "payments.",
+    "notifications.",
+    "integrations.",
+    "config.",
+)
+
+
+# Task arguments that are no ids and hold no personal data.
+NOT_IDS = {
+    "after_number": "a paging cursor: the plaintiff number in a wave after which the next chunk starts",
+    "event_type": "a webhook event type from the gateway's fixed list (the sandbox's webhooks)",
+}
 
 
 def project_tasks():
@@ -26,7 +45,7 @@ def test_the_project_has_tasks_to_check():
 @pytest.mark.parametrize(("name", "task"), project_tasks())
 def test_every_task_takes_only_ids(name, task):
     """Messages sit in Redis and in worker logs: an email, a name or a phone number must never be an argument."""
-    parameters = [p for p in inspect.signature(task.run).parameters.values() if p.name != "self"]
+    parameters = [p for p in inspect.signature(task.run).parameters.values() if p.name not in ("self", *NOT_IDS)]
     for parameter in parameters:
         assert parameter.annotation in (int, "int", list[int], "list[int]"), f"{name}({parameter.name}) is not an id"
         assert parameter.name.endswith(("_id", "_ids")), f"{name}({parameter.name}) is not named as an id"
@@ -48,3 +67,12 @@ def test_outside_a_request_no_header_is_added():
     _request_id_to_headers(headers=headers)
 
     assert headers == {}
+
+
+def test_every_queue_a_task_is_routed_to_has_a_worker_in_make_run_and_in_compose():
+    queues = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {"celery"}
+    base = settings.BASE_DIR
+    make_run = re.search(r"celery -A config worker .*?-Q (\S+)", (base / "Makefile").read_text()).group(1)
+    compose = re.findall(r"celery -A config worker .*?-Q (\S+)", (base / "docker-compose.yml").read_text())
+    assert queues <= set(make_run.split(","))
+    assert queues <= {queue for found in compose for queue in found.split(",")}

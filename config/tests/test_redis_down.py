@@ -44,6 +44,7 @@ from claims.tests.factories import (
 from claims.tests.staff import admin_login, staff_member
 from config import cache as resilient
 from config.celery import app
+from config.tests.workers import worker_queues
 from core.audit import RequestMeta
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -197,7 +198,7 @@ def test_with_redis_down_claimants_sign_in_and_submit_staff_review_and_everythin
     worker = processes.start(
         "worker",
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--concurrency=1"]
-        + ["--without-gossip", "--without-mingle", "--loglevel=INFO", "-Q", "celery,estimates,exports,email"],
+        + ["--without-gossip", "--without-mingle", "--loglevel=INFO", "-Q", worker_queues()],
         env,
     )
     site = f"http://127.0.0.1:{web_port}"
@@ -278,6 +279,7 @@ def test_with_redis_down_claimants_sign_in_and_submit_staff_review_and_everythin
         "claims.tasks.notifications.claim_status_email_task",
         "claims.tasks.estimates.estimate_claim_task",
         "claims.tasks.fraud.claim_fraud_check_task",
+        "claims.tasks.evidence_reading.evidence_read_task",
     }
     for _ in range(2):  # a second run, or a duplicate message, does nothing more
         publish(unsent_tasks_publish_task, redis_url)

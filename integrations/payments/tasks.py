@@ -6,7 +6,7 @@ from celery import shared_task
 
 
 @shared_task
-def sandbox_webhook_deliver_task(payment_pk: int, event_type: str) -> int:
+def sandbox_webhook_deliver_task(sandbox_payment_id: int, event_type: str) -> int:
     from integrations.payments.sandbox import sandbox_webhook_deliver
 
-    return sandbox_webhook_deliver(payment_pk=payment_pk, event_type=event_type)
+    return sandbox_webhook_deliver(payment_pk=sandbox_payment_id, event_type=event_type)
