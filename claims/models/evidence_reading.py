@@ -36,6 +36,9 @@ class EvidenceFinding(models.Model):
     source = models.CharField(_("읽은 방법"), max_length=10, choices=Source.choices, blank=True)
     failure = models.CharField(_("읽지 못한 이유"), max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(_("시도 횟수"), default=0)
+    # When the last attempt began: the sweep (claims.services.recovery) queues a pending finding again only once
+    # its last attempt (or the upload, before any) is older than a run and a retry's backoff could take.
+    attempted_at = models.DateTimeField(_("마지막 시도 시각"), null=True, blank=True)
     engine = models.CharField(_("OCR 엔진"), max_length=40, blank=True)
     image_width = models.PositiveIntegerField(_("그림 너비"), null=True, blank=True)
     image_height = models.PositiveIntegerField(_("그림 높이"), null=True, blank=True)

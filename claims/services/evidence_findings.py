@@ -105,7 +105,8 @@ def _attempt_start(evidence_id: int) -> EvidenceFinding | None:
             _fail(finding, FAILURE_ENGINE)
             return None
         finding.attempts += 1
-        finding.save(update_fields=["attempts"])
+        finding.attempted_at = timezone.now()
+        finding.save(update_fields=["attempts", "attempted_at"])
         return finding
 
 
