@@ -42,7 +42,7 @@ def confirmed_ids() -> set[int]:
 
 
 def test_the_queue_takes_the_claims_a_lawyer_may_accept():
-    assert ACCEPTABLE_STATUSES == TRANSITIONS["accept"].sources
+    assert TRANSITIONS["accept"].sources == ACCEPTABLE_STATUSES
 
 
 def test_a_claim_whose_amount_and_use_are_read_and_nothing_is_open_is_confirmed():
