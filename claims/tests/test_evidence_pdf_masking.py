@@ -1,19 +1,23 @@
 """Resident registration numbers in a PDF's text layer (claims/services/evidence_findings.py): the file staff see
 becomes the pages drawn with the last seven digits blacked out where the text layer places them (the whole page
 where it does not), the page previews are masked when drawn, the finding records it, and only the claimant's own
-download opens the sealed original. PDFs written by WeasyPrint (real text layers with positions)."""
+download (and their personal-data download) opens the sealed original. PDFs written by WeasyPrint (real text layers with positions)."""
 
 import io
+import json
+import zipfile
 
 import pypdfium2
 import pytest
 import weasyprint
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from accounts.roles import Role
+from accounts.services.data_rights import user_data_export
 from claims import pdfs
 from claims.models import EvidenceFinding
 from claims.services.evidence_findings import (
@@ -23,6 +27,7 @@ from claims.services.evidence_findings import (
     pdf_resident_numbers,
 )
 from claims.services.evidence_previews import evidence_preview_render
+from claims.tests.factories import EvidenceFactory, SubmittedClaimFactory, claimant_ready
 from claims.tests.staff import admin_login, staff_member
 from claims.tests.test_evidence_findings import dark_share, evidence_with
 from core.models import AuditEntry
@@ -145,3 +150,24 @@ def test_a_pdf_without_resident_numbers_is_left_as_it_is():
     evidence.refresh_from_db()
     assert (finding.resident_number_boxes, finding.sealed_original) == ([], "")
     assert evidence.file.read() == data
+
+
+# --- the claimant's own personal-data download -----------------------------------------------------------------
+
+
+def test_the_claimants_data_download_carries_the_original_of_a_masked_file():
+    claimant = claimant_ready(retainer_paid=False)
+    claim = SubmittedClaimFactory(claimant=claimant)
+    original = certificate_pdf()
+    masked_evidence = evidence_with(original, content_type="application/pdf", claim=claim)
+    evidence_read(evidence_id=masked_evidence.pk)
+    plain = EvidenceFactory(claim=claim, file=ContentFile(b"plain evidence", name="plain.png"))
+    masked_evidence.refresh_from_db()
+    assert masked_evidence.file.read() != original  # staff's copy is masked
+
+    out = io.BytesIO()
+    user_data_export(user=claimant, out=out)
+    archive = zipfile.ZipFile(out)
+    rows = {row["id"]: row for row in json.loads(archive.read("data.json"))["claims"][0]["evidence"]}
+    assert archive.read(rows[masked_evidence.pk]["file_in_zip"]) == original
+    assert archive.read(rows[plain.pk]["file_in_zip"]) == b"plain evidence"
