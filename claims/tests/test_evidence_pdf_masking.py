@@ -1,7 +1,8 @@
 """Resident registration numbers in a PDF's text layer (claims/services/evidence_findings.py): the file staff see
 becomes the pages drawn with the last seven digits blacked out where the text layer places them (the whole page
 where it does not), the page previews are masked when drawn, the finding records it, and only the claimant's own
-download (and their personal-data download) opens the sealed original. PDFs written by WeasyPrint (real text layers with positions)."""
+download (and their personal-data download) opens the sealed original. PDFs written by WeasyPrint (real text
+layers with positions)."""
 
 import io
 import json
