@@ -54,6 +54,7 @@ class EvidenceFinding(models.Model):
     amount_match = models.CharField(_("금액 대조"), max_length=12, choices=AmountMatch.choices, blank=True)
     services = models.JSONField(_("읽은 서비스 이름"), default=list, blank=True)
     # Only where the resident numbers stand (the boxes of their last seven digits) and how many: never the digits.
+    # A picture: per number, its boxes in pixels. A PDF: per number, {"page", "boxes" in points, "whole_page"}.
     resident_number_boxes = models.JSONField(_("주민등록번호 위치"), default=list, blank=True)
     # The original upload, encrypted (config.crypto), when resident numbers were masked in the file staff see:
     # its storage name. Only the claimant's own download opens it.
