@@ -23,6 +23,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from claims import pdfs
@@ -328,6 +330,20 @@ def masked_pdf(data: bytes, pages: list[pdfs.PageText], numbers: list[PdfResiden
     return buffer.getvalue()
 
 
+def withheld_pdf() -> bytes:
+    """The file staff see when a PDF holding resident numbers could not be drawn masked: one page saying so."""
+    from weasyprint import HTML, URLFetcher
+
+    notice = escape(
+        _(
+            "이 PDF에는 주민등록번호가 있으나 가린 사본을 만들지 못해 직원에게 보여 주지 않습니다. "
+            "원본은 신청인만 내려받을 수 있습니다."
+        )
+    )
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    return HTML(string=f"<html lang='ko'><body><p>{notice}</p></body></html>", url_fetcher=fetcher).write_pdf()
+
+
 def _pdf_resident_numbers_mask(evidence: Evidence, finding: EvidenceFinding, data: bytes, masked: bytes) -> None:
     """Replace the PDF staff see with its masked copy, seal the original, audit it (inside the caller's
     transaction; the unmasked file is deleted once it commits)."""
@@ -447,7 +463,10 @@ def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
         pdf_numbers = pdf_resident_numbers(picture["pages"])
         finding.resident_number_boxes = [number.as_json() for number in pdf_numbers]
         if pdf_numbers:
-            masked_copy = masked_pdf(data, picture["pages"], pdf_numbers)
+            try:
+                masked_copy = masked_pdf(data, picture["pages"], pdf_numbers)
+            except pdfs.PdfUnreadable:  # the pages could not be drawn: staff get a notice instead of the file
+                masked_copy = withheld_pdf()
     finding.status, finding.failure, finding.read_at = EvidenceFinding.Status.DONE, "", timezone.now()
     with transaction.atomic():
         finding.save()

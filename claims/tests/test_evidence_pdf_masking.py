@@ -7,6 +7,7 @@ layers with positions)."""
 import io
 import json
 import zipfile
+from unittest import mock
 
 import pypdfium2
 import pytest
@@ -172,3 +173,15 @@ def test_the_claimants_data_download_carries_the_original_of_a_masked_file():
     rows = {row["id"]: row for row in json.loads(archive.read("data.json"))["claims"][0]["evidence"]}
     assert archive.read(rows[masked_evidence.pk]["file_in_zip"]) == original
     assert archive.read(rows[plain.pk]["file_in_zip"]) == b"plain evidence"
+
+
+def test_a_pdf_whose_pages_cannot_be_drawn_is_withheld_from_staff_not_shown_unmasked():
+    original = certificate_pdf()
+    evidence = evidence_with(original, content_type="application/pdf")
+    with mock.patch("claims.pdfs.pdf_render", side_effect=pdfs.PdfUnreadable(pdfs.TIMEOUT)):
+        finding = evidence_read(evidence_id=evidence.pk)
+    evidence.refresh_from_db()
+    staff_copy = evidence.file.read()
+    text = pdfs.pdf_text(staff_copy, max_pages=2, seconds=10)
+    assert "1234567" not in text and "가린 사본을 만들지 못해" in text
+    assert finding.sealed_original and evidence_original_open(evidence).read() == original
