@@ -410,6 +410,55 @@ def _render_page(document, index: int, dpi: int, max_side: int, max_pixels: int,
         page.close()
 
 
+@dataclass(frozen=True)
+class PageText:
+    """One page's text layer: `char_boxes[i]` is where `text[i]` stands, as (left, top, right, bottom) in points
+    from the page's top-left corner as drawn (None for a character PDFium places nowhere, such as a line break it
+    adds). `width` and `height` are the page's size in points; `rotation` its rotation in degrees."""
+
+    text: str
+    char_boxes: list[tuple[float, float, float, float] | None]
+    width: float
+    height: float
+    rotation: int
+
+
+def pdf_pages_text(data: bytes, *, max_pages: int, seconds: float) -> list[PageText]:
+    """The text of the first `max_pages` pages with the position of each character (PDFium's text layer).
+    Raises PdfUnreadable (DAMAGED, PASSWORD, TIMEOUT) as pdf_text does."""
+    import pypdfium2
+
+    pages = []
+    try:
+        with _time_limit(seconds):
+            try:
+                document = pypdfium2.PdfDocument(data)
+            except pypdfium2.PdfiumError as error:
+                raise PdfUnreadable(PASSWORD if "password" in str(error).lower() else DAMAGED) from None
+            try:
+                for index in range(min(len(document), max_pages)):
+                    page = document[index]
+                    textpage = page.get_textpage()
+                    try:
+                        width, height = page.get_size()
+                        text = textpage.get_text_range()
+                        boxes = []
+                        for char_index in range(len(text)):
+                            left, bottom, right, top = textpage.get_charbox(char_index, loose=True)
+                            boxes.append((left, height - top, right, height - bottom) if right > left else None)
+                        pages.append(PageText(text, boxes, width, height, page.get_rotation()))
+                    finally:
+                        textpage.close()
+                        page.close()
+            except pypdfium2.PdfiumError:
+                raise PdfUnreadable(DAMAGED) from None
+            finally:
+                document.close()
+    except RenderTimeout:
+        raise PdfUnreadable(TIMEOUT) from None
+    return pages
+
+
 def pdf_text(data: bytes, *, max_pages: int, seconds: float) -> str:
     """The text of the first `max_pages` pages, a page after another (PDFium's text layer: a scanned page without
     one gives nothing). Raises PdfUnreadable (DAMAGED, PASSWORD, TIMEOUT) as pdf_render does."""

@@ -13,7 +13,9 @@ from typing import Any
 from django.db import models
 from django.db.models.fields.files import FieldFile
 
-# attach(file, *path) -> the file's name inside the download ZIP, or None when the file is not stored
+# attach(file, *path, opener=None) -> the file's name inside the download ZIP, or None when the file is not stored.
+# `opener`, when given, is called while the ZIP is written and its stream goes in instead of the stored file (the
+# claimant's original of an evidence file whose stored copy was masked, decrypted).
 Attach = Callable[..., str | None]
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import zipfile
+from collections.abc import Callable
 from typing import IO, Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -78,14 +79,15 @@ class _ArchiveFiles:
     """The stored files a download takes along, each under its name in the ZIP."""
 
     def __init__(self) -> None:
-        self.files: list[tuple[str, str]] = []
+        self.files: list[tuple[str, str, Callable[[], IO[bytes]] | None]] = []
 
-    def attach(self, field: FieldFile, *arcname: str) -> str | None:
-        """Take the file along; its name in the ZIP, or None when there is no file (or it is missing)."""
+    def attach(self, field: FieldFile, *arcname: str, opener: Callable[[], IO[bytes]] | None = None) -> str | None:
+        """Take the file along; its name in the ZIP, or None when there is no file (or it is missing). With
+        `opener`, what it opens goes in the ZIP instead of the stored file (core.personal_data.Attach)."""
         if not field or not default_storage.exists(field.name):
             return None
         name = _archive_name("files", *arcname)
-        self.files.append((field.name, name))
+        self.files.append((field.name, name, opener))
         return name
 
 
@@ -151,8 +153,9 @@ def _archive_write(*, out: IO[bytes], user: User, data: dict[str, Any], files: _
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
         archive.writestr("README.txt", render_to_string("accounts/data_export_readme.txt", {"user": user}))
-        for stored_name, archive_name in files.files:
-            with default_storage.open(stored_name, "rb") as source, archive.open(archive_name, "w") as target:
+        for stored_name, archive_name, opener in files.files:
+            source_open = opener or (lambda name=stored_name: default_storage.open(name, "rb"))
+            with source_open() as source, archive.open(archive_name, "w") as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
 
 

@@ -36,6 +36,9 @@ class EvidenceFinding(models.Model):
     source = models.CharField(_("읽은 방법"), max_length=10, choices=Source.choices, blank=True)
     failure = models.CharField(_("읽지 못한 이유"), max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(_("시도 횟수"), default=0)
+    # When the last attempt began: the sweep (claims.services.recovery) queues a pending finding again only once
+    # its last attempt (or the upload, before any) is older than a run and a retry's backoff could take.
+    attempted_at = models.DateTimeField(_("마지막 시도 시각"), null=True, blank=True)
     engine = models.CharField(_("OCR 엔진"), max_length=40, blank=True)
     image_width = models.PositiveIntegerField(_("그림 너비"), null=True, blank=True)
     image_height = models.PositiveIntegerField(_("그림 높이"), null=True, blank=True)
@@ -51,6 +54,7 @@ class EvidenceFinding(models.Model):
     amount_match = models.CharField(_("금액 대조"), max_length=12, choices=AmountMatch.choices, blank=True)
     services = models.JSONField(_("읽은 서비스 이름"), default=list, blank=True)
     # Only where the resident numbers stand (the boxes of their last seven digits) and how many: never the digits.
+    # A picture: per number, its boxes in pixels. A PDF: per number, {"page", "boxes" in points, "whole_page"}.
     resident_number_boxes = models.JSONField(_("주민등록번호 위치"), default=list, blank=True)
     # The original upload, encrypted (config.crypto), when resident numbers were masked in the file staff see:
     # its storage name. Only the claimant's own download opens it.

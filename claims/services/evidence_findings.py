@@ -3,7 +3,10 @@ PDFs, the EXIF time a photo was taken; the finding (proof of use inside the clai
 amounts against the loss item, the service names, where resident numbers stand) stored with an audit entry.
 
 A picture showing resident registration numbers has their last seven digits blacked out in the copies staff see
-(the file and its display copy), while the original is kept encrypted for the claimant's own download only.
+(the file and its display copy), while the original is kept encrypted for the claimant's own download only. A PDF
+whose text layer holds one is masked the same way: the file staff see becomes its pages drawn with black boxes over
+the digits (where the text layer places them; the whole page where it does not), and its page previews are masked
+when they are drawn (claims.services.evidence_previews).
 
 `evidence_read` runs in claims.tasks.evidence_reading on its own queue: the upload only adds a pending row and
 queues the task on commit, so intake is never slowed by the engine.
@@ -11,6 +14,7 @@ queues the task on commit, so intake is never slowed by the engine.
 
 import io
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,14 +23,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from claims import pdfs
 from claims.models import Evidence, EvidenceFinding, Flag, OutageWindow, Service, evidence_path
 from claims.services.evidence_reading import (
-    Evidence as ReadEvidence,
-)
-from claims.services.evidence_reading import (
+    RESIDENT_NUMBER_PATTERN,
     FoundMoment,
     ReadLine,
     amount_matched,
@@ -35,9 +39,13 @@ from claims.services.evidence_reading import (
     lines_from_words,
     moments_found,
     proof_of_use_judged,
+    resident_number_valid,
     resident_numbers_found,
     service_names,
     services_found,
+)
+from claims.services.evidence_reading import (
+    Evidence as ReadEvidence,
 )
 from config.crypto import decrypt_bytes, encrypt_bytes
 from config.files import stored_files_delete
@@ -60,6 +68,13 @@ FAILURE_TIMEOUT = "timeout"
 MASK_MARGIN = 3  # pixels around each digit box, so anti-aliased edges of the digits are covered too
 DISPLAY_MAX_SIDE = 3000  # as the display copy made at upload (claims/services/evidence.py)
 MASKED_JPEG_QUALITY = 92
+# The masked copy of a PDF: every page drawn at this resolution, within these bounds and this time.
+MASKED_PDF_DPI = 150
+MASKED_PDF_MAX_PAGES = 200
+MASKED_PDF_MAX_SIDE = 3000
+MASKED_PDF_MAX_PIXELS = 9_000_000
+MASKED_PDF_MAX_PNG_BYTES = 6 * 1024 * 1024
+MASKED_PDF_SECONDS = 60
 
 
 def screen_timezone() -> ZoneInfo:
@@ -105,7 +120,8 @@ def _attempt_start(evidence_id: int) -> EvidenceFinding | None:
             _fail(finding, FAILURE_ENGINE)
             return None
         finding.attempts += 1
-        finding.save(update_fields=["attempts"])
+        finding.attempted_at = timezone.now()
+        finding.save(update_fields=["attempts", "attempted_at"])
         return finding
 
 
@@ -144,10 +160,12 @@ def _moment_json(moment: FoundMoment) -> dict:
 
 
 def _lines(evidence: Evidence, data: bytes) -> tuple[str, list[ReadLine], dict]:
-    """The lines of the file, how they were read, and what is known of the picture."""
+    """The lines of the file, how they were read, and what is known of the picture (for a PDF, its pages' text
+    with the characters' positions, under "pages")."""
     if evidence.content_type == "application/pdf":
-        text = pdfs.pdf_text(data, max_pages=PDF_TEXT_MAX_PAGES, seconds=PDF_TEXT_SECONDS)
-        return EvidenceFinding.Source.PDF_TEXT, lines_from_text(text), {}
+        pages = pdfs.pdf_pages_text(data, max_pages=PDF_TEXT_MAX_PAGES, seconds=PDF_TEXT_SECONDS)
+        text = "\n".join(page.text for page in pages).replace("\r\n", "\n").replace("\r", "\n")
+        return EvidenceFinding.Source.PDF_TEXT, lines_from_text(text), {"pages": pages}
     if evidence.content_type.startswith("image/"):
         result = ocr_backend().image_read(data)
         width, height = result.image_size
@@ -229,6 +247,130 @@ def _resident_numbers_mask(evidence: Evidence, finding: EvidenceFinding, data: b
         stored_files_delete(stored)
         raise
     transaction.on_commit(lambda: stored_files_delete(old_names))
+
+
+@dataclass(frozen=True)
+class PdfResidentNumber:
+    """A resident registration number in a PDF's text layer: its page (from 0) and the boxes of its last seven
+    digits as (left, top, width, height) in points from the page's top-left corner. `whole_page` when the text
+    layer does not place those digits (or the page is turned): the whole page is masked instead."""
+
+    page: int
+    boxes: tuple[tuple[float, float, float, float], ...]
+    whole_page: bool
+
+    def as_json(self) -> dict:
+        return {"page": self.page, "boxes": [list(box) for box in self.boxes], "whole_page": self.whole_page}
+
+
+def pdf_resident_numbers(pages: list[pdfs.PageText]) -> list[PdfResidentNumber]:
+    """The resident numbers in the pages' text (the same pattern and birth-date check as in pictures)."""
+    found = []
+    for index, page in enumerate(pages):
+        for match in RESIDENT_NUMBER_PATTERN.finditer(page.text):
+            if not resident_number_valid(match["birth"], match["gender"]):
+                continue
+            chars = page.char_boxes[match.start("gender") : match.end("serial")]
+            if page.rotation or any(box is None for box in chars):
+                found.append(PdfResidentNumber(page=index, boxes=(), whole_page=True))
+            else:
+                boxes = tuple((left, top, right - left, bottom - top) for left, top, right, bottom in chars)
+                found.append(PdfResidentNumber(page=index, boxes=boxes, whole_page=False))
+    return found
+
+
+def masked_pdf_page(png: bytes, *, page_width: float, numbers: list[PdfResidentNumber]) -> bytes:
+    """A drawn page (PNG) with a black box over the digits of each number on it, or all black when one of them
+    has no position. `page_width` in points gives the drawing's scale."""
+    with Image.open(io.BytesIO(png)) as source:
+        image = source.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    scale = image.width / page_width
+    for number in numbers:
+        if number.whole_page:
+            draw.rectangle((0, 0, image.width, image.height), fill="black")
+        for left, top, width, height in number.boxes:
+            draw.rectangle(
+                (
+                    left * scale - MASK_MARGIN,
+                    top * scale - MASK_MARGIN,
+                    (left + width) * scale + MASK_MARGIN,
+                    (top + height) * scale + MASK_MARGIN,
+                ),
+                fill="black",
+            )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def masked_pdf(data: bytes, pages: list[pdfs.PageText], numbers: list[PdfResidentNumber]) -> bytes:
+    """The PDF as pictures of its pages (no text layer left), each page with its numbers masked, at the page's
+    own size. Raises PdfUnreadable when the pages cannot be drawn in MASKED_PDF_SECONDS."""
+    rendering = pdfs.pdf_render(
+        data,
+        max_pages=MASKED_PDF_MAX_PAGES,
+        dpi=MASKED_PDF_DPI,
+        max_side=MASKED_PDF_MAX_SIDE,
+        max_pixels=MASKED_PDF_MAX_PIXELS,
+        max_png_bytes=MASKED_PDF_MAX_PNG_BYTES,
+        seconds=MASKED_PDF_SECONDS,
+    )
+    images = []
+    for index, page in enumerate(rendering.pages):
+        on_page = [number for number in numbers if number.page == index]
+        png = page.png
+        if on_page:
+            png = masked_pdf_page(png, page_width=pages[index].width, numbers=on_page)
+        with Image.open(io.BytesIO(png)) as image:
+            images.append(image.convert("RGB"))
+    resolution = 72 * images[0].width / pages[0].width if pages else MASKED_PDF_DPI
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="PDF", save_all=True, append_images=images[1:], resolution=resolution)
+    return buffer.getvalue()
+
+
+def withheld_pdf() -> bytes:
+    """The file staff see when a PDF holding resident numbers could not be drawn masked: one page saying so."""
+    from weasyprint import HTML, URLFetcher
+
+    notice = escape(
+        _(
+            "이 PDF에는 주민등록번호가 있으나 가린 사본을 만들지 못해 직원에게 보여 주지 않습니다. "
+            "원본은 신청인만 내려받을 수 있습니다."
+        )
+    )
+    fetcher = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+    return HTML(string=f"<html lang='ko'><body><p>{notice}</p></body></html>", url_fetcher=fetcher).write_pdf()
+
+
+def _pdf_resident_numbers_mask(evidence: Evidence, finding: EvidenceFinding, data: bytes, masked: bytes) -> None:
+    """Replace the PDF staff see with its masked copy, seal the original, audit it (inside the caller's
+    transaction; the unmasked file is deleted once it commits)."""
+    sealed = default_storage.save(evidence_path(evidence, "sealed"), ContentFile(encrypt_bytes(data)))
+    stored = [sealed]
+    try:
+        old_name = evidence.file.name
+        evidence.file.save("masked.pdf", ContentFile(masked), save=False)
+        stored.append(evidence.file.name)
+        evidence.save(update_fields=["file"])
+        finding.sealed_original = sealed
+        finding.save(update_fields=["sealed_original"])
+        audit_record(
+            actor=None,
+            action="evidence.resident_numbers_masked",
+            target=evidence,
+            claim=evidence.claim,
+            data={
+                "resident_numbers": len(finding.resident_number_boxes),
+                "whole_pages": sorted({n["page"] for n in finding.resident_number_boxes if n["whole_page"]}),
+                "original_sha256": evidence.sha256,
+            },
+        )
+    except BaseException:
+        stored_files_delete(stored)
+        raise
+    transaction.on_commit(lambda: stored_files_delete([old_name]))
 
 
 def evidence_original_open(evidence: Evidence) -> io.BufferedIOBase:
@@ -316,11 +458,22 @@ def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
     finding.amount_match = amount_match
     finding.services = sorted({found.slug for found in services_found(lines, names)})
     finding.resident_number_boxes = [[list(box) for box in found.hidden_boxes] for found in resident_numbers]
+    masked_copy = None
+    if source == EvidenceFinding.Source.PDF_TEXT:
+        pdf_numbers = pdf_resident_numbers(picture["pages"])
+        finding.resident_number_boxes = [number.as_json() for number in pdf_numbers]
+        if pdf_numbers:
+            try:
+                masked_copy = masked_pdf(data, picture["pages"], pdf_numbers)
+            except pdfs.PdfUnreadable:  # the pages could not be drawn: staff get a notice instead of the file
+                masked_copy = withheld_pdf()
     finding.status, finding.failure, finding.read_at = EvidenceFinding.Status.DONE, "", timezone.now()
     with transaction.atomic():
         finding.save()
         if resident_numbers and source == EvidenceFinding.Source.OCR:
             _resident_numbers_mask(evidence, finding, data, len(resident_numbers))
+        if masked_copy is not None:
+            _pdf_resident_numbers_mask(evidence, finding, data, masked_copy)
         _mismatch_flags(evidence, finding)
         audit_record(
             actor=None,
@@ -333,7 +486,7 @@ def evidence_read(*, evidence_id: int) -> EvidenceFinding | None:
                 "moment": proof.moment.isoformat() if proof.moment else None,
                 "amount_match": amount_match,
                 "services": finding.services,
-                "resident_numbers": len(resident_numbers),
+                "resident_numbers": len(finding.resident_number_boxes),
             },
         )
     return finding

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from claims import pdfs
 from claims.models import Evidence, evidence_path
+from claims.services.evidence_findings import masked_pdf_page, pdf_resident_numbers
 from config.files import stored_files_delete
 from core.audit import audit_record
 from core.models import AuditEntry
@@ -103,6 +104,10 @@ def evidence_preview_render(*, evidence_id: int) -> PreviewOutcome:
             max_png_bytes=PREVIEW_MAX_PNG_BYTES,
             seconds=PREVIEW_SECONDS,
         )
+        # Resident numbers in the text layer are masked on the pages staff see (the whole page where the text
+        # layer does not place them): a preview is never stored unmasked, whichever task runs first.
+        texts = pdfs.pdf_pages_text(data, max_pages=PREVIEW_MAX_PAGES, seconds=PREVIEW_SECONDS)
+        resident_numbers = pdf_resident_numbers(texts)
     except pdfs.PdfUnreadable as error:
         return _store(evidence_id, pages=[], page_count=None, failure=error.reason, findings=findings)
     except Exception:  # a bug or a PDFium failure on one hostile file must not leave the row pending forever
@@ -110,9 +115,14 @@ def evidence_preview_render(*, evidence_id: int) -> PreviewOutcome:
         return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_ERROR, findings=findings)
     names = []
     try:
-        for page in rendering.pages:
-            name = default_storage.save(evidence_path(evidence, "preview"), ContentFile(page.png))
-            names.append({"name": name, "width": page.width, "height": page.height})
+        for index, page in enumerate(rendering.pages):
+            on_page = [number for number in resident_numbers if number.page == index]
+            png = masked_pdf_page(page.png, page_width=texts[index].width, numbers=on_page) if on_page else page.png
+            name = default_storage.save(evidence_path(evidence, "preview"), ContentFile(png))
+            entry = {"name": name, "width": page.width, "height": page.height}
+            if on_page:
+                entry["masked"] = "page" if any(number.whole_page for number in on_page) else "digits"
+            names.append(entry)
     except OSError:
         stored_files_delete([entry["name"] for entry in names])
         raise  # storage unreachable: the task retries

@@ -2,7 +2,8 @@
 deletion (drafts and their files removed, filed claims kept with a timeline entry) and on profile changes (filed
 claims get a timeline entry naming what changed). Registered in ClaimsConfig.ready()."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import IO, Any
 
 from django.db import models
 from django.db.models import Prefetch
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from claims.models import Claim, ClaimEvent, Evidence
+from claims.services.evidence_findings import evidence_original_open
 from core.personal_data import Attach, PersonalDataContributor, PersonalDataErasure, row_export
 
 CLAIM_EXPORT_EXCLUDE = {"claimant", "reviewer", "estimate_total", "estimate_flags", "estimate_visible_to_claimant"}
@@ -22,12 +24,21 @@ def _claims_for_export(*, user: User) -> models.QuerySet[Claim]:
         .prefetch_related(
             "services",
             "loss_items__service",
-            Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")),
+            Prefetch("evidence", queryset=Evidence.objects.select_related("finding").order_by("uploaded_at", "pk")),
             Prefetch("events", queryset=ClaimEvent.objects.order_by("created_at", "pk")),
             "information_requests",
         )
         .order_by("created_at", "pk")
     )
+
+
+def _original_opener(evidence: Evidence) -> Callable[[], IO[bytes]] | None:
+    """For a file whose stored copy had resident numbers masked for staff: the claimant's own original, decrypted
+    (the download is theirs); None for any other file (the stored one is the original)."""
+    finding = getattr(evidence, "finding", None)
+    if finding is None or not finding.sealed_original:
+        return None
+    return lambda: evidence_original_open(evidence)
 
 
 def claims_personal_data_export(*, user: User, attach: Attach) -> list[dict[str, Any]]:
@@ -52,7 +63,13 @@ def claims_personal_data_export(*, user: User, attach: Attach) -> list[dict[str,
                         evidence, exclude={"file", "display_file", "uploaded_by", "preview_pages", "preview_attempts"}
                     ),
                     "uploaded_by_me": evidence.uploaded_by_id == user.pk,
-                    "file_in_zip": attach(evidence.file, "evidence", folder, f"{evidence.pk}-{evidence.original_name}"),
+                    "file_in_zip": attach(
+                        evidence.file,
+                        "evidence",
+                        folder,
+                        f"{evidence.pk}-{evidence.original_name}",
+                        opener=_original_opener(evidence),
+                    ),
                 }
                 for evidence in claim.evidence.all()
             ],

@@ -10,6 +10,10 @@
   A redelivered message for such a job does nothing (finished and failed jobs are left alone). The kinds of job
   are registered (`stale_job_kind_register`): the recompute jobs here, the export jobs by the filing app
   (filing/services/recovery.py), so this module does not import the apps above it.
+- Evidence findings left pending (the reading's message was lost with the broker, or its worker was killed) are
+  queued again (`evidence_findings_requeue`) once their last attempt, or the upload before any, is older than
+  READING_REQUEUE_AFTER. The reading counts its attempts and marks the finding failed after
+  READING_MAX_ATTEMPTS, so a file that kills the worker is not queued for ever.
 """
 
 import logging
@@ -26,7 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from claims.models import ClaimEvent, RecomputeJob
+from claims.models import ClaimEvent, EvidenceFinding, RecomputeJob
 from claims.services.estimates import recompute_job_unfinished
 from claims.services.jobs import heartbeat_cutoff, job_transition_audit
 from claims.services.notifications import EMAILED_KINDS
@@ -181,6 +185,38 @@ def stale_jobs_fail(*, now: datetime | None = None) -> dict[str, int]:
     if any(failed.values()):
         logger.warning("Stale jobs marked failed: %s", failed)
     return failed
+
+
+# --- evidence findings whose reading never ended ------------------------------------------------------------------
+
+# Longer than a reading's hard time limit (180 s) plus a retry's longest backoff (core.tasks, 300 s): a finding still
+# pending after this is not waiting for any message.
+READING_REQUEUE_AFTER = timedelta(minutes=10)
+READING_REQUEUE_BATCH = 500
+
+
+def evidence_findings_requeue(*, now: datetime | None = None, limit: int = READING_REQUEUE_BATCH) -> int:
+    """Queue again, on commit, the reading of pending findings whose last attempt (or upload, when none began)
+    is older than READING_REQUEUE_AFTER; each is marked as attempted now so the next sweep waits again. Returns
+    how many were queued."""
+    from claims.tasks.evidence_reading import evidence_read_task
+
+    now = now or timezone.now()
+    cutoff = now - READING_REQUEUE_AFTER
+    lost = Q(attempted_at__lt=cutoff) | Q(attempted_at__isnull=True, evidence__uploaded_at__lt=cutoff)
+    with transaction.atomic():
+        findings = list(
+            EvidenceFinding.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(lost, status=EvidenceFinding.Status.PENDING)
+            .order_by("pk")[:limit]
+        )
+        for finding in findings:
+            finding.attempted_at = now
+            finding.save(update_fields=["attempted_at"])
+            evidence_read_task.delay_on_commit(finding.evidence_id)
+    if findings:
+        logger.warning("Evidence readings queued again: %s", len(findings))
+    return len(findings)
 
 
 # --- tasks the broker did not take (config.celery.OnCommitTask) ----------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from claims.closing import claim_closed_announce
 from claims.models import Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
+from claims.selectors.evidence_findings import claims_evidence_confirmed
 from claims.services.intake import ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
@@ -361,6 +362,8 @@ class BulkResult:
 
 SKIPPED_STATUS = "status"
 SKIPPED_FLAGS = "flags"
+SKIPPED_NOT_CONFIRMED = "not_confirmed"
+SKIPPED_CHANGED = "changed"
 
 
 def _lock_many(claim_ids: Iterable[int]) -> list[Claim]:
@@ -489,3 +492,31 @@ def flag_mark_reviewed(*, claim: Claim, flag: Flag, actor: User, note: str, meta
     )
     audit_record(actor=actor, action=AuditEntry.Action.FLAG_REVIEWED, target=flag, claim=claim, meta=meta, data=data)
     return flag
+
+
+@transaction.atomic
+def claims_accept_evidence_confirmed(
+    *, claim_versions: Mapping[int, int], actor: User, meta: RequestMeta = NO_REQUEST
+) -> BulkResult:
+    """Accept the claims a lawyer saw listed as confirmed by their evidence (claims.selectors.evidence_findings.
+    claims_evidence_confirmed), each at the version shown: each is accepted by `claim_accept` (permission, version,
+    open flags, audit, email) under its lock. A claim changed since the list was shown, or no longer confirmed, is
+    skipped and reported."""
+    _require_permission(actor, TRANSITIONS["accept"].permission)
+    claims = _lock_many(claim_versions)
+    confirmed = set(
+        Claim.objects.filter(pk__in=[claim.pk for claim in claims])
+        .filter(claims_evidence_confirmed())
+        .values_list("pk", flat=True)
+    )
+    result = BulkResult()
+    for claim in claims:
+        if claim.version != claim_versions[claim.pk]:
+            result.skip(SKIPPED_CHANGED, claim)
+        elif claim.pk not in confirmed:
+            result.skip(SKIPPED_NOT_CONFIRMED, claim)
+        else:
+            result.done.append(
+                claim_accept(claim=claim, actor=actor, expected_version=claim_versions[claim.pk], meta=meta)
+            )
+    return result

@@ -1,9 +1,15 @@
 """Periodic recovery (queue `celery`, from beat): status emails that were never queued, and jobs whose worker died
-(queued again, or marked failed). See claims/services/recovery.py."""
+(queued again, or marked failed), evidence readings left pending. See claims/services/recovery.py."""
 
 from celery import shared_task
 
-from claims.services.recovery import stale_jobs_fail, stale_jobs_requeue, status_events_unsent, unsent_tasks_publish
+from claims.services.recovery import (
+    evidence_findings_requeue,
+    stale_jobs_fail,
+    stale_jobs_requeue,
+    status_events_unsent,
+    unsent_tasks_publish,
+)
 from claims.tasks.notifications import claim_status_email_task
 
 
@@ -32,3 +38,9 @@ def stale_jobs_requeue_task() -> dict[str, int]:
 def unsent_tasks_publish_task() -> int:
     """Publish the tasks the broker refused while it was down (claims.services.recovery.unsent_tasks_publish)."""
     return unsent_tasks_publish()
+
+
+@shared_task(acks_late=True)
+def evidence_findings_requeue_task() -> int:
+    """Every 5 minutes: readings of evidence left pending (message lost, worker killed) are queued again."""
+    return evidence_findings_requeue()

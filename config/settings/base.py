@@ -426,6 +426,12 @@ CELERY_BEAT_SCHEDULE["claims-stale-jobs-requeue"] = {
     "task": "claims.tasks.recovery.stale_jobs_requeue_task",
     "schedule": 60,
 }
+# Evidence readings left pending (their message lost, their worker killed) are queued again after 10 minutes
+# (claims/services/recovery.py); a file is given up after READING_MAX_ATTEMPTS attempts.
+CELERY_BEAT_SCHEDULE["claims-evidence-reading-requeue"] = {
+    "task": "claims.tasks.recovery.evidence_findings_requeue_task",
+    "schedule": 5 * 60,
+}
 # Claims per recompute chunk (a transaction each) and rows between an export's progress marks (its heartbeat).
 RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=1000)
 EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)

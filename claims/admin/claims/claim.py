@@ -15,6 +15,7 @@ from claims.admin.claims.bulk_actions import ClaimBulkActions
 from claims.admin.claims.evidence_files import EVIDENCE_SANDBOX, ClaimEvidenceFiles
 from claims.admin.claims.filters import (
     EstimateRangeFilter,
+    EvidenceConfirmedFilter,
     FlagFilter,
     OverdueFilter,
     ProofLevelFilter,
@@ -60,6 +61,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
         FlagFilter,
         ProofLevelFilter,
         ProofOfUseFilter,
+        EvidenceConfirmedFilter,
         RevenueEvidenceFilter,
         ReviewerFilter,
         ("submitted_at", admin.DateFieldListFilter),
@@ -75,7 +77,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
     show_full_result_count = False
     list_per_page = 50
     list_max_show_all = 200
-    actions = ["assign_reviewer", "accept_selected"]
+    actions = ["assign_reviewer", "accept_selected", "accept_evidence_confirmed"]
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from accounts.proof import ProofLevel
 from claims.models import Claim, Evidence, Flag, Service
 from claims.selectors.dashboard import ESTIMATE_BUCKETS, estimate_bucket_filter, estimate_bucket_label
+from claims.selectors.evidence_findings import claims_evidence_confirmed
 from claims.selectors.review import (
     claims_overdue,
     claims_with_evidence,
@@ -97,6 +98,20 @@ class ProofOfUseFilter(EvidenceFilter):
     title = gettext_lazy("이용 증빙")
     parameter_name = "proof_of_use"
     tag = Evidence.Tag.PROOF_OF_USE
+
+
+class EvidenceConfirmedFilter(admin.SimpleListFilter):
+    """The "clean claims" queue: every amount and every service's use confirmed by the evidence read, nothing
+    open (claims.selectors.evidence_findings.claims_evidence_confirmed), for the bulk accept after a look."""
+
+    title = gettext_lazy("증빙 확인")
+    parameter_name = "evidence_confirmed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("증빙 확인 완료"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(claims_evidence_confirmed()) if self.value() == "yes" else queryset
 
 
 class RevenueEvidenceFilter(EvidenceFilter):
