@@ -349,17 +349,12 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def pdf_render(
-    data: bytes, *, max_pages: int, dpi: int, max_side: int, max_pixels: int, max_png_bytes: int, seconds: float
-) -> Rendering:
-    """The first `max_pages` pages as PNG. A page is drawn at `dpi`, scaled down to fit `max_side` and
-    `max_pixels`; a PNG over `max_png_bytes` is drawn again smaller. Raises PdfUnreadable (DAMAGED, PASSWORD,
-    NO_PAGES, TIMEOUT) instead of crashing; the whole rendering stops after `seconds`."""
+@contextmanager
+def _pdfium_document(data: bytes, seconds: float) -> Iterator:
+    """The PDF opened with PDFium for at most `seconds`: a password, a damaged file, a PDFium error while it is read
+    and the time running out all become PdfUnreadable (PASSWORD, DAMAGED, TIMEOUT); the document is closed after."""
     import pypdfium2
-    from pypdfium2.version import PDFIUM_INFO
 
-    if "V8" in PDFIUM_INFO.flags:  # a PDFium that could run a file's JavaScript draws nothing here
-        raise RuntimeError("pypdfium2's PDFium has a JavaScript engine (V8); previews need a build without it")
     try:
         with _time_limit(seconds):
             try:
@@ -367,17 +362,45 @@ def pdf_render(
             except pypdfium2.PdfiumError as error:
                 raise PdfUnreadable(PASSWORD if "password" in str(error).lower() else DAMAGED) from None
             try:
-                page_count = len(document)
-                if page_count == 0:
-                    raise PdfUnreadable(NO_PAGES)
-                pages = [
-                    _render_page(document, index, dpi, max_side, max_pixels, max_png_bytes)
-                    for index in range(min(page_count, max_pages))
-                ]
+                yield document
+            except pypdfium2.PdfiumError:
+                raise PdfUnreadable(DAMAGED) from None
             finally:
                 document.close()
     except RenderTimeout:
         raise PdfUnreadable(TIMEOUT) from None
+
+
+def _text_pages(document, max_pages: int) -> Iterator:
+    """(page, text page) for each of the first `max_pages` pages, each closed once the caller moves on."""
+    for index in range(min(len(document), max_pages)):
+        page = document[index]
+        textpage = page.get_textpage()
+        try:
+            yield page, textpage
+        finally:
+            textpage.close()
+            page.close()
+
+
+def pdf_render(
+    data: bytes, *, max_pages: int, dpi: int, max_side: int, max_pixels: int, max_png_bytes: int, seconds: float
+) -> Rendering:
+    """The first `max_pages` pages as PNG. A page is drawn at `dpi`, scaled down to fit `max_side` and
+    `max_pixels`; a PNG over `max_png_bytes` is drawn again smaller. Raises PdfUnreadable (DAMAGED, PASSWORD,
+    NO_PAGES, TIMEOUT) instead of crashing; the whole rendering stops after `seconds`."""
+    from pypdfium2.version import PDFIUM_INFO
+
+    if "V8" in PDFIUM_INFO.flags:  # a PDFium that could run a file's JavaScript draws nothing here
+        raise RuntimeError("pypdfium2's PDFium has a JavaScript engine (V8); previews need a build without it")
+    with _pdfium_document(data, seconds) as document:
+        page_count = len(document)
+        if page_count == 0:
+            raise PdfUnreadable(NO_PAGES)
+        pages = [
+            _render_page(document, index, dpi, max_side, max_pixels, max_png_bytes)
+            for index in range(min(page_count, max_pages))
+        ]
     return Rendering(pages=pages, page_count=page_count)
 
 
@@ -426,64 +449,22 @@ class PageText:
 def pdf_pages_text(data: bytes, *, max_pages: int, seconds: float) -> list[PageText]:
     """The text of the first `max_pages` pages with the position of each character (PDFium's text layer).
     Raises PdfUnreadable (DAMAGED, PASSWORD, TIMEOUT) as pdf_text does."""
-    import pypdfium2
-
     pages = []
-    try:
-        with _time_limit(seconds):
-            try:
-                document = pypdfium2.PdfDocument(data)
-            except pypdfium2.PdfiumError as error:
-                raise PdfUnreadable(PASSWORD if "password" in str(error).lower() else DAMAGED) from None
-            try:
-                for index in range(min(len(document), max_pages)):
-                    page = document[index]
-                    textpage = page.get_textpage()
-                    try:
-                        width, height = page.get_size()
-                        text = textpage.get_text_range()
-                        boxes = []
-                        for char_index in range(len(text)):
-                            left, bottom, right, top = textpage.get_charbox(char_index, loose=True)
-                            boxes.append((left, height - top, right, height - bottom) if right > left else None)
-                        pages.append(PageText(text, boxes, width, height, page.get_rotation()))
-                    finally:
-                        textpage.close()
-                        page.close()
-            except pypdfium2.PdfiumError:
-                raise PdfUnreadable(DAMAGED) from None
-            finally:
-                document.close()
-    except RenderTimeout:
-        raise PdfUnreadable(TIMEOUT) from None
+    with _pdfium_document(data, seconds) as document:
+        for page, textpage in _text_pages(document, max_pages):
+            width, height = page.get_size()
+            text = textpage.get_text_range()
+            boxes = []
+            for char_index in range(len(text)):
+                left, bottom, right, top = textpage.get_charbox(char_index, loose=True)
+                boxes.append((left, height - top, right, height - bottom) if right > left else None)
+            pages.append(PageText(text, boxes, width, height, page.get_rotation()))
     return pages
 
 
 def pdf_text(data: bytes, *, max_pages: int, seconds: float) -> str:
     """The text of the first `max_pages` pages, a page after another (PDFium's text layer: a scanned page without
     one gives nothing). Raises PdfUnreadable (DAMAGED, PASSWORD, TIMEOUT) as pdf_render does."""
-    import pypdfium2
-
-    texts = []
-    try:
-        with _time_limit(seconds):
-            try:
-                document = pypdfium2.PdfDocument(data)
-            except pypdfium2.PdfiumError as error:
-                raise PdfUnreadable(PASSWORD if "password" in str(error).lower() else DAMAGED) from None
-            try:
-                for index in range(min(len(document), max_pages)):
-                    page = document[index]
-                    textpage = page.get_textpage()
-                    try:
-                        texts.append(textpage.get_text_range())
-                    finally:
-                        textpage.close()
-                        page.close()
-            except pypdfium2.PdfiumError:
-                raise PdfUnreadable(DAMAGED) from None
-            finally:
-                document.close()
-    except RenderTimeout:
-        raise PdfUnreadable(TIMEOUT) from None
+    with _pdfium_document(data, seconds) as document:
+        texts = [textpage.get_text_range() for _page, textpage in _text_pages(document, max_pages)]
     return "\n".join(texts).replace("\r\n", "\n").replace("\r", "\n")
