@@ -17,8 +17,8 @@ from accounts.selectors import claimant_readiness
 from accounts.services.data_rights import deletion_request_open
 from accounts.services.profile import profile_update
 from accounts.services.two_factor import totp_device_confirmed
-from accounts.views.address_search import address_search_available, address_search_run
 from accounts.validators import mobile_phone_format
+from accounts.views.address_search import address_search_available, address_search_run
 
 
 def _safe_next(request: HttpRequest) -> str | None:
