@@ -14,8 +14,16 @@ PANGYO = "경기도 성남시 분당구 판교역로 166 (백현동)"
 
 def test_search_pick_and_save_the_address_on_a_phone(phone_page, settings):
     settings.ADDRESS_SEARCH_BACKEND = "integrations.address.local.LocalAddressSearchBackend"
-    user = ClaimantFactory(email="jane@example.com", password=PASSWORD, postal_code="04524", address="서울 중구 옛 주소")
+    user = ClaimantFactory(
+        email="jane@example.com", password=PASSWORD, postal_code="04524", address="서울 중구 옛 주소"
+    )
     page = phone_page
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.goto(page.live_server_url + "/accounts/login/?next=/accounts/profile/")
     page.get_by_label("이메일").fill("jane@example.com")
     page.get_by_label("비밀번호").fill(PASSWORD)
@@ -42,3 +50,4 @@ def test_search_pick_and_save_the_address_on_a_phone(phone_page, settings):
     expect(page.get_by_text("프로필을 저장했습니다.")).to_be_visible()
     user = User.objects.get(pk=user.pk)
     assert (user.postal_code, user.address, user.address_detail) == ("13529", PANGYO, "3층")
+    assert problems == []  # the script ran under the CSP without an error
