@@ -1,6 +1,8 @@
 """The profile's road-name address search: the JSON endpoint for the page's script, and the same search without
 JavaScript (search, pick, nothing typed lost), the limits, and the page when no provider is configured."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -126,6 +128,7 @@ def test_without_javascript_search_shows_results_pick_fills_the_address_and_save
     assert 'value="홍길동"' in page and 'value="010-2345-6789"' in page  # typed, kept, not saved
     assert 'value="판교역로"' in page
     assert "invalid-feedback" not in page  # a search is no attempt to save: no errors yet
+    assert "autofocus" not in page
     signed_in.refresh_from_db()
     assert signed_in.legal_name == ""
 
@@ -135,7 +138,8 @@ def test_without_javascript_search_shows_results_pick_fills_the_address_and_save
     assert 'value="13529"' in page
     assert f'value="{PANGYO}"' in page
     assert 'value="홍길동"' in page
-    assert 'name="address_detail"' in page and "autofocus" in page
+    assert re.search(r'<input[^>]*name="address_detail"[^>]*autofocus', page)  # the cursor waits on 상세주소
+    assert page.count("autofocus") == 1
 
     saved = client.post(url, {**TYPED, "postal_code": "13529", "address": PANGYO, "address_detail": "3층"})
 
