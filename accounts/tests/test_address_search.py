@@ -154,3 +154,19 @@ def test_without_javascript_a_refused_query_shows_its_message_and_keeps_the_form
     page = response.content.decode()
     assert "검색어는 두 글자 이상 입력해 주세요." in page
     assert 'value="홍길동"' in page
+
+
+def test_without_javascript_a_provider_failure_says_to_type_the_address_and_keeps_the_form(
+    client, signed_in, monkeypatch
+):
+    def failing(self, query, *, page, per_page):
+        raise ProviderError("timeout", retryable=True)
+
+    monkeypatch.setattr(LocalAddressSearchBackend, "search", failing)
+
+    response = client.post(reverse("accounts:profile"), {**TYPED, "address_query": "판교역로", "address_search": "1"})
+
+    page = response.content.decode()
+    assert "잠시 뒤 다시 시도하거나 주소를 직접 입력해 주세요." in page
+    assert 'value="홍길동"' in page
+    assert 'name="address"' in page and 'name="postal_code"' in page  # the manual fields stay
