@@ -186,11 +186,16 @@ class ProfileForm(forms.ModelForm):
             "address_detail": _("동·호수 등 (없으면 비워 두세요)"),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, address_picked: bool = False, **kwargs):
+        """`initial` holds what was typed before an address search (kept as typed); `address_picked` puts the
+        cursor on 상세주소 after a search result filled 주소 and 우편번호."""
+        phone_typed = "phone" in kwargs.get("initial", {})
         super().__init__(*args, **kwargs)
         for name in ("legal_name", "address"):
             self.fields[name].required = True
-        if not self.is_bound and self.instance.phone:
+        if address_picked:
+            self.fields["address_detail"].widget.attrs["autofocus"] = True
+        if not self.is_bound and self.instance.phone and not phone_typed:
             self.initial["phone"] = mobile_phone_format(self.instance.phone)
         self.bank_account_masked = bank_account_mask(self.instance.bank_account)
         if self.bank_account_masked:

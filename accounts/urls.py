@@ -1,6 +1,7 @@
 from django.contrib.auth import views as django_auth_views
 from django.urls import path
 
+from accounts.views import address_search as address_search_views
 from accounts.views import auth as auth_views
 from accounts.views import consents as consent_views
 from accounts.views import data_rights as data_rights_views
@@ -34,6 +35,7 @@ urlpatterns: list = [
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", profile_views.profile, name="profile"),
+    path("profile/address-search/", address_search_views.address_search, name="address_search"),
     path("my-data.zip", data_rights_views.data_export, name="data_export"),
     path("delete/", data_rights_views.deletion_request, name="deletion_request"),
     path("delete/cancel/", data_rights_views.deletion_request_cancel, name="deletion_request_cancel"),

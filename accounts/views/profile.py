@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -17,6 +18,7 @@ from accounts.services.data_rights import deletion_request_open
 from accounts.services.profile import profile_update
 from accounts.services.two_factor import totp_device_confirmed
 from accounts.validators import mobile_phone_format
+from accounts.views.address_search import address_search_available, address_search_run
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -41,12 +43,31 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", context)
 
 
+def _typed_values(request: HttpRequest, form: ProfileForm) -> dict[str, str]:
+    """What the person had typed into the profile form, to show again after a search without saving it."""
+    return {name: request.POST[name] for name in form.fields if name in request.POST}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
+    """The profile form, and (without JavaScript) the address search inside it: 검색 shows results on the page and
+    each result's 선택 fills 주소 and 우편번호, keeping everything else typed; neither saves."""
     next_url = _safe_next(request)
-    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
-    if request.method == "POST" and form.is_valid():
+    user = User.objects.get(pk=request.user.pk)
+    searching = request.method == "POST" and ("address_search" in request.POST or "address_pick" in request.POST)
+    form = ProfileForm(None if searching else request.POST or None, instance=user)
+    search = None
+    if searching:
+        typed = _typed_values(request, form)
+        if "address_pick" in request.POST:
+            postal_code, _separator, road_address = request.POST["address_pick"].partition("|")
+            typed.update(postal_code=postal_code, address=road_address)
+            form = ProfileForm(initial=typed, instance=user, address_picked=True)
+        else:
+            form = ProfileForm(initial=typed, instance=user)
+            search = address_search_run(request, query=request.POST.get("address_query", ""), page=1)
+    elif request.method == "POST" and form.is_valid():
         try:
             profile_update(user=request.user, **form.cleaned_data)
         except ValidationError as error:
@@ -54,4 +75,13 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("프로필을 저장했습니다."))
             return redirect(next_url or "accounts:account")
-    return render(request, "accounts/profile.html", {"form": form, "next": next_url, "rrn_warning": RRN_WARNING})
+    context = {
+        "form": form,
+        "next": next_url,
+        "rrn_warning": RRN_WARNING,
+        "address_search_available": address_search_available(),
+        "address_search_url": reverse("accounts:address_search"),
+        "address_query": request.POST.get("address_query", "") if searching else "",
+        "address_search": search,
+    }
+    return render(request, "accounts/profile.html", context)

@@ -284,6 +284,7 @@ SITE = {
     "accounts:password_reset_confirm": PUBLIC,
     "accounts:password_reset_complete": PUBLIC,
     "accounts:profile": SIGNED_IN,
+    "accounts:address_search": (LOGIN, "400", ADMIN_LOGIN, "400", "400", "400"),  # no query: told to type one
     "accounts:data_export": SIGNED_IN,
     "accounts:deletion_request": SIGNED_IN,
     "accounts:deletion_request_cancel": GET_NOT_ALLOWED,
