@@ -32,7 +32,9 @@ NOT_IDS = {
 def project_tasks():
     app.loader.import_default_modules()
     return sorted(
-        (name, task) for name, task in app.tasks.items() if name.startswith(PROJECT_PACKAGES) and hasattr(task, "run")
+        (name, task)
+        for name, task in app.tasks.items()
+        if name.startswith(PROJECT_PACKAGES) and ".tests." not in name and hasattr(task, "run")
     )
 
 
