@@ -38,10 +38,10 @@ STAMP_DUTY_BRACKETS: tuple[tuple[int | None, int, int], ...] = (
 )
 STAMP_DUTY_MINIMUM = 1_000  # 인지법 제2조 제2항
 STAMP_DUTY_UNIT = 100  # 인지법 제2조 제3항: amounts under 100 won are dropped
-ELECTRONIC_FILING_RATE = Fraction(9, 10)  # 인지법 제16조 (전자소송)
+ELECTRONIC_FILING_RATE = Fraction(9, 10)  # 전자소송: 9/10 of the paper amount (see docs/filing.md)
 SMALL_CLAIMS_LIMIT = 30_000_000  # 소액사건심판규칙 제1조의2
 PANEL_THRESHOLD = 500_000_000  # 민사 및 가사소송의 사물관할에 관한 규칙 제2조: above this, a panel (합의부)
-SERVICE_ROUNDS_SMALL_CLAIMS = 10  # 송달료규칙의 시행에 따른 업무처리요령 (재일 87-4)
+SERVICE_ROUNDS_SMALL_CLAIMS = 10  # 송달료규칙: rounds per party, by case type
 SERVICE_ROUNDS_FIRST_INSTANCE = 15
 
 
