@@ -248,7 +248,7 @@ def _evidence_choice(value: bool | None) -> str:
 class WaveDetailsForm(forms.ModelForm):
     class Meta:
         model = FilingWave
-        fields = ["name", "court", "case_name", "defendant", "defendant_count"]
+        fields = ["name", "court", "case_name", "defendant"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
