@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -279,7 +279,8 @@ def court_cost_sheet_csv(
         raise PermissionDenied
     sheet = wave_court_cost_sheet(wave=wave, selected_parties=selected_parties, filed_on=filed_on)
     out = io.BytesIO()
-    csv_write(out, *_csv_rows(sheet))
+    with translation.override("ko"):  # the firm's files are in Korean whatever the language of the page
+        csv_write(out, *_csv_rows(sheet))
     audit_record(
         actor=actor,
         action=AuditEntry.Action.EXPORTED,
