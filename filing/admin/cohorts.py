@@ -46,7 +46,7 @@ from filing.services.cohorts import (
     filing_wave_mark_filed,
     filing_wave_update,
 )
-from filing.services.court_costs import CourtCostError, court_cost_sheet_csv, wave_court_cost_sheet
+from filing.services.court_costs import CourtCostError, court_cost_sheet_csv, wave_court_cost_totals
 from filing.services.exports import (
     PERMISSION_EXPORT,
     ExportError,
@@ -381,7 +381,7 @@ class CourtCostForm(forms.Form):
 def _court_costs(wave: FilingWave, form: CourtCostForm) -> tuple:
     """The wave's sheet for the form's inputs, or the reason it cannot be computed."""
     try:
-        return wave_court_cost_sheet(wave=wave, **form.sheet_inputs()), None
+        return wave_court_cost_totals(wave=wave, **form.sheet_inputs()), None
     except CourtCostError as error:
         return None, error.message
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 
 from filing.models import FilingWave
@@ -16,6 +16,18 @@ class WavePlaintiff(NamedTuple):
     number: int
     name: str
     amount_claimed: int
+
+
+def wave_claim_value(*, wave: FilingWave) -> tuple[int, int]:
+    """(number of plaintiffs, 소가) of the wave in one aggregate query: the frozen amounts, or for a draft wave the
+    estimate totals of the claims a freeze now would take."""
+    if wave.status != FilingWave.Status.DRAFT:
+        totals = wave.members.aggregate(count=Count("pk"), total=Coalesce(Sum("amount_claimed"), 0))
+    else:
+        totals = wave_candidates(cohort=wave.cohort).aggregate(
+            count=Count("pk"), total=Coalesce(Sum("estimate_total"), 0)
+        )
+    return totals["count"], totals["total"]
 
 
 def wave_plaintiffs(*, wave: FilingWave) -> Iterator[WavePlaintiff]:

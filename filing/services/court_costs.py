@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from core.exceptions import InvalidInputError
 from core.models import AuditEntry
 from filing.exports import csv_write
 from filing.models import FilingWave
-from filing.selectors.court_costs import WavePlaintiff, wave_plaintiffs
+from filing.selectors.court_costs import WavePlaintiff, wave_claim_value, wave_plaintiffs
 from filing.services.exports import PERMISSION_EXPORT
 
 # 민사소송 등 인지법 제2조 제1항: (upper bound of 소가, exclusive; rate in 1/10,000; fixed addition in won).
@@ -191,11 +191,12 @@ class PlaintiffShare:
 @dataclass(frozen=True)
 class CourtCostSheet:
     claim_value: int
+    plaintiff_count: int
     track: str
     filed_on: dt.date
     joinder: FilingRoute
     selected_parties: FilingRoute
-    shares: tuple[PlaintiffShare, ...]
+    shares: tuple[PlaintiffShare, ...] = ()
 
     @property
     def track_label(self) -> str:
@@ -206,24 +207,23 @@ class CourtCostSheet:
             "claim_value": self.claim_value,
             "track": self.track,
             "filed_on": self.filed_on.isoformat(),
-            "plaintiffs": len(self.shares),
+            "plaintiffs": self.plaintiff_count,
             "joinder": self.joinder.as_dict(),
             "selected_parties": self.selected_parties.as_dict(),
             "shares": [share.__dict__ for share in self.shares],
         }
 
 
-def court_cost_sheet(
-    *, plaintiffs: Sequence[WavePlaintiff], defendants: int, selected_parties: int, filed_on: dt.date
+def court_cost_totals(
+    *, plaintiff_count: int, claim_value: int, defendants: int, selected_parties: int, filed_on: dt.date
 ) -> CourtCostSheet:
-    """The sheet for these plaintiffs, by joinder and by `selected_parties` 선정당사자 (소가 is the same)."""
+    """The sheet's totals (no shares) by joinder and by `selected_parties` 선정당사자 (소가 is the same)."""
     if defendants < 1:
         raise CourtCostError(_("피고는 한 명 이상이어야 합니다."))
-    if not 1 <= selected_parties <= max(len(plaintiffs), 1):
+    if not 1 <= selected_parties <= max(plaintiff_count, 1):
         raise CourtCostError(
-            _("선정당사자 수는 1명 이상, 원고 수(%(count)s명) 이하여야 합니다.") % {"count": len(plaintiffs)}
+            _("선정당사자 수는 1명 이상, 원고 수(%(count)s명) 이하여야 합니다.") % {"count": plaintiff_count}
         )
-    claim_value = sum(plaintiff.amount_claimed for plaintiff in plaintiffs)
     common = {
         "defendants": defendants,
         "service_rounds": service_rounds(claim_value),
@@ -231,9 +231,29 @@ def court_cost_sheet(
         "stamp_duty_paper": stamp_duty_paper(claim_value),
         "stamp_duty_electronic": stamp_duty_electronic(claim_value),
     }
-    joinder = FilingRoute(plaintiff_parties=len(plaintiffs), **common)
-    selected = FilingRoute(plaintiff_parties=selected_parties, **common)
+    return CourtCostSheet(
+        claim_value=claim_value,
+        plaintiff_count=plaintiff_count,
+        track=case_track(claim_value),
+        filed_on=filed_on,
+        joinder=FilingRoute(plaintiff_parties=plaintiff_count, **common),
+        selected_parties=FilingRoute(plaintiff_parties=selected_parties, **common),
+    )
+
+
+def court_cost_sheet(
+    *, plaintiffs: Sequence[WavePlaintiff], defendants: int, selected_parties: int, filed_on: dt.date
+) -> CourtCostSheet:
+    """The totals for these plaintiffs and each one's share of every total."""
     weights = [plaintiff.amount_claimed for plaintiff in plaintiffs]
+    totals = court_cost_totals(
+        plaintiff_count=len(plaintiffs),
+        claim_value=sum(weights),
+        defendants=defendants,
+        selected_parties=selected_parties,
+        filed_on=filed_on,
+    )
+    joinder, selected = totals.joinder, totals.selected_parties
     columns = [
         shares_proportional(total, weights)
         for total in (joinder.total_paper, joinder.total_electronic, selected.total_paper, selected.total_electronic)
@@ -242,26 +262,38 @@ def court_cost_sheet(
         PlaintiffShare(plaintiff.number, plaintiff.name, plaintiff.amount_claimed, *parts)
         for plaintiff, *parts in zip(plaintiffs, *columns, strict=True)
     )
-    return CourtCostSheet(
+    return replace(totals, shares=shares)
+
+
+def _sheet_date(wave: FilingWave, filed_on: dt.date | None) -> dt.date:
+    return filed_on or wave.filed_on or timezone.localdate()
+
+
+def wave_court_cost_totals(
+    *, wave: FilingWave, selected_parties: int = 1, filed_on: dt.date | None = None
+) -> CourtCostSheet:
+    """The wave's totals from one aggregate query, whatever its size (for its admin page). The service-fee unit
+    is the one in force on `filed_on`, else the wave's filing date, else today."""
+    plaintiff_count, claim_value = wave_claim_value(wave=wave)
+    return court_cost_totals(
+        plaintiff_count=plaintiff_count,
         claim_value=claim_value,
-        track=case_track(claim_value),
-        filed_on=filed_on,
-        joinder=joinder,
-        selected_parties=selected,
-        shares=shares,
+        defendants=wave.defendant_count,
+        selected_parties=selected_parties,
+        filed_on=_sheet_date(wave, filed_on),
     )
 
 
 def wave_court_cost_sheet(
     *, wave: FilingWave, selected_parties: int = 1, filed_on: dt.date | None = None
 ) -> CourtCostSheet:
-    """The wave's sheet: its frozen plaintiffs, or for a draft wave the claims a freeze now would take. The
-    service-fee unit is the one in force on `filed_on`, else the wave's filing date, else today."""
+    """The wave's sheet with each plaintiff's share: its frozen plaintiffs, or for a draft wave the claims a
+    freeze now would take."""
     return court_cost_sheet(
         plaintiffs=list(wave_plaintiffs(wave=wave)),
         defendants=wave.defendant_count,
         selected_parties=selected_parties,
-        filed_on=filed_on or wave.filed_on or timezone.localdate(),
+        filed_on=_sheet_date(wave, filed_on),
     )
 
 
@@ -290,7 +322,7 @@ def court_cost_sheet_csv(
             "event": "court_costs_csv",
             "selected_parties": selected_parties,
             "filed_on": sheet.filed_on.isoformat(),
-            "plaintiffs": len(sheet.shares),
+            "plaintiffs": sheet.plaintiff_count,
         },
     )
     return out.getvalue()

@@ -2,6 +2,7 @@
 page and the firm's CSV."""
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -32,6 +33,7 @@ from filing.services.court_costs import (
     stamp_duty_electronic,
     stamp_duty_paper,
     wave_court_cost_sheet,
+    wave_court_cost_totals,
 )
 
 FILED_ON = dt.date(2025, 3, 1)
@@ -206,6 +208,7 @@ def test_a_frozen_waves_sheet_uses_its_members_amounts(frozen_wave):
     assert sheet.joinder.service_deposit == 4 * 5_200 * 10
     assert sheet.selected_parties.service_deposit == 2 * 5_200 * 10
     assert [share.amount_claimed for share in sheet.shares] == list(AMOUNTS)
+    assert wave_court_cost_totals(wave=frozen_wave, filed_on=FILED_ON) == dataclasses.replace(sheet, shares=())
 
 
 @pytest.mark.django_db
@@ -220,6 +223,7 @@ def test_a_draft_waves_sheet_uses_the_claims_a_freeze_would_take(lawyer):
     assert sheet.claim_value == 100_000_000
     assert sheet.joinder.service_deposit == (2 + 2) * 5_200 * 15
     assert [share.amount_claimed for share in sheet.shares] == [40_000_000, 60_000_000]
+    assert wave_court_cost_totals(wave=wave, filed_on=FILED_ON) == dataclasses.replace(sheet, shares=())
 
 
 @pytest.mark.django_db
@@ -291,3 +295,17 @@ def test_staff_without_the_export_permission_cannot_download_the_csv(role, froze
     response = client.get(reverse("admin:filing_filingwave_court_costs_csv", args=[frozen_wave.pk]))
     assert response.status_code == 403
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORTED).exists()
+
+
+@pytest.mark.django_db
+def test_a_lawyer_sets_the_number_of_defendants_on_the_wave_page(lawyer, frozen_wave):
+    client = admin_login(Client(), lawyer)
+    url = reverse("admin:filing_filingwave_change", args=[frozen_wave.pk])
+    details = {"name": frozen_wave.name, "court": frozen_wave.court, "case_name": frozen_wave.case_name}
+    response = client.post(url, {**details, "defendant": "주식회사 카카오, 에스케이 주식회사", "defendant_count": 2})
+    assert response.status_code == 302
+    frozen_wave.refresh_from_db()
+    assert frozen_wave.defendant_count == 2
+    assert wave_court_cost_totals(wave=frozen_wave, filed_on=FILED_ON).joinder.parties == 3 + 2
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.EDITED, object_id=str(frozen_wave.pk)).latest("pk")
+    assert entry.data["changes"]["defendant_count"] == [1, 2]
