@@ -36,8 +36,8 @@ STAMP_DUTY_BRACKETS: tuple[tuple[int | None, int, int], ...] = (
     (1_000_000_000, 40, 55_000),
     (None, 35, 555_000),
 )
-STAMP_DUTY_MINIMUM = 1_000  # 인지법 제2조 제2항
-STAMP_DUTY_UNIT = 100  # 인지법 제2조 제3항: amounts under 100 won are dropped
+STAMP_DUTY_MINIMUM = 1_000  # 민사소송 등 인지법 제2조: under 1,000 won becomes 1,000
+STAMP_DUTY_UNIT = 100  # same article: otherwise amounts under 100 won are dropped
 ELECTRONIC_FILING_RATE = Fraction(9, 10)  # 전자소송: 9/10 of the paper amount (see docs/filing.md)
 SMALL_CLAIMS_LIMIT = 30_000_000  # 소액사건심판규칙 제1조의2
 PANEL_THRESHOLD = 500_000_000  # 민사 및 가사소송의 사물관할에 관한 규칙 제2조: above this, a panel (합의부)
