@@ -5,6 +5,7 @@ Moved from claims with state-only migrations (claims 0017, filing 0001): each ke
 """
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -55,6 +56,12 @@ class FilingWave(models.Model):
     court = models.CharField(_("법원"), max_length=100)
     case_name = models.CharField(_("사건명"), max_length=200, default="손해배상(기)")
     defendant = models.CharField(_("피고"), max_length=200, default="주식회사 카카오")
+    defendant_count = models.PositiveSmallIntegerField(
+        _("피고 수"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("송달료 계산에 쓰입니다. 카카오만 피고이면 1, SK C&C도 피고로 하면 2."),
+    )
     case_number = models.CharField(_("사건번호"), max_length=50, blank=True)
     status = models.CharField(_("상태"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     frozen_at = models.DateTimeField(_("확정 시각"), null=True, blank=True)

@@ -1,6 +1,6 @@
 """Settings shared by every environment. Every value comes from the environment (see .env.example)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -369,6 +369,10 @@ CELERY_BEAT_SCHEDULE["claims-retention"] = {
 # Export files (filing/services/exports/) are deleted this many hours after they are built. The filing tasks keep
 # their names from claims (filing/tasks/exports.py), and this entry its key: the scheduler's database rows name both.
 EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
+# The per-service unit of the court's service-fee deposit (송달료, won) as (in force from, won), changed by Supreme
+# Court notice: the court-cost sheet (filing/services/court_costs.py) uses the latest entry in force on the filing
+# date. 5,200 won was the figure in use in 2023-2025; append a new row when the notice changes it.
+COURT_SERVICE_FEE_UNITS = [(date(2023, 1, 1), 5_200)]
 CELERY_BEAT_SCHEDULE["claims-export-expire"] = {
     "task": "claims.tasks.exports.export_expire_task",
     "schedule": 15 * 60,

@@ -391,6 +391,7 @@ ADMIN_SITE = {
     "admin:filing_filingwave_freeze": staff("L"),
     "admin:filing_filingwave_filed": staff("L"),
     "admin:filing_filingwave_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
+    "admin:filing_filingwave_court_costs_csv": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
     "admin:filing_exportjob_status": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
     "admin:filing_exportjob_progress": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
     "admin:filing_exportjob_download": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "409"),  # not built yet

@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,6 +33,7 @@ from claims.selectors.review import reviewers_eligible
 from claims.templatetags.money import format_won
 from core.admin import ReadOnlyModelAdmin
 from core.audit import RequestMeta
+from filing.exports import safe_file_name
 from filing.models import Cohort, ExportJob, FilingWave
 from filing.selectors.cohorts import CohortCriteria, cohort_summary, wave_counts, wave_members_page
 from filing.services.cohorts import (
@@ -44,6 +46,7 @@ from filing.services.cohorts import (
     filing_wave_mark_filed,
     filing_wave_update,
 )
+from filing.services.court_costs import CourtCostError, court_cost_sheet_csv, wave_court_cost_totals
 from filing.services.exports import (
     PERMISSION_EXPORT,
     ExportError,
@@ -358,6 +361,31 @@ class FiledForm(forms.Form):
     filed_on = forms.DateField(label=gettext_lazy("소 제기일"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class CourtCostForm(forms.Form):
+    """The inputs of a wave's court-cost sheet, from the query string."""
+
+    selected_parties = forms.IntegerField(
+        label=gettext_lazy("선정당사자 수"), min_value=1, initial=1, required=False, widget=forms.NumberInput
+    )
+    filed_on = forms.DateField(
+        label=gettext_lazy("소 제기일 (송달료 단가 기준)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def sheet_inputs(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {"selected_parties": data.get("selected_parties") or 1, "filed_on": data.get("filed_on")}
+
+
+def _court_costs(wave: FilingWave, form: CourtCostForm) -> tuple:
+    """The wave's sheet for the form's inputs, or the reason it cannot be computed."""
+    try:
+        return wave_court_cost_totals(wave=wave, **form.sheet_inputs()), None
+    except CourtCostError as error:
+        return None, error.message
+
+
 @admin.register(FilingWave)
 class FilingWaveAdmin(admin.ModelAdmin):
     form = WaveDetailsForm
@@ -376,13 +404,14 @@ class FilingWaveAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["cohort", "name", "court", "case_name", "defendant"]
+            return ["cohort", "name", "court", "case_name", "defendant", "defendant_count"]
         return [
             "cohort",
             "name",
             "court",
             "case_name",
             "defendant",
+            "defendant_count",
             "status",
             "case_number",
             "filed_on",
@@ -395,12 +424,12 @@ class FilingWaveAdmin(admin.ModelAdmin):
             return []
         fixed = ["cohort", "status", "case_number", "filed_on", "frozen_at", "frozen_by"]
         if obj.status == FilingWave.Status.FILED:
-            fixed += ["name", "court", "case_name", "defendant"]
+            fixed += ["name", "court", "case_name", "defendant", "defendant_count"]
         return fixed
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["fields"] = ["cohort", "name", "court", "case_name", "defendant"]
+            kwargs["fields"] = ["cohort", "name", "court", "case_name", "defendant", "defendant_count"]
         return super().get_form(request, obj, change=change, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -418,6 +447,7 @@ class FilingWaveAdmin(admin.ModelAdmin):
             court=obj.court,
             case_name=obj.case_name,
             defendant=obj.defendant,
+            defendant_count=obj.defendant_count,
             actor=request.user,
             meta=meta,
         )
@@ -427,8 +457,15 @@ class FilingWaveAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             page = Paginator(wave_members_page(wave=obj), MEMBERS_PER_PAGE).get_page(request.GET.get("members_page"))
+            court_cost_form = CourtCostForm(request.GET or None)
+            court_costs, court_costs_error = _court_costs(obj, court_cost_form)
             context.update(
                 {
+                    "court_cost_form": court_cost_form,
+                    "court_costs": court_costs,
+                    "court_costs_error": court_costs_error,
+                    "court_costs_query": request.GET.urlencode(),
+                    "can_export": can_export(request),
                     "members": page,
                     "counts": wave_counts(wave=obj) if obj.status != FilingWave.Status.DRAFT else None,
                     "cohort_summary": cohort_summary(cohort=obj.cohort)
@@ -447,6 +484,11 @@ class FilingWaveAdmin(admin.ModelAdmin):
         return [
             path("<int:wave_id>/freeze/", view(self.freeze_view), name="filing_filingwave_freeze"),
             path("<int:wave_id>/filed/", view(self.filed_view), name="filing_filingwave_filed"),
+            path(
+                "<int:wave_id>/court-costs.csv",
+                export_view(self.admin_site, self.court_costs_csv_view),
+                name="filing_filingwave_court_costs_csv",
+            ),
             path(
                 "<int:wave_id>/export/",
                 export_view(self.admin_site, require_POST(self.export_view)),
@@ -514,6 +556,25 @@ class FilingWaveAdmin(admin.ModelAdmin):
 
     def export_view(self, request: HttpRequest, wave_id: int) -> HttpResponse:
         return _export_requested(request, wave=self._wave(request, wave_id))
+
+    def court_costs_csv_view(self, request: HttpRequest, wave_id: int) -> HttpResponse:
+        """The court-cost sheet as a CSV for the firm (audited; staff who may export personal data only)."""
+        _require_export(request)
+        wave = self._wave(request, wave_id)
+        form = CourtCostForm(request.GET or None)
+        try:
+            content = court_cost_sheet_csv(
+                wave=wave, actor=request.user, meta=RequestMeta.from_request(request), **form.sheet_inputs()
+            )
+        except CourtCostError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(self._change_url(wave))
+        response = HttpResponse(content, content_type=CONTENT_TYPES["csv"])
+        name = _("%(wave)s 소송비용.csv") % {"wave": safe_file_name(wave.name, fallback="wave")}
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 # --- export jobs ------------------------------------------------------------------------------------------------

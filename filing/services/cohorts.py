@@ -88,9 +88,10 @@ def filing_wave_create(
     actor: User,
     case_name: str = DEFAULT_CASE_NAME,
     defendant: str = DEFAULT_DEFENDANT,
+    defendant_count: int = 1,
     meta: RequestMeta = NO_REQUEST,
 ) -> FilingWave:
-    """A wave being prepared: named, with its court, not yet frozen."""
+    """A wave being prepared: named, with its court and its number of defendants, not yet frozen."""
     _require(actor, "filing.add_filingwave")
     wave = FilingWave(
         cohort=cohort,
@@ -98,6 +99,7 @@ def filing_wave_create(
         court=court.strip(),
         case_name=case_name,
         defendant=defendant,
+        defendant_count=defendant_count,
         created_by=actor,
     )
     wave.full_clean()
@@ -112,15 +114,15 @@ def filing_wave_create(
     return wave
 
 
-WAVE_DETAIL_FIELDS = ("name", "court", "case_name", "defendant")
+WAVE_DETAIL_FIELDS = ("name", "court", "case_name", "defendant", "defendant_count")
 
 
 @transaction.atomic
 def filing_wave_update(
     *, wave: FilingWave, changes: Sequence[str], actor: User, meta: RequestMeta = NO_REQUEST
 ) -> FilingWave:
-    """Save the changed details of a wave (`wave` holds the new values): its name, court, case name and defendant
-    may change until the wave is filed; its plaintiffs never change once frozen."""
+    """Save the changed details of a wave (`wave` holds the new values): its name, court, case name, defendant and
+    number of defendants may change until the wave is filed; its plaintiffs never change once frozen."""
     _require(actor, PERMISSION_WAVE)
     stored = FilingWave.objects.select_for_update().get(pk=wave.pk)
     if stored.status == FilingWave.Status.FILED:

@@ -4,6 +4,9 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import ProjectState
 
 from accounts.roles import Role
 from accounts.tests.factories import StaffFactory
@@ -13,8 +16,14 @@ from core.tests.migrations import migrate_to, migrate_to_latest
 from filing.models import Cohort, ExportJob, FilingWave, WaveMember
 
 BEFORE = [("claims", "0016_auditentry_moved_to_core"), ("filing", None)]
-AFTER = [("claims", "0017_filing_models_moved_to_filing"), ("filing", "0001_initial")]
+# The filing migrations after the move are applied too, so that the models (which have their later fields) can read
+# the rows back.
+AFTER = [("claims", "0017_filing_models_moved_to_filing"), ("filing", "0002_filingwave_defendant_count")]
 MOVED = ("cohort", "filingwave", "wavemember", "exportjob")
+
+
+def migration_state(targets) -> ProjectState:
+    return MigrationExecutor(connection).loader.project_state(targets)
 
 
 def _role_permissions() -> dict[str, set[tuple[str, str]]]:
@@ -49,9 +58,13 @@ def test_moving_the_filing_models_keeps_their_rows_links_permissions_and_grants(
         lawyer = StaffFactory(role=Role.LAWYER)
         claim = SubmittedClaimFactory()
         cohort = Cohort.objects.create(name="1차", incident=default_incident(), created_by=lawyer)
-        wave = FilingWave.objects.create(cohort=cohort, name="1차 소송", court="서울중앙지방법원", created_by=lawyer)
-        WaveMember.objects.create(wave=wave, number=1, claim=claim, name="김철수", address="서울", amount_claimed=1000)
-        job = ExportJob.objects.create(kind=ExportJob.Kind.ANNEX_PDF, wave=wave, requested_by=lawyer)
+        # the wave as its table was then (the model has fields added since)
+        wave_then = migration_state(BEFORE[:1]).apps.get_model("claims", "FilingWave")
+        wave = wave_then.objects.create(cohort_id=cohort.pk, name="1차 소송", court="서울중앙지방법원")
+        WaveMember.objects.create(
+            wave_id=wave.pk, number=1, claim=claim, name="김철수", address="서울", amount_claimed=1000
+        )
+        job = ExportJob.objects.create(kind=ExportJob.Kind.ANNEX_PDF, wave_id=wave.pk, requested_by=lawyer)
         change_wave = Permission.objects.get(content_type=old_types["filingwave"], codename="change_filingwave")
         auditors = Group.objects.create(name="Filing auditors")
         auditors.permissions.add(change_wave)
@@ -74,9 +87,9 @@ def test_moving_the_filing_models_keeps_their_rows_links_permissions_and_grants(
         assert _role_permissions() == {role: _relabelled(perms) for role, perms in roles_before.items()}
         # the same rows, through the same tables, with their links to claims and between themselves
         member = WaveMember.objects.select_related("wave__cohort__incident", "claim").get()
-        assert (member.claim, member.wave, member.wave.cohort) == (claim, wave, cohort)
+        assert (member.claim, member.wave.pk, member.wave.cohort) == (claim, wave.pk, cohort)
         assert list(Claim.objects.get(pk=claim.pk).wave_memberships.all()) == [member]
         assert list(cohort.incident.cohorts.all()) == [cohort]
-        assert ExportJob.objects.get(pk=job.pk).wave == wave
+        assert ExportJob.objects.get(pk=job.pk).wave == FilingWave.objects.get(pk=wave.pk)
     finally:
         migrate_to_latest()
