@@ -117,9 +117,10 @@ def evidence_upload_page(claim: Claim) -> str | None:
     return None
 
 
-def missing_evidence(claim: Claim, checklist: Checklist) -> list[MissingEvidence]:
-    """The checklist's gaps in words, each linking to the upload with its tag (and loss item) preselected."""
-    page = evidence_upload_page(claim)
+def missing_evidence(claim: Claim, checklist: Checklist, *, page: str | None = "") -> list[MissingEvidence]:
+    """The checklist's gaps in words, each linking to the upload with its tag (and loss item) preselected; `page`
+    is `evidence_upload_page(claim)` when the caller has it already."""
+    page = evidence_upload_page(claim) if page == "" else page
 
     def link(tag: str, loss_item: LossItem | None = None) -> str | None:
         if page is None:

@@ -45,6 +45,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_detail_for_claimant(user=request.user, pk=pk)
     loss_items, evidence = list(claim.loss_items.all()), list(claim.evidence.all())
     checklist = selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence)
+    upload_page = evidence_upload_page(claim)
     return render(
         request,
         "claims/portal/detail.html",
@@ -57,8 +58,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "answered_requests": [r for r in claim.requests if r.answered_at],
             "estimate": selectors.claim_estimate_for_claimant(claim=claim),
             "checklist": checklist,
-            "missing": missing_evidence(claim, checklist),
-            "additions_url": evidence_upload_page(claim) if claim.status != Claim.Status.DRAFT else None,
+            "missing": missing_evidence(claim, checklist, page=upload_page),
+            "additions_url": upload_page if claim.status != Claim.Status.DRAFT else None,
             "message_kinds": selectors.CLAIMANT_MESSAGE_EVENTS,
             "continue_url": resume_url(claim) if claim.status == Claim.Status.DRAFT else None,
             "can_withdraw": claim.status != Claim.Status.WITHDRAWN,
