@@ -27,7 +27,7 @@ from claims.models import (
     RejectionReason,
 )
 from claims.selectors.estimates import claim_estimate_current
-from claims.selectors.intake import event_is_new_addition
+from claims.selectors.intake import ADDITION_KINDS, event_is_new_addition
 from claims.validators import business_registration_number_normalize
 
 
@@ -97,6 +97,19 @@ def claims_overdue(*, today: dt.date | None = None) -> Exists:
     """Claims waiting on an overdue information request: the staff queue (the claim list's filter) and not ready
     for filing (filing.services.cohorts refuses to freeze them). Use as `Claim.objects.filter(claims_overdue())`."""
     return Exists(information_requests_overdue(today=today).filter(claim=OuterRef("pk")))
+
+
+def claims_with_new_additions() -> Exists:
+    """Claims with files or notes the claimant added after submitting that no reviewer has marked seen (the claim
+    list's filter). Use as `Claim.objects.filter(claims_with_new_additions())`."""
+    return Exists(
+        ClaimEvent.objects.filter(
+            claim=OuterRef("pk"),
+            kind__in=ADDITION_KINDS,
+            data__after_submission=True,
+            pk__gt=OuterRef("additions_seen_through"),
+        )
+    )
 
 
 def information_requests_to_remind(*, before_days: int, today: dt.date | None = None) -> dict[str, QuerySet]:

@@ -345,3 +345,14 @@ def test_the_additions_page_runs_a_fixed_number_of_queries(client, submitted, dj
         EvidenceFactory(claim=submitted, loss_item=LossItemFactory(claim=submitted, service=service_by_slug("kakao-t")))
     with django_assert_max_num_queries(16):
         assert client.get(reverse("claims:additions", args=[submitted.pk])).status_code == 200
+
+
+def test_the_claim_list_filters_claims_with_unseen_additions(client, submitted):
+    other = SubmittedClaimFactory()
+    note = intake.claim_note_add(claim=submitted, actor=submitted.claimant, text="메모")
+    staff = admin_login(client, staff_member())
+    url = reverse("admin:claims_claim_changelist") + "?new_additions=yes"
+    html = staff.get(url).content.decode()
+    assert submitted.reference_code in html and other.reference_code not in html
+    claim_additions_mark_seen(claim=submitted, actor=staff_member(), seen_through=note.pk)
+    assert submitted.reference_code not in staff.get(url).content.decode()
