@@ -32,7 +32,8 @@ SESSION_KEY = "claims_eligibility"
 
 
 def _incident_chosen(request: HttpRequest, incidents) -> Incident:
-    """The incident from ?incident=slug, else the one answered before login, else the default one."""
+    """The incident posted with the answers or in ?incident=slug, else the one answered before login, else the
+    default one."""
     slug = request.POST.get("incident") or request.GET.get("incident")
     saved = request.session.get(SESSION_KEY, {})
     incident = None
