@@ -35,3 +35,21 @@ def filed_claim_check_register(check: FiledClaimCheck) -> None:
 def claimant_has_filed_claim(*, claimant_id: int) -> bool:
     """Whether a claim of this claimant is part of a filed suit (by any registered check)."""
     return any(check(claimant_id=claimant_id) for check in _FILED_CHECKS)
+
+
+ClaimFiledCheck = Callable[..., bool]  # check(*, claim_id: int) -> bool
+_CLAIM_FILED_CHECKS: list[ClaimFiledCheck] = []
+
+
+def claim_filed_check_register(check: ClaimFiledCheck) -> None:
+    """A check of one claim (is it a plaintiff's claim in a filed wave?), for rules about that claim alone."""
+    if check not in _CLAIM_FILED_CHECKS:
+        _CLAIM_FILED_CHECKS.append(check)
+
+
+def claim_is_filed(*, claim: Claim) -> bool:
+    """Whether this claim is part of a filed suit. Until the filing app registers a per-claim check, any filed
+    claim of the same claimant counts (the cautious answer: nothing is added to a claim the court may have)."""
+    if _CLAIM_FILED_CHECKS:
+        return any(check(claim_id=claim.pk) for check in _CLAIM_FILED_CHECKS)
+    return claimant_has_filed_claim(claimant_id=claim.claimant_id)

@@ -266,6 +266,27 @@ class EvidenceUploadForm(forms.Form):
         return self.loss_items.get(self.cleaned_data.get("loss_item"))
 
 
+def evidence_upload_initial(query, *, loss_items) -> dict:
+    """The upload form preselected from a "missing" link (`?tag=...&loss_item=...`); unknown values are ignored."""
+    initial = {}
+    if query.get("tag") in Evidence.Tag.values:
+        initial["tag"] = query["tag"]
+    known = {str(item.pk) for item in loss_items}
+    if query.get("loss_item") in known:
+        initial["loss_item"] = int(query["loss_item"])
+    return initial
+
+
+class ClaimNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("담당자에게 전할 메모"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("제출한 뒤 알게 된 사실이나 올린 파일에 대한 설명을 적어 주세요. 담당자가 확인합니다."),
+        error_messages={"required": _("담당자에게 전할 내용을 적어 주세요.")},
+    )
+
+
 class InformationAnswerForm(forms.Form):
     answer = forms.CharField(
         label=_("답변"),

@@ -51,6 +51,8 @@ class AuditEntry(models.Model):
         RECOMPUTE_REQUESTED = "recompute_requested", _("재산정 요청")
         EXPORTED = "exported", _("내보내기")
         IDENTITY_CHECKED = "identity_checked", _("본인인증·인증서 서명")
+        CLAIMANT_ADDED = "claimant_added", _("제출 후 신청인 자료 추가")
+        ADDITIONS_SEEN = "additions_seen", _("신청인 추가 자료 확인")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -42,6 +42,12 @@ class StartReviewForm(ReviewActionForm):
     pass
 
 
+class AdditionsSeenForm(ReviewActionForm):
+    """The newest of the claimant's additions on the page the reviewer read."""
+
+    seen_through = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
 def _information_due_default() -> dt.date:
     return timezone.localdate() + dt.timedelta(days=INFORMATION_DUE_DEFAULT_DAYS)
 

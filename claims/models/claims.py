@@ -74,6 +74,13 @@ class Claim(models.Model):
     anonymised_at = models.DateTimeField(
         _("익명화 시각"), null=True, blank=True, help_text=_("보관 기간이 끝나 개인정보와 증빙 파일을 지운 시각")
     )
+    # What the claimant added after submitting (files, notes) is NEW to staff until a reviewer marks it seen: the
+    # id of the newest such timeline entry the reviewer saw (0: none yet).
+    additions_seen_through = models.PositiveBigIntegerField(
+        _("확인한 추가 자료 (기록 번호)"),
+        default=0,
+        help_text=_("제출 후 신청인이 추가한 자료 중 담당자가 확인한 마지막 기록의 번호"),
+    )
 
     class Meta:
         verbose_name = _("참여 신청")
@@ -225,6 +232,8 @@ class ClaimEvent(models.Model):
         ASSIGNED = "assigned", _("담당자 지정")
         EVIDENCE_ADDED = "evidence_added", _("증빙 추가")
         EVIDENCE_REMOVED = "evidence_removed", _("증빙 삭제")
+        NOTE_ADDED = "note_added", _("신청인 메모")
+        ADDITIONS_SEEN = "additions_seen", _("추가 자료 확인")
         ESTIMATED = "estimated", _("산정")
         FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
         FLAG_CLEARED = "flag_cleared", _("플래그 자동 해제")

@@ -28,14 +28,37 @@ CLAIMANT_VISIBLE_EVENTS = (
     ClaimEvent.Kind.REJECTED,
     ClaimEvent.Kind.WITHDRAWN,
     ClaimEvent.Kind.REJOINED,
+    ClaimEvent.Kind.NOTE_ADDED,
 )
+# What a claimant adds after submitting (marked `after_submission` in the event's data): new to staff until a
+# reviewer marks it seen (Claim.additions_seen_through).
+ADDITION_KINDS = (ClaimEvent.Kind.EVIDENCE_ADDED, ClaimEvent.Kind.NOTE_ADDED)
 # Kinds whose ClaimEvent.message staff write for the claimant (a decision's reason).
-CLAIMANT_MESSAGE_EVENTS = (ClaimEvent.Kind.ACCEPTED, ClaimEvent.Kind.REJECTED)
+CLAIMANT_MESSAGE_EVENTS = (ClaimEvent.Kind.ACCEPTED, ClaimEvent.Kind.REJECTED, ClaimEvent.Kind.NOTE_ADDED)
 
 
 def incidents_for_eligibility() -> QuerySet[Incident]:
     """Every incident, the default first, so people about a closed one can learn that it is closed."""
     return Incident.objects.order_by("-is_default", "-outage_started")
+
+
+def incidents_open_for_claimant(*, user: User) -> QuerySet[Incident]:
+    """Incidents accepting claims for which this claimant has no claim yet (a withdrawn one is re-joined from its
+    own page), the default first: what the portal offers to start."""
+    return (
+        Incident.objects.filter(accepting_claims=True)
+        .exclude(pk__in=Claim.objects.filter(claimant=user).values("incident_id"))
+        .order_by("-is_default", "-outage_started")
+    )
+
+
+def event_is_new_addition(event: ClaimEvent, *, claim: Claim) -> bool:
+    """A file or note the claimant added after submitting that no reviewer has marked seen yet."""
+    return (
+        event.kind in ADDITION_KINDS
+        and bool((event.data or {}).get("after_submission"))
+        and event.pk > claim.additions_seen_through
+    )
 
 
 def outage_windows_for_incident(*, incident: Incident) -> QuerySet[OutageWindow]:

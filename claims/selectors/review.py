@@ -5,6 +5,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from claims.models import (
     RejectionReason,
 )
 from claims.selectors.estimates import claim_estimate_current
+from claims.selectors.intake import ADDITION_KINDS, event_is_new_addition
 from claims.validators import business_registration_number_normalize
 
 
@@ -97,6 +99,19 @@ def claims_overdue(*, today: dt.date | None = None) -> Exists:
     return Exists(information_requests_overdue(today=today).filter(claim=OuterRef("pk")))
 
 
+def claims_with_new_additions() -> Exists:
+    """Claims with files or notes the claimant added after submitting that no reviewer has marked seen (the claim
+    list's filter). Use as `Claim.objects.filter(claims_with_new_additions())`."""
+    return Exists(
+        ClaimEvent.objects.filter(
+            claim=OuterRef("pk"),
+            kind__in=ADDITION_KINDS,
+            data__after_submission=True,
+            pk__gt=OuterRef("additions_seen_through"),
+        )
+    )
+
+
 def information_requests_to_remind(*, before_days: int, today: dt.date | None = None) -> dict[str, QuerySet]:
     """Open requests of claims still waiting on them, by reminder: "before" those due within `before_days` days
     (today included), "after" those past their due date."""
@@ -150,6 +165,21 @@ class ClaimReviewDetail:
     @property
     def open_flag_count(self) -> int:
         return sum(1 for view in self.flags if view.flag.status == Flag.Status.OPEN)
+
+    @cached_property
+    def new_additions(self) -> list[ClaimEvent]:
+        """Files and notes the claimant added after submitting that no reviewer has marked seen, each file event
+        with its evidence row (`event.evidence`, None once the file is gone)."""
+        files = {item.pk: item for item in self.unattached_evidence}
+        files.update({item.pk: item for loss in self.loss_items for item in loss.evidence_files})
+        new = [event for event in self.events if event_is_new_addition(event, claim=self.claim)]
+        for event in new:
+            event.evidence = files.get((event.data or {}).get("evidence"))
+        return new
+
+    @property
+    def new_addition_ids(self) -> set[int]:
+        return {event.pk for event in self.new_additions}
 
 
 def consents_latest(*, user: User) -> list[ConsentRecord]:

@@ -22,7 +22,7 @@ from accounts.models import User
 from claims.models import Claim, ClaimEvent, Evidence, EvidenceFinding, InformationRequest, LossItem
 from claims.services.evidence_findings import evidence_finding_start
 from claims.services.evidence_previews import evidence_preview_files
-from claims.services.intake import EDITABLE_STATUSES, ClaimError
+from claims.services.intake import ClaimError, claim_addition_audit, claim_additions_problem
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.evidence import evidence_preview_render_task
 from claims.validators import EVIDENCE_KINDS, EvidenceKind, evidence_check
@@ -68,10 +68,8 @@ def _check_target(claim: Claim, loss_item: LossItem | None, information_request:
             raise ClaimError(_("이미 답변했거나 없는 자료 요청입니다."), claim=claim)
         if claim.status != Claim.Status.INFO_REQUESTED:
             raise ClaimError(_("지금은 이 요청에 파일을 올릴 수 없습니다."), claim=claim)
-    elif claim.status not in EDITABLE_STATUSES:
-        raise ClaimError(
-            _("제출한 신청에는 파일을 더 올릴 수 없습니다. 담당자가 요청하면 그때 올려 주세요."), claim=claim
-        )
+    elif claim.status != Claim.Status.DRAFT and (problem := claim_additions_problem(claim=claim)):
+        raise ClaimError(problem, claim=claim)
 
 
 def evidence_attach(
@@ -152,7 +150,8 @@ def _evidence_store(
             claim=claim,
         ) from None
     evidence.save()
-    ClaimEvent.objects.create(
+    after_submission = claim.status != Claim.Status.DRAFT
+    event = ClaimEvent.objects.create(
         claim=claim,
         actor=actor,
         kind=ClaimEvent.Kind.EVIDENCE_ADDED,
@@ -165,8 +164,11 @@ def _evidence_store(
             "content_type": evidence.content_type,
             "information_request": evidence.information_request_id,
             "pdf_findings": evidence.pdf_findings,
+            **({"after_submission": True} if after_submission else {}),
         },
     )
+    if after_submission:  # new to staff until a reviewer marks it seen
+        claim_addition_audit(claim=claim, actor=actor, event=event, meta=meta)
     if evidence.preview_status == Evidence.PreviewStatus.PENDING:
         evidence_preview_render_task.delay_on_commit(evidence.pk)
     evidence_finding_start(evidence=evidence)

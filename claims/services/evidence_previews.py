@@ -7,6 +7,7 @@ parser: what it finds in a file uploaded before that check is stored on the evid
 shown to staff beside the preview.
 """
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from claims import pdfs
 from claims.models import Evidence, evidence_path
@@ -207,3 +209,27 @@ def evidence_previews_queue(*, include_failed: bool = False, limit: int | None =
         for evidence_id in ids:
             evidence_preview_render_task.delay_on_commit(evidence_id)
     return len(ids)
+
+
+THUMBNAIL_SIDE = 160  # shown at 56 px: sharp on a 3x phone screen
+THUMBNAIL_JPEG_QUALITY = 80
+
+
+def evidence_thumbnail(*, evidence: Evidence) -> bytes | None:
+    """A small JPEG of a file for its owner's list: from a picture's metadata-free display copy, or from the first
+    page drawn from a PDF (masked as staff see it). Never from the upload itself; None while there is nothing to
+    draw it from (a PDF whose preview is pending or failed) or once the file is gone."""
+    if evidence.display_file:
+        name = evidence.display_file.name
+    elif evidence.preview_status == Evidence.PreviewStatus.READY and evidence.preview_pages:
+        name = evidence.preview_pages[0].get("name", "")
+    else:
+        return None
+    try:
+        with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
+            image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            buffer = io.BytesIO()
+            image.convert("RGB").save(buffer, format="JPEG", quality=THUMBNAIL_JPEG_QUALITY)
+    except (FileNotFoundError, OSError, ValueError):  # removed by the retention rules, or unreadable
+        return None
+    return buffer.getvalue()

@@ -12,18 +12,25 @@ from django.utils.translation import gettext as _
 from accounts.journey import journey_filing_problems
 from accounts.models import User
 from accounts.selectors import ClaimantReadiness, claimant_readiness
-from claims.closing import claim_closed_announce
+from claims.closing import claim_closed_announce, claim_is_filed
 from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
 from claims.validators import business_registration_number_is_valid
-from core.audit import NO_REQUEST, RequestMeta
+from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError
+from core.models import AuditEntry
 
 WIZARD_STEPS = ("eligibility", "claimant", "losses", "evidence", "review")
 # The claimant may change a claim while it is a draft, and add to it while staff wait for more information.
 EDITABLE_STATUSES = frozenset({Claim.Status.DRAFT, Claim.Status.INFO_REQUESTED})
+# After submitting, the claimant may still add files and notes (staff see them as new) until the claim is withdrawn,
+# rejected or filed with the court.
+ADDABLE_STATUSES = frozenset(
+    {Claim.Status.SUBMITTED, Claim.Status.IN_REVIEW, Claim.Status.INFO_REQUESTED, Claim.Status.ACCEPTED}
+)
+NOTE_MAX = 2000
 BUSINESS_TYPES = frozenset({Claim.ClaimantType.SOLE_PROPRIETOR, Claim.ClaimantType.COMPANY})
 REFERENCE_CODE_ATTEMPTS = 5
 
@@ -84,6 +91,50 @@ def _changed(claim: Claim, actor: User, meta: RequestMeta, *, step: str, fields:
     _event(claim, actor, ClaimEvent.Kind.UPDATED, meta, step=step, **data)
     if claim.status != Claim.Status.DRAFT:
         estimate_claim_task.delay_on_commit(claim.pk)
+
+
+def claim_additions_problem(*, claim: Claim) -> str | None:
+    """Why the claimant cannot add files or notes to this submitted claim now; None when they can."""
+    if claim.status not in ADDABLE_STATUSES:
+        return _("이 신청에는 더 이상 자료를 추가할 수 없습니다(철회·반려된 신청). 필요하면 담당자에게 문의해 주세요.")
+    if claim_is_filed(claim=claim):
+        return _("이미 법원에 소를 제기한 신청입니다. 추가할 자료가 있으면 담당자에게 문의해 주세요.")
+    return None
+
+
+def claim_additions_allowed(*, claim: Claim) -> bool:
+    return claim_additions_problem(claim=claim) is None
+
+
+def claim_addition_audit(*, claim: Claim, actor: User, event: ClaimEvent, meta: RequestMeta) -> None:
+    """What the claimant added after submission, in the staff audit log beside its timeline entry."""
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.CLAIMANT_ADDED,
+        target=claim,
+        meta=meta,
+        claim=claim,
+        data={"event": event.pk, "kind": event.kind, **{k: v for k, v in event.data.items() if k != "pdf_findings"}},
+    )
+
+
+@transaction.atomic
+def claim_note_add(*, claim: Claim, actor: User, text: str, meta: RequestMeta = NO_REQUEST) -> ClaimEvent:
+    """A note from the claimant to staff on a submitted claim: on the timeline (new to staff until a reviewer
+    marks it seen) and in the audit log."""
+    claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
+    text = text.strip()
+    if not text:
+        raise ClaimError(_("담당자에게 전할 내용을 적어 주세요."), claim=claim)
+    if len(text) > NOTE_MAX:
+        raise ClaimError(_("메모는 %(count)d자까지 적을 수 있습니다.") % {"count": NOTE_MAX}, claim=claim)
+    if claim.status == Claim.Status.DRAFT:
+        raise ClaimError(_("작성 중인 신청은 내용을 고친 뒤 제출해 주세요."), claim=claim)
+    if problem := claim_additions_problem(claim=claim):
+        raise ClaimError(problem, claim=claim)
+    event = _event(claim, actor, ClaimEvent.Kind.NOTE_ADDED, meta, message=text, after_submission=True)
+    claim_addition_audit(claim=claim, actor=actor, event=event, meta=meta)
+    return event
 
 
 @transaction.atomic

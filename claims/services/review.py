@@ -23,6 +23,7 @@ from accounts.models import User
 from claims.closing import claim_closed_announce
 from claims.models import Claim, ClaimEvent, Flag, InformationRequest, RejectionReason
 from claims.selectors.evidence_findings import claims_evidence_confirmed
+from claims.selectors.intake import ADDITION_KINDS
 from claims.services.intake import ClaimError
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
@@ -520,3 +521,42 @@ def claims_accept_evidence_confirmed(
                 claim_accept(claim=claim, actor=actor, expected_version=claim_versions[claim.pk], meta=meta)
             )
     return result
+
+
+@transaction.atomic
+def claim_additions_mark_seen(
+    *,
+    claim: Claim,
+    actor: User,
+    seen_through: int,
+    expected_version: int | None = None,
+    meta: RequestMeta = NO_REQUEST,
+) -> Claim:
+    """A reviewer has read what the claimant added after submitting, up to the timeline entry `seen_through` (the
+    newest one on the page they read): those stop showing as new; anything added since stays new. Marking seen
+    changes no content of the claim, so it does not count the claim's version up (`expected_version` unused)."""
+    _require_permission(actor, PERMISSION_REVIEW)
+    claim = _lock(claim, None)
+    newest = (
+        claim.events.filter(kind__in=ADDITION_KINDS, data__after_submission=True, pk__lte=seen_through)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if newest is None or newest <= claim.additions_seen_through:
+        return claim
+    previous = claim.additions_seen_through
+    claim.additions_seen_through = newest
+    claim.save(update_fields=["additions_seen_through", "updated_at"])
+    ClaimEvent.objects.create(
+        claim=claim, actor=actor, kind=ClaimEvent.Kind.ADDITIONS_SEEN, ip=meta.ip, data={"seen_through": newest}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.ADDITIONS_SEEN,
+        target=claim,
+        meta=meta,
+        claim=claim,
+        data={"seen_through": {"old": previous, "new": newest}},
+    )
+    return claim

@@ -174,8 +174,10 @@ def test_without_javascript_the_form_posts_and_comes_back_with_a_message(client,
     assert "PDF 파일만 올릴 수 있습니다" in refused.content.decode()
 
 
-def test_a_submitted_claim_takes_no_new_files_unless_staff_asked(client, draft):
-    draft.status = Claim.Status.SUBMITTED
+@pytest.mark.parametrize("status", [Claim.Status.WITHDRAWN, Claim.Status.REJECTED])
+def test_a_closed_claim_takes_no_new_files(client, draft, status):
+    """A submitted claim takes more files (claims/tests/test_additions.py); a withdrawn or rejected one does not."""
+    draft.status = status
     draft.save()
     response = upload(client, draft, png_bytes(), "late.png")
     assert response.status_code == 400

@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from claims.models import Claim
+from claims.models import Claim, Evidence, LossItem
+from claims.selectors.intake import Checklist
 from claims.services.evidence import evidence_too_large_message
-from claims.services.intake import EDITABLE_STATUSES, WIZARD_STEPS
+from claims.services.intake import EDITABLE_STATUSES, WIZARD_STEPS, claim_additions_allowed
 
 STEP_LABELS = {
     "eligibility": gettext_lazy("참여 자격"),
@@ -85,3 +87,61 @@ def render_step(request: HttpRequest, claim: Claim | None, step: str, template: 
             **context,
         },
     )
+
+
+# What usually proves each kind of loss item: the tag preselected when the claimant follows its "missing" link.
+TAG_FOR_LOSS_KIND = {
+    LossItem.Kind.SUBSCRIPTION: Evidence.Tag.SUBSCRIPTION_PAYMENT,
+    LossItem.Kind.BUSINESS_REVENUE: Evidence.Tag.REVENUE_RECORDS,
+    LossItem.Kind.EXPENSE: Evidence.Tag.RECEIPT,
+    LossItem.Kind.OTHER: Evidence.Tag.OTHER,
+}
+
+
+@dataclass(frozen=True)
+class MissingEvidence:
+    """One thing the claim still lacks, with a link straight to its upload (None when nothing can be added)."""
+
+    text: str
+    tag: str
+    url: str | None
+
+
+def evidence_upload_page(claim: Claim) -> str | None:
+    """Where this claim takes files now: the wizard's evidence step for a draft, the "add" page after submission
+    (while additions are allowed), else nowhere."""
+    if claim.status == Claim.Status.DRAFT:
+        return reverse("claims:wizard_evidence", args=[claim.pk])
+    if claim_additions_allowed(claim=claim):
+        return reverse("claims:additions", args=[claim.pk])
+    return None
+
+
+def missing_evidence(claim: Claim, checklist: Checklist, *, page: str | None = "") -> list[MissingEvidence]:
+    """The checklist's gaps in words, each linking to the upload with its tag (and loss item) preselected; `page`
+    is `evidence_upload_page(claim)` when the caller has it already."""
+    page = evidence_upload_page(claim) if page == "" else page
+
+    def link(tag: str, loss_item: LossItem | None = None) -> str | None:
+        if page is None:
+            return None
+        query = {"tag": tag, **({"loss_item": loss_item.pk} if loss_item else {})}
+        return f"{page}?{urlencode(query)}#upload"
+
+    found = []
+    if not checklist.has_proof_of_use:
+        found.append(MissingEvidence(_("장애 당시 이용 증빙이 없습니다."), "proof_of_use", link("proof_of_use")))
+    if checklist.needs_business_registration:
+        tag = Evidence.Tag.BUSINESS_REGISTRATION
+        found.append(MissingEvidence(_("사업자등록증이 없습니다."), tag, link(tag)))
+    if checklist.revenue_without_records:
+        tag = Evidence.Tag.REVENUE_RECORDS
+        found.append(MissingEvidence(_("매출 손실의 매출 자료가 없습니다."), tag, link(tag)))
+    for item in checklist.items_without_evidence:
+        tag = TAG_FOR_LOSS_KIND.get(item.kind, Evidence.Tag.OTHER)
+        text = _("%(service)s · %(kind)s에 증빙 파일이 없습니다.") % {
+            "service": item.service.name,
+            "kind": item.get_kind_display(),
+        }
+        found.append(MissingEvidence(text, tag, link(tag, item)))
+    return found

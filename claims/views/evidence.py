@@ -19,7 +19,9 @@ from claims.selectors import intake as selectors
 from claims.selectors.evidence_findings import finding_feedback
 from claims.services import evidence as evidence_services
 from claims.services import evidence_findings
+from claims.services.evidence_previews import evidence_thumbnail as thumbnail_draw
 from claims.services.intake import ClaimError
+from claims.views.common import missing_evidence
 from core.audit import RequestMeta
 
 # Files are sandboxed documents: opened on their own they run no script.
@@ -84,9 +86,38 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
             {"claim": claim, "item": evidence, "can_remove": claim.status == Claim.Status.DRAFT},
             request=request,
         )
-        return JsonResponse({"ok": True, "id": evidence.pk, "html": row}, status=201)
+        return JsonResponse({"ok": True, "id": evidence.pk, "html": row, "state": _state(request, claim)}, status=201)
     messages.success(request, _("파일을 올렸습니다: %(name)s") % {"name": evidence.original_name})
     return _back(request, claim)
+
+
+def _state(request: HttpRequest, claim: Claim) -> dict[str, str]:
+    """The parts of the evidence page that depend on the files (their count, what is still missing), rendered
+    again after an upload so the page never shows a stale count or warning."""
+    loss_items = list(selectors.loss_items_for_claim(claim=claim))
+    evidence = list(selectors.evidence_for_claim(claim=claim))
+    checklist = selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence)
+    missing = missing_evidence(claim, checklist)
+    context = {"claim": claim, "evidence": evidence, "checklist": checklist, "missing": missing}
+    return {
+        region: render_to_string(f"claims/wizard/_evidence_{region}.html", context, request=request)
+        for region in ("summary", "count")
+    }
+
+
+@claimant_required
+@require_GET
+@EVIDENCE_SANDBOX
+def evidence_thumbnail(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+    """A small picture of one of the owner's files, drawn from its display copy or PDF preview (never the upload)."""
+    evidence = selectors.evidence_for_owner(user=request.user, claim_pk=pk, evidence_pk=evidence_pk)
+    data = thumbnail_draw(evidence=evidence)
+    if data is None:
+        raise Http404("No thumbnail.")
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @claimant_required

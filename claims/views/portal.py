@@ -9,12 +9,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import claimant_required
 from accounts.journey import claimant_steps
-from claims.forms import EvidenceUploadForm, InformationAnswerForm, WithdrawForm
+from claims.forms import (
+    ClaimNoteForm,
+    EvidenceUploadForm,
+    InformationAnswerForm,
+    WithdrawForm,
+    evidence_upload_initial,
+)
 from claims.models import Claim
 from claims.selectors import intake as selectors
 from claims.services import intake as services
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
-from claims.views.common import resume_url, upload_limits
+from claims.views.common import evidence_upload_page, missing_evidence, resume_url, upload_limits
 from core.audit import RequestMeta
 
 
@@ -25,7 +31,12 @@ def index(request: HttpRequest) -> HttpResponse:
     # The journey's pages a claimant comes back to (consents; the retainer's payments and receipts, when it applies).
     steps = claimant_steps(user=request.user, readiness=request.claimant_readiness)
     links = [state.step for state in steps if state.step.linked_when_done]
-    return render(request, "claims/portal/index.html", {"claims": claims, "journey_links": links})
+    incidents = list(selectors.incidents_open_for_claimant(user=request.user))
+    return render(
+        request,
+        "claims/portal/index.html",
+        {"claims": claims, "journey_links": links, "incidents_open": incidents},
+    )
 
 
 @claimant_required
@@ -33,6 +44,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_detail_for_claimant(user=request.user, pk=pk)
     loss_items, evidence = list(claim.loss_items.all()), list(claim.evidence.all())
+    checklist = selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence)
+    upload_page = evidence_upload_page(claim)
     return render(
         request,
         "claims/portal/detail.html",
@@ -44,12 +57,56 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_requests": [r for r in claim.requests if not r.answered_at],
             "answered_requests": [r for r in claim.requests if r.answered_at],
             "estimate": selectors.claim_estimate_for_claimant(claim=claim),
-            "checklist": selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence),
+            "checklist": checklist,
+            "missing": missing_evidence(claim, checklist, page=upload_page),
+            "additions_url": upload_page if claim.status != Claim.Status.DRAFT else None,
             "message_kinds": selectors.CLAIMANT_MESSAGE_EVENTS,
             "continue_url": resume_url(claim) if claim.status == Claim.Status.DRAFT else None,
             "can_withdraw": claim.status != Claim.Status.WITHDRAWN,
             "can_rejoin": claim.status == Claim.Status.WITHDRAWN and claim.incident.accepting_claims,
             "editable": claim.status in EDITABLE_STATUSES,
+        },
+    )
+
+
+@claimant_required
+@require_http_methods(["GET", "POST"])
+def additions(request: HttpRequest, pk: int) -> HttpResponse:
+    """After submission: more files (the upload preselected from a "missing" link) and a note to staff."""
+    claim = selectors.claim_for_claimant(user=request.user, pk=pk)
+    if claim.status == Claim.Status.DRAFT:
+        return redirect(resume_url(claim))
+    if problem := services.claim_additions_problem(claim=claim):
+        messages.error(request, problem)
+        return redirect("claims:detail", pk=claim.pk)
+    form = ClaimNoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.claim_note_add(
+                claim=claim, actor=request.user, text=form.cleaned_data["text"], meta=RequestMeta.from_request(request)
+            )
+        except ClaimError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("메모를 보냈습니다. 담당자가 확인합니다."))
+            return redirect("claims:detail", pk=claim.pk)
+    loss_items = list(selectors.loss_items_for_claim(claim=claim))
+    evidence = list(selectors.evidence_for_claim(claim=claim))
+    checklist = selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence)
+    return render(
+        request,
+        "claims/portal/additions.html",
+        {
+            "claim": claim,
+            "note_form": form,
+            "evidence": evidence,
+            "checklist": checklist,
+            "missing": missing_evidence(claim, checklist),
+            "upload_form": EvidenceUploadForm(
+                loss_items=loss_items, initial=evidence_upload_initial(request.GET, loss_items=loss_items)
+            ),
+            **upload_limits(),
+            "can_remove": False,
         },
     )
 

@@ -18,21 +18,23 @@ from claims.forms import (
     EligibilityForm,
     EvidenceUploadForm,
     LossItemFormSet,
+    evidence_upload_initial,
     loss_item_initial,
 )
 from claims.models import Claim, Incident
 from claims.selectors import intake as selectors
 from claims.services import intake as services
 from claims.services.intake import ClaimError
-from claims.views.common import not_editable, render_step, resume_url, upload_limits
+from claims.views.common import missing_evidence, not_editable, render_step, resume_url, upload_limits
 from core.audit import RequestMeta
 
 SESSION_KEY = "claims_eligibility"
 
 
 def _incident_chosen(request: HttpRequest, incidents) -> Incident:
-    """The incident from ?incident=slug, else the one answered before login, else the default one."""
-    slug = request.GET.get("incident")
+    """The incident posted with the answers or in ?incident=slug, else the one answered before login, else the
+    default one."""
+    slug = request.POST.get("incident") or request.GET.get("incident")
     saved = request.session.get(SESSION_KEY, {})
     incident = None
     if slug:
@@ -88,7 +90,12 @@ def start(request: HttpRequest) -> HttpResponse:
     incidents = list(selectors.incidents_for_eligibility())
     incident = _incident_chosen(request, incidents)
     existing = selectors.claim_active(user=request.user, incident=incident)
-    if existing:
+    if existing:  # one claim per claimant and incident: say so, and go to that claim
+        messages.info(
+            request,
+            _("%(incident)s에 대해서는 이미 신청이 있습니다. 그 신청을 이어서 보여 드립니다.")
+            % {"incident": incident.name},
+        )
         return redirect(resume_url(existing))
     windows = selectors.outage_windows_for_incident(incident=incident)
     initial = _saved_initial(request, incident)
@@ -284,6 +291,7 @@ def wizard_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("claims:wizard_review", pk=claim.pk)
     loss_items = list(selectors.loss_items_for_claim(claim=claim))
     evidence = list(selectors.evidence_for_claim(claim=claim))
+    checklist = selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence)
     return render_step(
         request,
         claim,
@@ -292,9 +300,12 @@ def wizard_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "evidence": evidence,
             "loss_items": loss_items,
-            "upload_form": EvidenceUploadForm(loss_items=loss_items),
+            "upload_form": EvidenceUploadForm(
+                loss_items=loss_items, initial=evidence_upload_initial(request.GET, loss_items=loss_items)
+            ),
             **upload_limits(),
-            "checklist": selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence),
+            "checklist": checklist,
+            "missing": missing_evidence(claim, checklist),
             "can_remove": claim.status == Claim.Status.DRAFT,
         },
     )
@@ -316,6 +327,7 @@ def wizard_review(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     loss_items = list(selectors.loss_items_for_claim(claim=claim))
     evidence = list(selectors.evidence_for_claim(claim=claim))
+    checklist = selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence)
     return render_step(
         request,
         claim,
@@ -328,7 +340,8 @@ def wizard_review(request: HttpRequest, pk: int) -> HttpResponse:
             "loss_items": loss_items,
             "evidence": evidence,
             "total": sum(item.claimed_amount for item in loss_items),
-            "checklist": selectors.claim_checklist(claim=claim, loss_items=loss_items, evidence=evidence),
+            "checklist": checklist,
+            "missing": missing_evidence(claim, checklist),
             "readiness": request.claimant_readiness,
             "blocking": services.claim_blocking_problems(claim=claim, readiness=request.claimant_readiness),
             "error_message": error_message,

@@ -315,6 +315,8 @@ SITE = {
     "claims:evidence_download": A_S_CLAIM,
     "claims:evidence_display": A_S_CLAIM,
     "claims:evidence_finding": A_S_CLAIM,  # what the reading found, for the owner's evidence page (JSON)
+    "claims:evidence_thumbnail": A_S_CLAIM,  # a small JPEG of the owner's file, drawn from its display copy/preview
+    "claims:additions": A_S_CLAIM,  # files and a note after submission
     "claims:information_request": A_S_CLAIM,
     "claims:withdraw": A_S_CLAIM,
     "claims:rejoin": A_S_CLAIM_POST_ONLY,

@@ -30,6 +30,15 @@
     return fields;
   }
 
+  // The count of files and the "still missing" warnings, rendered again by the server after each upload.
+  function applyState(state) {
+    if (!state) { return; }
+    Object.keys(state).forEach(function (region) {
+      var node = document.querySelector("[data-evidence-state=" + region + "]");
+      if (node) { node.outerHTML = state[region]; }
+    });
+  }
+
   function newItem(file) {
     var item = template.content.firstElementChild.cloneNode(true);
     item.querySelector("[data-upload-name]").textContent = file.name;
@@ -42,7 +51,12 @@
     var status = item.querySelector("[data-upload-status]");
     var retry = item.querySelector("[data-upload-retry]");
     var fail = function (message, canRetry) {
-      status.textContent = message;
+      // A refused or failed file is not "sent": its bar goes, its state and reason stay.
+      progress.hidden = true;
+      progress.value = 0;
+      item.setAttribute("data-upload-state", canRetry ? "failed" : "rejected");
+      var prefix = canRetry ? text("failed") : text("rejected");
+      status.textContent = message === prefix ? message : prefix + " " + message;
       status.className = "d-block small text-danger";
       item.classList.add("border-danger");
       retry.hidden = !canRetry;
@@ -52,7 +66,9 @@
     };
     retry.hidden = true;
     item.classList.remove("border-danger");
+    item.setAttribute("data-upload-state", "sending");
     status.className = "d-block small";
+    progress.hidden = false;
     progress.value = 0;
     if (file.size > maxBytes) {
       fail(form.getAttribute("data-too-large"), false);
@@ -78,6 +94,8 @@
         var empty = list && list.querySelector("[data-evidence-empty]");
         if (empty) { empty.remove(); }
         if (list) { list.insertAdjacentHTML("beforeend", body.html); }
+        item.setAttribute("data-upload-state", "done");
+        applyState(body.state);
         return;
       }
       // A refusal (wrong type, too large) explains itself; a server hiccup can be retried.

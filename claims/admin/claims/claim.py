@@ -17,6 +17,7 @@ from claims.admin.claims.filters import (
     EstimateRangeFilter,
     EvidenceConfirmedFilter,
     FlagFilter,
+    NewAdditionsFilter,
     OverdueFilter,
     ProofLevelFilter,
     ProofOfUseFilter,
@@ -56,6 +57,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
     list_filter = [
         StatusFilter,
         OverdueFilter,
+        NewAdditionsFilter,
         "claimant_type",
         ServiceFilter,
         FlagFilter,

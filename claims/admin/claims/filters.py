@@ -12,6 +12,7 @@ from claims.selectors.review import (
     claims_overdue,
     claims_with_evidence,
     claims_with_flag_code,
+    claims_with_new_additions,
     claims_with_open_flags,
     claims_with_proof_level,
     reviewers_eligible,
@@ -49,6 +50,19 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(claims_overdue()) if self.value() == "yes" else queryset
+
+
+class NewAdditionsFilter(admin.SimpleListFilter):
+    """The staff queue of claims where the claimant added files or notes after submitting, not yet marked seen."""
+
+    title = gettext_lazy("신청인 추가 자료")
+    parameter_name = "new_additions"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("확인하지 않은 추가 자료 있음"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(claims_with_new_additions()) if self.value() == "yes" else queryset
 
 
 class ServiceFilter(admin.SimpleListFilter):

@@ -17,6 +17,7 @@ from accounts.proof import PROOF_LEVEL_MEANINGS, ProofLevel, proof_level_label
 from accounts.validators import mobile_phone_format
 from claims.admin.review_forms import (
     AcceptForm,
+    AdditionsSeenForm,
     AssignForm,
     FlagReviewForm,
     RejectForm,
@@ -36,6 +37,7 @@ from claims.services.review import (
     TRANSITIONS,
     ReviewError,
     claim_accept,
+    claim_additions_mark_seen,
     claim_assign,
     claim_reject,
     claim_request_information,
@@ -91,6 +93,13 @@ REVIEW_ACTIONS = {
     "assign": ReviewAction(
         gettext_lazy("담당자 지정"), AssignForm, claim_assign, PERMISSION_REVIEW, gettext_lazy("담당자를 바꿨습니다.")
     ),
+    "additions_seen": ReviewAction(
+        gettext_lazy("추가 자료 확인함"),
+        AdditionsSeenForm,
+        claim_additions_mark_seen,
+        PERMISSION_REVIEW,
+        gettext_lazy("신청인이 추가한 자료를 확인한 것으로 표시했습니다."),
+    ),
     "flag_review": ReviewAction(
         gettext_lazy("플래그 검토 완료"),
         FlagReviewForm,
@@ -124,7 +133,7 @@ def _estimate_context(claim: Claim, estimate: Estimate | None) -> dict:
     }
 
 
-def _action_forms_context(request: HttpRequest, claim: Claim, flags: list[FlagView]) -> dict:
+def _action_forms_context(request: HttpRequest, claim: Claim, flags: list[FlagView], additions: list) -> dict:
     """The forms of the actions this member of staff may take now: transitions, assigning, open flags."""
     can_review = request.user.has_perm(PERMISSION_REVIEW)
     can_assign = can_review and claim.status in REVIEWABLE_STATUSES
@@ -134,6 +143,9 @@ def _action_forms_context(request: HttpRequest, claim: Claim, flags: list[FlagVi
             for transition in claim_transitions_available(claim=claim, user=request.user)
         ],
         "assign_form": _action_form("assign", claim) if can_assign else None,
+        "additions_seen_form": _action_form("additions_seen", claim, initial={"seen_through": additions[-1].pk})
+        if can_review and additions
+        else None,
         "flag_forms": [
             (view, _action_form("flag_review", claim, id_prefix=f"flag{view.flag.pk}", initial={"flag": view.flag.pk}))
             if can_review and view.flag.status == Flag.Status.OPEN
@@ -168,7 +180,7 @@ class ClaimReviewPages:
         return {
             "detail": detail,
             "review_claim": claim,
-            **_action_forms_context(request, claim, detail.flags),
+            **_action_forms_context(request, claim, detail.flags, detail.new_additions),
             **_estimate_context(claim, detail.estimate),
             "claimant_phone": mobile_phone_format(claim.claimant.phone),
             "claimant_messages": notifications_for_user(user_id=claim.claimant_id),
