@@ -540,3 +540,8 @@ def wave_standing_count(*, wave: FilingWave) -> int:
 def claimant_is_plaintiff_of_filed_wave(*, claimant_id: int) -> bool:
     """Whether a claim of this claimant is a plaintiff of a filed wave (claims.closing asks for the refund rule)."""
     return WaveMember.objects.filter(claim__claimant_id=claimant_id, wave__status=FilingWave.Status.FILED).exists()
+
+
+def claim_is_plaintiff_of_filed_wave(*, claim_id: int) -> bool:
+    """Whether this claim is a plaintiff's claim in a filed wave (claims.closing asks before taking additions)."""
+    return WaveMember.objects.filter(claim_id=claim_id, wave__status=FilingWave.Status.FILED).exists()
