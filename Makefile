@@ -16,7 +16,7 @@ SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset
 # The tests also: Chromium for the browser tests and Debian's docker-compose for the compose check without an engine.
 TEST_PACKAGES := $(SITE_PACKAGES) chromium docker-compose
 
-.PHONY: run test bench install messages makemessages lint format check-services compose-config \
+.PHONY: run test bench screenshots install messages makemessages lint format check-services compose-config \
 	system-packages-site system-packages-test
 
 system-packages-site:
@@ -85,6 +85,11 @@ makemessages: install
 test: system-packages-test messages check-services lint compose-config
 	$(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make screenshots: each claimant step on a 360 px phone (Debian's Chromium, the demo firm) into docs/screenshots/,
+## shown in docs/claimants.md; against the test database like `make test` (override DATABASE_URL / REDIS_URL)
+screenshots: system-packages-test messages check-services
+	$(VENV)/bin/pytest e2e/screenshots.py -q
 
 ## make bench: the scale benchmarks in their own database (BENCH_DATABASE_URL, default kakao_claims_bench, dropped
 ## and re-created) and Redis (BENCH_REDIS_URL); prints a table and writes bench/results.json. See bench/README.md.

@@ -51,6 +51,13 @@ def _rate_limits_per_test(settings):
 
 
 @pytest.fixture(autouse=True)
+def _firm_profile_cache_per_test(settings):
+    """The firm's profile is cached in Redis (core.selectors.firm_profile): each test gets its own key, so a profile
+    saved by one test (and rolled back) is never shown in the next."""
+    settings.FIRM_PROFILE_CACHE_KEY = f"firm-profile:{uuid.uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """A request leaves its language active in the thread (LocaleMiddleware), so a test that asked for an English
     page would make the next test's service messages English: each test starts in the site's language."""

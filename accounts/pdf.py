@@ -9,11 +9,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML, URLFetcher
 
 from accounts.models import PowerOfAttorney
+from core.models import FirmProfile
+from core.selectors import firm_profile
 from integrations.identity import IdentityMethod
 
 KST = ZoneInfo("Asia/Seoul")
@@ -29,12 +32,27 @@ def kst(moment: dt.datetime | str | None) -> str:
     return moment.astimezone(KST).strftime("%Y-%m-%d %H:%M:%S (KST)")
 
 
+def firm_logo_data_uri(firm: FirmProfile) -> str:
+    """The firm's logo (a PNG this site drew: core.services.firm_logo_prepare) as a data URI, "" without one."""
+    if not firm.logo:
+        return ""
+    try:
+        with default_storage.open(firm.logo.name, "rb") as handle:
+            return "data:image/png;base64," + base64.b64encode(handle.read()).decode("ascii")
+    except OSError:
+        return ""
+
+
 def power_of_attorney_pdf(
     *, power_of_attorney: PowerOfAttorney, text: str, signature_png: bytes | None, verify_url: str
 ) -> bytes:
-    """Pages 1..n: the filled-in text and the signature; last page: the audit certificate."""
+    """Pages 1..n: the firm's letterhead, the filled-in text and the signature; last page: the audit certificate
+    (which names the firm too)."""
     authentication = power_of_attorney.authentication
+    firm = firm_profile()
     context = {
+        "firm": firm,
+        "firm_logo_data_uri": firm_logo_data_uri(firm),
         "poa": power_of_attorney,
         "document": power_of_attorney.document,
         "signer": power_of_attorney.signer_snapshot,

@@ -6,7 +6,7 @@ historical models and `manage.py sync_staff_groups` can re-run it after new mode
 - Lawyer: everything in the claims, filing, accounts and payments apps (deciding claims, cohorts, waves and exports,
   the damage model, confirming account deletions, staff roles, retainer refunds and waivers), the audit log (core),
   unlocking logins, resetting a colleague's authenticator, the list of messages sent (notifications, read only) and
-  the message templates.
+  the message templates, the firm's profile (core.FirmProfile).
 - Paralegal: view and edit claims, loss items, evidence and information requests; review claims and see
   personal data. No decisions, no exports of personal data, no damage-model changes.
 - Viewer: the aggregate dashboard and the reference data. No personal data.
@@ -45,6 +45,8 @@ ROLE_PERMISSIONS: dict[str, dict] = {
             "notifications.add_bulkmessage",
             # the audit log (moved from claims to core with its permissions)
             *(f"core.{action}_auditentry" for action in ("view", "add", "change", "delete")),
+            # the firm's profile shown on every claimant page, in the emails and the power of attorney
+            *(f"core.{action}_firmprofile" for action in ("view", "add", "change")),
         ],
     },
     Role.PARALEGAL: {

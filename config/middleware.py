@@ -45,7 +45,17 @@ def _request_id_clear(**kwargs) -> None:
 
 # Where a staff member signed in with a password alone may go: the pages that complete or end the sign-in.
 UNVERIFIED_STAFF_URL_NAMES = frozenset(
-    {"admin:login", "admin:logout", "accounts:logout", "accounts:staff_two_factor", "set_language", "healthz", "readyz"}
+    {
+        "admin:login",
+        "admin:logout",
+        "accounts:logout",
+        "accounts:staff_two_factor",
+        "set_language",
+        "healthz",
+        "readyz",
+        "favicon",  # browsers ask for these by themselves on every page, the admin's sign-in pages included
+        "firm_logo",
+    }
 )
 
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", claim_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("firm/logo.png", core_views.firm_logo, name="firm_logo"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("i18n/setlang/", account_auth_views.language_set, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),

@@ -91,3 +91,58 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_type}:{self.object_id} ({self.at:%Y-%m-%d %H:%M})"
+
+
+def firm_logo_path(instance, filename: str) -> str:
+    """Where the firm's logo is kept (private storage; served by core.views.firm_logo)."""
+    return f"firm/{filename}"
+
+
+class FirmProfile(models.Model):
+    """The firm's own face: one row (pk 1), edited by Lawyers and superusers in the admin through
+    core.services.firm_profile_update (audited) and read through core.selectors.firm_profile (cached). Shown in
+    the header, footer and contact block of every claimant page, in the emails and in the power of attorney."""
+
+    SINGLETON_PK = 1
+
+    name = models.CharField(_("법무법인 이름"), max_length=100)
+    logo = models.ImageField(_("로고"), upload_to=firm_logo_path, blank=True)
+    address = models.CharField(_("주소"), max_length=200, blank=True)
+    phone = models.CharField(_("대표 전화"), max_length=30, blank=True)
+    email = models.EmailField(_("대표 이메일"), blank=True)
+    kakao_channel_url = models.URLField(
+        _("카카오톡 채널 주소"), blank=True, help_text=_("예: https://pf.kakao.com/_xxxxxx")
+    )
+    hours = models.CharField(_("상담 시간"), max_length=100, blank=True)
+    privacy_officer_name = models.CharField(_("개인정보 보호책임자"), max_length=100, blank=True)
+    privacy_officer_contact = models.CharField(_("개인정보 보호책임자 연락처"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("수정한 때"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("법무법인 정보")
+        verbose_name_plural = _("법무법인 정보")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="firm_profile_singleton")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The firm's name, or the site's name while staff have not entered it."""
+        from django.utils.translation import gettext
+
+        return self.name or gettext("카카오 장애 공동소송")
+
+    @property
+    def logo_url(self) -> str:
+        """Where pages load the logo (core.views.firm_logo), versioned so browsers fetch a new one; "" without."""
+        if not self.logo:
+            return ""
+        from django.urls import reverse
+
+        return f"{reverse('firm_logo')}?v={int(self.updated_at.timestamp())}"
+
+    @property
+    def phone_link(self) -> str:
+        """The phone number as a tel: target (digits and +)."""
+        return "".join(character for character in self.phone if character.isdigit() or character == "+")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import InvalidInputError
-from notifications.messages import marketing_send_after, message_template_current, message_text_fill
+from notifications.messages import firm_variables, marketing_send_after, message_template_current, message_text_fill
 from notifications.models import BulkMessage, MessageTemplate, Notification
 from notifications.sms import sms_kind
 
@@ -105,7 +105,7 @@ def _unit_cost(*, channel: str, template: MessageTemplate, variables: dict[str, 
         return 0
     if channel == Notification.Channel.ALIMTALK:
         return costs["alimtalk"]
-    return costs[sms_kind(message_text_fill(template.sms_text("ko"), variables)).lower()]
+    return costs[sms_kind(message_text_fill(template.sms_text("ko"), {**firm_variables(), **variables})).lower()]
 
 
 def bulk_message_preview(*, audience_name: str, audience_id: int, kind: str, message: str) -> BulkPreview:
@@ -126,7 +126,7 @@ def bulk_message_preview(*, audience_name: str, audience_id: int, kind: str, mes
         for channel, count in preview.by_channel.items()
     )
     for language in ("ko", "en"):
-        preview.samples[language] = message_text_fill(template.text(language), variables)
+        preview.samples[language] = message_text_fill(template.text(language), {**firm_variables(), **variables})
     return preview
 
 

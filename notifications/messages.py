@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import InvalidInputError
+from core.selectors import firm_profile
 from notifications.backends import AlimtalkMessage, Message, RenderedMessage, TextMessage
 from notifications.models import ContactPreference, MessageTemplate, Notification
 from notifications.renderers import renderer
@@ -39,11 +40,27 @@ def message_text_fill(text: str, variables: dict[str, str]) -> str:
     return _VARIABLE.sub(lambda match: str(variables[match.group(1)]), text)
 
 
+def firm_variables() -> dict[str, str]:
+    """#{firm_name}, #{firm_phone}, #{firm_email} and #{firm_kakao_channel}: the firm's profile (core.FirmProfile),
+    usable in every message template without the caller passing them."""
+    firm = firm_profile()
+    return {
+        "firm_name": firm.display_name,
+        "firm_phone": firm.phone,
+        "firm_email": firm.email,
+        "firm_kakao_channel": firm.kakao_channel_url,
+    }
+
+
 def message_template_render(
     *, template: MessageTemplate, channel: str, language: str, variables: dict[str, str]
 ) -> Message:
     """The template as `channel` sends it: a 알림톡 (its code, variables and the SMS sent instead), an SMS, or an
-    email of the text with its first line as the subject."""
+    email of the text with its first line as the subject. The firm's details (firm_variables) fill the #{firm_...}
+    names the caller did not give; a 알림톡 gets those its text uses."""
+    firm = firm_variables()
+    used = set(_VARIABLE.findall(template.text(language))) | set(_VARIABLE.findall(template.sms_text(language)))
+    variables = {**{name: value for name, value in firm.items() if name in used}, **variables}
     sms = TextMessage(text=message_text_fill(template.sms_text(language), variables))
     if channel == Notification.Channel.ALIMTALK:
         return AlimtalkMessage(template_code=template.alimtalk_code(language), variables=variables, fallback=sms)

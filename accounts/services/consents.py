@@ -17,9 +17,23 @@ from accounts.selectors import consent_accepted_document_ids, consent_documents_
 from config.hashing import sha256_hex
 from core.audit import USER_AGENT_MAX, RequestMeta
 from core.exceptions import InvalidInputError
+from core.selectors import firm_profile
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-CONSENT_PLACEHOLDERS = ("name", "date_of_birth", "address", "phone", "email", "date")
+CONSENT_PLACEHOLDERS = (
+    "name",
+    "date_of_birth",
+    "address",
+    "phone",
+    "email",
+    "date",
+    # the firm, from its profile (core.FirmProfile): a new version can name the firm without retyping it
+    "firm_name",
+    "firm_address",
+    "firm_phone",
+    "firm_email",
+    "privacy_officer",
+)
 REQUIRED_KIND_FLAGS = {
     ConsentDocument.Kind.PRIVACY_REQUIRED: True,
     ConsentDocument.Kind.PRIVACY_OPTIONAL: False,
@@ -32,7 +46,10 @@ class ConsentError(InvalidInputError):
 
 
 def consent_placeholder_values(*, user: User) -> dict[str, str]:
-    """What each `{{ placeholder }}` in a consent text stands for, for this claimant (dates in KST)."""
+    """What each `{{ placeholder }}` in a consent text stands for, for this claimant (dates in KST), and the
+    firm's details from its profile."""
+    firm = firm_profile()
+    officer = " ".join(part for part in (firm.privacy_officer_name, firm.privacy_officer_contact) if part)
     address = " ".join(part for part in (user.address, user.address_detail) if part)
     if user.postal_code:
         address = f"({user.postal_code}) {address}"
@@ -43,6 +60,11 @@ def consent_placeholder_values(*, user: User) -> dict[str, str]:
         "phone": user.phone,
         "email": user.email,
         "date": timezone.localdate().strftime("%Y. %m. %d."),
+        "firm_name": firm.display_name,
+        "firm_address": firm.address,
+        "firm_phone": firm.phone,
+        "firm_email": firm.email,
+        "privacy_officer": officer,
     }
 
 

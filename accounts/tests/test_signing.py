@@ -138,6 +138,22 @@ def test_the_pdf_holds_the_korean_text_the_signature_and_the_audit_certificate(s
     assert "(KST)" in text
 
 
+def test_the_pdf_names_the_firm_from_its_profile_on_the_letterhead_and_the_certificate(
+    claimant, documents, django_capture_on_commit_callbacks
+):
+    from core.services import firm_profile_update
+
+    ADDRESS = "서울특별시 서초구 서초대로 123"
+    with django_capture_on_commit_callbacks(execute=True):
+        firm_profile_update(actor=None, values={"name": "법무법인 한빛", "address": ADDRESS, "phone": "02-555-0123"})
+    signed = power_of_attorney_sign(
+        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김민수"
+    )
+    text = _pdf_text(_stored_pdf(signed))
+    assert text.count("법무법인 한빛") >= 2  # the letterhead and the certificate's 수임인 row
+    assert ADDRESS in text and "02-555-0123" in text
+
+
 def test_the_content_hash_covers_the_filled_in_text_and_the_signature(signed, documents):
     from accounts.services.consents import consent_text_fill
 

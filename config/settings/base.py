@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "core.context_processors.firm",
             ],
         },
     },
@@ -211,6 +212,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The firm's profile (core.selectors.firm_profile) is cached under this key; the tests give each test its own.
+FIRM_PROFILE_CACHE_KEY = "core:firm-profile"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Browser packages from npm (package.json, installed by `make install` and the image build): only these files of
@@ -218,6 +221,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 PACKAGE_STATIC_FILES = {
     "vendor/portone-browser-sdk/v2.js": BASE_DIR / "node_modules" / "@portone" / "browser-sdk" / "dist" / "v2.js",
 }
+# The Korean web font (npm `pretendard`, variable weight, split by Unicode range so a page downloads only the
+# pieces its text uses) and the icons the pages use (npm `bootstrap-icons`, inlined as SVG by core's {% icon %}).
+PRETENDARD_DIR = BASE_DIR / "node_modules" / "pretendard" / "dist" / "web" / "variable"
+PACKAGE_STATIC_FILES["vendor/pretendard/pretendardvariable-dynamic-subset.css"] = (
+    PRETENDARD_DIR / "pretendardvariable-dynamic-subset.css"
+)
+PACKAGE_STATIC_FILES.update(
+    {
+        f"vendor/pretendard/woff2-dynamic-subset/PretendardVariable.subset.{part}.woff2": PRETENDARD_DIR
+        / "woff2-dynamic-subset"
+        / f"PretendardVariable.subset.{part}.woff2"
+        for part in range(92)
+    }
+)
+SITE_ICONS = (
+    "telephone",
+    "envelope",
+    "chat-dots",
+    "clock",
+    "geo-alt",
+    "shield-lock",
+    "person-circle",
+    "box-arrow-right",
+    "box-arrow-in-right",
+    "globe2",
+    "folder2-open",
+    "check-circle",
+    "arrow-right",
+    "bank2",
+)
+PACKAGE_STATIC_FILES.update(
+    {
+        f"vendor/bootstrap-icons/{icon}.svg": BASE_DIR / "node_modules" / "bootstrap-icons" / "icons" / f"{icon}.svg"
+        for icon in SITE_ICONS
+    }
+)
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -13,6 +13,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from django.conf import settings
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,14 +153,15 @@ def test_the_dockerfile_installs_the_runtime_requirements_only():
     assert "requirements-dev" not in dockerfile
     assert re.search(r"^RUN pip install .*-r requirements\.txt$", dockerfile, re.M)
     # One image for web, workers and beat: the last stage; a build stage before it only makes files it copies (the
-    # browser SDK's bundle, from npm ci on package-lock.json), so no Node.js nor node_modules ships.
+    # browser packages' files the site serves, from npm ci on package-lock.json), so no Node.js nor the rest of
+    # node_modules ships; every file of settings.PACKAGE_STATIC_FILES is in what it copies.
     stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?$", dockerfile, re.M)
     assert stages[-1] == ("python:3.11-slim-bookworm", "")
     assert [name for _, name in stages[:-1]] == ["browser-packages"]
     copied = re.findall(r"^COPY --from=browser-packages (\S+) (\S+)$", dockerfile, re.M)
-    assert copied == [
-        ("/build/node_modules/@portone/browser-sdk/dist/v2.js", "node_modules/@portone/browser-sdk/dist/v2.js")
-    ]
+    assert all(source == "/build/" + target for source, target in copied)
+    served = {str(Path(path).relative_to(REPO)) for path in settings.PACKAGE_STATIC_FILES.values()}
+    assert {path for path in served if not any(path == t or path.startswith(t + "/") for _, t in copied)} == set()
 
 
 def dockerignore_patterns() -> list[tuple[bool, str]]:

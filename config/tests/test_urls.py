@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -45,6 +46,7 @@ from claims.models import (
 from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedClaimFactory, claimant_ready, png_bytes
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
+from core.services import firm_profile_update
 from filing.models import Cohort, ExportJob, FilingWave
 from integrations.identity import IdentityMethod
 from integrations.identity.sandbox import SandboxIdentityBackend
@@ -145,6 +147,9 @@ def build_world() -> World:
         "accounts.user": owner.pk,
         "accounts.deletionrequest": deletion.pk,
         "core.auditentry": audit.pk,
+        "core.firmprofile": firm_profile_update(
+            actor=lawyer, values={"name": "법무법인 한빛"}, logo=SimpleUploadedFile("logo.png", png_bytes())
+        ).pk,
         "claims.claim": claim.pk,
         "claims.flag": flag.pk,
         "claims.rejectionreason": RejectionReason.objects.first().pk,
@@ -265,6 +270,8 @@ SITE = {
     "integrations:sandbox_phone": PUBLIC,
     "integrations:payment_checkout": ("400", "400", ADMIN_LOGIN, "400", "400", "400"),  # opened without an order
     "readyz": ("200",) * 6,
+    "favicon": ("302",) * 6,  # to the firm's logo or the site's icon (core.views.favicon)
+    "firm_logo": ("200",) * 6,  # public: the header and the favicon show it on every page
     "set_language": ("302",) * 6,
     "accounts:account": SIGNED_IN,
     "accounts:signup": AWAY_IF_SIGNED_IN,
@@ -346,6 +353,7 @@ ADMIN_MODELS_ACCESS = {
     "accounts.user": {"view": "L", "add": "L", "delete": ""},  # deleting users: superusers only
     "accounts.deletionrequest": {"view": "L", "add": "", "delete": ""},
     "core.auditentry": {"view": "L", "add": "", "delete": ""},
+    "core.firmprofile": {"view": "L", "add": "", "delete": ""},  # one profile: added once, never deleted
     "claims.claim": {"view": "PL", "add": "", "delete": ""},
     "claims.flag": {"view": "PL", "add": "", "delete": ""},
     "claims.rejectionreason": {"view": "L", "add": "L", "delete": ""},
@@ -404,6 +412,7 @@ ADMIN_SITE = {
     "admin:claims_outagewindow_recompute": staff("", refused="405"),
     "admin:payments_retainerorder_refund": staff("L"),
     "admin:payments_retainerorder_waive": staff("L"),
+    "admin:core_firmprofile_changelist": staff("L", allowed="302"),  # the one profile's page
 }
 
 

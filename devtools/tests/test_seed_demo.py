@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from claims.models import Claim
+from core.models import FirmProfile
 from devtools.management.commands import seed_demo
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def test_seed_demo_creates_staff_in_each_role_with_the_demo_authenticator_and_pr
     claims = Claim.objects.exclude(status=Claim.Status.DRAFT)
     assert claims.count() > 100 and not claims.filter(estimate_total__isnull=True).exclude(status="withdrawn").exists()
     assert Claim.objects.count() == seed_demo.DEMO_COHORT_SIZE  # the second run added none
+    assert FirmProfile.objects.get().name == seed_demo.DEMO_FIRM["name"]  # the demo firm, once
     device = TOTPDevice.objects.get(user__email="staff@example.com")
     assert device.confirmed and TOTPDevice.objects.count() == 3
     printed = out.getvalue()

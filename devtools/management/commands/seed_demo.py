@@ -1,5 +1,6 @@
-"""Demo data for trying the site locally: reference data, staff in each role, a claimant account, and a small
-synthetic cohort of submitted claims with their estimates and fraud flags so the admin has something to review.
+"""Demo data for trying the site locally: reference data, staff in each role, the demo firm's profile, a claimant
+account, and a small synthetic cohort of submitted claims with their estimates and fraud flags so the admin has
+something to review.
 
 Refuses to run unless DEBUG is on, so it can never create known passwords in production.
 """
@@ -22,6 +23,8 @@ from claims.models import Claim, Incident, OutageWindow, Service
 from claims.reference import reference_data_load
 from claims.services.estimates import estimate_sweep
 from claims.services.fraud import fraud_sweep
+from core.models import FirmProfile
+from core.services import firm_profile_update
 from devtools.generator import claims_generate
 
 DEMO_STAFF_EMAIL = "staff@example.com"
@@ -33,6 +36,18 @@ DEMO_CLAIMANT_PASSWORD = "demo-claimant-2022!"  # noqa: S105
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 DEMO_COHORT_SIZE = 150
 DEMO_COHORT_SEED = 2022
+# A plausible, clearly fictional firm for the header, footer, emails and the power of attorney (core.FirmProfile);
+# seeded once, so what staff change in the admin stays.
+DEMO_FIRM = {
+    "name": "법무법인 한빛 (데모)",
+    "address": "서울특별시 서초구 서초대로 123, 한빛빌딩 7층 (데모)",
+    "phone": "02-555-0123",
+    "email": "kakao-suit@hanbit-law.example",
+    "kakao_channel_url": "https://pf.kakao.com/_demo",
+    "hours": "평일 09:00-18:00 (점심 12:00-13:00)",
+    "privacy_officer_name": "변호사 이하늘",
+    "privacy_officer_contact": "privacy@hanbit-law.example",
+}
 DEMO_ROLE_ACCOUNTS = [
     ("paralegal@example.com", Role.PARALEGAL, "데모 사무직원"),
     ("viewer@example.com", Role.VIEWER, "데모 열람자"),
@@ -53,6 +68,8 @@ class Command(BaseCommand):
             staff.save(update_fields=["is_superuser"])
         for email, role, name in DEMO_ROLE_ACCOUNTS:
             self._staff(email, role, name)
+        if not FirmProfile.objects.exists():
+            firm_profile_update(actor=staff, values=DEMO_FIRM)
         claimant, created = User.objects.get_or_create(
             email=DEMO_CLAIMANT_EMAIL,
             defaults={"legal_name": "김데모", "email_verified_at": timezone.now()},
