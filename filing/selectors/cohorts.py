@@ -39,6 +39,7 @@ from accounts.proof import ProofLevel, proof_level_annotations
 from claims.models import Claim, Estimate, Evidence, Flag, LossItem
 from filing.exports import chunked
 from filing.models import Cohort, FilingWave, WaveMember
+from filing.selectors.readiness import Rule, claims_ready_or_overridden
 
 KST = ZoneInfo("Asia/Seoul")
 STREAM_CHUNK_SIZE = 2000
@@ -183,8 +184,14 @@ def cohort_summary(*, cohort: Cohort) -> CohortSummary:
 
 
 def wave_candidates(*, cohort: Cohort) -> QuerySet[Claim]:
-    """The claims a wave frozen now would list: the cohort's claims that are not already in a wave."""
+    """The cohort's claims that are not already in a wave: those a wave frozen now considers."""
     return cohort_claims(cohort=cohort).exclude(claims_in_a_wave())
+
+
+def wave_takes(*, cohort: Cohort, rules: Sequence[Rule] | None = None) -> QuerySet[Claim]:
+    """The claims a wave frozen now would list: the candidates ready for filing, or let through by a Lawyer's
+    override (filing/selectors/readiness.py); one SQL filter."""
+    return wave_candidates(cohort=cohort).filter(claims_ready_or_overridden(rules=rules))
 
 
 # --- SQL building blocks for the export rows --------------------------------------------------------------------
@@ -268,11 +275,11 @@ def full_address(prefix: str = "") -> Trim:
     return Trim(Concat(F(f"{prefix}address"), Value(" "), F(f"{prefix}address_detail"), output_field=TextField()))
 
 
-def wave_member_snapshot(*, cohort: Cohort) -> QuerySet:
+def wave_member_snapshot(*, cohort: Cohort, rules: Sequence[Rule] | None = None) -> QuerySet:
     """The wave candidates as the columns a `WaveMember` copies, in the order of `WAVE_MEMBER_SNAPSHOT` (for the
     freeze's INSERT ... SELECT)."""
     return (
-        wave_candidates(cohort=cohort)
+        wave_takes(cohort=cohort, rules=rules)
         .order_by()
         .values(
             s_claim=F("pk"),
