@@ -44,7 +44,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import ConsentDocument, PowerOfAttorney
 from accounts.proof import ProofLevel, proof_level_annotations
 from claims.models import Claim, Evidence, EvidenceFinding, Flag, InformationRequest, Service
-from filing.models import ReadinessOverride
+from filing.models import ReadinessOverride, WaveMember
 from integrations.identity import identity_backend
 from payments.models import RetainerOrder
 from payments.selectors import SETTLED, payment_gateway_available, retainer_terms_current
@@ -382,3 +382,40 @@ def wave_readiness(*, candidates: QuerySet[Claim], limit: int = BLOCKED_SHOWN) -
         open_requests=counts["open_requests"],
         blocked=tuple((claim, readiness_of(claim, rules=rules)) for claim in left_out),
     )
+
+
+# --- what claims' pages show (registered in filing/apps.py) -----------------------------------------------------
+
+
+def readiness_review_panel(*, claim: Claim, user) -> dict | None:
+    """The checklist on the staff's review page, with the override in force and whether this user may override."""
+    override = (
+        ReadinessOverride.objects.filter(claim_id=claim.pk, revoked_at__isnull=True)
+        .select_related("created_by")
+        .first()
+    )
+    return {
+        "readiness": claim_readiness(claim=claim),
+        "override": override,
+        "can_override": user.has_perm("filing.add_readinessoverride"),
+        "claim": claim,
+    }
+
+
+# A claim in these statuses is still on its way to a wave: the claimant sees what is still missing.
+CLAIMANT_SHOWN_STATUSES = (
+    Claim.Status.SUBMITTED,
+    Claim.Status.IN_REVIEW,
+    Claim.Status.INFO_REQUESTED,
+    Claim.Status.ACCEPTED,
+)
+
+
+def readiness_portal_panel(*, claim: Claim, user) -> dict | None:
+    """The claimant's "아직 필요한 것" on their claim page: what is missing before the claim can be filed, in plain
+    words; nothing for drafts, closed claims and claims already in a wave."""
+    if claim.status not in CLAIMANT_SHOWN_STATUSES or WaveMember.objects.filter(claim_id=claim.pk).exists():
+        return None
+    readiness = claim_readiness(claim=claim)
+    todo = list(dict.fromkeys(check.claimant_todo for check in readiness.unmet))
+    return {"ready": readiness.ready, "todo": todo}
