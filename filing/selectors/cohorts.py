@@ -162,22 +162,27 @@ class CohortSummary:
     unestimated: int
     not_filable: int
     in_a_wave: int
+    taken: int  # not in a wave and ready for filing or overridden (filing/selectors/readiness.py)
 
     @property
     def freezable(self) -> int:
-        """How many plaintiffs a wave frozen now would have (claims already in a wave are left out)."""
-        return self.count - self.in_a_wave
+        """How many plaintiffs a wave frozen now would have (claims already in a wave, and claims not ready for
+        filing, are left out)."""
+        return self.taken
 
 
 def cohort_summary(*, cohort: Cohort) -> CohortSummary:
-    """The cohort's live count and totals, and what would stop it being frozen, in one query."""
+    """The cohort's live count and totals, and what a freeze now would take and leave out, in one query (and one
+    for the readiness rules)."""
+    outside_waves = ~Q(claims_in_a_wave())
     totals = cohort_claims(cohort=cohort).aggregate(
         count=Count("pk"),
         claimed=Coalesce(Sum("claimed_total"), 0),
         estimated=Coalesce(Sum("estimate_total"), 0),
-        unestimated=Count("pk", filter=Q(estimate_total__isnull=True) & ~Q(claims_in_a_wave())),
-        not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES) & ~Q(claims_in_a_wave())),
+        unestimated=Count("pk", filter=Q(estimate_total__isnull=True) & outside_waves),
+        not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES) & outside_waves),
         in_a_wave=Count("pk", filter=Q(claims_in_a_wave())),
+        taken=Count("pk", filter=outside_waves & claims_ready_or_overridden()),
     )
     totals["claimed_total"], totals["estimate_total"] = totals.pop("claimed"), totals.pop("estimated")
     return CohortSummary(**totals)
