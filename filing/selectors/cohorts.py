@@ -39,7 +39,7 @@ from accounts.proof import ProofLevel, proof_level_annotations
 from claims.models import Claim, Estimate, Evidence, Flag, LossItem
 from filing.exports import chunked
 from filing.models import Cohort, FilingWave, WaveMember
-from filing.selectors.readiness import Rule, claims_ready_or_overridden
+from filing.selectors.readiness import Rule, claims_ready_or_overridden, jit_off
 
 KST = ZoneInfo("Asia/Seoul")
 STREAM_CHUNK_SIZE = 2000
@@ -175,7 +175,14 @@ def cohort_summary(*, cohort: Cohort) -> CohortSummary:
     """The cohort's live count and totals, and what a freeze now would take and leave out, in one query (and one
     for the readiness rules)."""
     outside_waves = ~Q(claims_in_a_wave())
-    totals = cohort_claims(cohort=cohort).aggregate(
+    with jit_off():
+        totals = _cohort_totals(cohort, outside_waves)
+    totals["claimed_total"], totals["estimate_total"] = totals.pop("claimed"), totals.pop("estimated")
+    return CohortSummary(**totals)
+
+
+def _cohort_totals(cohort: Cohort, outside_waves: Q) -> dict:
+    return cohort_claims(cohort=cohort).aggregate(
         count=Count("pk"),
         claimed=Coalesce(Sum("claimed_total"), 0),
         estimated=Coalesce(Sum("estimate_total"), 0),
@@ -184,8 +191,6 @@ def cohort_summary(*, cohort: Cohort) -> CohortSummary:
         in_a_wave=Count("pk", filter=Q(claims_in_a_wave())),
         taken=Count("pk", filter=outside_waves & claims_ready_or_overridden()),
     )
-    totals["claimed_total"], totals["estimate_total"] = totals.pop("claimed"), totals.pop("estimated")
-    return CohortSummary(**totals)
 
 
 def wave_candidates(*, cohort: Cohort) -> QuerySet[Claim]:
