@@ -13,12 +13,12 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from accounts.roles import Role
-from accounts.tests.factories import ClaimantFactory
 from claims.models import Claim
 from claims.tests.factories import claim_estimated, default_incident
 from claims.tests.staff import staff_member
 from e2e.test_staff_review import sign_in_to_admin
 from filing.models import FilingWave
+from filing.tests.readiness import claim_ready, plaintiff_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +49,7 @@ def export_and_download(page, kind: str) -> tuple[str, bytes]:
 
 def test_lawyer_builds_a_cohort_freezes_a_wave_and_downloads_the_annex_and_evidence(desktop_page, celery_worker):
     for name in NAMES:
-        claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name=name))
+        claim_ready(claimant=plaintiff_ready(legal_name=name))  # ready for filing: a freeze takes them
     claim_estimated(status=Claim.Status.IN_REVIEW)  # not in the cohort: only accepted claims
     lawyer = staff_member(Role.LAWYER)
     page = desktop_page

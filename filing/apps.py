@@ -11,11 +11,23 @@ class FilingConfig(AppConfig):
 
     def ready(self) -> None:
         from claims.closing import claim_filed_check_register, filed_claim_check_register
+        from claims.review_panels import (
+            claim_list_filter_register,
+            claim_portal_panel_register,
+            claim_review_panel_register,
+        )
         from claims.services.recovery import stale_job_kind_register
+        from filing.admin.readiness import ReadinessFilter
         from filing.selectors.cohorts import claim_is_plaintiff_of_filed_wave, claimant_is_plaintiff_of_filed_wave
+        from filing.selectors.readiness import readiness_portal_panel, readiness_review_panel
         from filing.services import notifications  # noqa: F401 - registers the cohort and wave audiences
         from filing.services.recovery import EXPORT_JOBS
 
+        # Filing readiness (docs/filing.md, "Readiness") on claims' pages: the review page's checklist, the claim
+        # list's filter and the claimant's "아직 필요한 것".
+        claim_review_panel_register("admin/filing/_claim_readiness.html", readiness_review_panel)
+        claim_list_filter_register(ReadinessFilter)
+        claim_portal_panel_register("filing/_claim_readiness.html", readiness_portal_panel)
         stale_job_kind_register(EXPORT_JOBS)  # export jobs whose worker died are queued again, or failed
         filed_claim_check_register(claimant_is_plaintiff_of_filed_wave)  # the retainer's refund rule asks
         claim_filed_check_register(claim_is_plaintiff_of_filed_wave)  # additions after submission ask

@@ -189,3 +189,41 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ReadinessOverride(models.Model):
+    """A Lawyer's decision that one claim may join a wave although it is not ready for filing
+    (filing/selectors/readiness.py), with the reason. Revocable: a revoked override is kept, with who revoked it and
+    when; at most one is in force per claim."""
+
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="readiness_overrides", verbose_name=_("신청")
+    )
+    reason = models.TextField(_("사유"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("결정한 변호사")
+    )
+    created_at = models.DateTimeField(_("결정 시각"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("취소 시각"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("취소한 직원"),
+    )
+    revoke_reason = models.TextField(_("취소 사유"), blank=True)
+
+    class Meta:
+        verbose_name = _("소 제기 준비 예외")
+        verbose_name_plural = _("소 제기 준비 예외")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"], condition=Q(revoked_at__isnull=True), name="readiness_override_one_in_force"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} ({self.created_at:%Y-%m-%d})"

@@ -21,6 +21,7 @@ from claims.tests.staff import admin_login, staff_member
 from filing.models import Cohort
 from filing.selectors.cohorts import CohortCriteria
 from filing.services.cohorts import CohortError, cohort_freeze_wave, cohort_save
+from filing.services.readiness import readiness_override_grant
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -115,11 +116,14 @@ def test_overdue_claims_are_a_filter_of_the_staff_claim_list(client, paralegal):
 
 
 def test_a_cohort_with_an_overdue_claim_cannot_be_frozen():
+    """An overdue claim is not ready for filing (an unanswered request), so a freeze leaves it out; let through by a
+    Lawyer's readiness override, it still stops the freeze."""
     lawyer = staff_member(Role.LAWYER)
     claim = claim_estimated(status=Claim.Status.INFO_REQUESTED)
     InformationRequest.objects.create(
         claim=claim, requested_by=lawyer, message="증빙", due_date=timezone.localdate() - dt.timedelta(days=1)
     )
+    readiness_override_grant(claim=claim, reason="기한 뒤 우편 접수 예정", actor=lawyer)
     cohort = cohort_save(
         cohort=Cohort(name="전체", incident=default_incident()), criteria=CohortCriteria(), actor=lawyer
     )

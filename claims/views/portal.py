@@ -17,6 +17,7 @@ from claims.forms import (
     evidence_upload_initial,
 )
 from claims.models import Claim
+from claims.review_panels import claim_portal_panels
 from claims.selectors import intake as selectors
 from claims.services import intake as services
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
@@ -65,6 +66,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_withdraw": claim.status != Claim.Status.WITHDRAWN,
             "can_rejoin": claim.status == Claim.Status.WITHDRAWN and claim.incident.accepting_claims,
             "editable": claim.status in EDITABLE_STATUSES,
+            "portal_panels": claim_portal_panels(claim=claim, user=request.user),
         },
     )
 

@@ -47,7 +47,7 @@ from claims.tests.factories import EvidenceFactory, LossItemFactory, SubmittedCl
 from claims.tests.staff import admin_login
 from core.models import AuditEntry
 from core.services import firm_profile_update
-from filing.models import Cohort, ExportJob, FilingWave
+from filing.models import Cohort, ExportJob, FilingWave, ReadinessOverride
 from integrations.identity import IdentityMethod
 from integrations.identity.sandbox import SandboxIdentityBackend
 from notifications.models import BulkMessage, MessageTemplate, Notification
@@ -156,6 +156,9 @@ def build_world() -> World:
         "filing.cohort": cohort.pk,
         "filing.filingwave": wave.pk,
         "filing.exportjob": export.pk,
+        "filing.readinessoverride": ReadinessOverride.objects.create(
+            claim=claim, reason="우편 접수", created_by=StaffFactory(role=Role.LAWYER)
+        ).pk,
         "claims.damagemodelversion": model_version.pk,
         "claims.recomputejob": recompute.pk,
         "claims.incident": Incident.objects.first().pk,
@@ -360,6 +363,7 @@ ADMIN_MODELS_ACCESS = {
     "filing.cohort": {"view": "L", "add": "L", "delete": ""},
     "filing.filingwave": {"view": "L", "add": "L", "delete": "L"},
     "filing.exportjob": {"view": "L", "add": "", "delete": ""},
+    "filing.readinessoverride": {"view": "L", "add": "L", "delete": ""},  # revoked by an action, never deleted
     "claims.damagemodelversion": {"view": "PL", "add": "L", "delete": ""},
     "claims.recomputejob": {"view": "L", "add": "", "delete": ""},
     "claims.incident": {"view": "VPL", "add": "L", "delete": "L"},

@@ -1,3 +1,3 @@
-"""The lawyers' filing workspace in the Django admin: cohorts, waves and export jobs."""
+"""The lawyers' filing workspace in the Django admin: cohorts, waves, export jobs and readiness overrides."""
 
-from filing.admin import cohorts  # noqa: F401
+from filing.admin import cohorts, readiness  # noqa: F401

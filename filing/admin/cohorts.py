@@ -35,7 +35,8 @@ from core.admin import ReadOnlyModelAdmin
 from core.audit import RequestMeta
 from filing.exports import safe_file_name
 from filing.models import Cohort, ExportJob, FilingWave
-from filing.selectors.cohorts import CohortCriteria, cohort_summary, wave_counts, wave_members_page
+from filing.selectors.cohorts import CohortCriteria, cohort_summary, wave_candidates, wave_counts, wave_members_page
+from filing.selectors.readiness import wave_readiness
 from filing.services.cohorts import (
     PERMISSION_WAVE,
     CohortError,
@@ -343,6 +344,7 @@ class CohortAdmin(admin.ModelAdmin):
             "original": cohort,
             "title": _("%(cohort)s을(를) 차수로 확정") % {"cohort": cohort},
             "summary": cohort_summary(cohort=cohort),
+            "readiness": wave_readiness(candidates=wave_candidates(cohort=cohort)),
             "form": form,
         }
         return TemplateResponse(request, "admin/filing/cohort/freeze.html", context)
@@ -526,6 +528,7 @@ class FilingWaveAdmin(admin.ModelAdmin):
             "original": wave,
             "title": _("%(wave)s 원고 확정") % {"wave": wave},
             "summary": cohort_summary(cohort=wave.cohort),
+            "readiness": wave_readiness(candidates=wave_candidates(cohort=wave.cohort)),
             "error": error,
         }
         return TemplateResponse(request, "admin/filing/filingwave/freeze.html", context)

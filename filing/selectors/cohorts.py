@@ -39,6 +39,7 @@ from accounts.proof import ProofLevel, proof_level_annotations
 from claims.models import Claim, Estimate, Evidence, Flag, LossItem
 from filing.exports import chunked
 from filing.models import Cohort, FilingWave, WaveMember
+from filing.selectors.readiness import Rule, claims_ready_or_overridden, jit_off
 
 KST = ZoneInfo("Asia/Seoul")
 STREAM_CHUNK_SIZE = 2000
@@ -161,30 +162,46 @@ class CohortSummary:
     unestimated: int
     not_filable: int
     in_a_wave: int
+    taken: int  # not in a wave and ready for filing or overridden (filing/selectors/readiness.py)
 
     @property
     def freezable(self) -> int:
-        """How many plaintiffs a wave frozen now would have (claims already in a wave are left out)."""
-        return self.count - self.in_a_wave
+        """How many plaintiffs a wave frozen now would have (claims already in a wave, and claims not ready for
+        filing, are left out)."""
+        return self.taken
 
 
 def cohort_summary(*, cohort: Cohort) -> CohortSummary:
-    """The cohort's live count and totals, and what would stop it being frozen, in one query."""
-    totals = cohort_claims(cohort=cohort).aggregate(
-        count=Count("pk"),
-        claimed=Coalesce(Sum("claimed_total"), 0),
-        estimated=Coalesce(Sum("estimate_total"), 0),
-        unestimated=Count("pk", filter=Q(estimate_total__isnull=True) & ~Q(claims_in_a_wave())),
-        not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES) & ~Q(claims_in_a_wave())),
-        in_a_wave=Count("pk", filter=Q(claims_in_a_wave())),
-    )
+    """The cohort's live count and totals, and what a freeze now would take and leave out, in one query (and one
+    for the readiness rules)."""
+    outside_waves = ~Q(claims_in_a_wave())
+    with jit_off():
+        totals = _cohort_totals(cohort, outside_waves)
     totals["claimed_total"], totals["estimate_total"] = totals.pop("claimed"), totals.pop("estimated")
     return CohortSummary(**totals)
 
 
+def _cohort_totals(cohort: Cohort, outside_waves: Q) -> dict:
+    return cohort_claims(cohort=cohort).aggregate(
+        count=Count("pk"),
+        claimed=Coalesce(Sum("claimed_total"), 0),
+        estimated=Coalesce(Sum("estimate_total"), 0),
+        unestimated=Count("pk", filter=Q(estimate_total__isnull=True) & outside_waves),
+        not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES) & outside_waves),
+        in_a_wave=Count("pk", filter=Q(claims_in_a_wave())),
+        taken=Count("pk", filter=outside_waves & claims_ready_or_overridden()),
+    )
+
+
 def wave_candidates(*, cohort: Cohort) -> QuerySet[Claim]:
-    """The claims a wave frozen now would list: the cohort's claims that are not already in a wave."""
+    """The cohort's claims that are not already in a wave: those a wave frozen now considers."""
     return cohort_claims(cohort=cohort).exclude(claims_in_a_wave())
+
+
+def wave_takes(*, cohort: Cohort, rules: Sequence[Rule] | None = None) -> QuerySet[Claim]:
+    """The claims a wave frozen now would list: the candidates ready for filing, or let through by a Lawyer's
+    override (filing/selectors/readiness.py); one SQL filter."""
+    return wave_candidates(cohort=cohort).filter(claims_ready_or_overridden(rules=rules))
 
 
 # --- SQL building blocks for the export rows --------------------------------------------------------------------
@@ -268,11 +285,11 @@ def full_address(prefix: str = "") -> Trim:
     return Trim(Concat(F(f"{prefix}address"), Value(" "), F(f"{prefix}address_detail"), output_field=TextField()))
 
 
-def wave_member_snapshot(*, cohort: Cohort) -> QuerySet:
+def wave_member_snapshot(*, cohort: Cohort, rules: Sequence[Rule] | None = None) -> QuerySet:
     """The wave candidates as the columns a `WaveMember` copies, in the order of `WAVE_MEMBER_SNAPSHOT` (for the
     freeze's INSERT ... SELECT)."""
     return (
-        wave_candidates(cohort=cohort)
+        wave_takes(cohort=cohort, rules=rules)
         .order_by()
         .values(
             s_claim=F("pk"),

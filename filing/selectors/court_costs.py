@@ -9,7 +9,7 @@ from django.db.models import Count, F, Sum
 from django.db.models.functions import Coalesce
 
 from filing.models import FilingWave
-from filing.selectors.cohorts import wave_candidates
+from filing.selectors.cohorts import wave_takes
 
 
 class WavePlaintiff(NamedTuple):
@@ -24,9 +24,7 @@ def wave_claim_value(*, wave: FilingWave) -> tuple[int, int]:
     if wave.status != FilingWave.Status.DRAFT:
         totals = wave.members.aggregate(count=Count("pk"), total=Coalesce(Sum("amount_claimed"), 0))
     else:
-        totals = wave_candidates(cohort=wave.cohort).aggregate(
-            count=Count("pk"), total=Coalesce(Sum("estimate_total"), 0)
-        )
+        totals = wave_takes(cohort=wave.cohort).aggregate(count=Count("pk"), total=Coalesce(Sum("estimate_total"), 0))
     return totals["count"], totals["total"]
 
 
@@ -39,7 +37,7 @@ def wave_plaintiffs(*, wave: FilingWave) -> Iterator[WavePlaintiff]:
         yield from (WavePlaintiff(*row) for row in rows.iterator(chunk_size=2000))
         return
     candidates = (
-        wave_candidates(cohort=wave.cohort)
+        wave_takes(cohort=wave.cohort)
         .order_by("submitted_at", "pk")
         .values_list(F("claimant__legal_name"), Coalesce(F("estimate_total"), 0))
     )

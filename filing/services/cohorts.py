@@ -24,7 +24,14 @@ from core.audit import NO_REQUEST, RequestMeta, audit_record
 from core.exceptions import InvalidInputError
 from core.models import AuditEntry
 from filing.models import Cohort, FilingWave, WaveMember
-from filing.selectors.cohorts import FILABLE_STATUSES, CohortCriteria, wave_candidates, wave_member_snapshot
+from filing.selectors.cohorts import (
+    FILABLE_STATUSES,
+    CohortCriteria,
+    wave_candidates,
+    wave_member_snapshot,
+    wave_takes,
+)
+from filing.selectors.readiness import Rule, jit_off, readiness_rules
 
 PERMISSION_COHORT = "filing.change_cohort"
 PERMISSION_WAVE = "filing.change_filingwave"
@@ -145,9 +152,10 @@ def filing_wave_update(
     return stored
 
 
-def _freeze_problems(cohort: Cohort) -> list[str]:
-    """Why the cohort's candidates cannot become plaintiffs now; empty when they can."""
-    counts = wave_candidates(cohort=cohort).aggregate(
+def _freeze_problems(cohort: Cohort, rules: Sequence[Rule]) -> list[str]:
+    """Why a wave frozen now cannot take the claims it would take (the ready ones and the overridden ones); empty
+    when it can. Claims that are not ready are left out, not refused (filing/selectors/readiness.py)."""
+    counts = wave_takes(cohort=cohort, rules=rules).aggregate(
         count=Count("pk"),
         not_filable=Count("pk", filter=~Q(status__in=FILABLE_STATUSES)),
         unestimated=Count("pk", filter=Q(estimate_total__isnull=True)),
@@ -155,7 +163,15 @@ def _freeze_problems(cohort: Cohort) -> list[str]:
     )
     problems = []
     if not counts["count"]:
-        problems.append(_("조건에 맞는 신청 중 아직 다른 차수에 들어가지 않은 신청이 없습니다."))
+        if wave_candidates(cohort=cohort).exists():
+            problems.append(
+                _(
+                    "조건에 맞는 신청 중 소 제기 준비가 끝난 신청이 없습니다. "
+                    "확정 화면에서 누가 무엇 때문에 빠지는지 확인하세요."
+                )
+            )
+        else:
+            problems.append(_("조건에 맞는 신청 중 아직 다른 차수에 들어가지 않은 신청이 없습니다."))
     if counts["not_filable"]:
         problems.append(
             _(
@@ -180,9 +196,9 @@ def _freeze_problems(cohort: Cohort) -> list[str]:
     return problems
 
 
-def _insert_members(wave: FilingWave) -> None:
-    """One INSERT ... SELECT: the candidates numbered 1..N by submission time, then claim id."""
-    source, params = wave_member_snapshot(cohort=wave.cohort).query.sql_with_params()
+def _insert_members(wave: FilingWave, rules: Sequence[Rule]) -> None:
+    """One INSERT ... SELECT: the claims the wave takes, numbered 1..N by submission time, then claim id."""
+    source, params = wave_member_snapshot(cohort=wave.cohort, rules=rules).query.sql_with_params()
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in ["wave_id", "number", *SNAPSHOT_COLUMNS])
     values = ", ".join(SNAPSHOT_COLUMNS.values())
@@ -196,18 +212,22 @@ def _insert_members(wave: FilingWave) -> None:
 
 @transaction.atomic
 def filing_wave_freeze(*, wave: FilingWave, actor: User, meta: RequestMeta = NO_REQUEST) -> FilingWave:
-    """Fix the wave's plaintiffs and their amounts now. Refused when the wave is not being prepared, when there
-    is nobody to add, or when a candidate cannot be a plaintiff (draft, rejected, withdrawn) or has no estimate."""
+    """Fix the wave's plaintiffs and their amounts now: the cohort's claims not yet in a wave that are ready for
+    filing or overridden by a Lawyer (the others are left out). Refused when the wave is not being prepared, when
+    there is nobody to add, or when an overridden claim cannot be a plaintiff (draft, rejected, withdrawn, no
+    estimate, overdue)."""
     _require(actor, PERMISSION_WAVE)
     incident_id = FilingWave.objects.filter(pk=wave.pk).values_list("cohort__incident_id", flat=True).get()
     list(Incident.objects.select_for_update().filter(pk=incident_id))  # one freeze at a time per incident
     wave = FilingWave.objects.select_for_update(of=("self",)).select_related("cohort").get(pk=wave.pk)
     if wave.status != FilingWave.Status.DRAFT:
         raise CohortError(_("이미 원고가 확정된 차수입니다."))
-    problems = _freeze_problems(wave.cohort)
-    if problems:
-        raise CohortError(" ".join(problems))
-    _insert_members(wave)
+    rules = readiness_rules()
+    with jit_off():  # the readiness filter over the whole cohort runs faster uncompiled
+        problems = _freeze_problems(wave.cohort, rules)
+        if problems:
+            raise CohortError(" ".join(problems))
+        _insert_members(wave, rules)
     totals = WaveMember.objects.filter(wave=wave).aggregate(count=Count("pk"), total=Coalesce(Sum("amount_claimed"), 0))
     wave.status = FilingWave.Status.FROZEN
     wave.frozen_at = timezone.now()

@@ -29,6 +29,8 @@ from filing.services.cohorts import (
     filing_wave_mark_filed,
     filing_wave_update,
 )
+from filing.services.readiness import readiness_override_grant, readiness_override_revoke
+from filing.tests.readiness import claim_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -139,10 +141,10 @@ def test_paralegals_cannot_save_cohorts():
 
 
 def test_freezing_numbers_plaintiffs_by_submission_time_then_id_and_copies_the_annex_fields(lawyer):
-    second = claim_estimated(status=Claim.Status.ACCEPTED, submitted_at=submitted(2))
-    first = claim_estimated(status=Claim.Status.ACCEPTED, submitted_at=submitted(1), monthly_fee=22_000)
-    tie_a = claim_estimated(status=Claim.Status.ACCEPTED, submitted_at=submitted(3))
-    tie_b = claim_estimated(status=Claim.Status.ACCEPTED, submitted_at=submitted(3))
+    second = claim_ready(submitted_at=submitted(2))
+    first = claim_ready(submitted_at=submitted(1), monthly_fee=22_000)
+    tie_a = claim_ready(submitted_at=submitted(3))
+    tie_b = claim_ready(submitted_at=submitted(3))
     cohort = make_cohort(lawyer, statuses=(Claim.Status.ACCEPTED,))
 
     wave = cohort_freeze_wave(cohort=cohort, name="1차 소송", court="서울중앙지방법원", actor=lawyer)
@@ -171,7 +173,7 @@ def test_freezing_numbers_plaintiffs_by_submission_time_then_id_and_copies_the_a
 
 
 def test_a_frozen_wave_does_not_change_when_its_claims_do(lawyer):
-    claim = claim_estimated(status=Claim.Status.ACCEPTED)
+    claim = claim_ready()
     wave = cohort_freeze_wave(
         cohort=make_cohort(lawyer, statuses=(Claim.Status.ACCEPTED,)),
         name="1차",
@@ -192,30 +194,46 @@ def test_a_frozen_wave_does_not_change_when_its_claims_do(lawyer):
 
 
 def test_claims_already_in_a_wave_are_left_out_of_the_next(lawyer):
-    claim_estimated(status=Claim.Status.ACCEPTED)
+    claim_ready()
     cohort = make_cohort(lawyer, statuses=(Claim.Status.ACCEPTED,))
     cohort_freeze_wave(cohort=cohort, name="1차", court="서울중앙지방법원", actor=lawyer)
-    later = claim_estimated(status=Claim.Status.ACCEPTED)
+    later = claim_ready()
 
     assert cohort_summary(cohort=cohort).in_a_wave == 1
     second = cohort_freeze_wave(cohort=cohort, name="2차", court="서울중앙지방법원", actor=lawyer)
     assert list(second.members.values_list("claim_id", "number")) == [(later.pk, 1)]
 
 
-def test_freezing_is_refused_with_nothing_kept_when_a_claim_cannot_be_a_plaintiff(lawyer):
-    claim_estimated(status=Claim.Status.ACCEPTED)
-    claim_estimated(status=Claim.Status.REJECTED)
-    cohort = make_cohort(lawyer)
+def test_freezing_takes_only_ready_claims_and_leaves_the_others_out(lawyer):
+    ready = claim_ready()
+    claim_ready(status=Claim.Status.REJECTED)
+    claim_ready(status=Claim.Status.IN_REVIEW)  # not accepted yet
+    claim_ready(proof_of_use=False)
+    SubmittedClaimFactory(status=Claim.Status.ACCEPTED)  # not estimated
+    wave = cohort_freeze_wave(cohort=make_cohort(lawyer), name="1차", court="서울중앙지방법원", actor=lawyer)
+    assert list(wave.members.values_list("claim_id", flat=True)) == [ready.pk]
+
+
+def test_an_override_lets_one_claim_in_but_never_a_claim_that_cannot_be_a_plaintiff(lawyer):
+    ready = claim_ready()
+    missing_proof = claim_ready(proof_of_use=False)
+    readiness_override_grant(claim=missing_proof, reason="원본을 우편으로 받음", actor=lawyer)
+    rejected = claim_ready(status=Claim.Status.REJECTED)
+    override = readiness_override_grant(claim=rejected, reason="착오", actor=lawyer)
     with pytest.raises(CohortError, match="원고가 될 수 없습니다"):
-        cohort_freeze_wave(cohort=cohort, name="1차", court="서울중앙지방법원", actor=lawyer)
+        cohort_freeze_wave(cohort=make_cohort(lawyer), name="1차", court="서울중앙지방법원", actor=lawyer)
     assert not FilingWave.objects.exists()
     assert not WaveMember.objects.exists()
 
+    readiness_override_revoke(override=override, actor=lawyer)
+    wave = cohort_freeze_wave(cohort=make_cohort(lawyer), name="1차", court="서울중앙지방법원", actor=lawyer)
+    assert sorted(wave.members.values_list("claim_id", flat=True)) == sorted([ready.pk, missing_proof.pk])
 
-def test_freezing_is_refused_while_claims_are_not_estimated(lawyer):
-    SubmittedClaimFactory(status=Claim.Status.ACCEPTED)
+
+def test_freezing_is_refused_when_nobody_is_ready(lawyer):
+    claim_ready(proof_of_use=False)
     cohort = make_cohort(lawyer)
-    with pytest.raises(CohortError, match="산정되지 않은 신청 1건"):
+    with pytest.raises(CohortError, match="소 제기 준비가 끝난 신청이 없습니다"):
         cohort_freeze_wave(cohort=cohort, name="1차", court="서울중앙지방법원", actor=lawyer)
 
 
@@ -224,7 +242,7 @@ def test_freezing_an_empty_cohort_or_a_frozen_wave_is_refused(lawyer):
     wave = filing_wave_create(cohort=cohort, name="1차", court="서울중앙지방법원", actor=lawyer)
     with pytest.raises(CohortError, match="신청이 없습니다"):
         filing_wave_freeze(wave=wave, actor=lawyer)
-    claim_estimated(status=Claim.Status.ACCEPTED)
+    claim_ready()
     filing_wave_freeze(wave=wave, actor=lawyer)
     with pytest.raises(CohortError, match="이미 원고가 확정된 차수"):
         filing_wave_freeze(wave=wave, actor=lawyer)
@@ -232,16 +250,16 @@ def test_freezing_an_empty_cohort_or_a_frozen_wave_is_refused(lawyer):
 
 def test_freezing_many_claims_is_one_insert(lawyer, django_assert_max_num_queries):
     for _ in range(40):
-        claim_estimated(status=Claim.Status.ACCEPTED, proof_of_use=False)
+        claim_ready()
     cohort = make_cohort(lawyer)
     wave = filing_wave_create(cohort=cohort, name="1차", court="서울중앙지방법원", actor=lawyer)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):  # 12, and the savepoint, JIT off and its release (readiness.jit_off)
         wave = filing_wave_freeze(wave=wave, actor=lawyer)
     assert sorted(wave.members.values_list("number", flat=True)) == list(range(1, 41))
 
 
 def test_marking_a_wave_filed_records_the_case_number_and_locks_its_details(lawyer):
-    claim_estimated(status=Claim.Status.ACCEPTED)
+    claim_ready()
     wave = cohort_freeze_wave(cohort=make_cohort(lawyer), name="1차", court="서울중앙지방법원", actor=lawyer)
     with pytest.raises(CohortError, match="오늘이나 그 이전"):
         filing_wave_mark_filed(
@@ -258,7 +276,7 @@ def test_marking_a_wave_filed_records_the_case_number_and_locks_its_details(lawy
 
 
 def test_a_frozen_wave_may_be_renamed_but_keeps_its_plaintiffs(lawyer):
-    claim_estimated(status=Claim.Status.ACCEPTED)
+    claim_ready()
     wave = cohort_freeze_wave(cohort=make_cohort(lawyer), name="1차", court="서울중앙지방법원", actor=lawyer)
     wave.court = "서울남부지방법원"
     updated = filing_wave_update(wave=wave, changes=["court"], actor=lawyer)

@@ -13,9 +13,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.roles import Role
-from accounts.tests.factories import ClaimantFactory
 from claims.models import Claim
-from claims.tests.factories import claim_estimated, default_incident
+from claims.tests.factories import default_incident
 from claims.tests.staff import admin_login, staff_member
 from core.models import AuditEntry
 from filing.models import Cohort, FilingWave, WaveMember
@@ -35,6 +34,7 @@ from filing.services.court_costs import (
     wave_court_cost_sheet,
     wave_court_cost_totals,
 )
+from filing.tests.readiness import claim_ready, plaintiff_ready
 
 FILED_ON = dt.date(2025, 3, 1)
 
@@ -180,10 +180,7 @@ def lawyer():
 
 
 def accepted_claims(count: int) -> list[Claim]:
-    return [
-        claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name=f"원고{index}"))
-        for index in range(count)
-    ]
+    return [claim_ready(claimant=plaintiff_ready(legal_name=f"원고{index}")) for index in range(count)]
 
 
 def cohort_of_accepted(actor) -> Cohort:
@@ -214,6 +211,7 @@ def test_a_frozen_waves_sheet_uses_its_members_amounts(frozen_wave):
 @pytest.mark.django_db
 def test_a_draft_waves_sheet_uses_the_claims_a_freeze_would_take(lawyer):
     claims = accepted_claims(2)
+    claim_ready(proof_of_use=False)  # not ready: a freeze now would leave it out
     for claim, amount in zip(claims, (40_000_000, 60_000_000), strict=True):
         Claim.objects.filter(pk=claim.pk).update(estimate_total=amount)
     wave = filing_wave_create(

@@ -39,7 +39,8 @@ from filing.exports import Sheet, safe_file_name, spreadsheet_safe, xlsx_write
 from filing.models import Cohort, ExportJob, FilingWave
 from filing.selectors.cohorts import CohortCriteria
 from filing.services import exports as export_services
-from filing.services.cohorts import cohort_freeze_wave, cohort_save, filing_wave_create
+from filing.services.cohorts import cohort_freeze_wave as freeze
+from filing.services.cohorts import cohort_save, filing_wave_create
 from filing.services.exports import (
     ExportError,
     ExportExpiredError,
@@ -50,6 +51,7 @@ from filing.services.exports import (
 )
 from filing.services.exports import sheets as export_sheets
 from filing.tasks.exports import export_build_task, export_expire_task
+from filing.tests.readiness import overrides_for_every_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +66,13 @@ def lawyer():
 
 def accepted_claim(name: str, **kwargs) -> Claim:
     return claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name=name), **kwargs)
+
+
+def cohort_freeze_wave(**kwargs) -> FilingWave:
+    """Freeze with every claim let through by a readiness override: these tests are about what a frozen wave's
+    exports hold, not about who may join it (test_readiness.py)."""
+    overrides_for_every_claim(kwargs["actor"])
+    return freeze(**kwargs)
 
 
 def cohort_of_all(actor) -> Cohort:

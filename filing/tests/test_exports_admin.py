@@ -17,6 +17,7 @@ from filing.models import Cohort, ExportJob, FilingWave
 from filing.selectors.cohorts import CohortCriteria
 from filing.services.cohorts import cohort_freeze_wave, cohort_save, filing_wave_create
 from filing.services.exports import export_build, export_request
+from filing.tests.readiness import claim_ready, overrides_for_every_claim, plaintiff_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def cohort_of_accepted(actor) -> Cohort:
 
 @pytest.fixture
 def wave_and_job(lawyer):
-    claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name="김철수"))
+    claim_ready(claimant=plaintiff_ready(legal_name="김철수"))
     cohort = cohort_of_accepted(lawyer)
     wave = cohort_freeze_wave(cohort=cohort, name="1차", court="서울중앙지방법원", actor=lawyer)
     job = export_build(job_id=export_request(kind=ExportJob.Kind.CLAIMS_CSV, actor=lawyer, wave=wave).pk)
@@ -163,7 +164,7 @@ def test_court_documents_cannot_be_requested_for_a_cohort(lawyer_client, wave_an
 
 
 def test_a_lawyer_saves_a_cohort_sees_its_preview_and_freezes_it_into_a_wave(lawyer_client):
-    taxi = claim_estimated(status=Claim.Status.ACCEPTED, claimant=ClaimantFactory(legal_name="김철수"))
+    taxi = claim_ready(claimant=plaintiff_ready(legal_name="김철수"))
     claim_estimated(status=Claim.Status.REJECTED)
     response = lawyer_client.post(
         reverse("admin:filing_cohort_add"),
@@ -225,7 +226,7 @@ def test_a_refused_freeze_shows_why_and_keeps_the_wave_details(lawyer_client, la
     )
     content = response.content.decode()
     assert response.status_code == 200
-    assert "원고가 될 수 없습니다" in content
+    assert "소 제기 준비가 끝난 신청이 없습니다" in content  # the rejected claim is left out: nobody to freeze
     assert 'value="서울남부지방법원"' in content
     assert not FilingWave.objects.exists()
 
@@ -240,7 +241,7 @@ def test_a_withdrawal_after_the_freeze_is_marked_on_the_wave_page(lawyer_client,
 
 
 def test_a_draft_wave_is_frozen_from_its_page_and_then_marked_filed(lawyer_client, lawyer):
-    claim_estimated(status=Claim.Status.ACCEPTED)
+    claim_ready()
     draft = filing_wave_create(cohort=cohort_of_accepted(lawyer), name="2차", court="서울중앙지방법원", actor=lawyer)
     page = lawyer_client.get(reverse("admin:filing_filingwave_change", args=[draft.pk])).content.decode()
     assert reverse("admin:filing_filingwave_freeze", args=[draft.pk]) in page
@@ -262,6 +263,7 @@ def test_a_draft_wave_is_frozen_from_its_page_and_then_marked_filed(lawyer_clien
 def test_wave_pages_cost_a_fixed_number_of_queries(lawyer_client, lawyer, django_assert_max_num_queries):
     for _ in range(30):
         claim_estimated(status=Claim.Status.ACCEPTED, proof_of_use=False)
+    overrides_for_every_claim(lawyer)
     wave = cohort_freeze_wave(cohort=cohort_of_accepted(lawyer), name="1차", court="서울중앙지방법원", actor=lawyer)
     with django_assert_max_num_queries(25):
         assert lawyer_client.get(reverse("admin:filing_filingwave_change", args=[wave.pk])).status_code == 200

@@ -7,12 +7,13 @@ from django.utils import timezone
 from accounts.roles import Role
 from accounts.tests.factories import StaffFactory
 from claims.models import Claim
-from claims.tests.factories import claim_estimated, default_incident
+from claims.tests.factories import default_incident
 from filing.models import Cohort
 from filing.selectors.cohorts import CohortCriteria
 from filing.services import notifications as wave_notifications
 from filing.services.cohorts import cohort_freeze_wave, cohort_save, filing_wave_mark_filed
 from filing.services.notifications import filing_wave_filed_notify
+from filing.tests.readiness import claim_ready
 from notifications.messages import contact_preference_update
 from notifications.models import Notification
 
@@ -24,7 +25,7 @@ def test_filing_a_wave_tells_each_plaintiff_the_court_and_case_number_once(
 ):
     monkeypatch.setattr(wave_notifications, "WAVE_NOTIFY_CHUNK", 2)  # three plaintiffs: two chunks
     lawyer = StaffFactory(role=Role.LAWYER)
-    claims = [claim_estimated(status=Claim.Status.ACCEPTED) for _ in range(3)]
+    claims = [claim_ready() for _ in range(3)]
     by_phone = claims[0].claimant
     by_phone.phone_verified_at = timezone.now()
     by_phone.save(update_fields=["phone_verified_at"])

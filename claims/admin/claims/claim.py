@@ -31,6 +31,7 @@ from claims.admin.claims.review import ClaimReviewPages
 from claims.admin.reference import WindowCorrectionFilter
 from claims.admin.review_forms import ClaimStaffForm
 from claims.models import Claim, Evidence
+from claims.review_panels import claim_list_filters
 from claims.selectors.review import (
     claim_search_filter,
     claims_evidence_attach,
@@ -80,6 +81,10 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
     list_per_page = 50
     list_max_show_all = 200
     actions = ["assign_reviewer", "accept_selected", "accept_evidence_confirmed"]
+
+    def get_list_filter(self, request):
+        """The claim admin's own filters, then those apps above claims register (filing: readiness)."""
+        return [*super().get_list_filter(request), *claim_list_filters()]
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
