@@ -7,7 +7,7 @@ import core.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_audit_action_identity_checked"),
+        ("core", "0004_audit_claimant_additions"),
     ]
 
     operations = [
