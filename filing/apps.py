@@ -10,11 +10,16 @@ class FilingConfig(AppConfig):
     verbose_name = _("소 제기")
 
     def ready(self) -> None:
+        from accounts.services.signing import signature_purpose_register
         from claims.closing import filed_claim_check_register
+        from claims.portal_notices import portal_notice_source_register
         from claims.services.recovery import stale_job_kind_register
         from filing.selectors.cohorts import claimant_is_plaintiff_of_filed_wave
         from filing.services import notifications  # noqa: F401 - registers the cohort and wave audiences
         from filing.services.recovery import EXPORT_JOBS
+        from filing.services.selected_parties import designation_portal_notices, designation_signature_purpose
 
         stale_job_kind_register(EXPORT_JOBS)  # export jobs whose worker died are queued again, or failed
         filed_claim_check_register(claimant_is_plaintiff_of_filed_wave)  # the retainer's refund rule asks
+        signature_purpose_register(designation_signature_purpose())  # the 선정서 signed with a certificate
+        portal_notice_source_register(designation_portal_notices)  # "sign the 선정서" on the portal

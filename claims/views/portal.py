@@ -11,6 +11,7 @@ from accounts.decorators import claimant_required
 from accounts.journey import claimant_steps
 from claims.forms import EvidenceUploadForm, InformationAnswerForm, WithdrawForm
 from claims.models import Claim
+from claims.portal_notices import portal_notices
 from claims.selectors import intake as selectors
 from claims.services import intake as services
 from claims.services.intake import EDITABLE_STATUSES, ClaimError
@@ -25,7 +26,11 @@ def index(request: HttpRequest) -> HttpResponse:
     # The journey's pages a claimant comes back to (consents; the retainer's payments and receipts, when it applies).
     steps = claimant_steps(user=request.user, readiness=request.claimant_readiness)
     links = [state.step for state in steps if state.step.linked_when_done]
-    return render(request, "claims/portal/index.html", {"claims": claims, "journey_links": links})
+    return render(
+        request,
+        "claims/portal/index.html",
+        {"claims": claims, "journey_links": links, "notices": portal_notices(user=request.user)},
+    )
 
 
 @claimant_required
