@@ -75,5 +75,9 @@ def selectors_annex_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
     )
 
 
+def selected_party_count(*, wave: FilingWave) -> int:
+    return SelectedParty.objects.filter(wave=wave).count()
+
+
 def selectors_count(*, wave: FilingWave) -> int:
     return Designation.objects.filter(request__wave=wave).count()

@@ -104,11 +104,6 @@ def selected_parties_pick(
     return chosen
 
 
-def selected_party_count(*, wave: FilingWave) -> int:
-    """How many selected parties the wave has (0 while none was picked)."""
-    return wave.selected_parties.count()
-
-
 # --- asking the plaintiffs to sign ------------------------------------------------------------------------------
 
 
