@@ -13,7 +13,11 @@ from django_ratelimit.decorators import ratelimit
 from accounts.decorators import claimant_required
 from accounts.services.signing import SignatureError, handwritten_signature_allowed
 from accounts.views.auth import client_ip_key
-from accounts.views.consents import RATE_CERTIFIED_SIGNATURE_PER_ACCOUNT, RATE_CERTIFIED_SIGNATURE_PER_IP
+from accounts.views.consents import (
+    RATE_CERTIFIED_SIGNATURE_PER_ACCOUNT,
+    RATE_CERTIFIED_SIGNATURE_PER_IP,
+    signed_pdf_response,
+)
 from core.audit import RequestMeta
 from core.exceptions import ApplicationError, ProviderError
 from filing.forms import DesignationSignForm
@@ -101,12 +105,4 @@ def designation_download(request: HttpRequest, pk: int) -> FileResponse:
     designation = getattr(_request(request, pk), "designation", None)
     if designation is None:
         raise Http404
-    response = FileResponse(
-        designation.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"선정서-{designation.document_number}.pdf",
-        content_type="application/pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return signed_pdf_response(designation, title="선정서")

@@ -401,6 +401,10 @@ def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
         yield row
 
 
+# What every list of a wave's plaintiffs shows of each (frozen at the freeze).
+MEMBER_LIST_FIELDS = ("number", "name", "address", "claimant_type", "business_name", "amount_claimed")
+
+
 def wave_annex_rows(*, wave: FilingWave, by_tier: bool = False) -> Iterator[dict[str, Any]]:
     """The frozen plaintiffs by number with the claim's live status, streamed; `by_tier`: grouped by claim tier
     (filing/tiers.py, each row's `tier` is its index in CLAIM_TIERS), by number within a tier."""
@@ -430,12 +434,7 @@ def wave_members_page(*, wave: FilingWave) -> QuerySet[WaveMember]:
         WaveMember.objects.filter(wave=wave)
         .select_related("claim")
         .only(
-            "number",
-            "name",
-            "address",
-            "claimant_type",
-            "business_name",
-            "amount_claimed",
+            *MEMBER_LIST_FIELDS,
             "claim__reference_code",
             "claim__status",
             "claim__withdrawn_at",

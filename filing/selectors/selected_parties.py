@@ -11,7 +11,7 @@ from django.db.models import Exists, F, OuterRef
 from accounts.models import User
 from claims.models import Claim
 from filing.models import Designation, DesignationRequest, FilingWave, SelectedParty, WaveMember
-from filing.selectors.cohorts import STREAM_CHUNK_SIZE
+from filing.selectors.cohorts import MEMBER_LIST_FIELDS, STREAM_CHUNK_SIZE
 
 
 def designation_requests_open(*, user: User) -> list[DesignationRequest]:
@@ -31,9 +31,7 @@ def designation_request_for_user(*, user: User, pk: int) -> DesignationRequest |
 def selected_parties_for_wave(*, wave: FilingWave) -> list[WaveMember]:
     """The wave's selected parties, as its plaintiffs by number."""
     return list(
-        WaveMember.objects.filter(wave=wave, selected_party__isnull=False)
-        .only("number", "name", "address", "claimant_type", "business_name", "amount_claimed")
-        .order_by("number")
+        WaveMember.objects.filter(wave=wave, selected_party__isnull=False).only(*MEMBER_LIST_FIELDS).order_by("number")
     )
 
 
@@ -60,12 +58,7 @@ def selectors_annex_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
         WaveMember.objects.filter(wave=wave, designation_request__designation__isnull=False)
         .order_by("number")
         .values(
-            "number",
-            "name",
-            "address",
-            "claimant_type",
-            "business_name",
-            "amount_claimed",
+            *MEMBER_LIST_FIELDS,
             signed_at=F("designation_request__designation__signed_at"),
             method=F("designation_request__designation__signature_method"),
             status=F("claim__status"),

@@ -42,6 +42,7 @@ from core.models import AuditEntry
 from filing.models import Designation, DesignationRequest, FilingWave, SelectedParty, WaveMember
 from filing.selectors.selected_parties import designation_requests_open
 from filing.services.cohorts import PERMISSION_WAVE
+from filing.services.notifications import wave_members_reachable
 from notifications.messages import case_message_queue
 from notifications.models import MessageTemplate
 
@@ -134,32 +135,23 @@ def designation_requests_queue(*, wave_id: int, after_number: int = 0) -> int | 
     `after_number` (withdrawn claims and closed accounts skipped), once each ("designation:<wave>:<claim>"); returns
     the last number handled, or None when no plaintiff was left."""
     wave = FilingWave.objects.get(pk=wave_id)
-    members = list(
-        WaveMember.objects.filter(wave=wave, number__gt=after_number)
-        .select_related("claim__claimant")
-        .order_by("number")[:DESIGNATION_REQUEST_CHUNK]
-    )
-    if not members:
-        return None
+    members, last = wave_members_reachable(wave=wave, after_number=after_number, chunk=DESIGNATION_REQUEST_CHUNK)
     for member in members:
         claim = member.claim
-        claimant = claim.claimant
-        if claimant is None or not claimant.is_active or claim.status == Claim.Status.WITHDRAWN:
-            continue
         with transaction.atomic():
             request, _created = DesignationRequest.objects.get_or_create(
-                member=member, defaults={"wave": wave, "user": claimant}
+                member=member, defaults={"wave": wave, "user": claim.claimant}
             )
             case_message_queue(
                 kind=MessageTemplate.Kind.DESIGNATION_REQUESTED,
-                user=claimant,
+                user=claim.claimant,
                 variables={
                     "wave": wave.name,
                     "url": absolute_url(reverse("filing:designation_sign", args=[request.pk])),
                 },
                 idempotency_key=f"designation:{wave.pk}:{claim.pk}",
             )
-    return members[-1].number
+    return last
 
 
 # --- the 선정서 and its signing ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from claims.models import Claim
 from filing.exports import Sheet, SpooledCsv, ZipBundle, xlsx_write
 from filing.models import ExportJob
 from filing.selectors.selected_parties import designations_for_wave, selected_parties_for_wave, selectors_annex_rows
-from filing.services.exports.packs import _member_folder
+from filing.services.exports.packs import _member_folder, manifest_close
 from filing.services.exports.sheets import Progress, _annex_heading, _local, plaintiff_name
 
 
@@ -84,9 +84,7 @@ def _designation_bundle(job: ExportJob, out: BinaryIO, progress: Progress) -> No
             )
             if count % 100 == 0:
                 progress(count)
-        stored = bundle.add_stream("manifest.csv", manifest.finished(), compress=True)
-        bundle.add_bytes("manifest.csv.sha256", f"{stored.sha256}  manifest.csv\n".encode("ascii"))
-        bundle.close()
+        manifest_close(bundle, manifest)
     finally:
         manifest.close()
 
