@@ -398,9 +398,11 @@ class SignaturePurpose:
     from its app's AppConfig.ready() so accounts never imports it: `pending(verification)` says whether a pending
     or verified signature request is for it, `complete(verification=, meta=)` signs it once verified (returns
     nothing; raises ConsentError to show a problem), `used(verification)` whether it signed one already, and
-    `finished_url(verification)` where the claimant goes when the request is answered."""
+    `finished_url(verification)` where the claimant goes when the request is answered; `title` names the document
+    on the waiting page."""
 
     key: str
+    title: str
     pending: Callable[[IdentityVerification], bool]
     complete: Callable[..., None]
     used: Callable[[IdentityVerification], bool]

@@ -170,6 +170,7 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
     if verification.status != IdentityVerification.Status.PENDING:
         _finished_message(request, verification)
         return redirect(_finished_url(verification, next_url))
+    purpose = signature_purpose_for(verification=verification)
     return render(
         request,
         "accounts/identity/wait.html",
@@ -179,6 +180,8 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
             "poll_url": reverse("accounts:identity_poll", args=[verification.pk]),
             "poll_interval_ms": POLL_INTERVAL_MS,
             "next_url": next_url,
+            "purpose": purpose,
+            "purpose_url": purpose.finished_url(verification) if purpose else "",
         },
     )
 

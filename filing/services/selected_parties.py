@@ -294,6 +294,7 @@ def designation_signature_purpose() -> SignaturePurpose:
     """The 선정서 as a certified-signature purpose of the identity pages (registered in FilingConfig.ready())."""
     return SignaturePurpose(
         key="designation",
+        title="선정서",
         pending=_pending,
         complete=designation_certified_complete,
         used=lambda verification: Designation.objects.filter(certified_signature=verification).exists(),

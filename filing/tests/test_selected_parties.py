@@ -19,6 +19,7 @@ from accounts.services.signing import SignatureError, certified_signature_used
 from accounts.tests.factories import StaffFactory, identity_verified
 from claims.models import Claim
 from claims.tests.factories import claim_estimated, claimant_ready
+from claims.tests.staff import admin_login
 from core.audit import RequestMeta
 from core.models import AuditEntry
 from filing.models import Designation, DesignationRequest, ExportJob, FilingWave
@@ -264,3 +265,26 @@ def test_the_selected_parties_list_and_the_selectors_annex_with_amounts(
     assert next(row for row in values if row[0] == 1)[5] == "선정당사자"
     total = next(row for row in values if row[0] == "합계")
     assert total[1] == "2명" and total[3] == members[1].amount_claimed + members[2].amount_claimed
+
+
+# --- the wave page ------------------------------------------------------------------------------------------------
+
+
+def test_the_wave_page_picks_the_parties_asks_for_signatures_and_shows_the_counts(
+    wave, client, django_capture_on_commit_callbacks
+):
+    lawyer = StaffFactory(role=Role.LAWYER, totp=True)
+    admin_login(client, lawyer)
+    url = reverse("admin:filing_filingwave_selected_parties", args=[wave.pk])
+    client.post(url, {"numbers": "1, 3"})
+    assert list(wave.selected_parties.values_list("member__number", flat=True)) == [1, 3]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"request_designations": "1"})
+    assert DesignationRequest.objects.filter(wave=wave).count() == 3
+    page = client.get(reverse("admin:filing_filingwave_change", args=[wave.pk])).content.decode()
+    assert 'data-testid="selected-parties-list"' in page and "선정서 요청 3명 · 서명 0명" in page
+    assert 'name="selected_parties"' in page  # the court-cost sheet's input, counting the 2 picked by default
+
+    paralegal = StaffFactory(role=Role.PARALEGAL, totp=True)
+    admin_login(client, paralegal)
+    assert client.post(url, {"numbers": "2"}).status_code == 403
