@@ -245,7 +245,7 @@ def _power_of_attorney_text(*, document: ConsentDocument, text: str) -> SignedDo
         published_at=document.published_at,
         text_sha256=document.text_sha256,
         text=text,
-        signer_label=_("위임인"),
+        signer_label="위임인",  # printed in the Korean PDF whatever the language of the page
         file_prefix="power-of-attorney",
     )
 
