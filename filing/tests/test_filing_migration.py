@@ -54,7 +54,8 @@ def test_moving_the_filing_models_keeps_their_rows_links_permissions_and_grants(
     try:
         migrate_to(BEFORE)
         old_types = {model: ContentType.objects.get(app_label="claims", model=model) for model in MOVED}
-        assert not ContentType.objects.filter(app_label="filing").exists()
+        # (content types of filing models added later stay after migrating back: only the moved ones count)
+        assert not ContentType.objects.filter(app_label="filing", model__in=MOVED).exists()
         lawyer = StaffFactory(role=Role.LAWYER)
         claim = SubmittedClaimFactory()
         cohort = Cohort.objects.create(name="1차", incident=default_incident(), created_by=lawyer)
