@@ -14,6 +14,8 @@ class FilingConfig(AppConfig):
         from claims.closing import filed_claim_check_register
         from claims.portal_notices import portal_notice_source_register
         from claims.services.recovery import stale_job_kind_register
+        from core.personal_data import personal_data_contributor_register
+        from filing.personal_data import DESIGNATIONS_PERSONAL_DATA
         from filing.selectors.cohorts import claimant_is_plaintiff_of_filed_wave
         from filing.services import notifications  # noqa: F401 - registers the cohort and wave audiences
         from filing.services.recovery import EXPORT_JOBS
@@ -23,3 +25,4 @@ class FilingConfig(AppConfig):
         filed_claim_check_register(claimant_is_plaintiff_of_filed_wave)  # the retainer's refund rule asks
         signature_purpose_register(designation_signature_purpose())  # the 선정서 signed with a certificate
         portal_notice_source_register(designation_portal_notices)  # "sign the 선정서" on the portal
+        personal_data_contributor_register(DESIGNATIONS_PERSONAL_DATA)  # the signed 선정서 in the download and deletion

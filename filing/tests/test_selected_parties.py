@@ -5,6 +5,7 @@ portal's request, the court-cost sheet counting the picked parties, and the expo
 import csv
 import hashlib
 import io
+import json
 import zipfile
 
 import pytest
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 
 from accounts.models import IdentityVerification
 from accounts.roles import Role
+from accounts.services.data_rights import deletion_request_confirm, deletion_request_create, user_data_export
 from accounts.services.signing import SignatureError, certified_signature_used
 from accounts.tests.factories import StaffFactory, identity_verified
 from claims.models import Claim
@@ -288,3 +290,26 @@ def test_the_wave_page_picks_the_parties_asks_for_signatures_and_shows_the_count
     paralegal = StaffFactory(role=Role.PARALEGAL, totp=True)
     admin_login(client, paralegal)
     assert client.post(url, {"numbers": "2"}).status_code == 403
+
+
+# --- the person's data --------------------------------------------------------------------------------------------
+
+
+def test_the_signed_designation_is_in_the_data_download_and_kept_without_details_on_deletion(
+    wave, lawyer, django_capture_on_commit_callbacks
+):
+    asked(wave, lawyer, django_capture_on_commit_callbacks)
+    designation = signed_typed(wave, 2)
+    user = designation.user
+    out = io.BytesIO()
+    user_data_export(user=user, out=out)
+    archive = zipfile.ZipFile(out)
+    row = json.loads(archive.read("data.json"))["designations"][0]
+    assert row["pdf_sha256"] == designation.pdf_sha256 and row["wave"] == "1차 소송"
+    assert hashlib.sha256(archive.read(row["pdf_in_zip"])).hexdigest() == designation.pdf_sha256
+
+    deletion_request_confirm(deletion_request=deletion_request_create(user=user), actor=None)
+    designation.refresh_from_db()
+    assert designation.pdf_sha256 == row["pdf_sha256"]  # the signed document stays
+    assert "박영희" not in json.dumps(designation.signer_snapshot, ensure_ascii=False)
+    assert designation.typed_name == "(삭제됨)"
