@@ -5,8 +5,6 @@ page in a second tab), and downloads the signed PDF."""
 import io
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -16,26 +14,13 @@ from accounts.tests.factories import StaffFactory, identity_verified
 from claims.models import Claim
 from claims.tests.factories import claim_estimated, claimant_ready
 from core.audit import RequestMeta
+from e2e.test_claim_wizard import fits_the_screen, log_in
 from filing.models import Designation
 from filing.services.cohorts import cohort_freeze_wave
 from filing.services.selected_parties import designation_requests_queue, selected_parties_pick
 from filing.tests.test_exports import cohort_of_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": page.live_server_url,
-            }
-        ]
-    )
 
 
 def test_a_plaintiff_signs_the_designation_with_the_certificate_from_the_portal(phone_page):
@@ -51,7 +36,7 @@ def test_a_plaintiff_signs_the_designation_with_the_certificate_from_the_portal(
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda message: "Content Security Policy" in message.text and problems.append(message.text))
-    _log_in(page, plaintiff)
+    log_in(page, plaintiff)
     page.goto(page.live_server_url + "/claims/")
     expect(page.get_by_test_id("portal-notice-designation")).to_contain_text("1차 소송")
     page.get_by_test_id("portal-notice-designation-link").click()
@@ -80,6 +65,6 @@ def test_a_plaintiff_signs_the_designation_with_the_certificate_from_the_portal(
     page.goto(page.live_server_url + "/claims/")
     expect(page.get_by_test_id("portal-notice-designation")).to_have_count(0)
     assert problems == []
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert fits_the_screen(page)
     designation = Designation.objects.get(user=plaintiff)
     assert designation.signature_method == "certified" and designation.certified_signature.sandbox
