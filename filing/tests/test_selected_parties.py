@@ -10,6 +10,8 @@ import zipfile
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -26,6 +28,7 @@ from core.audit import RequestMeta
 from core.models import AuditEntry
 from filing.models import Designation, DesignationRequest, ExportJob, FilingWave
 from filing.services.court_costs import wave_court_cost_totals
+from filing.services.exports import export_build, export_request
 from filing.services.selected_parties import (
     SelectedPartyError,
     designation_certified_complete,
@@ -313,3 +316,26 @@ def test_the_signed_designation_is_in_the_data_download_and_kept_without_details
     assert designation.pdf_sha256 == row["pdf_sha256"]  # the signed document stays
     assert "박영희" not in json.dumps(designation.signer_snapshot, ensure_ascii=False)
     assert designation.typed_name == "(삭제됨)"
+
+
+def test_the_route_exports_run_a_fixed_number_of_queries_whatever_the_number_of_designations(
+    wave, lawyer, django_capture_on_commit_callbacks
+):
+    asked(wave, lawyer, django_capture_on_commit_callbacks)
+
+    def queries(kind: str) -> int:
+        job = export_request(kind=kind, actor=lawyer, wave=wave)
+        with CaptureQueriesContext(connection) as captured:
+            export_build(job_id=job.pk)
+        return len(captured)
+
+    kinds = (
+        ExportJob.Kind.DESIGNATION_BUNDLE,
+        ExportJob.Kind.SELECTED_PARTIES_XLSX,
+        ExportJob.Kind.SELECTORS_ANNEX_XLSX,
+    )
+    signed_typed(wave, 1)
+    one = [queries(kind) for kind in kinds]
+    signed_typed(wave, 2)
+    signed_typed(wave, 3)
+    assert [queries(kind) for kind in kinds] == one
