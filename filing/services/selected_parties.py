@@ -36,7 +36,6 @@ from claims.models import Claim
 from claims.portal_notices import PortalNotice
 from config.hashing import sha256_hex
 from core.audit import NO_REQUEST, RequestMeta, audit_record
-from core.exceptions import InvalidInputError
 from core.links import absolute_url
 from core.models import AuditEntry
 from filing.models import Designation, DesignationRequest, FilingWave, SelectedParty, WaveMember
@@ -53,8 +52,9 @@ DESIGNATION_TEXT_VERSION = "1"
 CERTIFIED_DESIGNATION_TITLE = "선정서 전자서명"
 
 
-class SelectedPartyError(InvalidInputError):
-    """Selected parties cannot be picked or a 선정서 cannot be signed; the message says why."""
+class SelectedPartyError(ConsentError):
+    """Selected parties cannot be picked or a 선정서 cannot be signed; the message says why. A ConsentError (an
+    InvalidInputError), so the identity pages show it like a power of attorney's signing refusal."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
