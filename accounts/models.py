@@ -227,20 +227,18 @@ class IdentityVerification(models.Model):
         return f"{self.get_kind_display()} {self.method} {self.receipt_id} ({self.get_status_display()})"
 
 
-class PowerOfAttorney(models.Model):
-    """A signed electronic power of attorney (소송위임장) with the evidence of its signing."""
+class SignatureEvidence(models.Model):
+    """What every signed document keeps of its signing (the power of attorney; filing's 선정서): how it was signed,
+    the hashes of the signed content and of the PDF, who signed it with their details at that moment, when, from
+    where and how they were logged in. Filled in by `accounts.services.signing.document_sign`."""
 
     class SignatureMethod(models.TextChoices):
         CERTIFIED = "certified", _("인증서 전자서명")
         DRAWN = "drawn", _("손글씨 서명")
         TYPED = "typed", _("이름 입력")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="powers_of_attorney")
-    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="powers_of_attorney")
     signature_method = models.CharField(_("서명 방식"), max_length=10, choices=SignatureMethod.choices)
-    signature_image = models.FileField(_("서명 이미지"), upload_to=power_of_attorney_path, blank=True)
     typed_name = models.CharField(_("입력한 이름"), max_length=100, blank=True)
-    pdf = models.FileField(_("서명된 PDF"), upload_to=power_of_attorney_path)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, db_index=True)
     content_sha256 = models.CharField(_("서명 내용 SHA-256"), max_length=64, blank=True)
     signer_snapshot = models.JSONField(_("서명자 정보"), default=dict)
@@ -248,6 +246,18 @@ class PowerOfAttorney(models.Model):
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
     authentication = models.JSONField(_("본인 확인 방법"), default=dict)
+
+    class Meta:
+        abstract = True
+
+
+class PowerOfAttorney(SignatureEvidence):
+    """A signed electronic power of attorney (소송위임장) with the evidence of its signing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="powers_of_attorney")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="powers_of_attorney")
+    signature_image = models.FileField(_("서명 이미지"), upload_to=power_of_attorney_path, blank=True)
+    pdf = models.FileField(_("서명된 PDF"), upload_to=power_of_attorney_path)
     withdrawn_at = models.DateTimeField(_("철회 시각"), null=True, blank=True)
     # The provider's signed result over the filled-in text's SHA-256, when signed with a certificate.
     certified_signature = models.OneToOneField(

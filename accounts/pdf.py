@@ -1,4 +1,5 @@
-"""The signed power of attorney as a PDF (WeasyPrint, Korean NanumMyeongjo/NanumGothic fonts via fontconfig).
+"""A signed document (the power of attorney, the 선정서) as a PDF (WeasyPrint, Korean NanumMyeongjo/NanumGothic
+fonts via fontconfig).
 
 Nothing is fetched while rendering: the stylesheet is inline and the signature is embedded as a data URI; any
 other URL stops the rendering.
@@ -6,6 +7,7 @@ other URL stops the rendering.
 
 import base64
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,13 +16,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML, URLFetcher
 
-from accounts.models import PowerOfAttorney
 from core.models import FirmProfile
 from core.selectors import firm_profile
 from integrations.identity import IdentityMethod
 
 KST = ZoneInfo("Asia/Seoul")
-PDF_TEMPLATE = "accounts/consents/power_of_attorney_pdf.html"
+PDF_TEMPLATE = "accounts/consents/signed_document_pdf.html"
 
 
 def kst(moment: dt.datetime | str | None) -> str:
@@ -43,35 +44,31 @@ def firm_logo_data_uri(firm: FirmProfile) -> str:
         return ""
 
 
-def power_of_attorney_pdf(
-    *, power_of_attorney: PowerOfAttorney, text: str, signature_png: bytes | None, verify_url: str
-) -> bytes:
+def signed_document_pdf(*, record: Any, document: Any, signature_png: bytes | None, verify_url: str) -> bytes:
     """Pages 1..n: the firm's letterhead, the filled-in text and the signature; last page: the audit certificate
-    (which names the firm too)."""
-    authentication = power_of_attorney.authentication
+    (which names the firm too). `record` is the signed record (a PowerOfAttorney or a 선정서), `document` its
+    accounts.services.signing.SignedDocumentText."""
+    authentication = record.authentication
+    certified = record.certified_signature
     firm = firm_profile()
     context = {
         "firm": firm,
         "firm_logo_data_uri": firm_logo_data_uri(firm),
-        "poa": power_of_attorney,
-        "document": power_of_attorney.document,
-        "signer": power_of_attorney.signer_snapshot,
-        "text": text,
+        "record": record,
+        "document": document,
+        "signer": record.signer_snapshot,
+        "text": document.text,
         "signature_data_uri": (
             "data:image/png;base64," + base64.b64encode(signature_png).decode("ascii") if signature_png else ""
         ),
-        "signed_at": kst(power_of_attorney.signed_at),
-        "published_at": kst(power_of_attorney.document.published_at),
+        "signed_at": kst(record.signed_at),
+        "published_at": kst(document.published_at),
         "email_verified_at": kst(authentication.get("email_verified_at")),
         "login_at": kst(authentication.get("login_at")),
         "verify_url": verify_url,
-        "certified": power_of_attorney.certified_signature,
-        "certified_at": kst(
-            power_of_attorney.certified_signature and power_of_attorney.certified_signature.verified_at
-        ),
-        "method_label": IdentityMethod(power_of_attorney.certified_signature.method).label
-        if power_of_attorney.certified_signature
-        else "",
+        "certified": certified,
+        "certified_at": kst(certified and certified.verified_at),
+        "method_label": IdentityMethod(certified.method).label if certified else "",
     }
     with translation.override("ko"):
         html = render_to_string(PDF_TEMPLATE, context)

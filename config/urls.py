@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("claims/", include("claims.urls")),
     path("payments/", include("payments.urls")),
+    path("filing/", include("filing.urls")),
     path("admin/", admin.site.urls),
     path("webhooks/payments", payment_views.payment_webhook, name="payment_webhook"),
     path("sandbox/", include("integrations.urls")),

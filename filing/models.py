@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import IdentityVerification, SignatureEvidence
 from claims.models import Claim, Incident, export_path
 
 
@@ -128,6 +129,104 @@ class WaveMember(models.Model):
         return f"{self.wave} {self.number}. {self.name}"
 
 
+class SelectedParty(models.Model):
+    """A plaintiff of a frozen wave chosen by a Lawyer as a selected party (선정당사자, Civil Procedure Act art. 53):
+    one of the plaintiffs who sues for all the wave's plaintiffs once each has designated them in a signed 선정서."""
+
+    wave = models.ForeignKey(
+        FilingWave, on_delete=models.CASCADE, related_name="selected_parties", verbose_name=_("차수")
+    )
+    member = models.OneToOneField(
+        WaveMember, on_delete=models.CASCADE, related_name="selected_party", verbose_name=_("차수 원고")
+    )
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("선정한 직원"),
+    )
+    chosen_at = models.DateTimeField(_("선정 시각"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("선정당사자")
+        verbose_name_plural = _("선정당사자")
+        ordering = ["wave", "member__number"]
+
+    def __str__(self) -> str:
+        return str(self.member)
+
+
+class DesignationRequest(models.Model):
+    """A wave's plaintiff asked to sign a 선정서 designating the wave's selected parties: one per plaintiff, written
+    when the message asking them goes out. `pending_signature` is their certified signature request while it is
+    open."""
+
+    wave = models.ForeignKey(
+        FilingWave, on_delete=models.CASCADE, related_name="designation_requests", verbose_name=_("차수")
+    )
+    member = models.OneToOneField(
+        WaveMember, on_delete=models.CASCADE, related_name="designation_request", verbose_name=_("차수 원고")
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="designation_requests")
+    requested_at = models.DateTimeField(_("요청 시각"), default=timezone.now)
+    pending_signature = models.OneToOneField(
+        IdentityVerification,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="designation_request",
+        verbose_name=_("진행 중인 인증서 전자서명"),
+    )
+
+    class Meta:
+        verbose_name = _("선정서 서명 요청")
+        verbose_name_plural = _("선정서 서명 요청")
+        ordering = ["wave", "member__number"]
+
+    def __str__(self) -> str:
+        return f"{self.wave} {self.member.number}"
+
+
+def designation_path(instance: "Designation", filename: str) -> str:
+    return f"designations/{instance.user_id}/{filename}"
+
+
+class Designation(SignatureEvidence):
+    """A signed 선정서: the plaintiff designates the wave's selected parties to sue for them, with the evidence of
+    the signing (the same as a power of attorney's: accounts.SignatureEvidence)."""
+
+    request = models.OneToOneField(
+        DesignationRequest, on_delete=models.PROTECT, related_name="designation", verbose_name=_("서명 요청")
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="designations")
+    selected_numbers = models.JSONField(_("선정당사자 원고 번호"), default=list)
+    signature_image = models.FileField(_("서명 이미지"), upload_to=designation_path, blank=True)
+    pdf = models.FileField(_("서명된 PDF"), upload_to=designation_path)
+    certified_signature = models.OneToOneField(
+        IdentityVerification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="designation",
+        verbose_name=_("인증서 전자서명"),
+    )
+
+    class Meta:
+        verbose_name = _("선정서")
+        verbose_name_plural = _("선정서")
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.document_number} {self.user}"
+
+    @property
+    def document_number(self) -> str:
+        """The number printed on the PDF and its audit certificate."""
+        return f"SEL-{self.pk:07d}"
+
+
 class ExportJob(models.Model):
     """A file built in the background from a cohort or a wave, kept privately until it expires."""
 
@@ -140,6 +239,9 @@ class ExportJob(models.Model):
         AMOUNTS_XLSX = "amounts_xlsx", _("청구금액 내역 (엑셀)")
         STANDING_PACK = "standing_pack", _("원고 적격 자료 (ZIP)")
         EVIDENCE_BUNDLE = "evidence_bundle", _("증빙 묶음 (ZIP)")
+        DESIGNATION_BUNDLE = "designation_bundle", _("선정서 묶음 (ZIP)")
+        SELECTED_PARTIES_XLSX = "selected_xlsx", _("선정당사자 목록 (엑셀)")
+        SELECTORS_ANNEX_XLSX = "selectors_xlsx", _("선정자 목록 (엑셀)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("대기")

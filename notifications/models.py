@@ -109,6 +109,7 @@ class MessageTemplate(models.Model):
         REMINDER_AFTER_DUE = "reminder_after_due", _("자료 제출 기한 경과 알림")
         STATUS_CHANGED = "status_changed", _("진행 상태 변경")
         WAVE_FILED = "wave_filed", _("소송 제기")
+        DESIGNATION_REQUESTED = "designation_requested", _("선정서 서명 요청")
         PAYMENT_RECEIPT = "payment_receipt", _("결제 영수증")
         REFUND_RECEIPT = "refund_receipt", _("환불 영수증")
         NOTICE = "notice", _("공지 (대량 발송)")

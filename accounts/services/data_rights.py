@@ -18,6 +18,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -253,7 +254,20 @@ def _scrub(value: Any, personal: set[str]) -> Any:
     return value
 
 
-def _personal_values(user: User) -> set[str]:
+def signature_evidence_scrub(records: QuerySet, *, personal: set[str]) -> list:
+    """Signed documents (accounts.SignatureEvidence: powers of attorney, 선정서) are kept when an account is deleted,
+    without the person's details in their evidence (the PDF and its hashes stay). `personal`: the person's values,
+    `personal_values(user)`. Returns the records."""
+    kept = list(records.select_for_update())
+    for record in kept:
+        record.signer_snapshot = _scrub(record.signer_snapshot, personal)
+        record.authentication = _scrub(record.authentication, personal)
+        record.typed_name = PLACEHOLDER if record.typed_name else ""
+    records.model.objects.bulk_update(kept, ["signer_snapshot", "authentication", "typed_name"])
+    return kept
+
+
+def personal_values(user: User) -> set[str]:
     values = {
         user.email,
         user.legal_name,
@@ -277,18 +291,13 @@ def deletion_request_confirm(*, deletion_request: DeletionRequest, actor: User |
     """`actor` is the staff member who confirmed, or None when the retention task anonymises the account."""
     deletion_request = _open_request(deletion_request)
     user = User.objects.select_for_update().get(pk=deletion_request.user_id)
-    address, language, personal = user.email, user.language, _personal_values(user)
+    address, language, personal = user.email, user.language, personal_values(user)
 
     # Claims never submitted go with their files; filed claims stay, noted (claims.services.personal_data); the
     # outbox forgets the person's addresses (notifications.personal_data).
     erasures = [contributor.erase(user=user, actor=actor) for contributor in personal_data_contributors()]
     files = [name for erasure in erasures for name in erasure.files]
-    powers = list(PowerOfAttorney.objects.select_for_update().filter(user=user))
-    for power in powers:
-        power.signer_snapshot = _scrub(power.signer_snapshot, personal)
-        power.authentication = _scrub(power.authentication, personal)
-        power.typed_name = PLACEHOLDER if power.typed_name else ""
-    PowerOfAttorney.objects.bulk_update(powers, ["signer_snapshot", "authentication", "typed_name"])
+    powers = signature_evidence_scrub(PowerOfAttorney.objects.filter(user=user), personal=personal)
     # Identity checks stay as the record of how a kept power of attorney was signed (receipt, signature value, when),
     # without the person's details or CI.
     identity_checks = list(IdentityVerification.objects.select_for_update().filter(user=user))

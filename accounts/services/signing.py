@@ -12,8 +12,12 @@ typing the name (weaker: it proves only who was logged in).
 
 import base64
 import binascii
+import datetime as dt
 import io
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,7 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from accounts import journey
 from accounts.journey import journey_step_blocker
 from accounts.models import ConsentDocument, IdentityVerification, PowerOfAttorney, User
-from accounts.pdf import power_of_attorney_pdf
+from accounts.pdf import signed_document_pdf
 from accounts.selectors import claimant_readiness, consent_documents_current, identity_verified_latest
 from accounts.services.consents import (
     ConsentError,
@@ -130,10 +134,120 @@ def _check_can_sign(
         raise ConsentError(str(earlier.refusal))
     if journey.journey_step(journey.POWER_OF_ATTORNEY).done(readiness):
         raise ConsentError(_("이미 이 소송위임장에 서명하셨습니다."))
+    signature_name_check(user=user, typed_name=typed_name, signature_png=signature_png, certified=certified)
+
+
+def signature_name_check(*, user: User, typed_name: str, signature_png: bytes | None, certified: bool) -> None:
+    """A typed signature must be the legal name on the profile (SignatureError otherwise)."""
     if not certified and signature_png is None and _name_key(typed_name) != _name_key(user.legal_name):
         raise SignatureError(
             _("입력한 이름이 회원 정보의 실명과 다릅니다. 실명을 정확히 입력하거나 회원 정보를 고쳐 주세요.")
         )
+
+
+# What `document_sign` fills in on the record it is given: a model with these fields (PowerOfAttorney, and the
+# 선정서 of filing.Designation), so every signed document keeps the same evidence.
+SIGNED_RECORD_FIELDS = (
+    "signature_method",
+    "signature_image",
+    "typed_name",
+    "pdf",
+    "pdf_sha256",
+    "content_sha256",
+    "signer_snapshot",
+    "signed_at",
+    "ip",
+    "user_agent",
+    "authentication",
+    "certified_signature",
+)
+
+
+@dataclass(frozen=True)
+class SignedDocumentText:
+    """What a claimant signs: the document's title and version details (printed on the audit certificate), the
+    text filled in with their details, and the name of the signing party ("위임인", "선정자")."""
+
+    title: str
+    version: str
+    published_at: dt.datetime | None
+    text_sha256: str
+    text: str
+    signer_label: str
+    file_prefix: str
+
+
+def document_sign(
+    *,
+    record: Any,
+    user: User,
+    document: SignedDocumentText,
+    signer_snapshot: dict,
+    meta: RequestMeta,
+    signature_png: bytes | None = None,
+    certified: IdentityVerification | None = None,
+) -> Any:
+    """Sign `document.text` on the unsaved `record` (see SIGNED_RECORD_FIELDS) with a certified signature (a
+    verified signature request over the text's SHA-256: checked here), a drawn signature (checked PNG bytes) or
+    the typed legal name. Saves the record, then renders the signed PDF with its audit certificate and stores it
+    privately with its SHA-256. The caller holds the transaction and checks who may sign what."""
+    text = document.text
+    if certified is not None:
+        _check_certified(certified=certified, user=user, text=text)
+        method, signature_bytes = PowerOfAttorney.SignatureMethod.CERTIFIED, certified.signature_value.encode()
+    elif signature_png is not None:
+        method, signature_bytes = PowerOfAttorney.SignatureMethod.DRAWN, signature_png
+    else:
+        method, signature_bytes = PowerOfAttorney.SignatureMethod.TYPED, user.legal_name.encode("utf-8")
+    record.signature_method = method
+    record.typed_name = user.legal_name if method == PowerOfAttorney.SignatureMethod.TYPED else ""
+    record.content_sha256 = sha256_chunks([text.encode("utf-8"), signature_bytes])
+    record.signer_snapshot = signer_snapshot
+    record.signed_at = timezone.now()
+    record.ip, record.user_agent = meta.ip, meta.user_agent
+    record.authentication = _authentication(user)
+    record.certified_signature = certified
+    record.save()
+    if method == PowerOfAttorney.SignatureMethod.DRAWN:
+        record.signature_image.save(f"signature-{record.pk}.png", ContentFile(signature_png), save=False)
+    pdf_bytes = signed_document_pdf(
+        record=record,
+        document=document,
+        signature_png=signature_png,
+        verify_url=absolute_url(reverse("accounts:power_of_attorney_verify")),
+    )
+    record.pdf.save(f"{document.file_prefix}-{record.pk}.pdf", ContentFile(pdf_bytes), save=False)
+    record.pdf_sha256 = sha256_hex(pdf_bytes)
+    record.full_clean()
+    record.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
+    return record
+
+
+def certified_signature_audit_data(*, record: Any, certified: IdentityVerification) -> dict[str, Any]:
+    """The certified signature's evidence as kept in the audit log for a signed document."""
+    return {
+        "document_number": record.document_number,
+        "pdf_sha256": record.pdf_sha256,
+        "document_sha256": certified.document_sha256,
+        "receipt_id": certified.receipt_id,
+        "method": certified.method,
+        "signature_value": certified.signature_value,
+        "signer_digest": certified.ci_digest,
+        "signed_at": certified.verified_at.isoformat() if certified.verified_at else "",
+        "sandbox": certified.sandbox,
+    }
+
+
+def _power_of_attorney_text(*, document: ConsentDocument, text: str) -> SignedDocumentText:
+    return SignedDocumentText(
+        title=document.title,
+        version=str(document.version),
+        published_at=document.published_at,
+        text_sha256=document.text_sha256,
+        text=text,
+        signer_label="위임인",  # printed in the Korean PDF whatever the language of the page
+        file_prefix="power-of-attorney",
+    )
 
 
 @transaction.atomic
@@ -146,12 +260,8 @@ def power_of_attorney_sign(
     typed_name: str = "",
     certified: IdentityVerification | None = None,
 ) -> PowerOfAttorney:
-    """Sign the current power of attorney with a certified signature (a verified signature request over the
-    filled-in text's SHA-256), a drawn signature (checked PNG bytes) or the typed legal name.
-
-    Renders the signed PDF with its audit certificate, stores it privately with its SHA-256, and records the
-    acceptance in the consent ledger with that hash.
-    """
+    """Sign the current power of attorney (see `document_sign`), and record the acceptance in the consent ledger
+    with the signed PDF's hash."""
     user = User.objects.select_for_update().get(pk=user.pk)
     _check_can_sign(
         user=user,
@@ -162,42 +272,15 @@ def power_of_attorney_sign(
     )
     values = consent_placeholder_values(user=user)
     text = consent_text_fill(document=document, values=values)
-    drawn = signature_png is not None
-    if certified is not None:
-        _check_certified(certified=certified, user=user, text=text)
-        method, signature_bytes = PowerOfAttorney.SignatureMethod.CERTIFIED, certified.signature_value.encode()
-    elif drawn:
-        method, signature_bytes = PowerOfAttorney.SignatureMethod.DRAWN, signature_png
-    else:
-        method, signature_bytes = PowerOfAttorney.SignatureMethod.TYPED, user.legal_name.encode("utf-8")
-    power_of_attorney = PowerOfAttorney(
+    power_of_attorney = document_sign(
+        record=PowerOfAttorney(user=user, document=document),
         user=user,
-        document=document,
-        signature_method=method,
-        typed_name=user.legal_name if method == PowerOfAttorney.SignatureMethod.TYPED else "",
-        content_sha256=sha256_chunks([text.encode("utf-8"), signature_bytes]),
+        document=_power_of_attorney_text(document=document, text=text),
         signer_snapshot=values,
-        signed_at=timezone.now(),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        authentication=_authentication(user),
-        certified_signature=certified,
-    )
-    power_of_attorney.save()
-    if drawn:
-        power_of_attorney.signature_image.save(
-            f"signature-{power_of_attorney.pk}.png", ContentFile(signature_png), save=False
-        )
-    pdf_bytes = power_of_attorney_pdf(
-        power_of_attorney=power_of_attorney,
-        text=text,
+        meta=meta,
         signature_png=signature_png,
-        verify_url=absolute_url(reverse("accounts:power_of_attorney_verify")),
+        certified=certified,
     )
-    power_of_attorney.pdf.save(f"power-of-attorney-{power_of_attorney.pk}.pdf", ContentFile(pdf_bytes), save=False)
-    power_of_attorney.pdf_sha256 = sha256_hex(pdf_bytes)
-    power_of_attorney.full_clean()
-    power_of_attorney.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
     consent_accept(user=user, document=document, meta=meta, signed_document_sha256=power_of_attorney.pdf_sha256)
     if certified is not None:
         audit_record(
@@ -207,15 +290,7 @@ def power_of_attorney_sign(
             meta=meta,
             data={
                 "event": "power_of_attorney_certified",
-                "document_number": power_of_attorney.document_number,
-                "pdf_sha256": power_of_attorney.pdf_sha256,
-                "document_sha256": certified.document_sha256,
-                "receipt_id": certified.receipt_id,
-                "method": certified.method,
-                "signature_value": certified.signature_value,
-                "signer_digest": certified.ci_digest,
-                "signed_at": certified.verified_at.isoformat() if certified.verified_at else "",
-                "sandbox": certified.sandbox,
+                **certified_signature_audit_data(record=power_of_attorney, certified=certified),
             },
         )
     return power_of_attorney
@@ -244,12 +319,20 @@ def power_of_attorney_text_sha256(*, user: User, document: ConsentDocument) -> s
     return sha256_hex(consent_text_fill(document=document, values=consent_placeholder_values(user=user)))
 
 
+def certified_signature_used(*, certified: IdentityVerification) -> bool:
+    """Whether this signature request already signed a document (a power of attorney, or a document of a
+    registered kind: see `signature_purpose_register`)."""
+    if PowerOfAttorney.objects.filter(certified_signature=certified).exists():
+        return True
+    return any(purpose.used(certified) for purpose in _PURPOSES)
+
+
 def _check_certified(*, certified: IdentityVerification, user: User, text: str) -> None:
     if (
         certified.user_id != user.pk
         or certified.kind != IdentityVerification.Kind.SIGNATURE
         or certified.status != IdentityVerification.Status.VERIFIED
-        or PowerOfAttorney.objects.filter(certified_signature=certified).exists()
+        or certified_signature_used(certified=certified)
     ):
         raise ConsentError(_("이 전자서명은 사용할 수 없습니다. 다시 서명해 주세요."))
     if certified.document_sha256 != sha256_hex(text):
@@ -266,24 +349,23 @@ def _check_certified(*, certified: IdentityVerification, user: User, text: str) 
         raise ConsentError(_("본인인증을 한 사람과 전자서명을 한 사람이 다릅니다. 본인 명의로 다시 서명해 주세요."))
 
 
-def power_of_attorney_certified_start(
-    *, user: User, document: ConsentDocument, meta: RequestMeta
+def certified_signature_start(
+    *, user: User, document_title: str, document_sha256: str, meta: RequestMeta
 ) -> IdentityVerification:
-    """Ask the claimant to sign the filled-in text's SHA-256 in the app they verified their identity with, with the
-    name, birth date and phone verified then. Raises ProviderError when the provider times out or is down."""
-    _check_can_sign(user=user, document=document, typed_name="", signature_png=None, certified=True)
+    """Ask the claimant to sign `document_sha256` (the filled-in text's SHA-256) in the app they verified their
+    identity with, with the name, birth date and phone verified then. Raises ProviderError when the provider times
+    out or is down. The caller checks first that they may sign the document."""
     identity = identity_verified_latest(user=user)
     if identity is None:
         raise ConsentError(str(journey.journey_step(journey.IDENTITY).refusal))
     backend = identity_backend()
-    document_sha256 = power_of_attorney_text_sha256(user=user, document=document)
     subject = {
         "name": identity.requested_name,
         "birth_date": identity.requested_birth_date,
         "phone": identity.requested_phone,
     }
     receipt = backend.signature_request(
-        method=identity.method, document_title=CERTIFIED_SIGNATURE_TITLE, document_sha256=document_sha256, **subject
+        method=identity.method, document_title=document_title, document_sha256=document_sha256, **subject
     )
     return identity_verification_record(
         user=user,
@@ -295,6 +377,49 @@ def power_of_attorney_certified_start(
         meta=meta,
         **subject,
     )
+
+
+def power_of_attorney_certified_start(
+    *, user: User, document: ConsentDocument, meta: RequestMeta
+) -> IdentityVerification:
+    """Ask the claimant to sign the power of attorney's filled-in text with their certificate."""
+    _check_can_sign(user=user, document=document, typed_name="", signature_png=None, certified=True)
+    return certified_signature_start(
+        user=user,
+        document_title=CERTIFIED_SIGNATURE_TITLE,
+        document_sha256=power_of_attorney_text_sha256(user=user, document=document),
+        meta=meta,
+    )
+
+
+@dataclass(frozen=True)
+class SignaturePurpose:
+    """Another document signed with a certificate through the identity pages (the 선정서 of filing), registered
+    from its app's AppConfig.ready() so accounts never imports it: `pending(verification)` says whether a pending
+    or verified signature request is for it, `complete(verification=, meta=)` signs it once verified (returns
+    nothing; raises ConsentError to show a problem), `used(verification)` whether it signed one already, and
+    `finished_url(verification)` where the claimant goes when the request is answered; `title` names the document
+    on the waiting page."""
+
+    key: str
+    title: str
+    pending: Callable[[IdentityVerification], bool]
+    complete: Callable[..., None]
+    used: Callable[[IdentityVerification], bool]
+    finished_url: Callable[[IdentityVerification], str]
+
+
+_PURPOSES: list[SignaturePurpose] = []
+
+
+def signature_purpose_register(purpose: SignaturePurpose) -> None:
+    if all(known.key != purpose.key for known in _PURPOSES):
+        _PURPOSES.append(purpose)
+
+
+def signature_purpose_for(*, verification: IdentityVerification) -> SignaturePurpose | None:
+    """The registered purpose of a certified signature request, or None for the power of attorney."""
+    return next((purpose for purpose in _PURPOSES if purpose.pending(verification)), None)
 
 
 def power_of_attorney_certified_refresh(

@@ -278,10 +278,15 @@ def power_of_attorney_download(request: HttpRequest, pk: int) -> FileResponse:
         signing.power_of_attorney_access_record(
             power_of_attorney=power_of_attorney, actor=request.user, meta=RequestMeta.from_request(request)
         )
+    return signed_pdf_response(power_of_attorney, title="소송위임장")
+
+
+def signed_pdf_response(record, *, title: str) -> FileResponse:
+    """A signed document's stored PDF (a power of attorney, a 선정서) as a private attachment."""
     response = FileResponse(
-        power_of_attorney.pdf.open("rb"),
+        record.pdf.open("rb"),
         as_attachment=True,
-        filename=f"소송위임장-{power_of_attorney.document_number}.pdf",
+        filename=f"{title}-{record.document_number}.pdf",
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -26,7 +26,7 @@ from accounts.selectors import (
 )
 from accounts.services.consents import ConsentError
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
-from accounts.services.signing import power_of_attorney_certified_refresh
+from accounts.services.signing import power_of_attorney_certified_refresh, signature_purpose_for
 from accounts.views.auth import client_ip_key
 from accounts.views.consents import _earlier_step, _next_url
 from core.audit import RequestMeta
@@ -123,7 +123,10 @@ def _refresh(request: HttpRequest, verification: IdentityVerification) -> tuple[
     problem = ""
     meta = RequestMeta.from_request(request)
     try:
-        if verification.kind == IdentityVerification.Kind.SIGNATURE:
+        purpose = signature_purpose_for(verification=verification)
+        if purpose is not None:
+            purpose.complete(verification=verification, meta=meta)
+        elif verification.kind == IdentityVerification.Kind.SIGNATURE:
             document = next(
                 (doc for doc in consent_documents_current() if doc.kind == doc.Kind.POWER_OF_ATTORNEY), None
             )
@@ -141,6 +144,8 @@ def _refresh(request: HttpRequest, verification: IdentityVerification) -> tuple[
 
 
 def _finished_url(verification: IdentityVerification, next_url: str) -> str:
+    if (purpose := signature_purpose_for(verification=verification)) is not None:
+        return purpose.finished_url(verification)
     name = (
         "accounts:power_of_attorney_sign"
         if verification.kind == IdentityVerification.Kind.SIGNATURE
@@ -165,6 +170,7 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
     if verification.status != IdentityVerification.Status.PENDING:
         _finished_message(request, verification)
         return redirect(_finished_url(verification, next_url))
+    purpose = signature_purpose_for(verification=verification)
     return render(
         request,
         "accounts/identity/wait.html",
@@ -174,6 +180,8 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
             "poll_url": reverse("accounts:identity_poll", args=[verification.pk]),
             "poll_interval_ms": POLL_INTERVAL_MS,
             "next_url": next_url,
+            "purpose": purpose,
+            "purpose_url": purpose.finished_url(verification) if purpose else "",
         },
     )
 

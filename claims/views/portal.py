@@ -17,6 +17,7 @@ from claims.forms import (
     evidence_upload_initial,
 )
 from claims.models import Claim
+from claims.portal_notices import portal_notices
 from claims.review_panels import claim_portal_panels
 from claims.selectors import intake as selectors
 from claims.services import intake as services
@@ -36,7 +37,12 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "claims/portal/index.html",
-        {"claims": claims, "journey_links": links, "incidents_open": incidents},
+        {
+            "claims": claims,
+            "journey_links": links,
+            "incidents_open": incidents,
+            "notices": portal_notices(user=request.user),
+        },
     )
 
 

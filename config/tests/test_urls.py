@@ -312,6 +312,8 @@ SITE = {
     "claims:eligibility_check": PUBLIC,
     "claims:start": CLAIMANT_ONLY,
     "claims:detail": A_S_CLAIM,
+    "filing:designation_sign": A_S_CLAIM,  # a 선정서 request of someone else's does not exist for B
+    "filing:designation_download": A_S_CLAIM,
     "claims:resume": A_S_CLAIM,
     "claims:wizard_eligibility": A_S_CLAIM,
     "claims:wizard_claimant": A_S_CLAIM,
@@ -404,6 +406,7 @@ ADMIN_SITE = {
     "admin:filing_cohort_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
     "admin:filing_filingwave_freeze": staff("L"),
     "admin:filing_filingwave_filed": staff("L"),
+    "admin:filing_filingwave_selected_parties": staff("VPL", allowed="405"),  # POST only (Lawyers: the panel)
     "admin:filing_filingwave_export": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "405", "405", "405"),
     "admin:filing_filingwave_court_costs_csv": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),
     "admin:filing_exportjob_status": (ADMIN_LOGIN, "403", ADMIN_LOGIN, "403", "403", "200"),

@@ -33,6 +33,7 @@ from claims.selectors.review import reviewers_eligible
 from claims.templatetags.money import format_won
 from core.admin import ReadOnlyModelAdmin
 from core.audit import RequestMeta
+from filing.admin.selected_parties import selected_parties_context, selected_parties_post
 from filing.exports import safe_file_name
 from filing.models import Cohort, ExportJob, FilingWave
 from filing.selectors.cohorts import CohortCriteria, cohort_summary, wave_candidates, wave_counts, wave_members_page
@@ -367,7 +368,11 @@ class CourtCostForm(forms.Form):
     """The inputs of a wave's court-cost sheet, from the query string."""
 
     selected_parties = forms.IntegerField(
-        label=gettext_lazy("선정당사자 수"), min_value=1, initial=1, required=False, widget=forms.NumberInput
+        label=gettext_lazy("선정당사자 수"),
+        min_value=1,
+        required=False,
+        widget=forms.NumberInput,
+        help_text=gettext_lazy("비워 두면 이 차수에서 정한 선정당사자 수 (정하지 않았으면 1)"),
     )
     filed_on = forms.DateField(
         label=gettext_lazy("소 제기일 (송달료 단가 기준)"),
@@ -376,8 +381,9 @@ class CourtCostForm(forms.Form):
     )
 
     def sheet_inputs(self) -> dict:
+        """The inputs given; without a number of selected parties the sheet counts those picked for the wave."""
         data = self.cleaned_data if self.is_valid() else {}
-        return {"selected_parties": data.get("selected_parties") or 1, "filed_on": data.get("filed_on")}
+        return {"selected_parties": data.get("selected_parties"), "filed_on": data.get("filed_on")}
 
 
 def _court_costs(wave: FilingWave, form: CourtCostForm) -> tuple:
@@ -463,6 +469,7 @@ class FilingWaveAdmin(admin.ModelAdmin):
             court_costs, court_costs_error = _court_costs(obj, court_cost_form)
             context.update(
                 {
+                    **selected_parties_context(request, wave=obj),
                     "court_cost_form": court_cost_form,
                     "court_costs": court_costs,
                     "court_costs_error": court_costs_error,
@@ -486,6 +493,11 @@ class FilingWaveAdmin(admin.ModelAdmin):
         return [
             path("<int:wave_id>/freeze/", view(self.freeze_view), name="filing_filingwave_freeze"),
             path("<int:wave_id>/filed/", view(self.filed_view), name="filing_filingwave_filed"),
+            path(
+                "<int:wave_id>/selected-parties/",
+                view(require_POST(self.selected_parties_view)),
+                name="filing_filingwave_selected_parties",
+            ),
             path(
                 "<int:wave_id>/court-costs.csv",
                 export_view(self.admin_site, self.court_costs_csv_view),
@@ -559,6 +571,14 @@ class FilingWaveAdmin(admin.ModelAdmin):
 
     def export_view(self, request: HttpRequest, wave_id: int) -> HttpResponse:
         return _export_requested(request, wave=self._wave(request, wave_id))
+
+    def selected_parties_view(self, request: HttpRequest, wave_id: int) -> HttpResponse:
+        """Pick the selected parties, or ask the plaintiffs to sign the 선정서 (Lawyers: PERMISSION_WAVE)."""
+        if not request.user.has_perm(PERMISSION_WAVE):
+            raise PermissionDenied
+        wave = self._wave(request, wave_id)
+        selected_parties_post(request, wave=wave)
+        return HttpResponseRedirect(self._change_url(wave) + "#selected-parties-heading")
 
     def court_costs_csv_view(self, request: HttpRequest, wave_id: int) -> HttpResponse:
         """The court-cost sheet as a CSV for the firm (audited; staff who may export personal data only)."""

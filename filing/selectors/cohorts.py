@@ -40,6 +40,7 @@ from claims.models import Claim, Estimate, Evidence, Flag, LossItem
 from filing.exports import chunked
 from filing.models import Cohort, FilingWave, WaveMember
 from filing.selectors.readiness import Rule, claims_ready_or_overridden, jit_off
+from filing.tiers import claim_tier_order
 
 KST = ZoneInfo("Asia/Seoul")
 STREAM_CHUNK_SIZE = 2000
@@ -417,22 +418,29 @@ def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def wave_annex_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
-    """The frozen plaintiffs by number with the claim's live status, streamed."""
-    rows = (
-        WaveMember.objects.filter(wave=wave)
-        .order_by("number")
-        .values(
-            "number",
-            "name",
-            "address",
-            "claimant_type",
-            "business_name",
-            "amount_claimed",
-            "estimated_by_rule",
-            status=F("claim__status"),
-            **proof_level_annotations("claim__claimant__"),
-        )
+# What every list of a wave's plaintiffs shows of each (frozen at the freeze).
+MEMBER_LIST_FIELDS = ("number", "name", "address", "claimant_type", "business_name", "amount_claimed")
+
+
+def wave_annex_rows(*, wave: FilingWave, by_tier: bool = False) -> Iterator[dict[str, Any]]:
+    """The frozen plaintiffs by number with the claim's live status, streamed; `by_tier`: grouped by claim tier
+    (filing/tiers.py, each row's `tier` is its index in CLAIM_TIERS), by number within a tier."""
+    members = WaveMember.objects.filter(wave=wave)
+    if by_tier:
+        members = members.annotate(tier=claim_tier_order()).order_by("tier", "number")
+    else:
+        members = members.order_by("number")
+    rows = members.values(
+        *(["tier"] if by_tier else []),
+        "number",
+        "name",
+        "address",
+        "claimant_type",
+        "business_name",
+        "amount_claimed",
+        "estimated_by_rule",
+        status=F("claim__status"),
+        **proof_level_annotations("claim__claimant__"),
     )
     return rows.iterator(chunk_size=STREAM_CHUNK_SIZE)
 
@@ -443,12 +451,7 @@ def wave_members_page(*, wave: FilingWave) -> QuerySet[WaveMember]:
         WaveMember.objects.filter(wave=wave)
         .select_related("claim")
         .only(
-            "number",
-            "name",
-            "address",
-            "claimant_type",
-            "business_name",
-            "amount_claimed",
+            *MEMBER_LIST_FIELDS,
             "claim__reference_code",
             "claim__status",
             "claim__withdrawn_at",

@@ -269,30 +269,39 @@ def _sheet_date(wave: FilingWave, filed_on: dt.date | None) -> dt.date:
     return filed_on or wave.filed_on or timezone.localdate()
 
 
+def wave_selected_parties(*, wave: FilingWave, selected_parties: int | None = None) -> int:
+    """How many selected parties the sheet counts: the number given, else the wave's picked selected parties
+    (filing/services/selected_parties.py), else 1 (the fewest the route allows)."""
+    if selected_parties is not None:
+        return selected_parties
+    return wave.selected_parties.count() or 1
+
+
 def wave_court_cost_totals(
-    *, wave: FilingWave, selected_parties: int = 1, filed_on: dt.date | None = None
+    *, wave: FilingWave, selected_parties: int | None = None, filed_on: dt.date | None = None
 ) -> CourtCostSheet:
     """The wave's totals from one aggregate query, whatever its size (for its admin page). The service-fee unit
-    is the one in force on `filed_on`, else the wave's filing date, else today."""
+    is the one in force on `filed_on`, else the wave's filing date, else today; the selected parties are
+    `selected_parties`, else those picked for the wave (see wave_selected_parties)."""
     plaintiff_count, claim_value = wave_claim_value(wave=wave)
     return court_cost_totals(
         plaintiff_count=plaintiff_count,
         claim_value=claim_value,
         defendants=wave.defendant_count,
-        selected_parties=selected_parties,
+        selected_parties=wave_selected_parties(wave=wave, selected_parties=selected_parties),
         filed_on=_sheet_date(wave, filed_on),
     )
 
 
 def wave_court_cost_sheet(
-    *, wave: FilingWave, selected_parties: int = 1, filed_on: dt.date | None = None
+    *, wave: FilingWave, selected_parties: int | None = None, filed_on: dt.date | None = None
 ) -> CourtCostSheet:
     """The wave's sheet with each plaintiff's share: its frozen plaintiffs, or for a draft wave the claims a
     freeze now would take."""
     return court_cost_sheet(
         plaintiffs=list(wave_plaintiffs(wave=wave)),
         defendants=wave.defendant_count,
-        selected_parties=selected_parties,
+        selected_parties=wave_selected_parties(wave=wave, selected_parties=selected_parties),
         filed_on=_sheet_date(wave, filed_on),
     )
 
@@ -301,7 +310,7 @@ def court_cost_sheet_csv(
     *,
     wave: FilingWave,
     actor: User,
-    selected_parties: int = 1,
+    selected_parties: int | None = None,
     filed_on: dt.date | None = None,
     meta: RequestMeta = NO_REQUEST,
 ) -> bytes:
@@ -309,6 +318,7 @@ def court_cost_sheet_csv(
     for staff allowed to export personal data (the shares name the plaintiffs)."""
     if not actor.has_perm(PERMISSION_EXPORT):
         raise PermissionDenied
+    selected_parties = wave_selected_parties(wave=wave, selected_parties=selected_parties)
     sheet = wave_court_cost_sheet(wave=wave, selected_parties=selected_parties, filed_on=filed_on)
     out = io.BytesIO()
     with translation.override("ko"):  # the firm's files are in Korean whatever the language of the page

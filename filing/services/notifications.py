@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from claims.models import Claim
 from filing.models import Cohort, FilingWave, WaveMember
 from filing.selectors.cohorts import cohort_claims
 from notifications.bulk import audience
@@ -16,29 +17,41 @@ from notifications.models import MessageTemplate
 WAVE_NOTIFY_CHUNK = 1000
 
 
+def wave_members_reachable(*, wave: FilingWave, after_number: int, chunk: int) -> tuple[list[WaveMember], int | None]:
+    """The next `chunk` plaintiffs numbered above `after_number` that a message can reach (withdrawn claims and
+    erased or closed accounts left out), with their claims and claimants, and the last number looked at (None when
+    no plaintiff was left): how the wave's messages are queued chunk by chunk."""
+    members = list(
+        WaveMember.objects.filter(wave=wave, number__gt=after_number)
+        .select_related("claim__claimant")
+        .order_by("number")[:chunk]
+    )
+    if not members:
+        return [], None
+    reachable = [
+        member
+        for member in members
+        if member.claim.claimant is not None
+        and member.claim.claimant.is_active
+        and member.claim.status != Claim.Status.WITHDRAWN
+    ]
+    return reachable, members[-1].number
+
+
 def filing_wave_filed_notify(*, wave_id: int, after_number: int = 0) -> int | None:
     """Queue the message for the next WAVE_NOTIFY_CHUNK plaintiffs numbered above `after_number` (withdrawn claims
     and erased accounts skipped); returns the last number handled, or None when no plaintiff was left."""
     wave = FilingWave.objects.get(pk=wave_id, status=FilingWave.Status.FILED)
-    members = list(
-        WaveMember.objects.filter(wave=wave, number__gt=after_number)
-        .select_related("claim__claimant")
-        .order_by("number")[:WAVE_NOTIFY_CHUNK]
-    )
-    if not members:
-        return None
+    members, last = wave_members_reachable(wave=wave, after_number=after_number, chunk=WAVE_NOTIFY_CHUNK)
     for member in members:
         claim = member.claim
-        claimant = claim.claimant
-        if claimant is None or not claimant.is_active or claim.status == claim.Status.WITHDRAWN:
-            continue
         case_message_queue(
             kind=MessageTemplate.Kind.WAVE_FILED,
-            user=claimant,
+            user=claim.claimant,
             variables={"reference": claim.reference_code, "court": wave.court, "case_number": wave.case_number},
             idempotency_key=f"wave-filed:{wave.pk}:{claim.pk}",
         )
-    return members[-1].number
+    return last
 
 
 def _cohort_choices() -> list[tuple[int, str]]:

@@ -15,14 +15,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--wave", type=int, required=True, help="the wave's id")
-        parser.add_argument("--selected-parties", type=int, default=1, help="number of selected parties (default 1)")
+        parser.add_argument(
+            "--selected-parties",
+            type=int,
+            default=None,
+            help="number of selected parties (default: those picked for the wave, else 1)",
+        )
         parser.add_argument(
             "--filed-on",
             type=dt.date.fromisoformat,
             help="date whose service-fee unit applies (default: the wave's filing date, else today)",
         )
 
-    def handle(self, *args, wave: int, selected_parties: int, filed_on: dt.date | None, **options) -> None:
+    def handle(self, *args, wave: int, selected_parties: int | None, filed_on: dt.date | None, **options) -> None:
         try:
             filing_wave = FilingWave.objects.select_related("cohort").get(pk=wave)
         except FilingWave.DoesNotExist as error:

@@ -46,6 +46,7 @@ from core.models import AuditEntry
 from filing.exports import safe_file_name
 from filing.models import Cohort, ExportJob, FilingWave
 from filing.selectors.cohorts import wave_evidence_count, wave_standing_count
+from filing.selectors.selected_parties import selected_party_count, selectors_count
 from filing.services.exports.packs import (
     EMBEDDED_IMAGE_TYPES,
     SPOOL_BYTES,
@@ -53,6 +54,12 @@ from filing.services.exports.packs import (
     _standing_pack,
     evidence_manifest_header,
     standing_pack_parts,
+)
+from filing.services.exports.selected import (
+    _designation_bundle,
+    _selected_parties_xlsx,
+    _selectors_annex_xlsx,
+    designation_manifest_header,
 )
 from filing.services.exports.sheets import (
     AMOUNT_COLUMNS,
@@ -91,6 +98,7 @@ __all__ = [
     "amount_column_labels",
     "claim_sheet_cells",
     "claim_sheet_header",
+    "designation_manifest_header",
     "evidence_manifest_header",
     "export_build",
     "export_download_open",
@@ -193,6 +201,15 @@ BUILDERS = {
     ),
     ExportJob.Kind.EVIDENCE_BUNDLE: Builder(
         _evidence_bundle, lambda job: wave_evidence_count(wave=job.wave), "zip", "증빙묶음"
+    ),
+    ExportJob.Kind.DESIGNATION_BUNDLE: Builder(
+        _designation_bundle, lambda job: selectors_count(wave=job.wave), "zip", "선정서묶음"
+    ),
+    ExportJob.Kind.SELECTED_PARTIES_XLSX: Builder(
+        _selected_parties_xlsx, lambda job: selected_party_count(wave=job.wave), "xlsx", "선정당사자목록"
+    ),
+    ExportJob.Kind.SELECTORS_ANNEX_XLSX: Builder(
+        _selectors_annex_xlsx, lambda job: selectors_count(wave=job.wave), "xlsx", "선정자목록"
     ),
 }
 

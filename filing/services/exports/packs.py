@@ -240,8 +240,13 @@ def _evidence_bundle(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
             )
             if count % 100 == 0:
                 progress(count)
-        stored = bundle.add_stream("manifest.csv", manifest.finished(), compress=True)
-        bundle.add_bytes("manifest.csv.sha256", f"{stored.sha256}  manifest.csv\n".encode("ascii"))
-        bundle.close()
+        manifest_close(bundle, manifest)
     finally:
         manifest.close()
+
+
+def manifest_close(bundle: ZipBundle, manifest: SpooledCsv) -> None:
+    """Add manifest.csv and manifest.csv.sha256 (its SHA-256 as written) and close the archive."""
+    stored = bundle.add_stream("manifest.csv", manifest.finished(), compress=True)
+    bundle.add_bytes("manifest.csv.sha256", f"{stored.sha256}  manifest.csv\n".encode("ascii"))
+    bundle.close()

@@ -34,6 +34,7 @@ from filing.selectors.cohorts import (
     wave_counts,
     wave_sheet_rows,
 )
+from filing.tiers import CLAIM_TIERS
 
 Progress = Callable[[int], None]
 
@@ -207,9 +208,10 @@ def _wave_context(wave: FilingWave) -> dict[str, Any]:
     }
 
 
-def _annex_rows(wave: FilingWave) -> Iterator[dict[str, Any]]:
-    for row in wave_annex_rows(wave=wave):
+def _annex_rows(wave: FilingWave, *, by_tier: bool = False) -> Iterator[dict[str, Any]]:
+    for row in wave_annex_rows(wave=wave, by_tier=by_tier):
         yield {
+            "tier": row.get("tier"),
             "number": row["number"],
             "name": plaintiff_name(
                 name=row["name"], claimant_type=row["claimant_type"], business_name=row["business_name"]
@@ -222,12 +224,40 @@ def _annex_rows(wave: FilingWave) -> Iterator[dict[str, Any]]:
         }
 
 
+@dataclass(frozen=True)
+class TierSubtotal:
+    label: str
+    count: int
+    amount: int
+
+
+def annex_rows_by_tier(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The annex rows grouped by claim tier (filing/tiers.py): the first row of a tier carries `tier_heading` (its
+    label), the last `tier_subtotal` (a TierSubtotal of the tier's plaintiffs and amounts claimed)."""
+    previous: dict[str, Any] | None = None
+    count = amount = 0
+    for row in rows:
+        starts = previous is None or previous["tier"] != row["tier"]
+        if previous is not None:
+            yield {**previous, "tier_subtotal": _tier_subtotal(previous, count, amount) if starts else None}
+        if starts:
+            count = amount = 0
+        count, amount = count + 1, amount + row["amount"]
+        previous = {**row, "tier_heading": str(CLAIM_TIERS[row["tier"]].label) if starts else ""}
+    if previous is not None:
+        yield {**previous, "tier_subtotal": _tier_subtotal(previous, count, amount)}
+
+
+def _tier_subtotal(row: dict[str, Any], count: int, amount: int) -> TierSubtotal:
+    return TierSubtotal(label=str(CLAIM_TIERS[row["tier"]].label), count=count, amount=amount)
+
+
 def _annex_pdf(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     pdf_table_write(
         out,
         template="filing/exports/annex.html",
         context=_wave_context(job.wave),
-        rows=_annex_rows(job.wave),
+        rows=annex_rows_by_tier(_annex_rows(job.wave, by_tier=True)),
         progress=progress,
     )
 
@@ -240,10 +270,23 @@ def _annex_heading(wave: FilingWave, title: str) -> list[list[Any]]:
 def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     wave = job.wave
     mark = _("확정 후 철회")
-    rows = (
-        [row["number"], row["name"], row["address"], row["amount"], mark if row["withdrawn"] else "", row["proof"]]
-        for row in _annex_rows(wave)
-    )
+
+    def rows() -> Iterator[list[Any]]:
+        for row in annex_rows_by_tier(_annex_rows(wave, by_tier=True)):
+            if row["tier_heading"]:
+                yield [row["tier_heading"]]
+            yield [
+                row["number"],
+                row["name"],
+                row["address"],
+                row["amount"],
+                mark if row["withdrawn"] else "",
+                row["proof"],
+            ]
+            if subtotal := row["tier_subtotal"]:
+                count = _("%(count)d명") % {"count": subtotal.count}
+                yield [_("소계: %(tier)s") % {"tier": subtotal.label}, count, "", subtotal.amount, "", ""]
+
     context = _wave_context(wave)
 
     def totals() -> list[list[Any]]:
@@ -266,7 +309,7 @@ def _annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     sheet = Sheet(
         _("원고 목록"),
         [_("번호"), _("성명"), _("주소"), _("청구금액"), _("비고"), _("증명 수준")],
-        rows,
+        rows(),
         preamble=_annex_heading(wave, _("원고 목록")),
         footer=totals,
         widths=(8, 24, 60, 16, 14, 22),
