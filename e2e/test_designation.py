@@ -11,13 +11,13 @@ from pypdf import PdfReader
 from accounts.models import IdentityVerification
 from accounts.roles import Role
 from accounts.tests.factories import StaffFactory, identity_verified
-from claims.models import Claim
-from claims.tests.factories import claim_estimated, claimant_ready
+from claims.tests.factories import claimant_ready
 from core.audit import RequestMeta
 from e2e.test_claim_wizard import fits_the_screen, log_in
 from filing.models import Designation
 from filing.services.cohorts import cohort_freeze_wave
 from filing.services.selected_parties import designation_requests_queue, selected_parties_pick
+from filing.tests.readiness import claim_ready, plaintiff_ready
 from filing.tests.test_exports import cohort_of_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_plaintiff_signs_the_designation_with_the_certificate_from_the_portal(phone_page):
     lawyer = StaffFactory(role=Role.LAWYER)
     plaintiff = identity_verified(claimant_ready(legal_name="정하늘"))
-    claim_estimated(status=Claim.Status.ACCEPTED, claimant=claimant_ready(legal_name="한선정"))
-    claim_estimated(status=Claim.Status.ACCEPTED, claimant=plaintiff)
+    claim_ready(claimant=plaintiff_ready(legal_name="한선정"))
+    claim_ready(claimant=plaintiff)
     wave = cohort_freeze_wave(cohort=cohort_of_all(lawyer), name="1차 소송", court="서울중앙지방법원", actor=lawyer)
     selected_parties_pick(wave=wave, numbers=[1], actor=lawyer, meta=RequestMeta(ip=None, user_agent=""))
     designation_requests_queue(wave_id=wave.pk)  # what the task does after the Lawyer asks

@@ -22,7 +22,6 @@ from accounts.services.data_rights import deletion_request_confirm, deletion_req
 from accounts.services.signing import SignatureError, certified_signature_used
 from accounts.tests.factories import StaffFactory, identity_verified
 from claims.models import Claim
-from claims.tests.factories import claim_estimated, claimant_ready
 from claims.tests.staff import admin_login
 from core.audit import RequestMeta
 from core.models import AuditEntry
@@ -38,6 +37,7 @@ from filing.services.selected_parties import (
     designation_sign,
     selected_parties_pick,
 )
+from filing.tests.readiness import claim_ready, plaintiff_ready
 from filing.tests.test_exports import cohort_of_all, exported
 from integrations.identity.sandbox import sandbox_request_answer
 from notifications.models import Notification
@@ -56,7 +56,7 @@ def lawyer():
 @pytest.fixture
 def wave(lawyer) -> FilingWave:
     for name in NAMES:
-        claim_estimated(status=Claim.Status.ACCEPTED, claimant=claimant_ready(legal_name=name))
+        claim_ready(claimant=plaintiff_ready(legal_name=name))
     from filing.services.cohorts import cohort_freeze_wave
 
     return cohort_freeze_wave(cohort=cohort_of_all(lawyer), name="1차 소송", court="서울중앙지방법원", actor=lawyer)
