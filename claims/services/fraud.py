@@ -21,16 +21,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 
-from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
-from django.db.models.functions import Concat, Lower, StrIndex, Substr
-from django.db.models.lookups import GreaterThan, LessThan
+from django.db import transaction
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, email_key
 from claims.damages import FLAG_HOURS_EXCEED_WINDOW
 from claims.models import Claim, ClaimEvent, Evidence, Flag
+from claims.models.claims import PERCEPTUAL_HASH_BAND_BITS, PERCEPTUAL_HASH_BANDS
 from claims.selectors.estimates import ESTIMABLE_STATUSES, FLAG_COHORT_OUTLIER
 from config.hashing import sha256_hex
 from core.audit import audit_entry
@@ -73,15 +73,6 @@ class Finding:
     details: dict = field(default_factory=dict)
 
 
-def email_key(path: str) -> Case:
-    """The email address in lower case without a `+tag` in the mailbox name: kim+2@x.com and Kim@x.com match."""
-    text = CharField()
-    email = Lower(path, output_field=text)
-    plus, at = StrIndex(email, Value("+")), StrIndex(email, Value("@"))
-    without_tag = Concat(Substr(email, 1, plus - 1), Substr(email, at), output_field=text)
-    return Case(When(GreaterThan(plus, 0) & LessThan(plus, at), then=without_tag), default=email, output_field=text)
-
-
 # --- values shared by different accounts ------------------------------------------------------------------------
 
 
@@ -96,17 +87,23 @@ def _shared_value_findings(
     fingerprint_of=sha256_hex,
 ) -> list[Finding]:
     """Group `rows` by `key`; every claim in a group with more than one account gets a finding linking the claims
-    of the other accounts. With a scope, only the groups of the scope's claims are looked at."""
+    of the other accounts. With a scope, only the groups of the scope's claims are looked at: the rows holding one
+    of the scope's values are found through the key's index (every key compared here is indexed), so checking one
+    claim costs the same whatever the size of the table; the whole-table grouping is for the sweep only."""
     rows = rows.annotate(key=key).exclude(key="").exclude(key__isnull=True)
-    shared = rows.values("key").annotate(people=Count(person_path, distinct=True)).filter(people__gt=1)
-    if scope is not None:
-        shared = shared.filter(key__in=rows.filter(**{f"{claim_path}__in": scope}).values("key"))
+    if scope is None:
+        shared = rows.values("key").annotate(people=Count(person_path, distinct=True)).filter(people__gt=1)
+        matching = rows.filter(key__in=shared.values("key"))
+    else:
+        matching = rows.filter(key__in=rows.filter(**{f"{claim_path}__in": scope}).values("key"))
     members: dict[str, dict[int, tuple[int, set[int]]]] = defaultdict(dict)
-    values = rows.filter(key__in=shared.values("key")).values_list("key", claim_path, person_path, "pk")
+    values = matching.values_list("key", claim_path, person_path, "pk").order_by()
     for value, claim_id, person_id, row_id in values.iterator(chunk_size=5000):
         members[value].setdefault(claim_id, (person_id, set()))[1].add(row_id)
     findings = []
     for value, claims in members.items():
+        if len({person_id for person_id, _rows in claims.values()}) < 2:
+            continue  # one account's own claims or files: no shared value
         for claim_id, (person_id, row_ids) in claims.items():
             related = {other for other, (other_person, _rows) in claims.items() if other_person != person_id}
             details = {"evidence": sorted(row_ids)} if rows.model is Evidence else {}
@@ -185,37 +182,67 @@ def _image_rows(evidence: QuerySet[Evidence]) -> QuerySet:
     )
 
 
-SIMILAR_IMAGES_SQL = """
-SELECT a.id, a.claim_id, b.id, b.claim_id,
-       bit_count(('x' || a.perceptual_hash)::bit(64) # ('x' || b.perceptual_hash)::bit(64)) AS distance
-FROM ({probes}) AS a
-JOIN ({candidates}) AS b
-  ON b.claimant_id <> a.claimant_id AND b.sha256 <> a.sha256
-WHERE bit_count(('x' || a.perceptual_hash)::bit(64) # ('x' || b.perceptual_hash)::bit(64)) <= %s
-"""
+# Two hashes at most SIMILAR_IMAGE_MAX_DISTANCE bits apart differ by at most this many bits in one of the bands.
+BAND_RADIUS = SIMILAR_IMAGE_MAX_DISTANCE // PERCEPTUAL_HASH_BANDS
+PROBE_BATCH = 100
+_BAND_MASK = (1 << PERCEPTUAL_HASH_BAND_BITS) - 1
 
 
-def _similar_pairs_postgresql(probes: QuerySet, candidates: QuerySet, max_distance: int) -> list[tuple]:
-    """Compare in the database: bit_count over the XOR of the hashes, one statement for all probes."""
-    columns = ("id", "claim_id", "claimant_id", "sha256", "perceptual_hash")
+def hash_bands(perceptual_hash: str) -> list[int]:
+    """The hash's bands as Evidence stores them (phash_band_0 holds the first 16 bits, in the hex digits' order)."""
+    value = int(perceptual_hash, 16)
+    return [
+        (value >> (PERCEPTUAL_HASH_BAND_BITS * (PERCEPTUAL_HASH_BANDS - 1 - band))) & _BAND_MASK
+        for band in range(PERCEPTUAL_HASH_BANDS)
+    ]
 
-    def select(rows: QuerySet) -> tuple[str, tuple]:
-        sql, params = rows.query.sql_with_params()
-        # Django's own SQL for the queryset, with its parameters kept apart: nothing user-typed is interpolated.
-        return f"SELECT * FROM ({sql}) AS r ({', '.join(columns)})", params  # noqa: S608
 
-    probe_sql, probe_params = select(probes)
-    candidate_sql, candidate_params = select(candidates)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            SIMILAR_IMAGES_SQL.format(probes=probe_sql, candidates=candidate_sql),
-            [*probe_params, *candidate_params, max_distance],
-        )
-        return cursor.fetchall()
+def band_neighbours(value: int, radius: int) -> list[int]:
+    """Every band value at most `radius` bits from `value` (itself included)."""
+    found = [value]
+    for flipped in range(1, radius + 1):
+        for bits in combinations(range(PERCEPTUAL_HASH_BAND_BITS), flipped):
+            found.append(value ^ sum(1 << bit for bit in bits))
+    return found
+
+
+def similar_pairs_banded(probes: Iterable[tuple], max_distance: int) -> list[tuple]:
+    """Each probe against every checked picture of another account and other content, through the band indexes:
+    a picture within `max_distance` bits shares a band with the probe up to `max_distance // bands` bits
+    (pigeonhole), so only those candidates are read, and each is verified by its real distance. One query per
+    PROBE_BATCH probes; the candidates read grow with the matches, not with the table."""
+    radius = max_distance // PERCEPTUAL_HASH_BANDS
+    probe_rows = [ImageRow(*row) for row in probes]
+    pairs = []
+    for start in range(0, len(probe_rows), PROBE_BATCH):
+        batch = probe_rows[start : start + PROBE_BATCH]
+        # band -> value -> the probes whose band is within the radius of that value
+        wanted: list[dict[int, list[ImageRow]]] = [defaultdict(list) for _band in range(PERCEPTUAL_HASH_BANDS)]
+        for probe in batch:
+            for band, value in enumerate(hash_bands(probe.perceptual_hash)):
+                for neighbour in band_neighbours(value, radius):
+                    wanted[band][neighbour].append(probe)
+        condition = Q()
+        for band, values in enumerate(wanted):
+            condition |= Q(**{f"phash_band_{band}__in": sorted(values)})
+        for row in _image_rows(_evidence_checked().filter(condition)).iterator(chunk_size=5000):
+            other = ImageRow(*row)
+            seen = set()
+            for band, value in enumerate(hash_bands(other.perceptual_hash)):
+                for probe in wanted[band].get(value, ()):
+                    if probe.evidence_id in seen:
+                        continue
+                    seen.add(probe.evidence_id)
+                    if other.person_id == probe.person_id or other.sha256 == probe.sha256:
+                        continue
+                    distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
+                    if distance <= max_distance:
+                        pairs.append((probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance))
+    return pairs
 
 
 def similar_pairs_python(probes: Iterable[tuple], candidates: Iterable[tuple], max_distance: int) -> list[tuple]:
-    """The same comparison in Python, for databases without bit_count (the local SQLite default)."""
+    """Every probe against every candidate: the plain comparison the banded search must agree with (tests)."""
     probe_rows = [ImageRow(*row) for row in probes]
     pairs = []
     for row in candidates:
@@ -231,11 +258,7 @@ def similar_pairs_python(probes: Iterable[tuple], candidates: Iterable[tuple], m
 
 def _similar_image_findings(probe_evidence: QuerySet[Evidence]) -> list[Finding]:
     """Each probe picture against every other checked picture of another account. Both sides are flagged."""
-    probes, candidates = _image_rows(probe_evidence), _image_rows(_evidence_checked())
-    if connection.vendor == "postgresql":
-        pairs = _similar_pairs_postgresql(probes, candidates, SIMILAR_IMAGE_MAX_DISTANCE)
-    else:
-        pairs = similar_pairs_python(probes, candidates.iterator(chunk_size=5000), SIMILAR_IMAGE_MAX_DISTANCE)
+    pairs = similar_pairs_banded(_image_rows(probe_evidence).iterator(chunk_size=5000), SIMILAR_IMAGE_MAX_DISTANCE)
     findings: dict[tuple[int, int], Finding] = {}
     for evidence_id, claim_id, other_evidence_id, other_claim_id, distance in pairs:
         for own, own_claim, match, match_claim in (
@@ -271,11 +294,13 @@ def burst_members(signups: Sequence[tuple[int, dt.datetime]], *, accounts: int, 
 
 def _signup_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
     users = User.objects.filter(signup_ip__isnull=False)
-    busy = users.values("signup_ip").annotate(accounts=Count("pk")).filter(accounts__gte=SIGNUP_BURST_ACCOUNTS)
-    if scope is not None:
-        busy = busy.filter(signup_ip__in=users.filter(claims__in=scope).values("signup_ip"))
+    if scope is None:
+        busy = users.values("signup_ip").annotate(accounts=Count("pk")).filter(accounts__gte=SIGNUP_BURST_ACCOUNTS)
+        addresses = busy.values("signup_ip")
+    else:  # the scope's addresses, through the (signup_ip, date_joined) index; burst_members needs enough accounts
+        addresses = users.filter(claims__in=scope).values("signup_ip")
     signups: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    rows = users.filter(signup_ip__in=busy.values("signup_ip")).order_by("signup_ip", "date_joined", "pk")
+    rows = users.filter(signup_ip__in=addresses).order_by("signup_ip", "date_joined", "pk")
     for ip, user_id, joined in rows.values_list("signup_ip", "pk", "date_joined").iterator(chunk_size=5000):
         signups[ip].append((user_id, joined))
     ip_of_user = {}
