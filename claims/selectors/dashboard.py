@@ -99,18 +99,29 @@ def _per_day(first_day: dt.date, last_day: dt.date) -> list[Row]:
 
 
 def _per_service() -> list[Row]:
-    """Claims naming each service, with the amounts claimed in their loss items for that service."""
-    services = Service.objects.annotate(
-        # one joined row per claim and service, so no DISTINCT (which sorted every pair of the table)
-        n=Count("claims", filter=Q(claims__status__in=COUNTED_STATUSES))
-    ).filter(n__gt=0)
+    """Claims naming each service, with the amounts claimed in their loss items for that service. Both are
+    grouped by service id over narrow rows (the claim-service pairs, the loss items), leaving out the claims that
+    are not counted (drafts and withdrawn claims, a tenth of the table, found through the status index) rather
+    than joining every counted claim; the few services are named afterwards."""
+    other_statuses = [status for status in Claim.Status.values if status not in COUNTED_STATUSES]
+    not_counted = Claim.objects.filter(status__in=other_statuses).order_by().values("pk")
+    counts = dict(
+        Claim.services.through.objects.exclude(claim_id__in=not_counted)
+        .order_by()
+        .values_list("service_id")
+        .annotate(n=Count("pk"))  # one row per claim and service: no DISTINCT (which sorted every pair)
+    )
     claimed = dict(
-        LossItem.objects.filter(claim__status__in=COUNTED_STATUSES)
+        LossItem.objects.exclude(claim_id__in=not_counted)
         .order_by()
         .values_list("service_id")
         .annotate(total=Sum(_loss_item_claimed_amount()))
     )
-    rows = [Row(service.name, service.n, claimed.get(service.pk, 0), key=service.slug) for service in services]
+    rows = [
+        Row(service.name, counts[service.pk], claimed.get(service.pk, 0), key=service.slug)
+        for service in Service.objects.all()  # reference data: a few dozen rows
+        if counts.get(service.pk)
+    ]
     return sorted(rows, key=lambda row: (-row.count, row.label))
 
 
