@@ -326,76 +326,38 @@ SHEET_ROW_KEYS = (
 )
 
 
-def _cohort_sheet_values(claims: QuerySet, *, per_claim: bool) -> QuerySet:
-    claim = OuterRef("pk")
-    per_row = (
-        {
-            "service_list": service_names(claim),
-            "claimed_by_kind": claimed_by_kind(claim),
-            "open_flags": open_flag_codes(claim),
-        }
-        if per_claim
-        else {}
-    )
-    return claims.order_by("submitted_at", "pk").values(
-        "pk",
-        "reference_code",
-        "business_name",
-        "claimant_type",
-        "claimed_total",
-        "estimate_flags",
-        "status",
-        "submitted_at",
-        "decided_at",
-        "withdrawn_at",
-        name=F("claimant__legal_name"),
-        phone=F("claimant__phone"),
-        email=F("claimant__email"),
-        postal_code=F("claimant__postal_code"),
-        address=full_address("claimant__"),
-        business_number=F("business_registration_number"),
-        estimated_by_rule=EstimatedByRule(F("pk")),
-        amount=F("estimate_total"),
-        model_version=model_version(claim),
-        **per_row,
-        **proof_level_annotations("claimant__"),
-    )
-
-
 def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
-    """The claim-sheet SELECT for a cohort in one statement: one row per claim, oldest submission first (keys:
-    SHEET_ROW_KEYS but `number`, and `pk`). The export streams cohort_sheet_rows() instead, which reads the
-    services, loss items and flags a chunk of claims at a time; this one is the reference it is tested against
-    and what the benchmark's COPY runs."""
-    return _cohort_sheet_values(cohort_claims(cohort=cohort), per_claim=True)
-
-
-def _sheet_chunk_extras(claim_ids: list[int]) -> dict[str, dict[int, Any]]:
-    """The services, claimed amounts by kind and open flags of a chunk of claims, in three grouped queries by
-    claim (through the claim_id indexes) instead of three subqueries per row."""
-    per_kind = {kind: Coalesce(Sum(claimed_amount(), filter=Q(kind=kind)), 0) for kind in LOSS_KINDS}
-    services = (
-        Claim.services.through.objects.filter(claim_id__in=claim_ids)
-        .order_by()
-        .values("claim_id")
-        .annotate(names=TextList("service__name_ko"))
-        .values_list("claim_id", "names")
+    """The claim-sheet SELECT for a cohort: one row per claim, oldest submission first (keys: SHEET_ROW_KEYS but
+    `number`)."""
+    claim = OuterRef("pk")
+    return (
+        cohort_claims(cohort=cohort)
+        .order_by("submitted_at", "pk")
+        .values(
+            "reference_code",
+            "business_name",
+            "claimant_type",
+            "claimed_total",
+            "estimate_flags",
+            "status",
+            "submitted_at",
+            "decided_at",
+            "withdrawn_at",
+            name=F("claimant__legal_name"),
+            phone=F("claimant__phone"),
+            email=F("claimant__email"),
+            postal_code=F("claimant__postal_code"),
+            address=full_address("claimant__"),
+            business_number=F("business_registration_number"),
+            service_list=service_names(claim),
+            claimed_by_kind=claimed_by_kind(claim),
+            estimated_by_rule=EstimatedByRule(F("pk")),
+            amount=F("estimate_total"),
+            model_version=model_version(claim),
+            open_flags=open_flag_codes(claim),
+            **proof_level_annotations("claimant__"),
+        )
     )
-    claimed = (
-        LossItem.objects.filter(claim_id__in=claim_ids)
-        .order_by()
-        .values("claim_id")
-        .annotate(amounts=JSONObject(**per_kind))
-        .values_list("claim_id", "amounts")
-    )
-    flags = (
-        Flag.objects.filter(claim_id__in=claim_ids, status=Flag.Status.OPEN)
-        .order_by()
-        .values("claim_id")
-        .annotate(codes=TextList("code"))
-        .values_list("claim_id", "codes")
-    )
-    return {"service_list": dict(services), "claimed_by_kind": dict(claimed), "open_flags": dict(flags)}
 
 
 def without_jit(rows: Iterator) -> Iterator:
@@ -416,16 +378,9 @@ def without_jit(rows: Iterator) -> Iterator:
 
 def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
     """One dict per claim of the cohort (keys: SHEET_ROW_KEYS), streamed in chunks."""
-    rows = _cohort_sheet_values(cohort_claims(cohort=cohort), per_claim=False)
-    for chunk in chunked(without_jit(rows.iterator(chunk_size=STREAM_CHUNK_SIZE)), STREAM_CHUNK_SIZE):
-        ids = [row["pk"] for row in chunk]
-        extras = _sheet_chunk_extras(ids)
-        for row in chunk:
-            claim_id = row.pop("pk")
-            row["number"] = None
-            for key, values in extras.items():
-                row[key] = values.get(claim_id)
-            yield row
+    for row in without_jit(cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE)):
+        row["number"] = None
+        yield row
 
 
 def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
