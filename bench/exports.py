@@ -5,9 +5,10 @@ missing ones with the synthetic generator (devtools/generator.py) and estimates 
 the site would have. It then exports one cohort holding every claim of the default incident, the way the export
 task does (the same builder, the same streaming query), into a temporary file:
 
-- CSV: rows per second, set beside PostgreSQL's own `COPY (<the same SELECT>) TO STDOUT WITH CSV` of the same
-  rows (target: the export takes at most 3 times as long), and the process's peak memory (target < 200 MB);
-- XLSX: seconds and peak memory (targets, scaled to 200,000 rows: < 90 s and < 250 MB).
+- CSV: seconds, set beside the floor, PostgreSQL's `COPY` of a plain table holding the export's columns (built
+  once from the export's SELECT; targets: under 8 s per 200,000 rows and at most 2 times the floor), with the
+  `COPY (<the same SELECT>)` for information, and the process's peak memory (target < 200 MB);
+- XLSX: seconds and peak memory (targets, scaled to 200,000 rows: < 40 s and < 250 MB).
 
 Each export runs in its own child process, so its peak resident memory (VmHWM) is its own; the child's
 memory before the export (Django, XlsxWriter and WeasyPrint imported) is reported beside it. `bench.run` calls
@@ -34,9 +35,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 COHORT_NAME = "벤치마크: 기본 사고의 모든 신청"
 SEED = 2022
 ESTIMATE_CHUNK = 1000
-CSV_COPY_RATIO_TARGET = 3.0
+CSV_COPY_RATIO_TARGET = 2.0  # of the COPY of a plain table holding the export's columns (issue 23)
+CSV_SECONDS_PER_200K = 8
 CSV_MEMORY_TARGET_MB = 200
-XLSX_SECONDS_PER_200K = 90
+XLSX_SECONDS_PER_200K = 40
 XLSX_MEMORY_TARGET_MB = 250
 
 
@@ -89,7 +91,8 @@ def claims_ensure(count: int) -> None:
 
 
 def copy_reference(cohort) -> tuple[float, int]:
-    """Seconds and bytes for PostgreSQL to write the export's SELECT as CSV itself (COPY ... TO STDOUT)."""
+    """Seconds and bytes for PostgreSQL to write the export's SELECT as CSV itself (COPY ... TO STDOUT), with
+    JIT off as the export runs it (informative: it includes computing the rows)."""
     from django.db import connection
 
     from filing.selectors.cohorts import cohort_sheet_queryset
@@ -97,13 +100,47 @@ def copy_reference(cohort) -> tuple[float, int]:
     sql, params = cohort_sheet_queryset(cohort=cohort).query.sql_with_params()
     size = 0
     with tempfile.TemporaryFile() as out, connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
         started = time.perf_counter()
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params) as copy:
             for block in copy:
                 out.write(block)
                 size += len(block)
         seconds = time.perf_counter() - started
+        cursor.execute("RESET jit")
     return seconds, size
+
+
+PLAIN_TABLE = "bench_export_plain"
+
+
+def plain_copy_reference(cohort) -> tuple[float, float, int]:
+    """The floor: the export's SELECT written once into a plain table (seconds, informative), then the seconds
+    and bytes for PostgreSQL to COPY that table as CSV, so the reference says what writing the rows costs
+    without computing them."""
+    from django.db import connection
+
+    from filing.selectors.cohorts import cohort_sheet_queryset
+
+    sql, params = cohort_sheet_queryset(cohort=cohort).query.sql_with_params()
+    size = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PLAIN_TABLE}")
+        cursor.execute("SET jit = off")
+        started = time.perf_counter()
+        cursor.execute(f"CREATE UNLOGGED TABLE {PLAIN_TABLE} AS {sql}", params)
+        build_seconds = time.perf_counter() - started
+        cursor.execute("RESET jit")
+        cursor.execute(f"VACUUM ANALYZE {PLAIN_TABLE}")
+        with tempfile.TemporaryFile() as out:
+            started = time.perf_counter()
+            with cursor.cursor.copy(f"COPY {PLAIN_TABLE} TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+                for block in copy:
+                    out.write(block)
+                    size += len(block)
+            seconds = time.perf_counter() - started
+        cursor.execute(f"DROP TABLE {PLAIN_TABLE}")
+    return seconds, build_seconds, size
 
 
 def export_child(kind: str, cohort_id: int) -> dict:
@@ -147,23 +184,27 @@ def measure() -> list[Metric]:
 
     cohort = bench_cohort()
     rows = cohort_claims(cohort=cohort).count()
-    copy_seconds, copy_bytes = copy_reference(cohort)
     csv = run_child(ExportJob.Kind.CLAIMS_CSV, cohort.pk)
+    plain_seconds, build_seconds, plain_bytes = plain_copy_reference(cohort)
+    copy_seconds, copy_bytes = copy_reference(cohort)
     xlsx = run_child(ExportJob.Kind.CLAIMS_XLSX, cohort.pk)
-    ratio = csv["seconds"] / copy_seconds
+    ratio = csv["seconds"] / plain_seconds
+    csv_limit = CSV_SECONDS_PER_200K * max(rows, 1) / 200_000
     xlsx_limit = XLSX_SECONDS_PER_200K * max(rows, 1) / 200_000
     return [
         Metric(
-            "export CSV: rows per second",
-            round(rows / csv["seconds"]),
-            "rows/s",
+            "export CSV: seconds",
+            round(csv["seconds"], 1),
+            "s",
             n=rows,
-            reference=round(rows / copy_seconds),
+            reference=round(plain_seconds, 2),
             ratio=round(ratio, 2),
-            target=f"<= {CSV_COPY_RATIO_TARGET:g}x the time of PostgreSQL COPY of the same SELECT",
-            met=ratio <= CSV_COPY_RATIO_TARGET,
-            note=f"{csv['seconds']:.1f} s ({csv['cpu_seconds']:.1f} s of CPU in Python), {csv['bytes'] / 1e6:.0f} MB; "
-            f"COPY {copy_seconds:.1f} s, {copy_bytes / 1e6:.0f} MB",
+            target=f"< {csv_limit:.1f} s and <= {CSV_COPY_RATIO_TARGET:g}x the COPY of a plain table of its columns",
+            met=csv["seconds"] < csv_limit and ratio <= CSV_COPY_RATIO_TARGET,
+            note=f"{rows / csv['seconds']:,.0f} rows/s, {csv['cpu_seconds']:.1f} s of CPU in Python, "
+            f"{csv['bytes'] / 1e6:.0f} MB; COPY of the plain table {plain_seconds:.1f} s ({plain_bytes / 1e6:.0f} MB; "
+            f"building it from the SELECT {build_seconds:.1f} s); COPY of the SELECT itself {copy_seconds:.1f} s "
+            f"({copy_bytes / 1e6:.0f} MB)",
         ),
         Metric(
             "export CSV: peak memory",

@@ -25,7 +25,7 @@ from bench.metrics import Metric, not_measured
 from config.crypto import derived_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECTIONS = ("recompute", "staff", "exports", "intake", "messages", "evidence_reading")
+SECTIONS = ("recompute", "staff", "fraud", "exports", "intake", "messages", "evidence_reading")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kakao_claims_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 GENERATION_TARGET_SECONDS = 300  # 200,000 claims "in a few minutes"
@@ -415,6 +415,11 @@ def main(argv: list[str] | None = None) -> int:
     if "staff" in sections:
         say("fraud sweep")
         metrics.append(fraud_sweep())
+    if "fraud" in sections:
+        from bench import surge
+
+        say("fraud check of one claim")
+        metrics += surge.fraud_check_metrics(claims_in_table=total)
     if "recompute" in sections:
         say("recompute")
         metrics += recompute(env, folder)
@@ -423,6 +428,10 @@ def main(argv: list[str] | None = None) -> int:
 
         say("staff pages")
         metrics += staff_pages.measure(claims_in_table=total, small=small_counts, small_size=small_size)
+        from bench import surge
+
+        say("dashboard without its cache")
+        metrics.append(surge.dashboard_uncached_metric(claims_in_table=total))
     if "exports" in sections:
         say("exports")
         metrics += export_growth(early_exports, exports())

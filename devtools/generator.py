@@ -633,7 +633,12 @@ class Table:
 
     def __init__(self, model: type[models.Model], *, with_id: bool = True) -> None:
         self.model = model
-        fields = [f for f in model._meta.concrete_fields if with_id or not f.primary_key]
+        # Generated columns (the perceptual-hash bands) are computed by the database from the others.
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if (with_id or not f.primary_key) and not getattr(f, "generated", False)
+        ]
         self.fields = fields
         self.names = [f.attname for f in fields]
         self.columns = [f.column for f in fields]

@@ -4,7 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Length, StrIndex, Substr
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -158,6 +160,29 @@ def export_path(instance: models.Model, filename: str) -> str:
     return f"exports/{secrets.token_hex(16)}"
 
 
+# A 64-bit perceptual hash (16 hex digits) cut into bands of 16 bits, each stored in an indexed generated column:
+# two hashes at most k bits apart differ by at most k // 4 bits in one of the bands (pigeonhole), so the fraud check
+# looks up the bands of a picture and the bands within k // 4 bits of them, then verifies the distance.
+PERCEPTUAL_HASH_BANDS = 4
+PERCEPTUAL_HASH_BAND_BITS = 16
+_HEX_DIGITS = "0123456789abcdef"
+
+
+def perceptual_hash_band(band: int, path: str = "perceptual_hash") -> Case:
+    """The band's 16 bits as an integer, in SQL both databases can index (NULL unless the hash has 16 digits)."""
+    digits = PERCEPTUAL_HASH_BAND_BITS // 4
+    value = sum(
+        (StrIndex(Value(_HEX_DIGITS), Substr(path, band * digits + position + 1, 1)) - 1)
+        * 16 ** (digits - 1 - position)
+        for position in range(digits)
+    )
+    return Case(
+        When(Exact(Length(path), PERCEPTUAL_HASH_BANDS * digits), then=value),
+        default=None,
+        output_field=models.IntegerField(),
+    )
+
+
 class Evidence(models.Model):
     class PreviewStatus(models.TextChoices):
         NONE = "", _("해당 없음")
@@ -183,6 +208,18 @@ class Evidence(models.Model):
     size = models.PositiveBigIntegerField(_("크기 (바이트)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     perceptual_hash = models.CharField(_("이미지 지문"), max_length=32, blank=True, db_index=True)
+    phash_band_0 = models.GeneratedField(
+        expression=perceptual_hash_band(0), output_field=models.IntegerField(), db_persist=True
+    )
+    phash_band_1 = models.GeneratedField(
+        expression=perceptual_hash_band(1), output_field=models.IntegerField(), db_persist=True
+    )
+    phash_band_2 = models.GeneratedField(
+        expression=perceptual_hash_band(2), output_field=models.IntegerField(), db_persist=True
+    )
+    phash_band_3 = models.GeneratedField(
+        expression=perceptual_hash_band(3), output_field=models.IntegerField(), db_persist=True
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("업로드 시각"), default=timezone.now)
     information_request = models.ForeignKey(
@@ -209,7 +246,17 @@ class Evidence(models.Model):
         verbose_name = _("증빙 파일")
         verbose_name_plural = _("증빙 파일")
         ordering = ["claim", "uploaded_at"]
-        indexes = [models.Index(fields=["claim", "tag"], name="evidence_claim_tag")]
+        indexes = [
+            models.Index(fields=["claim", "tag"], name="evidence_claim_tag"),
+            *(
+                models.Index(
+                    fields=[f"phash_band_{band}"],
+                    name=f"evidence_phash_band_{band}",
+                    condition=models.Q(**{f"phash_band_{band}__isnull": False}),
+                )
+                for band in range(PERCEPTUAL_HASH_BANDS)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.original_name

@@ -19,18 +19,19 @@ new claim that copies an old one flags both. A reviewed flag that gains new matc
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
-from django.db.models.functions import Concat, Lower, StrIndex, Substr
-from django.db.models.lookups import GreaterThan, LessThan
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import User, email_key
 from claims.damages import FLAG_HOURS_EXCEED_WINDOW
 from claims.models import Claim, ClaimEvent, Evidence, Flag
+from claims.models.claims import PERCEPTUAL_HASH_BAND_BITS, PERCEPTUAL_HASH_BANDS
 from claims.selectors.estimates import ESTIMABLE_STATUSES, FLAG_COHORT_OUTLIER
 from config.hashing import sha256_hex
 from core.audit import audit_entry
@@ -40,6 +41,7 @@ from core.models import AuditEntry
 CHECKED_STATUSES = ESTIMABLE_STATUSES
 SIMILAR_IMAGE_MAX_DISTANCE = 6  # of the 64 bits of a perceptual hash
 PERCEPTUAL_HASH_HEX_LENGTH = 16
+PERCEPTUAL_HASH_PATTERN = rf"^[0-9a-f]{{{PERCEPTUAL_HASH_HEX_LENGTH}}}$"
 SIGNUP_BURST_ACCOUNTS = 5
 SIGNUP_BURST_WINDOW = dt.timedelta(hours=1)
 # The sweep compares pictures uploaded this recently with all others; older pairs were compared back then.
@@ -73,45 +75,23 @@ class Finding:
     details: dict = field(default_factory=dict)
 
 
-def email_key(path: str) -> Case:
-    """The email address in lower case without a `+tag` in the mailbox name: kim+2@x.com and Kim@x.com match."""
-    text = CharField()
-    email = Lower(path, output_field=text)
-    plus, at = StrIndex(email, Value("+")), StrIndex(email, Value("@"))
-    without_tag = Concat(Substr(email, 1, plus - 1), Substr(email, at), output_field=text)
-    return Case(When(GreaterThan(plus, 0) & LessThan(plus, at), then=without_tag), default=email, output_field=text)
-
-
 # --- values shared by different accounts ------------------------------------------------------------------------
 
 
-def _shared_value_findings(
-    rows: QuerySet,
-    *,
-    code: str,
-    key,
-    claim_path: str,
-    person_path: str,
-    scope: Sequence[int] | None,
-    fingerprint_of=sha256_hex,
-) -> list[Finding]:
-    """Group `rows` by `key`; every claim in a group with more than one account gets a finding linking the claims
-    of the other accounts. With a scope, only the groups of the scope's claims are looked at."""
-    rows = rows.annotate(key=key).exclude(key="").exclude(key__isnull=True)
-    shared = rows.values("key").annotate(people=Count(person_path, distinct=True)).filter(people__gt=1)
-    if scope is not None:
-        shared = shared.filter(key__in=rows.filter(**{f"{claim_path}__in": scope}).values("key"))
-    members: dict[str, dict[int, tuple[int, set[int]]]] = defaultdict(dict)
-    values = rows.filter(key__in=shared.values("key")).values_list("key", claim_path, person_path, "pk")
-    for value, claim_id, person_id, row_id in values.iterator(chunk_size=5000):
-        members[value].setdefault(claim_id, (person_id, set()))[1].add(row_id)
-    findings = []
-    for value, claims in members.items():
-        for claim_id, (person_id, row_ids) in claims.items():
-            related = {other for other, (other_person, _rows) in claims.items() if other_person != person_id}
-            details = {"evidence": sorted(row_ids)} if rows.model is Evidence else {}
-            findings.append(Finding(claim_id, code, fingerprint_of(value), related, details))
-    return findings
+@dataclass(frozen=True)
+class Signal:
+    """A value that must not be shared by different accounts: the rows holding it and how to reach the claim and
+    the account from a row."""
+
+    code: str
+    rows: Callable[[], QuerySet]
+    key: Any
+    claim_path: str = "pk"
+    person_path: str = "claimant_id"
+    fingerprint_of: Callable[[str], str] = sha256_hex
+
+    def keyed_rows(self) -> QuerySet:
+        return self.rows().annotate(key=self.key).exclude(key="").exclude(key__isnull=True).order_by()
 
 
 def _claims_checked() -> QuerySet[Claim]:
@@ -122,43 +102,149 @@ def _evidence_checked() -> QuerySet[Evidence]:
     return Evidence.objects.filter(claim__status__in=CHECKED_STATUSES)
 
 
-def _duplicate_findings(scope: Sequence[int] | None) -> list[Finding]:
-    claims = {"claim_path": "pk", "person_path": "claimant_id", "scope": scope}
+SIGNALS = (
+    Signal(Flag.Code.DUPLICATE_PHONE, _claims_checked, F("claimant__phone")),
+    Signal(Flag.Code.DUPLICATE_EMAIL, _claims_checked, email_key("claimant__email")),
+    Signal(Flag.Code.DUPLICATE_BUSINESS_NUMBER, _claims_checked, F("business_registration_number")),
+    # already keyed digests of the number and of the CI (one person verified on two accounts)
+    Signal(Flag.Code.DUPLICATE_BANK_ACCOUNT, _claims_checked, F("claimant__bank_account_digest"), fingerprint_of=str),
+    Signal(
+        Flag.Code.DUPLICATE_IDENTITY,
+        _claims_checked,
+        F("claimant__identity_verifications__ci_digest"),
+        fingerprint_of=str,
+    ),
+    Signal(
+        Flag.Code.DUPLICATE_EVIDENCE,
+        _evidence_checked,
+        F("sha256"),
+        claim_path="claim_id",
+        person_path="claim__claimant_id",
+        fingerprint_of=str,  # a file hash is no personal value
+    ),
+)
+
+
+def _shared_value_findings(signal: Signal, rows: Iterable[tuple]) -> list[Finding]:
+    """From the rows (key, claim, person, row) of the groups looked at: every claim in a group with more than one
+    account gets a finding linking the claims of the other accounts."""
+    members: dict[str, dict[int, tuple[int, set[int]]]] = defaultdict(dict)
+    for value, claim_id, person_id, row_id in rows:
+        members[value].setdefault(claim_id, (person_id, set()))[1].add(row_id)
+    findings = []
+    evidence = signal.claim_path != "pk"
+    for value, claims in members.items():
+        if len({person_id for person_id, _rows in claims.values()}) < 2:
+            continue  # one account's own claims or files: no shared value
+        for claim_id, (person_id, row_ids) in claims.items():
+            related = {other for other, (other_person, _rows) in claims.items() if other_person != person_id}
+            details = {"evidence": sorted(row_ids)} if evidence else {}
+            findings.append(Finding(claim_id, signal.code, signal.fingerprint_of(value), related, details))
+    return findings
+
+
+def _duplicate_findings_everywhere() -> list[Finding]:
+    """The sweep: per signal, the values held by more than one account, grouped over the whole table."""
+    findings = []
+    for signal in SIGNALS:
+        rows = signal.keyed_rows()
+        shared = rows.values("key").annotate(people=Count(signal.person_path, distinct=True)).filter(people__gt=1)
+        matching = rows.filter(key__in=shared.values("key"))
+        values = matching.values_list("key", signal.claim_path, signal.person_path, "pk")
+        findings += _shared_value_findings(signal, values.iterator(chunk_size=5000))
+    return findings
+
+
+# A check runs the same few statements for every claim: each is compiled by the ORM once per process, with stand-in
+# values that are swapped for the real ones (Django's compiler cost more than the database for one claim).
+_STATEMENTS: dict[tuple, tuple[str, tuple]] = {}
+_STAND_IN_CLAIM = -1_999_999_999
+STATEMENT_CACHE_KEYS = 8  # statements for up to this many values of one signal are kept; more are compiled each time
+
+
+def _stand_in(position: int) -> str:
+    return f"\u241f fraud-check stand-in {position}"
+
+
+def _statement(key: tuple, build: Callable[[], QuerySet], values: dict) -> tuple[str, list]:
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = build().query.sql_with_params()
+    sql, params = _STATEMENTS[key]
+    bound = []
+    for param in params:
+        try:
+            bound.append(values.get(param, param))
+        except TypeError:  # an unhashable parameter is never a stand-in
+            bound.append(param)
+    return sql, bound
+
+
+def _union_rows(statements: Sequence[tuple[str, list]]) -> list[tuple]:
+    sql = " UNION ALL ".join(part for part, _params in statements)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for _part, params in statements for param in params])
+        return cursor.fetchall()
+
+
+def _own_values(index: int, scope: Sequence[int]) -> QuerySet:
+    signal = SIGNALS[index]
+    return (
+        signal.keyed_rows()
+        .filter(**{f"{signal.claim_path}__in": scope})
+        .values_list(Value(index, output_field=IntegerField()), "key")
+    )
+
+
+def _matching_rows(index: int, keys: Sequence[str]) -> QuerySet:
+    signal = SIGNALS[index]
+    return (
+        signal.keyed_rows()
+        .filter(key__in=keys)
+        .values_list(Value(index, output_field=IntegerField()), "key", signal.claim_path, signal.person_path, "pk")
+    )
+
+
+def _duplicate_findings_of(scope: Sequence[int]) -> list[Finding]:
+    """One check: the scope's own values of every signal in one query, then every row holding one of them in a
+    second, each signal's rows found through its key's index (every key compared here is indexed), so checking
+    one claim costs the same whatever the size of the table."""
+    if len(scope) == 1:
+        stand_in = {_STAND_IN_CLAIM: scope[0]}
+        own = [
+            _statement(("own", index), lambda index=index: _own_values(index, [_STAND_IN_CLAIM]), stand_in)
+            for index in range(len(SIGNALS))
+        ]
+    else:
+        own = [_own_values(index, scope).query.sql_with_params() for index in range(len(SIGNALS))]
+    values: dict[int, set[str]] = defaultdict(set)
+    for index, value in _union_rows(own):
+        values[index].add(value)
+    if not values:
+        return []
+    matching = []
+    for index, keys in sorted(values.items()):
+        keys = sorted(keys)
+        if len(keys) > STATEMENT_CACHE_KEYS:
+            matching.append(_matching_rows(index, keys).query.sql_with_params())
+            continue
+        stand_ins = [_stand_in(position) for position in range(len(keys))]
+        matching.append(
+            _statement(
+                ("match", index, len(keys)),
+                lambda index=index, stand_ins=stand_ins: _matching_rows(index, stand_ins),
+                dict(zip(stand_ins, keys, strict=True)),
+            )
+        )
+    rows: dict[int, list[tuple]] = defaultdict(list)
+    for index, *row in _union_rows(matching):
+        rows[index].append(tuple(row))
     return [
-        *_shared_value_findings(_claims_checked(), code=Flag.Code.DUPLICATE_PHONE, key=F("claimant__phone"), **claims),
-        *_shared_value_findings(
-            _claims_checked(), code=Flag.Code.DUPLICATE_EMAIL, key=email_key("claimant__email"), **claims
-        ),
-        *_shared_value_findings(
-            _claims_checked(),
-            code=Flag.Code.DUPLICATE_BUSINESS_NUMBER,
-            key=F("business_registration_number"),
-            **claims,
-        ),
-        *_shared_value_findings(
-            _claims_checked(),
-            code=Flag.Code.DUPLICATE_BANK_ACCOUNT,
-            key=F("claimant__bank_account_digest"),
-            fingerprint_of=str,  # already a keyed digest of the number
-            **claims,
-        ),
-        *_shared_value_findings(
-            _claims_checked(),
-            code=Flag.Code.DUPLICATE_IDENTITY,
-            key=F("claimant__identity_verifications__ci_digest"),  # one person (CI) verified on two accounts
-            fingerprint_of=str,  # already a keyed digest of the CI
-            **claims,
-        ),
-        *_shared_value_findings(
-            _evidence_checked(),
-            code=Flag.Code.DUPLICATE_EVIDENCE,
-            key=F("sha256"),
-            claim_path="claim_id",
-            person_path="claim__claimant_id",
-            scope=scope,
-            fingerprint_of=str,  # a file hash is no personal value
-        ),
+        finding for index, found in sorted(rows.items()) for finding in _shared_value_findings(SIGNALS[index], found)
     ]
+
+
+def _duplicate_findings(scope: Sequence[int] | None) -> list[Finding]:
+    return _duplicate_findings_everywhere() if scope is None else _duplicate_findings_of(scope)
 
 
 # --- near-identical pictures ------------------------------------------------------------------------------------
@@ -179,43 +265,125 @@ def hamming_distance(first: str, second: str) -> int:
 
 def _image_rows(evidence: QuerySet[Evidence]) -> QuerySet:
     return (
-        evidence.filter(perceptual_hash__regex=rf"^[0-9a-f]{{{PERCEPTUAL_HASH_HEX_LENGTH}}}$")
+        evidence.filter(perceptual_hash__regex=PERCEPTUAL_HASH_PATTERN)
         .values_list("pk", "claim_id", "claim__claimant_id", "sha256", "perceptual_hash")
         .order_by()
     )
 
 
-SIMILAR_IMAGES_SQL = """
-SELECT a.id, a.claim_id, b.id, b.claim_id,
-       bit_count(('x' || a.perceptual_hash)::bit(64) # ('x' || b.perceptual_hash)::bit(64)) AS distance
-FROM ({probes}) AS a
-JOIN ({candidates}) AS b
-  ON b.claimant_id <> a.claimant_id AND b.sha256 <> a.sha256
-WHERE bit_count(('x' || a.perceptual_hash)::bit(64) # ('x' || b.perceptual_hash)::bit(64)) <= %s
+# Two hashes at most SIMILAR_IMAGE_MAX_DISTANCE bits apart differ by at most this many bits in one of the bands.
+BAND_RADIUS = SIMILAR_IMAGE_MAX_DISTANCE // PERCEPTUAL_HASH_BANDS
+PROBE_BATCH = 20
+_BAND_MASK = (1 << PERCEPTUAL_HASH_BAND_BITS) - 1
+
+
+def hash_bands(perceptual_hash: str) -> list[int]:
+    """The hash's bands as Evidence stores them (phash_band_0 holds the first 16 bits, in the hex digits' order)."""
+    value = int(perceptual_hash, 16)
+    return [
+        (value >> (PERCEPTUAL_HASH_BAND_BITS * (PERCEPTUAL_HASH_BANDS - 1 - band))) & _BAND_MASK
+        for band in range(PERCEPTUAL_HASH_BANDS)
+    ]
+
+
+def band_neighbours(value: int, radius: int) -> list[int]:
+    """Every band value at most `radius` bits from `value` (itself included)."""
+    found = [value]
+    for flipped in range(1, radius + 1):
+        for bits in combinations(range(PERCEPTUAL_HASH_BAND_BITS), flipped):
+            found.append(value ^ sum(1 << bit for bit in bits))
+    return found
+
+
+_CANDIDATES_SQL = """
+SELECT id, claim_id, sha256, perceptual_hash FROM {evidence}
+WHERE ({bands}) AND perceptual_hash ~ %s AND ({near})
 """
+# The cast only sees 16 hex digits, whatever order PostgreSQL evaluates the conditions in.
+_DISTANCE_SQL = (
+    "CASE WHEN perceptual_hash ~ %s THEN bit_count(('x' || perceptual_hash)::bit(64) # ('x' || %s)::bit(64))"
+    " ELSE 64 END <= %s"
+)
+_CLAIMANTS_SQL = "SELECT id, claimant_id FROM {claims} WHERE id = ANY(%s) AND status = ANY(%s)"
 
 
-def _similar_pairs_postgresql(probes: QuerySet, candidates: QuerySet, max_distance: int) -> list[tuple]:
-    """Compare in the database: bit_count over the XOR of the hashes, one statement for all probes."""
-    columns = ("id", "claim_id", "claimant_id", "sha256", "perceptual_hash")
-
-    def select(rows: QuerySet) -> tuple[str, tuple]:
-        sql, params = rows.query.sql_with_params()
-        # Django's own SQL for the queryset, with its parameters kept apart: nothing user-typed is interpolated.
-        return f"SELECT * FROM ({sql}) AS r ({', '.join(columns)})", params  # noqa: S608
-
-    probe_sql, probe_params = select(probes)
-    candidate_sql, candidate_params = select(candidates)
+def _candidate_rows_postgresql(batch: Sequence[ImageRow], wanted: list[dict], max_distance: int) -> list[tuple]:
+    """Evidence rows alone, through the band indexes, and only those within `max_distance` of a probe; two
+    statements written out (with the table names from the models, values as parameters), so nothing is compiled
+    per check."""
+    bands = " OR ".join(f"phash_band_{band} = ANY(%s)" for band in range(PERCEPTUAL_HASH_BANDS))
+    near = " OR ".join([_DISTANCE_SQL] * len(batch))
+    params: list = [sorted(values) for values in wanted]
+    params.append(PERCEPTUAL_HASH_PATTERN)
+    for probe in batch:
+        params += [PERCEPTUAL_HASH_PATTERN, probe.perceptual_hash, max_distance]
+    evidence = connection.ops.quote_name(Evidence._meta.db_table)
     with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL.format(evidence=evidence, bands=bands, near=near), params)
+        found = cursor.fetchall()
+        if not found:
+            return []
         cursor.execute(
-            SIMILAR_IMAGES_SQL.format(probes=probe_sql, candidates=candidate_sql),
-            [*probe_params, *candidate_params, max_distance],
+            _CLAIMANTS_SQL.format(claims=connection.ops.quote_name(Claim._meta.db_table)),
+            [sorted({row[1] for row in found}), list(CHECKED_STATUSES)],
         )
-        return cursor.fetchall()
+        people = dict(cursor.fetchall())
+    return [(*row, people[row[1]]) for row in found if row[1] in people]
+
+
+def _candidates(batch: Sequence[ImageRow], wanted: list[dict[int, list[ImageRow]]], max_distance: int) -> list:
+    """The checked pictures sharing a band (within the radius) with a probe of the batch, read from the band
+    indexes of claims_evidence alone (on PostgreSQL only those within `max_distance` of a probe leave the
+    database), then their claims' accounts, for those few, by primary key."""
+    if connection.vendor == "postgresql":
+        found = _candidate_rows_postgresql(batch, wanted, max_distance)
+    else:
+        condition = Q()
+        for band, values in enumerate(wanted):
+            condition |= Q(**{f"phash_band_{band}__in": sorted(values)})
+        rows = Evidence.objects.filter(condition, perceptual_hash__regex=PERCEPTUAL_HASH_PATTERN).order_by()
+        candidates = list(rows.values_list("pk", "claim_id", "sha256", "perceptual_hash"))
+        people = dict(_claims_checked().filter(pk__in={row[1] for row in candidates}).values_list("pk", "claimant_id"))
+        found = [(*row, people[row[1]]) for row in candidates if row[1] in people]
+    return [
+        ImageRow(pk, claim_id, person_id, sha256, perceptual_hash)
+        for pk, claim_id, sha256, perceptual_hash, person_id in found
+    ]
+
+
+def similar_pairs_banded(probes: Iterable[tuple], max_distance: int) -> list[tuple]:
+    """Each probe against every checked picture of another account and other content, through the band indexes:
+    a picture within `max_distance` bits shares a band with the probe up to `max_distance // bands` bits
+    (pigeonhole), so only those candidates are read, and each is verified by its real distance. Two queries per
+    PROBE_BATCH probes; the rows read grow with the near matches, not with the table."""
+    radius = max_distance // PERCEPTUAL_HASH_BANDS
+    probe_rows = [ImageRow(*row) for row in probes]
+    pairs = []
+    for start in range(0, len(probe_rows), PROBE_BATCH):
+        batch = probe_rows[start : start + PROBE_BATCH]
+        # band -> value -> the probes whose band is within the radius of that value
+        wanted: list[dict[int, list[ImageRow]]] = [defaultdict(list) for _band in range(PERCEPTUAL_HASH_BANDS)]
+        for probe in batch:
+            for band, value in enumerate(hash_bands(probe.perceptual_hash)):
+                for neighbour in band_neighbours(value, radius):
+                    wanted[band][neighbour].append(probe)
+        for other in _candidates(batch, wanted, max_distance):
+            seen = set()
+            for band, value in enumerate(hash_bands(other.perceptual_hash)):
+                for probe in wanted[band].get(value, ()):
+                    if probe.evidence_id in seen:
+                        continue
+                    seen.add(probe.evidence_id)
+                    if other.person_id == probe.person_id or other.sha256 == probe.sha256:
+                        continue
+                    distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
+                    if distance <= max_distance:
+                        pairs.append((probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance))
+    return pairs
 
 
 def similar_pairs_python(probes: Iterable[tuple], candidates: Iterable[tuple], max_distance: int) -> list[tuple]:
-    """The same comparison in Python, for databases without bit_count (the local SQLite default)."""
+    """Every probe against every candidate: the plain comparison the banded search must agree with (tests)."""
     probe_rows = [ImageRow(*row) for row in probes]
     pairs = []
     for row in candidates:
@@ -231,11 +399,7 @@ def similar_pairs_python(probes: Iterable[tuple], candidates: Iterable[tuple], m
 
 def _similar_image_findings(probe_evidence: QuerySet[Evidence]) -> list[Finding]:
     """Each probe picture against every other checked picture of another account. Both sides are flagged."""
-    probes, candidates = _image_rows(probe_evidence), _image_rows(_evidence_checked())
-    if connection.vendor == "postgresql":
-        pairs = _similar_pairs_postgresql(probes, candidates, SIMILAR_IMAGE_MAX_DISTANCE)
-    else:
-        pairs = similar_pairs_python(probes, candidates.iterator(chunk_size=5000), SIMILAR_IMAGE_MAX_DISTANCE)
+    pairs = similar_pairs_banded(_image_rows(probe_evidence), SIMILAR_IMAGE_MAX_DISTANCE)
     findings: dict[tuple[int, int], Finding] = {}
     for evidence_id, claim_id, other_evidence_id, other_claim_id, distance in pairs:
         for own, own_claim, match, match_claim in (
@@ -269,14 +433,21 @@ def burst_members(signups: Sequence[tuple[int, dt.datetime]], *, accounts: int, 
     return members
 
 
+def _rows(queryset: QuerySet, scope: Sequence[int] | None):
+    """The sweep streams its rows (a server-side cursor, three round trips); a check's few rows come in one."""
+    return queryset.iterator(chunk_size=5000) if scope is None else list(queryset)
+
+
 def _signup_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
     users = User.objects.filter(signup_ip__isnull=False)
-    busy = users.values("signup_ip").annotate(accounts=Count("pk")).filter(accounts__gte=SIGNUP_BURST_ACCOUNTS)
-    if scope is not None:
-        busy = busy.filter(signup_ip__in=users.filter(claims__in=scope).values("signup_ip"))
+    if scope is None:
+        busy = users.values("signup_ip").annotate(accounts=Count("pk")).filter(accounts__gte=SIGNUP_BURST_ACCOUNTS)
+        addresses = busy.values("signup_ip")
+    else:  # the scope's addresses, through the (signup_ip, date_joined) index; burst_members needs enough accounts
+        addresses = users.filter(claims__in=scope).values("signup_ip")
     signups: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    rows = users.filter(signup_ip__in=busy.values("signup_ip")).order_by("signup_ip", "date_joined", "pk")
-    for ip, user_id, joined in rows.values_list("signup_ip", "pk", "date_joined").iterator(chunk_size=5000):
+    rows = users.filter(signup_ip__in=addresses).order_by("signup_ip", "date_joined", "pk")
+    for ip, user_id, joined in _rows(rows.values_list("signup_ip", "pk", "date_joined"), scope):
         signups[ip].append((user_id, joined))
     ip_of_user = {}
     for ip, joined in signups.items():
@@ -307,9 +478,7 @@ def _estimate_flag_findings(scope: Sequence[int] | None) -> list[Finding]:
     if scope is not None:
         claims = claims.filter(pk__in=scope)
     findings = []
-    for claim_id, flags, total in claims.values_list("pk", "estimate_flags", "estimate_total").iterator(
-        chunk_size=5000
-    ):
+    for claim_id, flags, total in _rows(claims.values_list("pk", "estimate_flags", "estimate_total"), scope):
         for estimate_flag in flags or []:
             if estimate_flag in ESTIMATE_FLAG_CODES:
                 code = ESTIMATE_FLAG_CODES[estimate_flag]
@@ -326,9 +495,7 @@ def _estimate_flags_clear(scope: Sequence[int] | None) -> int:
         open_flags = open_flags.filter(claim_id__in=scope)
     gone = [
         pk
-        for pk, code, estimate_flags in open_flags.values_list("pk", "code", "claim__estimate_flags").iterator(
-            chunk_size=SAVE_BATCH
-        )
+        for pk, code, estimate_flags in _rows(open_flags.values_list("pk", "code", "claim__estimate_flags"), scope)
         if signal_of[code] not in (estimate_flags or [])
     ]
     now, cleared = timezone.now(), 0

@@ -11,15 +11,10 @@ from django.utils import timezone
 
 from accounts.tests.factories import ClaimantFactory
 from claims.models import Claim, ClaimEvent, Flag
-from claims.services import fraud
 from claims.services.fraud import (
-    _image_rows,
-    _similar_pairs_postgresql,
     burst_members,
     claim_fraud_check,
     fraud_sweep,
-    hamming_distance,
-    similar_pairs_python,
 )
 from claims.tasks.fraud import SWEEP_LOCK, claim_fraud_check_task, fraud_sweep_task
 from claims.tests.factories import ClaimFactory, EvidenceFactory, SubmittedClaimFactory
@@ -128,20 +123,6 @@ def test_near_identical_pictures_are_flagged_both_ways_with_the_distance_and_dif
     assert flag.details == {"evidence": [near.pk], "matches": [match]}
     assert first.flags.get(code=Flag.Code.SIMILAR_IMAGE).related_claim_ids == [second.pk]
     assert not third.flags.exists()
-
-
-def test_the_python_comparison_finds_exactly_what_postgresql_finds():
-    base = "0123456789abcdef"
-    claims = SubmittedClaimFactory.create_batch(4)
-    for claim, bits in zip(claims, (0, 2, 6, 7), strict=True):
-        EvidenceFactory(claim=claim, perceptual_hash=with_bits_flipped(base, bits))
-    EvidenceFactory(claim=claims[0], perceptual_hash="zz-not-a-hash")
-    probes = candidates = _image_rows(fraud._evidence_checked())
-    in_database = sorted(_similar_pairs_postgresql(probes, candidates, 6))
-    in_python = sorted(similar_pairs_python(list(probes), list(candidates), 6))
-    assert in_database == in_python
-    assert {pair[4] for pair in in_python} == {2, 4, 6, 5, 1}  # 7 bits from the first one is too far
-    assert hamming_distance("ff", "0f") == 4
 
 
 def test_burst_members_are_those_within_the_window_of_enough_others():

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     BigIntegerField,
@@ -278,8 +279,11 @@ def service_names(claim: OuterRef) -> Subquery:
 
 
 def open_flag_codes(claim: OuterRef) -> Subquery:
-    flags = Flag.objects.filter(claim_id=claim, status=Flag.Status.OPEN).order_by().values("claim_id")
-    return Subquery(flags.annotate(codes=TextList("code")).values("codes"))
+    """The claim's open flags' codes. The status is a FILTER of the aggregate, not a WHERE condition: with
+    `status = 'open'` in the WHERE, PostgreSQL read every open flag of the table for each claim (through the
+    (status, code) index) instead of the claim's few (through (claim, status))."""
+    flags = Flag.objects.filter(claim_id=claim).order_by().values("claim_id")
+    return Subquery(flags.annotate(codes=TextList("code", filter=Q(status=Flag.Status.OPEN))).values("codes"))
 
 
 def full_address(prefix: str = "") -> Trim:
@@ -374,9 +378,25 @@ def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
     )
 
 
+def without_jit(rows: Iterator) -> Iterator:
+    """Stream `rows` with PostgreSQL's JIT compilation off for this connection: the export's SELECT is costed
+    high enough that PostgreSQL spent seconds compiling it (4.5 s of 9.3 s at 20,000 claims) for a plan made of
+    index lookups that gain nothing from it."""
+    if connection.vendor != "postgresql":
+        yield from rows
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield from rows
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
+
+
 def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
     """One dict per claim of the cohort (keys: SHEET_ROW_KEYS), streamed in chunks."""
-    for row in cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE):
+    for row in without_jit(cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE)):
         row["number"] = None
         yield row
 
@@ -413,7 +433,7 @@ def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
             **proof_level_annotations("claim__claimant__"),
         )
     )
-    for row in rows.iterator(chunk_size=STREAM_CHUNK_SIZE):
+    for row in without_jit(rows.iterator(chunk_size=STREAM_CHUNK_SIZE)):
         row["claimed_total"] = sum((row["claimed_by_kind"] or {}).values())
         yield row
 
