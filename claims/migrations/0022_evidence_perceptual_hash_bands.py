@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("claims", "0020_evidence_finding_attempted_at"),
+        ("claims", "0021_claim_additions_after_submission"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
