@@ -7,6 +7,8 @@ Signals (each a grouping query over the table, never a loop of queries per claim
 - the same evidence file (SHA-256) on claims of different accounts, or a near-identical picture (perceptual hashes
   at most SIMILAR_IMAGE_MAX_DISTANCE bits apart);
 - many sign-ups from one IP address within a short time;
+- a burst of sign-ups from one referral source or referral code, well above its usual rate (REFERRAL_BURST_*
+  settings): brokers selling claimant lists. Raising or reopening this flag is audited (FLAG_RAISED, no actor);
 - the estimator's own flags: an estimate above its cohort's 99th percentile, hours beyond the official window.
   These describe the claim's current estimate, so an open one whose signal the estimate no longer carries (the
   claimant corrected the hours, the cohort grew past the claim) is cleared by the next check, with a timeline
@@ -22,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
 from django.db.models.functions import Concat, Lower, StrIndex, Substr
@@ -55,9 +58,13 @@ SEVERITY = {
     Flag.Code.DUPLICATE_EVIDENCE: Flag.Severity.HIGH,
     Flag.Code.SIMILAR_IMAGE: Flag.Severity.MEDIUM,
     Flag.Code.SIGNUP_BURST: Flag.Severity.LOW,  # mobile carriers put many people behind one address
+    Flag.Code.REFERRAL_BURST: Flag.Severity.MEDIUM,  # a partner's own campaign can burst too: staff look
     Flag.Code.AMOUNT_OUTLIER: Flag.Severity.LOW,
     Flag.Code.HOURS_BEYOND_WINDOW: Flag.Severity.LOW,
 }
+# Flags whose raising is written to the audit log (the others are found by the table's own values and shown on the
+# claim; a referral burst is a judgement about a partner, so who-knew-what-when matters).
+AUDITED_CODES = {Flag.Code.REFERRAL_BURST}
 ESTIMATE_FLAG_CODES = {
     FLAG_COHORT_OUTLIER: Flag.Code.AMOUNT_OUTLIER,
     FLAG_HOURS_EXCEED_WINDOW: Flag.Code.HOURS_BEYOND_WINDOW,
@@ -299,6 +306,92 @@ def _signup_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
     ]
 
 
+# --- sign-up bursts from one referral source or code ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralBurstRule:
+    """At least `accounts` sign-ups within `window`, and at least `factor` times the source's usual number per
+    window over the `baseline` before the window (none before: the count alone decides)."""
+
+    accounts: int
+    window: dt.timedelta
+    factor: int
+    baseline: dt.timedelta
+
+    @classmethod
+    def from_settings(cls) -> "ReferralBurstRule":
+        return cls(
+            accounts=settings.REFERRAL_BURST_ACCOUNTS,
+            window=dt.timedelta(minutes=settings.REFERRAL_BURST_WINDOW_MINUTES),
+            factor=settings.REFERRAL_BURST_FACTOR,
+            baseline=dt.timedelta(days=settings.REFERRAL_BURST_BASELINE_DAYS),
+        )
+
+
+def referral_burst_members(signups: Sequence[tuple[int, dt.datetime]], *, rule: ReferralBurstRule) -> set[int]:
+    """The user ids in a window of `rule.window` holding a burst (signups of one source, sorted by time)."""
+    members: set[int] = set()
+    start = baseline_start = 0
+    for end in range(len(signups)):
+        while signups[end][1] - signups[start][1] > rule.window:
+            start += 1
+        while signups[baseline_start][1] < signups[start][1] - rule.baseline:
+            baseline_start += 1
+        count = end - start + 1
+        usual = (start - baseline_start) * (rule.window / rule.baseline)
+        if count >= rule.accounts and count >= rule.factor * usual:
+            members.update(user_id for user_id, _joined in signups[start : end + 1])
+    return members
+
+
+REFERRAL_KEYS = {"source": "referral_source", "code": "referral_code"}
+
+
+def _referral_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
+    """Brokers selling claimant lists sign many people up through one link: per source (utm_source) and per
+    referral code, the accounts in a burst, and their checked claims flagged with each other linked."""
+    rule = ReferralBurstRule.from_settings()
+    findings = []
+    for kind, field_name in REFERRAL_KEYS.items():
+        users = User.objects.exclude(**{field_name: ""})
+        busy = users.values(field_name).annotate(accounts=Count("pk")).filter(accounts__gte=rule.accounts)
+        if scope is not None:
+            busy = busy.filter(**{f"{field_name}__in": users.filter(claims__in=scope).values(field_name)})
+        signups: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
+        rows = users.filter(**{f"{field_name}__in": busy.values(field_name)}).order_by(field_name, "date_joined", "pk")
+        for value, user_id, joined in rows.values_list(field_name, "pk", "date_joined").iterator(chunk_size=5000):
+            signups[value].append((user_id, joined))
+        value_of_user = {}
+        for value, joined in signups.items():
+            for user_id in referral_burst_members(joined, rule=rule):
+                value_of_user[user_id] = value
+        if not value_of_user:
+            continue
+        claims_by_value: dict[str, dict[int, int]] = defaultdict(dict)
+        checked = _claims_checked().filter(claimant_id__in=value_of_user).values_list("pk", "claimant_id")
+        for claim_id, person_id in checked:
+            claims_by_value[value_of_user[person_id]][claim_id] = person_id
+        details = {
+            "kind": kind,
+            "accounts": rule.accounts,
+            "window_minutes": int(rule.window.total_seconds() // 60),
+            "factor": rule.factor,
+        }
+        findings += [
+            Finding(
+                claim_id,
+                Flag.Code.REFERRAL_BURST,
+                sha256_hex(f"{kind}:{value}"),
+                {other for other, other_person in claims.items() if other_person != person_id},
+                {**details, "value": value},  # a campaign or partner name, no personal value
+            )
+            for value, claims in claims_by_value.items()
+            for claim_id, person_id in claims.items()
+        ]
+    return findings
+
+
 # --- the estimator's flags --------------------------------------------------------------------------------------
 
 
@@ -376,9 +469,12 @@ def _flags_save(findings: Sequence[Finding]) -> int:
                 )
             }
             created, updated = [], []
+            raised: set[tuple[int, str, str]] = set()  # audited codes created or opened again
             for key, finding in batch.items():
                 flag = existing.get(key)
                 if flag is None:
+                    if finding.code in AUDITED_CODES:
+                        raised.add(key)
                     created.append(
                         Flag(
                             claim_id=finding.claim_id,
@@ -401,12 +497,34 @@ def _flags_save(findings: Sequence[Finding]) -> int:
                 if returned or (new_related and flag.status == Flag.Status.REVIEWED):
                     flag.status, flag.reviewed_by, flag.reviewed_at = Flag.Status.OPEN, None, None
                     changed += 1
+                    if finding.code in AUDITED_CODES:
+                        raised.add(key)
                 updated.append(flag)
             Flag.objects.bulk_create(created, ignore_conflicts=True)
             fields = ["related_claim_ids", "details", "updated_at", "status", "reviewed_by", "reviewed_at"]
             Flag.objects.bulk_update(updated, fields)
             changed += len(created)
+            if raised:
+                _flags_raised_audit(raised)
     return changed
+
+
+def _flags_raised_audit(keys: set[tuple[int, str, str]]) -> None:
+    """An audit entry (no actor: the sweep found it) for each flag of AUDITED_CODES just raised or opened again."""
+    flags = Flag.objects.filter(
+        claim_id__in={key[0] for key in keys}, code__in={key[1] for key in keys}, status=Flag.Status.OPEN
+    ).select_related("claim")
+    AuditEntry.objects.bulk_create(
+        audit_entry(
+            actor=None,
+            action=AuditEntry.Action.FLAG_RAISED,
+            target=flag,
+            claim=flag.claim,
+            data={"flag": flag.pk, "code": flag.code, "related": flag.related_claim_ids, **flag.details},
+        )
+        for flag in flags
+        if (flag.claim_id, flag.code, flag.fingerprint) in keys
+    )
 
 
 def _findings(scope: Sequence[int] | None, probe_evidence: QuerySet[Evidence]) -> list[Finding]:
@@ -414,6 +532,7 @@ def _findings(scope: Sequence[int] | None, probe_evidence: QuerySet[Evidence]) -
         *_duplicate_findings(scope),
         *_similar_image_findings(probe_evidence),
         *_signup_burst_findings(scope),
+        *_referral_burst_findings(scope),
         *_estimate_flag_findings(scope),
     ]
 
