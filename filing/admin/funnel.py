@@ -14,8 +14,8 @@ from accounts.referrals import referral_value_clean
 from claims.admin.dashboard import PERMISSION_DASHBOARD, bar_chart
 from claims.selectors.dashboard import Row
 from filing.selectors.funnel import (
-    ACCOUNT_STEPS,
     ACCOUNT,
+    ACCOUNT_STEPS,
     CONSENTS,
     ELIGIBILITY_STARTED,
     ELIGIBLE,

@@ -124,7 +124,7 @@ def _account_step_traces() -> dict[str, Exists]:
 
 def steps_applying() -> dict[str, bool]:
     """Whether each step is part of the journey as configured now (no queries)."""
-    return {step: True for step in STEPS} | {IDENTITY: identity_backend().available, PAID: payment_gateway_available()}
+    return dict.fromkeys(STEPS, True) | {IDENTITY: identity_backend().available, PAID: payment_gateway_available()}
 
 
 class Median(Aggregate):
