@@ -356,9 +356,17 @@ def funnel(*, filters: FunnelFilter | None = None, now: dt.datetime | None = Non
     )
 
 
+def _cache_key(filters: FunnelFilter) -> str:
+    return CACHE_KEY.format(filters=filters.cache_part(), today=timezone.localdate().isoformat())
+
+
 def funnel_cached(*, filters: FunnelFilter | None = None) -> Funnel:
     """funnel() at most FUNNEL_CACHE_SECONDS old, one copy per filter (numbers and keys only: labels are
     translated when shown)."""
     filters = filters or FunnelFilter()
-    key = CACHE_KEY.format(filters=filters.cache_part(), today=timezone.localdate().isoformat())
-    return cache.get_or_set(key, lambda: funnel(filters=filters), settings.FUNNEL_CACHE_SECONDS)
+    return cache.get_or_set(_cache_key(filters), lambda: funnel(filters=filters), settings.FUNNEL_CACHE_SECONDS)
+
+
+def funnel_cache_forget(*, filters: FunnelFilter | None = None) -> None:
+    """Drop the cached copy for these filters (the benchmark times the page uncached)."""
+    cache.delete(_cache_key(filters or FunnelFilter()))
