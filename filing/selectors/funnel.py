@@ -31,7 +31,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney, User
-from claims.models import Claim, EligibilityCheck, Evidence, InformationRequest, LossItem
+from claims.models import Claim, EligibilityCheck, Evidence, InformationRequest
 from config.hashing import sha256_hex
 from filing.models import FilingWave, WaveMember
 from integrations.identity import identity_backend
@@ -88,12 +88,13 @@ def claim_ready_at() -> F:
 # --- the other steps' traces: the ids of the accounts that left each ----------------------------------------------
 
 
-def _evidence_complete_claims() -> QuerySet[Claim]:
-    """Submitted claims whose every loss item has a proof-of-use file (and that have loss items)."""
-    proof = Evidence.objects.filter(loss_item=OuterRef("pk"), tag=Evidence.Tag.PROOF_OF_USE)
-    items = LossItem.objects.filter(claim=OuterRef("pk"))
-    submitted = Claim.objects.filter(Exists(items), submitted_at__isnull=False)
-    return submitted.exclude(Exists(items.exclude(Exists(proof))))
+def claims_evidence_complete() -> QuerySet[Claim]:
+    """Submitted claims whose evidence is complete, for the funnel. For now: with a proof-of-use file (as the claim
+    list's "proof of use" filter; claimants attach the screenshot to the claim, seldom to one loss item).
+
+    Point this at the filing-readiness rule for evidence (proof of use per claimed service) when it exists."""
+    proof = Evidence.objects.filter(claim=OuterRef("pk"), tag=Evidence.Tag.PROOF_OF_USE)
+    return Claim.objects.filter(Exists(proof), submitted_at__isnull=False)
 
 
 def account_step_users() -> dict[str, QuerySet]:
@@ -110,7 +111,7 @@ def account_step_users() -> dict[str, QuerySet]:
         ).values_list("user_id"),
         SIGNED: signed,
         SUBMITTED: Claim.objects.filter(submitted_at__isnull=False).values_list("claimant_id"),
-        EVIDENCE_COMPLETE: _evidence_complete_claims().values_list("claimant_id"),
+        EVIDENCE_COMPLETE: claims_evidence_complete().values_list("claimant_id"),
         PAID: RetainerOrder.objects.filter(status__in=SETTLED).values_list("claimant_id"),
         READY: claims_ready().values_list("claimant_id"),
         FILED: WaveMember.objects.filter(wave__status=FilingWave.Status.FILED).values_list("claim__claimant_id"),
