@@ -329,10 +329,12 @@ class ReferralBurstRule:
         )
 
 
-def referral_burst_members(signups: Sequence[tuple[int, dt.datetime]], *, rule: ReferralBurstRule) -> set[int]:
-    """The user ids in a window of `rule.window` holding a burst (signups of one source, sorted by time)."""
-    members: set[int] = set()
+def referral_burst_episodes(signups: Sequence[tuple[int, dt.datetime]], *, rule: ReferralBurstRule) -> list[list[int]]:
+    """The bursts of one source (signups sorted by time): the user ids of each run of overlapping windows of
+    `rule.window` that hold a burst. Linear in the number of sign-ups."""
+    episodes: list[list[int]] = []
     start = baseline_start = 0
+    added = -1  # the last index put in an episode
     for end in range(len(signups)):
         while signups[end][1] - signups[start][1] > rule.window:
             start += 1
@@ -341,54 +343,76 @@ def referral_burst_members(signups: Sequence[tuple[int, dt.datetime]], *, rule: 
         count = end - start + 1
         usual = (start - baseline_start) * (rule.window / rule.baseline)
         if count >= rule.accounts and count >= rule.factor * usual:
-            members.update(user_id for user_id, _joined in signups[start : end + 1])
-    return members
+            if start > added or not episodes:
+                episodes.append([])
+            episodes[-1].extend(user_id for user_id, _joined in signups[max(start, added + 1) : end + 1])
+            added = end
+    return episodes
+
+
+def referral_burst_members(signups: Sequence[tuple[int, dt.datetime]], *, rule: ReferralBurstRule) -> set[int]:
+    """Every user id in a burst of one source (signups sorted by time)."""
+    return {user_id for episode in referral_burst_episodes(signups, rule=rule) for user_id in episode}
 
 
 REFERRAL_KEYS = {"source": "referral_source", "code": "referral_code"}
+REFERRAL_RELATED_MAX = 50  # claims linked on each flag (the burst's size is in its details)
 
 
 def _referral_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
     """Brokers selling claimant lists sign many people up through one link: per source (utm_source) and per
-    referral code, the accounts in a burst, and their checked claims flagged with each other linked."""
+    referral code, the accounts in each burst, and their checked claims flagged with the burst's other claims
+    linked (up to REFERRAL_RELATED_MAX). With a scope, only the bursts holding the scope's accounts."""
     rule = ReferralBurstRule.from_settings()
+    ignored = set(settings.REFERRAL_BURST_IGNORED_SOURCES)
+    scope_users = set(User.objects.filter(claims__in=scope).values_list("pk", flat=True)) if scope is not None else None
     findings = []
     for kind, field_name in REFERRAL_KEYS.items():
         users = User.objects.exclude(**{field_name: ""})
+        if kind == "source" and ignored:
+            users = users.exclude(**{f"{field_name}__in": ignored})
         busy = users.values(field_name).annotate(accounts=Count("pk")).filter(accounts__gte=rule.accounts)
         if scope is not None:
-            busy = busy.filter(**{f"{field_name}__in": users.filter(claims__in=scope).values(field_name)})
+            busy = busy.filter(**{f"{field_name}__in": users.filter(pk__in=scope_users).values(field_name)})
         signups: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
         rows = users.filter(**{f"{field_name}__in": busy.values(field_name)}).order_by(field_name, "date_joined", "pk")
         for value, user_id, joined in rows.values_list(field_name, "pk", "date_joined").iterator(chunk_size=5000):
             signups[value].append((user_id, joined))
-        value_of_user = {}
-        for value, joined in signups.items():
-            for user_id in referral_burst_members(joined, rule=rule):
-                value_of_user[user_id] = value
-        if not value_of_user:
+        bursts: list[tuple[str, list[int]]] = [
+            (value, episode)
+            for value, joined in signups.items()
+            for episode in referral_burst_episodes(joined, rule=rule)
+            if scope_users is None or scope_users.intersection(episode)
+        ]
+        if not bursts:
             continue
-        claims_by_value: dict[str, dict[int, int]] = defaultdict(dict)
-        checked = _claims_checked().filter(claimant_id__in=value_of_user).values_list("pk", "claimant_id")
-        for claim_id, person_id in checked:
-            claims_by_value[value_of_user[person_id]][claim_id] = person_id
+        claims_of: dict[int, list[int]] = defaultdict(list)
+        people = [user_id for _value, episode in bursts for user_id in episode]
+        for start in range(0, len(people), 5000):
+            checked = _claims_checked().filter(claimant_id__in=people[start : start + 5000])
+            for claim_id, person_id in checked.values_list("pk", "claimant_id").order_by("pk"):
+                claims_of[person_id].append(claim_id)
         details = {
             "kind": kind,
             "accounts": rule.accounts,
             "window_minutes": int(rule.window.total_seconds() // 60),
             "factor": rule.factor,
         }
-        findings += [
-            Finding(
-                claim_id,
-                Flag.Code.REFERRAL_BURST,
-                sha256_hex(f"{kind}:{value}"),
-                {other for other, other_person in claims.items() if other_person != person_id},
-                {**details, "value": value},  # a campaign or partner name, no personal value
-            )
-            for value, claims in claims_by_value.items()
-            for claim_id, person_id in claims.items()
-        ]
+        for value, episode in bursts:
+            claims = [(claim_id, person_id) for person_id in episode for claim_id in claims_of.get(person_id, ())]
+            sample = [claim_id for claim_id, _person in claims[: REFERRAL_RELATED_MAX + 1]]
+            for claim_id, person_id in claims:
+                related = {other for other in sample if other != claim_id and other not in claims_of[person_id]}
+                findings.append(
+                    Finding(
+                        claim_id,
+                        Flag.Code.REFERRAL_BURST,
+                        sha256_hex(f"{kind}:{value}"),
+                        set(sorted(related)[:REFERRAL_RELATED_MAX]),
+                        # a campaign or partner name, no personal value
+                        {**details, "value": value, "burst_accounts": len(episode)},
+                    )
+                )
     return findings
 
 

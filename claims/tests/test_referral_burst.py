@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from accounts.tests.factories import ClaimantFactory
 from claims.models import Claim, Flag
-from claims.services.fraud import ReferralBurstRule, claim_fraud_check, fraud_sweep, referral_burst_members
+from claims.services.fraud import (
+    ReferralBurstRule,
+    claim_fraud_check,
+    fraud_sweep,
+    referral_burst_episodes,
+    referral_burst_members,
+)
 from claims.tests.factories import SubmittedClaimFactory
 from config.hashing import sha256_hex
 from core.models import AuditEntry
@@ -65,7 +71,14 @@ def test_a_burst_from_one_referral_code_flags_every_claim_with_the_others_linked
     flag = burst[0].flags.get(code=Flag.Code.REFERRAL_BURST)
     assert sorted(flag.related_claim_ids) == sorted(claim.pk for claim in burst[1:])
     assert flag.fingerprint == sha256_hex("code:broker1")
-    assert flag.details == {"kind": "code", "value": "broker1", "accounts": 5, "window_minutes": 60, "factor": 5}
+    assert flag.details == {
+        "kind": "code",
+        "value": "broker1",
+        "accounts": 5,
+        "window_minutes": 60,
+        "factor": 5,
+        "burst_accounts": 5,
+    }
     assert flag.status == Flag.Status.OPEN
     entries = AuditEntry.objects.filter(action=AuditEntry.Action.FLAG_RAISED)
     assert sorted(entries.values_list("claim_id", flat=True)) == sorted(claim.pk for claim in burst)
@@ -96,3 +109,28 @@ def test_the_threshold_comes_from_the_settings(settings):
     burst = claims_signed_up(5, spacing_minutes=5, referral_code="broker2")
     fraud_sweep()
     assert not Flag.objects.filter(claim__in=burst).exists()
+
+
+def test_separate_bursts_of_one_source_are_separate_episodes():
+    signups = [(n, at(5 * n)) for n in range(5)] + [(10 + n, at(60 * 48 + 5 * n)) for n in range(5)]
+    rule = ReferralBurstRule(accounts=5, window=dt.timedelta(hours=1), factor=1, baseline=dt.timedelta(hours=1))
+    assert referral_burst_episodes(signups, rule=rule) == [[0, 1, 2, 3, 4], [10, 11, 12, 13, 14]]
+
+
+def test_the_firms_own_campaigns_are_never_a_burst(settings):
+    settings.REFERRAL_BURST_IGNORED_SOURCES = ["newsletter"]
+    burst = claims_signed_up(5, spacing_minutes=5, referral_source="newsletter")
+    fraud_sweep()
+    assert not Flag.objects.filter(claim__in=burst).exists()
+
+
+def test_a_large_burst_links_a_bounded_sample_of_claims(settings, monkeypatch):
+    from claims.services import fraud
+
+    monkeypatch.setattr(fraud, "REFERRAL_RELATED_MAX", 3)
+    burst = claims_signed_up(6, spacing_minutes=1, referral_code="bigbroker")
+    fraud_sweep()
+    flags = Flag.objects.filter(code=Flag.Code.REFERRAL_BURST, claim__in=burst)
+    assert flags.count() == 6
+    assert all(len(flag.related_claim_ids) <= 3 for flag in flags)
+    assert {flag.details["burst_accounts"] for flag in flags} == {6}

@@ -210,6 +210,8 @@ REFERRAL_BURST_ACCOUNTS = env.int("REFERRAL_BURST_ACCOUNTS", default=20)
 REFERRAL_BURST_WINDOW_MINUTES = env.int("REFERRAL_BURST_WINDOW_MINUTES", default=60)
 REFERRAL_BURST_FACTOR = env.int("REFERRAL_BURST_FACTOR", default=5)
 REFERRAL_BURST_BASELINE_DAYS = env.int("REFERRAL_BURST_BASELINE_DAYS", default=7)
+# The firm's own campaigns (utm_source values, lower case) that never count as a burst.
+REFERRAL_BURST_IGNORED_SOURCES = env.list("REFERRAL_BURST_IGNORED_SOURCES", default=[])
 # The staff funnel (filing/selectors/funnel.py) is computed at most this often per filter.
 FUNNEL_CACHE_SECONDS = env.int("FUNNEL_CACHE_SECONDS", default=300)
 
