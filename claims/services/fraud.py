@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Concat, Lower, StrIndex, Substr
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
@@ -375,7 +375,15 @@ def _referral_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
         if scope is not None:
             busy = busy.filter(**{f"{field_name}__in": users.filter(pk__in=scope_users).values(field_name)})
         signups: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
-        rows = users.filter(**{f"{field_name}__in": busy.values(field_name)}).order_by(field_name, "date_joined", "pk")
+        rows = users.filter(**{f"{field_name}__in": busy.values(field_name)})
+        if scope_users is not None:
+            # only the sign-ups that can share a window with the scope's, and their baselines (the sweep looks at all)
+            around = Q(pk__in=[])
+            for value, joined in users.filter(pk__in=scope_users).values_list(field_name, "date_joined"):
+                since, until = joined - rule.baseline - 2 * rule.window, joined + rule.window
+                around |= Q(**{field_name: value, "date_joined__range": (since, until)})
+            rows = rows.filter(around)
+        rows = rows.order_by(field_name, "date_joined", "pk")
         for value, user_id, joined in rows.values_list(field_name, "pk", "date_joined").iterator(chunk_size=5000):
             signups[value].append((user_id, joined))
         bursts: list[tuple[str, list[int]]] = [
