@@ -76,6 +76,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     address = models.CharField(_("주소"), max_length=200, blank=True)
     address_detail = models.CharField(_("상세주소"), max_length=200, blank=True)
     signup_ip = models.GenericIPAddressField(_("가입 IP"), null=True, blank=True)
+    # Where the person came from at their first visit (accounts/referrals.py): utm_* parameters or a referral code.
+    referral_source = models.CharField(_("유입 경로 (utm_source)"), max_length=64, blank=True)
+    referral_medium = models.CharField(_("유입 매체 (utm_medium)"), max_length=64, blank=True)
+    referral_campaign = models.CharField(_("유입 캠페인 (utm_campaign)"), max_length=64, blank=True)
+    referral_code = models.CharField(_("추천 코드"), max_length=32, blank=True)
+    referral_first_visit_at = models.DateTimeField(_("첫 방문 시각"), null=True, blank=True)
     is_staff = models.BooleanField(_("직원"), default=False)
     is_active = models.BooleanField(_("활성"), default=True)
     date_joined = models.DateTimeField(_("가입일"), default=timezone.now)
@@ -113,6 +119,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             # The fraud check of one claim looks up its claimant's address and sign-up IP among all accounts.
             models.Index(email_key("email"), name="user_email_key"),
             models.Index(fields=["signup_ip", "date_joined"], name="user_signup_ip_joined"),
+            # The funnel and the referral-burst check count sign-ups per source and per code over time.
+            models.Index(fields=["referral_source", "date_joined"], name="user_referral_source_joined"),
+            models.Index(
+                fields=["referral_code", "date_joined"],
+                name="user_referral_code_joined",
+                condition=~models.Q(referral_code=""),
+            ),
         ]
 
     def __str__(self) -> str:

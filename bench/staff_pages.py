@@ -1,4 +1,5 @@
-"""Staff pages at scale: the admin claim list (default, each filter, searches) and the dashboard (admin index),
+"""Staff pages at scale: the admin claim list (default, each filter, searches), the dashboard (admin index) and the
+intake funnel (timed uncached: its cached copy is dropped before each request),
 requested in-process with Django's test client as a Lawyer superuser signed in with two-factor authentication.
 
 Each page is requested REPEAT times (searches with a different claimant or code each time); the figures are the
@@ -25,6 +26,7 @@ LAWYER_EMAIL = "bench.lawyer@lawfirm.example"
 class Page:
     name: str
     url: Callable[[random.Random], str]
+    before: Callable[[], None] | None = None  # run before each request (outside the timing)
 
 
 def _sample(rng: random.Random, queryset, field: str) -> str:
@@ -42,6 +44,7 @@ def pages() -> list[Page]:
     from accounts.models import User
     from accounts.validators import mobile_phone_format
     from claims.models import Claim
+    from filing.selectors.funnel import funnel_cache_forget
 
     claims = Claim.objects.exclude(status=Claim.Status.DRAFT)
     businesses = claims.exclude(business_registration_number="")
@@ -76,6 +79,7 @@ def pages() -> list[Page]:
         Page("admin list: search by reference code", lambda rng: base + "?q=" + _sample(rng, claims, "reference_code")),
         Page("admin list: search by business number", brn),
         Page("dashboard (admin index)", lambda rng: "/admin/"),
+        Page("funnel (uncached)", lambda rng: "/admin/funnel/", before=funnel_cache_forget),
     ]
 
 
@@ -103,11 +107,13 @@ def _client():
     return client
 
 
-def _request(client, url: str) -> tuple[float, int, int, int | None]:
+def _request(client, url: str, before: Callable[[], None] | None = None) -> tuple[float, int, int, int | None]:
     """Server time (ms), queries, status and, for the claim list, how many claims matched."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    if before:
+        before()
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         response = client.get(url)
@@ -132,8 +138,8 @@ def query_counts() -> dict[str, int]:
     nothing there is left out: with no rows, the per-row prefetches are not sent at all."""
     client, rng, counts = _client(), random.Random(1), {}
     for page in pages():
-        _request(client, page.url(rng))
-        _elapsed, count, _status, matched = _request(client, page.url(rng))
+        _request(client, page.url(rng), page.before)
+        _elapsed, count, _status, matched = _request(client, page.url(rng), page.before)
         if matched != 0:
             counts[page.name] = count
     return counts
@@ -145,10 +151,10 @@ def measure(*, claims_in_table: int, small: dict[str, int] | None, small_size: i
     client, rng = _client(), random.Random(2022)
     metrics = []
     for page in pages():
-        _request(client, page.url(rng))  # warm the connection and caches, as a page already in use would be
+        _request(client, page.url(rng), page.before)  # warm the connection and caches, as a page in use would be
         times, counts, statuses = [], [], set()
         for _repeat in range(REPEAT):
-            elapsed, count, status, _matched = _request(client, page.url(rng))
+            elapsed, count, status, _matched = _request(client, page.url(rng), page.before)
             times.append(elapsed)
             counts.append(count)
             statuses.add(status)

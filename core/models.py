@@ -47,6 +47,7 @@ class AuditEntry(models.Model):
         EDITED = "edited", _("내용 수정")
         FLAG_REVIEWED = "flag_reviewed", _("플래그 검토")
         FLAG_CLEARED = "flag_cleared", _("플래그 자동 해제")
+        FLAG_RAISED = "flag_raised", _("플래그 발생")
         WINDOW_REVISED = "window_revised", _("장애 시간 정정")
         RECOMPUTE_REQUESTED = "recompute_requested", _("재산정 요청")
         EXPORTED = "exported", _("내보내기")

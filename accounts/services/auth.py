@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.exceptions import AccountError
 from accounts.models import User
+from accounts.referrals import Referral, referral_clean
 from accounts.roles import Role
 from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import date_of_birth_validate
@@ -51,9 +52,16 @@ def login_username(request: HttpRequest, credentials: dict | None) -> str | None
 
 @transaction.atomic
 def user_signup(
-    *, email: str, password: str, date_of_birth: dt.date, ip: str | None, language: str = settings.LANGUAGE_CODE
+    *,
+    email: str,
+    password: str,
+    date_of_birth: dt.date,
+    ip: str | None,
+    language: str = settings.LANGUAGE_CODE,
+    referral: Referral | None = None,
 ) -> User:
-    """A new claimant account; `language` is the one the page was shown in (see user_language_choose)."""
+    """A new claimant account; `language` is the one the page was shown in (see user_language_choose), `referral`
+    where the person came from at their first visit (accounts/referrals.py; values checked again here)."""
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise AccountError(str(EMAIL_TAKEN), code="email_taken")
@@ -64,6 +72,11 @@ def user_signup(
         signup_ip=ip,
         language=_site_language(language) or settings.LANGUAGE_CODE,
     )
+    referral = referral_clean(referral) if referral else None
+    if referral:
+        user.referral_source, user.referral_medium = referral.source, referral.medium
+        user.referral_campaign, user.referral_code = referral.campaign, referral.code
+        user.referral_first_visit_at = referral.first_visit_at
     user.set_password(password)
     user.full_clean()
     user.save()

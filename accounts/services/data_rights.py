@@ -66,6 +66,12 @@ PROFILE_EXPORT_FIELDS = (
     "date_joined",
     "last_login",
     "signup_ip",
+    # where they came from at their first visit (accounts/referrals.py): kept after deletion, it names a campaign
+    "referral_source",
+    "referral_medium",
+    "referral_campaign",
+    "referral_code",
+    "referral_first_visit_at",
 )
 
 

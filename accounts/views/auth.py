@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.exceptions import AccountError
 from accounts.forms import LoginForm, PasswordResetForm, SignupForm
+from accounts.referrals import referral_from_cookie
 from accounts.services import auth as auth_services
 from accounts.services.two_factor import totp_device_confirmed
 from core.audit import client_ip
@@ -67,6 +68,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 date_of_birth=form.cleaned_data["date_of_birth"],
                 ip=client_ip(request),
                 language=request.LANGUAGE_CODE,
+                referral=referral_from_cookie(request),
             )
         except AccountError as error:
             form.add_error(None, error.message)

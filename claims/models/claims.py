@@ -323,3 +323,24 @@ class InformationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} {self.created_at:%Y-%m-%d}"
+
+
+class EligibilityCheck(models.Model):
+    """One visitor's answers to the public eligibility check (claims:eligibility_check), kept for the funnel: when
+    they first answered, whether and when they were told they can join, and where they came from (the referral
+    kept at their first visit). No personal data: one row per browser session, updated on later answers."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("사고")
+    )
+    started_at = models.DateTimeField(_("처음 답한 시각"), default=timezone.now, db_index=True)
+    eligible_at = models.DateTimeField(_("참여 가능 안내 시각"), null=True, blank=True)
+    referral_source = models.CharField(_("유입 경로 (utm_source)"), max_length=64, blank=True)
+    referral_code = models.CharField(_("추천 코드"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("참여 가능 여부 확인")
+        verbose_name_plural = _("참여 가능 여부 확인")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}"

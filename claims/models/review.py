@@ -47,6 +47,7 @@ class Flag(models.Model):
         DUPLICATE_EVIDENCE = "duplicate_evidence", _("다른 신청과 같은 증빙 파일")
         SIMILAR_IMAGE = "similar_image", _("다른 신청과 거의 같은 사진")
         SIGNUP_BURST = "signup_burst", _("같은 IP에서 짧은 시간에 여러 계정 가입")
+        REFERRAL_BURST = "referral_burst", _("같은 유입 경로·추천 코드로 짧은 시간에 평소보다 많은 가입")
         AMOUNT_OUTLIER = "amount_outlier", _("같은 유형의 신청보다 매우 큰 청구액")
         HOURS_BEYOND_WINDOW = "hours_beyond_window", _("공식 장애 시간보다 긴 피해 시간")
         # Found by reading the evidence (claims/services/evidence_findings.py), one flag per file.

@@ -7,6 +7,8 @@ Signals (each a grouping query over the table, never a loop of queries per claim
 - the same evidence file (SHA-256) on claims of different accounts, or a near-identical picture (perceptual hashes
   at most SIMILAR_IMAGE_MAX_DISTANCE bits apart);
 - many sign-ups from one IP address within a short time;
+- a burst of sign-ups from one referral source or referral code, well above its usual rate (REFERRAL_BURST_*
+  settings): brokers selling claimant lists. Raising or reopening this flag is audited (FLAG_RAISED, no actor);
 - the estimator's own flags: an estimate above its cohort's 99th percentile, hours beyond the official window.
   These describe the claim's current estimate, so an open one whose signal the estimate no longer carries (the
   claimant corrected the hours, the cohort grew past the claim) is cleared by the next check, with a timeline
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
@@ -57,9 +60,13 @@ SEVERITY = {
     Flag.Code.DUPLICATE_EVIDENCE: Flag.Severity.HIGH,
     Flag.Code.SIMILAR_IMAGE: Flag.Severity.MEDIUM,
     Flag.Code.SIGNUP_BURST: Flag.Severity.LOW,  # mobile carriers put many people behind one address
+    Flag.Code.REFERRAL_BURST: Flag.Severity.MEDIUM,  # a partner's own campaign can burst too: staff look
     Flag.Code.AMOUNT_OUTLIER: Flag.Severity.LOW,
     Flag.Code.HOURS_BEYOND_WINDOW: Flag.Severity.LOW,
 }
+# Flags whose raising is written to the audit log (the others are found by the table's own values and shown on the
+# claim; a referral burst is a judgement about a partner, so who-knew-what-when matters).
+AUDITED_CODES = {Flag.Code.REFERRAL_BURST}
 ESTIMATE_FLAG_CODES = {
     FLAG_COHORT_OUTLIER: Flag.Code.AMOUNT_OUTLIER,
     FLAG_HOURS_EXCEED_WINDOW: Flag.Code.HOURS_BEYOND_WINDOW,
@@ -470,6 +477,124 @@ def _signup_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
     ]
 
 
+# --- sign-up bursts from one referral source or code ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferralBurstRule:
+    """At least `accounts` sign-ups within `window`, and at least `factor` times the source's usual number per
+    window over the `baseline` before the window (none before: the count alone decides)."""
+
+    accounts: int
+    window: dt.timedelta
+    factor: int
+    baseline: dt.timedelta
+
+    @classmethod
+    def from_settings(cls) -> "ReferralBurstRule":
+        return cls(
+            accounts=settings.REFERRAL_BURST_ACCOUNTS,
+            window=dt.timedelta(minutes=settings.REFERRAL_BURST_WINDOW_MINUTES),
+            factor=settings.REFERRAL_BURST_FACTOR,
+            baseline=dt.timedelta(days=settings.REFERRAL_BURST_BASELINE_DAYS),
+        )
+
+
+def referral_burst_episodes(signups: Sequence[tuple[int, dt.datetime]], *, rule: ReferralBurstRule) -> list[list[int]]:
+    """The bursts of one source (signups sorted by time): the user ids of each run of overlapping windows of
+    `rule.window` that hold a burst. Linear in the number of sign-ups."""
+    episodes: list[list[int]] = []
+    start = baseline_start = 0
+    added = -1  # the last index put in an episode
+    for end in range(len(signups)):
+        while signups[end][1] - signups[start][1] > rule.window:
+            start += 1
+        while signups[baseline_start][1] < signups[start][1] - rule.baseline:
+            baseline_start += 1
+        count = end - start + 1
+        usual = (start - baseline_start) * (rule.window / rule.baseline)
+        if count >= rule.accounts and count >= rule.factor * usual:
+            if start > added or not episodes:
+                episodes.append([])
+            episodes[-1].extend(user_id for user_id, _joined in signups[max(start, added + 1) : end + 1])
+            added = end
+    return episodes
+
+
+def referral_burst_members(signups: Sequence[tuple[int, dt.datetime]], *, rule: ReferralBurstRule) -> set[int]:
+    """Every user id in a burst of one source (signups sorted by time)."""
+    return {user_id for episode in referral_burst_episodes(signups, rule=rule) for user_id in episode}
+
+
+REFERRAL_KEYS = {"source": "referral_source", "code": "referral_code"}
+REFERRAL_RELATED_MAX = 50  # claims linked on each flag (the burst's size is in its details)
+
+
+def _referral_burst_findings(scope: Sequence[int] | None) -> list[Finding]:
+    """Brokers selling claimant lists sign many people up through one link: per source (utm_source) and per
+    referral code, the accounts in each burst, and their checked claims flagged with the burst's other claims
+    linked (up to REFERRAL_RELATED_MAX). With a scope, only the bursts holding the scope's accounts."""
+    rule = ReferralBurstRule.from_settings()
+    ignored = set(settings.REFERRAL_BURST_IGNORED_SOURCES)
+    scope_users = set(User.objects.filter(claims__in=scope).values_list("pk", flat=True)) if scope is not None else None
+    findings = []
+    for kind, field_name in REFERRAL_KEYS.items():
+        users = User.objects.exclude(**{field_name: ""})
+        if kind == "source" and ignored:
+            users = users.exclude(**{f"{field_name}__in": ignored})
+        busy = users.values(field_name).annotate(accounts=Count("pk")).filter(accounts__gte=rule.accounts)
+        if scope is not None:
+            busy = busy.filter(**{f"{field_name}__in": users.filter(pk__in=scope_users).values(field_name)})
+        signups: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
+        rows = users.filter(**{f"{field_name}__in": busy.values(field_name)})
+        if scope_users is not None:
+            # only the sign-ups that can share a window with the scope's, and their baselines (the sweep looks at all)
+            around = Q(pk__in=[])
+            for value, joined in users.filter(pk__in=scope_users).values_list(field_name, "date_joined"):
+                since, until = joined - rule.baseline - 2 * rule.window, joined + rule.window
+                around |= Q(**{field_name: value, "date_joined__range": (since, until)})
+            rows = rows.filter(around)
+        rows = rows.order_by(field_name, "date_joined", "pk")
+        for value, user_id, joined in rows.values_list(field_name, "pk", "date_joined").iterator(chunk_size=5000):
+            signups[value].append((user_id, joined))
+        bursts: list[tuple[str, list[int]]] = [
+            (value, episode)
+            for value, joined in signups.items()
+            for episode in referral_burst_episodes(joined, rule=rule)
+            if scope_users is None or scope_users.intersection(episode)
+        ]
+        if not bursts:
+            continue
+        claims_of: dict[int, list[int]] = defaultdict(list)
+        people = [user_id for _value, episode in bursts for user_id in episode]
+        for start in range(0, len(people), 5000):
+            checked = _claims_checked().filter(claimant_id__in=people[start : start + 5000])
+            for claim_id, person_id in checked.values_list("pk", "claimant_id").order_by("pk"):
+                claims_of[person_id].append(claim_id)
+        details = {
+            "kind": kind,
+            "accounts": rule.accounts,
+            "window_minutes": int(rule.window.total_seconds() // 60),
+            "factor": rule.factor,
+        }
+        for value, episode in bursts:
+            claims = [(claim_id, person_id) for person_id in episode for claim_id in claims_of.get(person_id, ())]
+            sample = [claim_id for claim_id, _person in claims[: REFERRAL_RELATED_MAX + 1]]
+            for claim_id, person_id in claims:
+                related = {other for other in sample if other != claim_id and other not in claims_of[person_id]}
+                findings.append(
+                    Finding(
+                        claim_id,
+                        Flag.Code.REFERRAL_BURST,
+                        sha256_hex(f"{kind}:{value}"),
+                        set(sorted(related)[:REFERRAL_RELATED_MAX]),
+                        # a campaign or partner name, no personal value
+                        {**details, "value": value, "burst_accounts": len(episode)},
+                    )
+                )
+    return findings
+
+
 # --- the estimator's flags --------------------------------------------------------------------------------------
 
 
@@ -543,9 +668,12 @@ def _flags_save(findings: Sequence[Finding]) -> int:
                 )
             }
             created, updated = [], []
+            raised: set[tuple[int, str, str]] = set()  # audited codes created or opened again
             for key, finding in batch.items():
                 flag = existing.get(key)
                 if flag is None:
+                    if finding.code in AUDITED_CODES:
+                        raised.add(key)
                     created.append(
                         Flag(
                             claim_id=finding.claim_id,
@@ -568,12 +696,34 @@ def _flags_save(findings: Sequence[Finding]) -> int:
                 if returned or (new_related and flag.status == Flag.Status.REVIEWED):
                     flag.status, flag.reviewed_by, flag.reviewed_at = Flag.Status.OPEN, None, None
                     changed += 1
+                    if finding.code in AUDITED_CODES:
+                        raised.add(key)
                 updated.append(flag)
             Flag.objects.bulk_create(created, ignore_conflicts=True)
             fields = ["related_claim_ids", "details", "updated_at", "status", "reviewed_by", "reviewed_at"]
             Flag.objects.bulk_update(updated, fields)
             changed += len(created)
+            if raised:
+                _flags_raised_audit(raised)
     return changed
+
+
+def _flags_raised_audit(keys: set[tuple[int, str, str]]) -> None:
+    """An audit entry (no actor: the sweep found it) for each flag of AUDITED_CODES just raised or opened again."""
+    flags = Flag.objects.filter(
+        claim_id__in={key[0] for key in keys}, code__in={key[1] for key in keys}, status=Flag.Status.OPEN
+    ).select_related("claim")
+    AuditEntry.objects.bulk_create(
+        audit_entry(
+            actor=None,
+            action=AuditEntry.Action.FLAG_RAISED,
+            target=flag,
+            claim=flag.claim,
+            data={"flag": flag.pk, "code": flag.code, "related": flag.related_claim_ids, **flag.details},
+        )
+        for flag in flags
+        if (flag.claim_id, flag.code, flag.fingerprint) in keys
+    )
 
 
 def _findings(scope: Sequence[int] | None, probe_evidence: QuerySet[Evidence]) -> list[Finding]:
@@ -581,6 +731,7 @@ def _findings(scope: Sequence[int] | None, probe_evidence: QuerySet[Evidence]) -
         *_duplicate_findings(scope),
         *_similar_image_findings(probe_evidence),
         *_signup_burst_findings(scope),
+        *_referral_burst_findings(scope),
         *_estimate_flag_findings(scope),
     ]
 

@@ -11,9 +11,19 @@ from django.utils.translation import gettext as _
 
 from accounts.journey import journey_filing_problems
 from accounts.models import User
+from accounts.referrals import Referral
 from accounts.selectors import ClaimantReadiness, claimant_readiness
 from claims.closing import claim_closed_announce, claim_is_filed
-from claims.models import Claim, ClaimEvent, Incident, InformationRequest, LossItem, Service, new_reference_code
+from claims.models import (
+    Claim,
+    ClaimEvent,
+    EligibilityCheck,
+    Incident,
+    InformationRequest,
+    LossItem,
+    Service,
+    new_reference_code,
+)
 from claims.tasks.estimates import estimate_claim_task
 from claims.tasks.fraud import claim_fraud_check_task
 from claims.tasks.notifications import claim_status_email_task, information_answered_staff_email_task
@@ -56,6 +66,21 @@ def eligibility_problems(*, incident: Incident, was_using: bool) -> list[str]:
             )
         )
     return problems
+
+
+def eligibility_check_record(
+    *, check_id: int | None, incident: Incident, eligible: bool, referral: Referral
+) -> EligibilityCheck:
+    """The funnel's first two steps (no personal data): the visitor's first answer creates the row, later answers
+    from the same session update it; once told they can join, it stays eligible."""
+    check = EligibilityCheck.objects.filter(pk=check_id).first() if check_id else None
+    if check is None:
+        check = EligibilityCheck(referral_source=referral.source, referral_code=referral.code)
+    check.incident = incident
+    if eligible and check.eligible_at is None:
+        check.eligible_at = timezone.now()
+    check.save()
+    return check
 
 
 def _check_services(incident: Incident, services: Sequence[Service]) -> None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import claimant_required
+from accounts.referrals import Referral, referral_from_cookie
 from claims.forms import (
     ClaimantForm,
     CompensationForm,
@@ -29,6 +30,7 @@ from claims.views.common import missing_evidence, not_editable, render_step, res
 from core.audit import RequestMeta
 
 SESSION_KEY = "claims_eligibility"
+CHECK_SESSION_KEY = "claims_eligibility_check"  # the funnel's EligibilityCheck row for this session
 
 
 def _incident_chosen(request: HttpRequest, incidents) -> Incident:
@@ -54,6 +56,14 @@ def _saved_initial(request: HttpRequest, incident: Incident) -> dict:
     return {"windows": saved.get("windows", []), "was_using": "yes" if saved.get("was_using") else "no"}
 
 
+def _referral_of(request: HttpRequest) -> Referral:
+    """The referral kept at the first visit, or the account's own for a signed-in claimant."""
+    user = request.user
+    if user.is_authenticated and (user.referral_source or user.referral_code):
+        return Referral(source=user.referral_source, code=user.referral_code)
+    return referral_from_cookie(request)
+
+
 @require_http_methods(["GET", "POST"])
 def eligibility_check(request: HttpRequest) -> HttpResponse:
     """Public: can I join? Answered before any personal data is asked; the answers wait in the session."""
@@ -70,6 +80,13 @@ def eligibility_check(request: HttpRequest) -> HttpResponse:
             "was_using": was_using,
         }
         problems = services.eligibility_problems(incident=incident, was_using=was_using)
+        check = services.eligibility_check_record(
+            check_id=request.session.get(CHECK_SESSION_KEY),
+            incident=incident,
+            eligible=not problems,
+            referral=_referral_of(request),
+        )
+        request.session[CHECK_SESSION_KEY] = check.pk
         if not problems:
             if request.user.is_authenticated:
                 return redirect(f"{reverse('claims:start')}?{urlencode({'incident': incident.slug})}")

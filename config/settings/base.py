@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.referrals.ReferralCaptureMiddleware",  # the utm_* / ?ref= of the first visit, for the sign-up
     "config.middleware.StaffSessionMiddleware",
     "config.middleware.UploadRateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -198,6 +199,22 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # decrypting. Development derives both from SECRET_KEY; production requires them (see production.py).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[derived_key(SECRET_KEY, "field-encryption")])
 FIELD_HASH_KEY = env("FIELD_HASH_KEY", default=derived_key(SECRET_KEY, "field-hash"))
+
+# Referral sources (accounts/referrals.py): the first visit's utm_* or ?ref= is kept in a signed cookie this many
+# days and stored on the account at sign-up. A burst of sign-ups from one source or one referral code flags the
+# claims of those accounts (claims/services/fraud.py): at least REFERRAL_BURST_ACCOUNTS sign-ups within
+# REFERRAL_BURST_WINDOW_MINUTES and at least REFERRAL_BURST_FACTOR times the source's usual rate over the
+# REFERRAL_BURST_BASELINE_DAYS before (a new source has no usual rate: the count alone decides).
+REFERRAL_COOKIE_NAME = "kc_referral"
+REFERRAL_COOKIE_DAYS = env.int("REFERRAL_COOKIE_DAYS", default=30)
+REFERRAL_BURST_ACCOUNTS = env.int("REFERRAL_BURST_ACCOUNTS", default=20)
+REFERRAL_BURST_WINDOW_MINUTES = env.int("REFERRAL_BURST_WINDOW_MINUTES", default=60)
+REFERRAL_BURST_FACTOR = env.int("REFERRAL_BURST_FACTOR", default=5)
+REFERRAL_BURST_BASELINE_DAYS = env.int("REFERRAL_BURST_BASELINE_DAYS", default=7)
+# The firm's own campaigns (utm_source values, lower case) that never count as a burst.
+REFERRAL_BURST_IGNORED_SOURCES = env.list("REFERRAL_BURST_IGNORED_SOURCES", default=[])
+# The staff funnel (filing/selectors/funnel.py) is computed at most this often per filter.
+FUNNEL_CACHE_SECONDS = env.int("FUNNEL_CACHE_SECONDS", default=300)
 
 # Closed claims (rejected or withdrawn) whose decision is older than this are anonymised by a daily task
 # (claims/services/retention.py): evidence files deleted, the claimant's details replaced.

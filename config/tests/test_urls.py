@@ -394,6 +394,7 @@ ADMIN_SITE = {
     "admin:jsi18n": staff("VPL"),
     "admin:view_on_site": staff("", refused="404"),
     "admin:app_list": staff("VPL"),
+    "staff_funnel": staff("VL"),  # the funnel: aggregates, claims.view_dashboard (like the dashboard on the index)
     "admin/(?P<url>.*)$": staff("", refused="404"),
     # Views the apps add to their model admins.
     "admin:otp_totp_totpdevice_config": staff(""),  # nobody reads a colleague's authenticator secret
