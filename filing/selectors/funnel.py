@@ -26,14 +26,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney, User
-from claims.models import Claim, EligibilityCheck, Evidence, InformationRequest
+from claims.models import Claim, EligibilityCheck, InformationRequest
 from config.hashing import sha256_hex
 from filing.models import FilingWave, WaveMember
+from filing.selectors import readiness
 from integrations.identity import identity_backend
 from payments.models import RetainerOrder
 from payments.selectors import SETTLED, payment_gateway_available
@@ -72,12 +73,10 @@ DAYS_SHOWN = 92
 
 
 def claims_ready() -> QuerySet[Claim]:
-    """The claims ready to be filed, for the funnel. For now: accepted, with no open information request.
-
-    Point this at the filing-readiness selector (issue 21, item 1) when it exists; `claim_ready_at` says since when
-    a claim counts as ready (the median time to ready)."""
-    open_request = InformationRequest.objects.filter(claim=OuterRef("pk"), answered_at__isnull=True)
-    return Claim.objects.filter(status=Claim.Status.ACCEPTED).exclude(Exists(open_request))
+    """The claims ready to be filed, for the funnel: what a wave would take now (filing/selectors/readiness.py:
+    every condition that applies met, or a Lawyer's override in force). `claim_ready_at` says since when a claim
+    counts as ready (the median time to ready)."""
+    return Claim.objects.filter(readiness.claims_ready_or_overridden())
 
 
 def claim_ready_at() -> F:
@@ -89,12 +88,9 @@ def claim_ready_at() -> F:
 
 
 def claims_evidence_complete() -> QuerySet[Claim]:
-    """Submitted claims whose evidence is complete, for the funnel. For now: with a proof-of-use file (as the claim
-    list's "proof of use" filter; claimants attach the screenshot to the claim, seldom to one loss item).
-
-    Point this at the filing-readiness rule for evidence (proof of use per claimed service) when it exists."""
-    proof = Evidence.objects.filter(claim=OuterRef("pk"), tag=Evidence.Tag.PROOF_OF_USE)
-    return Claim.objects.filter(Exists(proof), submitted_at__isnull=False)
+    """Submitted claims whose evidence is complete, for the funnel: proof of use for every claimed service, by the
+    filing-readiness rule (a tagged file for the service, or one the evidence reading found inside its window)."""
+    return Claim.objects.filter(submitted_at__isnull=False).exclude(readiness.claims_missing(readiness.PROOF_OF_USE))
 
 
 def account_step_users() -> dict[str, QuerySet]:
@@ -246,8 +242,9 @@ def _account_combinations(accounts: QuerySet[User], zone: ZoneInfo) -> list[tupl
     base = accounts.annotate(day=TruncDate("date_joined", tzinfo=zone)).values_list("pk", "day", "referral_source")
     base_sql, params = base.query.sql_with_params()
     joins = []
+    step_users = account_step_users()
     for index, step in enumerate(ACCOUNT_STEPS):
-        users = account_step_users()[step]
+        users = step_users[step]
         if not users.query.combinator:
             users = users.order_by().distinct()
         # Django's own SQL for each queryset, parameters kept apart: nothing typed by a user is interpolated.
@@ -381,6 +378,12 @@ def funnel(*, filters: FunnelFilter | None = None, now: dt.datetime | None = Non
     )
 
 
+def _funnel_without_jit(filters: FunnelFilter | None) -> Funnel:
+    """The funnel with PostgreSQL's JIT off (its readiness subqueries compile for longer than they run)."""
+    with readiness.jit_off():
+        return funnel(filters=filters)
+
+
 def _cache_key(filters: FunnelFilter) -> str:
     return CACHE_KEY.format(filters=filters.cache_part(), today=timezone.localdate().isoformat())
 
@@ -389,7 +392,7 @@ def funnel_cached(*, filters: FunnelFilter | None = None) -> Funnel:
     """funnel() at most FUNNEL_CACHE_SECONDS old, one copy per filter (numbers and keys only: labels are
     translated when shown)."""
     filters = filters or FunnelFilter()
-    return cache.get_or_set(_cache_key(filters), lambda: funnel(filters=filters), settings.FUNNEL_CACHE_SECONDS)
+    return cache.get_or_set(_cache_key(filters), lambda: _funnel_without_jit(filters), settings.FUNNEL_CACHE_SECONDS)
 
 
 def funnel_cache_forget(*, filters: FunnelFilter | None = None) -> None:

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import IdentityVerification, User
+from accounts.models import User
 from accounts.roles import Role
-from accounts.tests.factories import ClaimantFactory
+from accounts.tests.factories import ClaimantFactory, identity_verified
 from claims.models import Claim, EligibilityCheck, Evidence, InformationRequest, OutageWindow
 from claims.tests.factories import (
     EvidenceFactory,
@@ -61,17 +61,7 @@ def joined(days_ago: int) -> dt.datetime:
 
 
 def identity(user: User) -> None:
-    IdentityVerification.objects.create(
-        user=user,
-        kind=IdentityVerification.Kind.IDENTITY,
-        provider="sandbox",
-        method="kakao",
-        receipt_id=f"funnel-{next(_receipts)}",
-        status=IdentityVerification.Status.VERIFIED,
-        requested_name="김민수",
-        requested_phone="01012345678",
-        expires_at=timezone.now(),
-    )
+    identity_verified(user)
 
 
 def paid(user: User, status=RetainerOrder.Status.PAID) -> None:
@@ -85,11 +75,14 @@ def paid(user: User, status=RetainerOrder.Status.PAID) -> None:
 
 
 def claim_of(user: User, *, proof: bool, status=Claim.Status.SUBMITTED, decided_after_days: float | None = None):
+    """A submitted claim for one service; accepted ones are estimated (the readiness rule's "accepted estimate")."""
     claim = SubmittedClaimFactory(claimant=user, status=status)
     if decided_after_days is not None:
         claim.decided_at = user.date_joined + dt.timedelta(days=decided_after_days)
-        claim.save(update_fields=["decided_at"])
+        claim.estimate_total = 39_000
+        claim.save(update_fields=["decided_at", "estimate_total"])
     item = LossItemFactory(claim=claim)
+    claim.services.add(item.service)
     if proof:
         EvidenceFactory(claim=claim, loss_item=item, tag=Evidence.Tag.PROOF_OF_USE)
     return claim
@@ -317,7 +310,7 @@ def test_the_number_of_queries_does_not_depend_on_the_table_size():
     grow(3)
     few = funnel_queries()
     grow(30)
-    assert funnel_queries() == few <= 6
+    assert funnel_queries() == few <= 8  # six, and the readiness rule reading the current fee terms twice
 
 
 def test_the_page_reads_a_cached_copy_until_it_expires(known):
