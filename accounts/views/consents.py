@@ -16,7 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts import journey
 from accounts.forms_consents import ConsentsForm, PdfVerifyForm, PowerOfAttorneySignForm
-from accounts.journey import journey_step_blocker, journey_step_url
+from accounts.journey import journey_next_url, journey_step_blocker, journey_step_url
 from accounts.models import ConsentDocument
 from accounts.names import name_masked
 from accounts.selectors import (
@@ -226,8 +226,12 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
         except ConsentError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF를 내려받아 보관하세요."))
-            return _to("accounts:power_of_attorney_sign", next_url)
+            # On at once to the page asked for, else the next unfinished step or the claim wizard (accounts.journey);
+            # the signed PDF stays on this page, the consents page and the checklist.
+            messages.success(
+                request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF는 ‘동의 관리’에서 언제든 내려받을 수 있습니다.")
+            )
+            return redirect(next_url or journey_next_url(user=request.user))
     text = consent_text_fill(document=document, values=consent_placeholder_values(user=request.user))
     return render(
         request,
@@ -238,6 +242,7 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             "form": form,
             "signed": signed,
             "next_url": next_url,
+            "continue_url": next_url or journey_next_url(user=request.user),
             "certified_available": identity_backend().available,
             "handwritten_allowed": signing.handwritten_signature_allowed(),
             "sandbox": identity_backend().sandbox,

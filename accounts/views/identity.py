@@ -16,6 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts import journey
 from accounts.forms_identity import IdentityCheckForm
+from accounts.journey import journey_next_url
 from accounts.models import IdentityVerification
 from accounts.selectors import (
     claimant_readiness,
@@ -140,7 +141,14 @@ def _refresh(request: HttpRequest, verification: IdentityVerification) -> tuple[
     return verification, problem
 
 
-def _finished_url(verification: IdentityVerification, next_url: str) -> str:
+def _finished_url(request: HttpRequest, verification: IdentityVerification, next_url: str) -> str:
+    """A verified request goes straight on: an identity check to the signing page, a certified signature to the page
+    asked for or the next unfinished step (accounts.journey); a refused or expired one back to its own page."""
+    if verification.status == IdentityVerification.Status.VERIFIED:
+        if verification.kind == IdentityVerification.Kind.SIGNATURE:
+            return next_url or journey_next_url(user=request.user)
+        sign = reverse("accounts:power_of_attorney_sign")
+        return f"{sign}?{_next_query(next_url)}" if next_url else sign
     name = (
         "accounts:power_of_attorney_sign"
         if verification.kind == IdentityVerification.Kind.SIGNATURE
@@ -164,7 +172,7 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, problem)
     if verification.status != IdentityVerification.Status.PENDING:
         _finished_message(request, verification)
-        return redirect(_finished_url(verification, next_url))
+        return redirect(_finished_url(request, verification, next_url))
     return render(
         request,
         "accounts/identity/wait.html",
