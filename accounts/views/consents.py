@@ -1,7 +1,7 @@
 """The consents page, withdrawing a consent, signing and downloading the power of attorney, checking a PDF."""
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -52,6 +52,15 @@ def _next_url(request: HttpRequest) -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return candidate if allowed else ""
+
+
+def signed_onward_url(request: HttpRequest, next_url: str) -> str:
+    """Where a signed power of attorney goes on to: the page asked for, else the next unfinished step or the claim
+    wizard (accounts.journey). A `next` back to the signing page itself (the identity step was sent there) does
+    not count: the claimant is done with it."""
+    if next_url and urlsplit(next_url).path != reverse("accounts:power_of_attorney_sign"):
+        return next_url
+    return journey_next_url(user=request.user)
 
 
 def _to(name: str, next_url: str) -> HttpResponse:
@@ -231,7 +240,7 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF는 ‘동의 관리’에서 언제든 내려받을 수 있습니다.")
             )
-            return redirect(next_url or journey_next_url(user=request.user))
+            return redirect(signed_onward_url(request, next_url))
     text = consent_text_fill(document=document, values=consent_placeholder_values(user=request.user))
     return render(
         request,
@@ -242,7 +251,7 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             "form": form,
             "signed": signed,
             "next_url": next_url,
-            "continue_url": next_url or journey_next_url(user=request.user),
+            "continue_url": signed_onward_url(request, next_url),
             "certified_available": identity_backend().available,
             "handwritten_allowed": signing.handwritten_signature_allowed(),
             "sandbox": identity_backend().sandbox,

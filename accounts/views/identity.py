@@ -16,7 +16,6 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts import journey
 from accounts.forms_identity import IdentityCheckForm
-from accounts.journey import journey_next_url
 from accounts.models import IdentityVerification
 from accounts.selectors import (
     claimant_readiness,
@@ -29,7 +28,7 @@ from accounts.services.consents import ConsentError
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
 from accounts.services.signing import power_of_attorney_certified_refresh
 from accounts.views.auth import client_ip_key
-from accounts.views.consents import _earlier_step, _next_url
+from accounts.views.consents import _earlier_step, _next_url, signed_onward_url
 from core.audit import RequestMeta
 from core.exceptions import ProviderError
 from integrations.identity import IdentityMethod, IdentitySubjectError, identity_backend
@@ -146,7 +145,7 @@ def _finished_url(request: HttpRequest, verification: IdentityVerification, next
     asked for or the next unfinished step (accounts.journey); a refused or expired one back to its own page."""
     if verification.status == IdentityVerification.Status.VERIFIED:
         if verification.kind == IdentityVerification.Kind.SIGNATURE:
-            return next_url or journey_next_url(user=request.user)
+            return signed_onward_url(request, next_url)
         sign = reverse("accounts:power_of_attorney_sign")
         return f"{sign}?{_next_query(next_url)}" if next_url else sign
     name = (
