@@ -70,8 +70,7 @@ def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(ph
     phone = page.context.new_page()
     phone.live_server_url = page.live_server_url
     _approve_on_the_sandbox_phone(phone, IdentityVerification.objects.get(kind="identity"))
-    expect(page.get_by_test_id("identity-verified")).to_be_visible()  # the waiting page moved on by itself
-    page.get_by_test_id("identity-continue").click()
+    # the waiting page moved on by itself, straight to signing
 
     # The certified signature of the power of attorney.
     expect(page.get_by_test_id("poa-text")).to_contain_text("김지훈")
@@ -79,6 +78,8 @@ def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(ph
     page.get_by_test_id("poa-certified-submit").click()
     expect(page.get_by_test_id("identity-wait")).to_contain_text("소송위임장 전자서명")
     _approve_on_the_sandbox_phone(phone, IdentityVerification.objects.get(kind="signature"))
+    page.wait_for_url(re.compile(r"/claims/"))  # signed: on to the claim wizard by itself
+    page.goto(page.live_server_url + "/accounts/power-of-attorney/")
     expect(page.get_by_test_id("poa-signed")).to_be_visible()
     expect(page.get_by_test_id("poa-certified")).to_be_visible()
 
