@@ -3,17 +3,24 @@
 claim's part (the losses and evidence, then submission) from the claim passed in, which accounts does not import.
 A display only: the pages' guards and services decide."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django import template
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.journey import JOURNEY_AFTER_STEPS_URL_NAME, claimant_steps, journey_steps
+from accounts.journey import (
+    JOURNEY_AFTER_STEPS_URL_NAME,
+    POWER_OF_ATTORNEY,
+    claimant_steps,
+    journey_step,
+    journey_steps,
+)
 from accounts.selectors import ClaimantReadiness, claimant_readiness_cached
 
 register = template.Library()
+SIGNING_ACCEPTS = journey_step(POWER_OF_ATTORNEY).accepts
 
 DONE, CURRENT, TODO = "done", "current", "todo"
 SIGN_UP = _("회원가입")
@@ -43,7 +50,11 @@ def checklist_items(*, user, readiness: ClaimantReadiness | None = None, claim=N
     """Every step with its state, in the journey's order, then the claim and its submission."""
     if not user.is_authenticated:
         return _anonymous_items()
-    states = claimant_steps(user=user, readiness=readiness or claimant_readiness_cached(user=user))
+    readiness = readiness or claimant_readiness_cached(user=user)
+    # The power-of-attorney text is accepted by signing it: the consents item is done once every other consent is
+    # given, so the identity and signing pages do not show the consents as the current step.
+    later = [document for document in readiness.consents_missing if document.kind not in SIGNING_ACCEPTS]
+    states = claimant_steps(user=user, readiness=replace(readiness, consents_missing=later))
     items = [ChecklistItem(SIGN_UP, DONE)]
     items += [
         ChecklistItem(state.step.label, state.state, reverse(state.step.url_name) if state.state != TODO else "")

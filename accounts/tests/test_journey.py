@@ -310,3 +310,17 @@ def test_the_checklist_shows_done_current_and_todo_steps_with_aria_current(clien
     assert 'data-state="done"' in html and 'data-state="current"' in html and 'data-state="todo"' in html
     current = html.split('aria-current="step"', 1)[1].split("</li>", 1)[0]
     assert "개인정보 동의" in current and "지금 할 단계" in current  # said in words, not by colour alone
+
+
+@pytest.mark.django_db
+def test_on_the_signing_page_the_checklist_shows_the_consents_done_and_signing_current(client, settings):
+    settings.IDENTITY_BACKEND = "integrations.identity.UnconfiguredIdentityBackend"
+    documents = consent_documents_published()
+    claimant = ClaimantFactory()
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
+    client.force_login(claimant)
+
+    html = client.get(reverse("accounts:power_of_attorney_sign")).content.decode()
+
+    current = html.split('aria-current="step"', 1)[1].split("</li>", 1)[0]
+    assert "소송위임장 서명" in current  # the power-of-attorney text still to accept is accepted by signing
