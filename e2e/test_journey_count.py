@@ -96,6 +96,7 @@ def _walk_to_the_consents(c: Counted, mailoutbox) -> None:
     c.click(page.get_by_role("link", name="참여할 수 있는지 확인하기 (1분)"))
     c.check(page.get_by_role("checkbox", name=re.compile(r"^카카오T")))
     c.check(page.get_by_label("예, 이용하고 있었습니다"))
+    c.check(page.get_by_test_id("applicant-kind").get_by_label("개인", exact=True))  # no "who you are" screen later
     c.click(page.get_by_role("button", name="확인하기"))
     expect(page.get_by_role("heading", level=1)).to_have_text("회원가입")  # eligible: straight to sign-up
     expect(page.get_by_test_id("journey-checklist")).to_contain_text("회원가입")
@@ -118,11 +119,9 @@ def _walk_to_the_consents(c: Counted, mailoutbox) -> None:
 
 
 def _walk_the_claim(c: Counted) -> None:
-    """From the claim wizard's first screen (the eligibility answers already carried in) to the confirmation."""
+    """From the claim wizard's losses (the eligibility answers and "individual" carried in) to the confirmation."""
     page = c.page
     expect(page.get_by_text("가입 전에 답하신 내용으로 신청서를 만들었습니다")).to_be_visible()
-    c.check(page.locator("input[name=claimant_type][value=individual]"))
-    c.click(page.get_by_role("button", name="저장하고 다음"))
     c.select(page.locator('[name="form-0-kind"]'), value="subscription")  # the only service: straight to it
     c.fill(page.locator('[name="form-0-monthly_fee"]'), "39,000")
     c.fill(page.locator('[name="form-0-description"]'), "카카오T 멤버십, 장애 동안 쓰지 못했습니다.")

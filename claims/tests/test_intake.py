@@ -143,6 +143,22 @@ def test_eligible_answers_wait_in_the_session_and_start_the_claim_after_login(cl
     assert 'data-testid="journey-checklist"' in page
 
 
+def test_an_individual_answered_on_the_check_skips_the_who_you_are_screen(client):
+    client.post(
+        reverse("claims:eligibility_check"),
+        {"windows": [window_id("kakao-t")], "was_using": "yes", "applicant_kind": "individual"},
+    )
+    user = claimant_ready()
+    client.force_login(user)
+
+    response = client.get(reverse("claims:start"))
+
+    claim = Claim.objects.get(claimant=user)
+    assert claim.claimant_type == Claim.ClaimantType.INDIVIDUAL and claim.wizard_step == "losses"
+    assert response.url == reverse("claims:wizard_losses", args=[claim.pk])
+    assert claim.events.filter(kind=ClaimEvent.Kind.CREATED).exists()
+
+
 def test_without_answers_from_before_sign_up_the_start_asks_them(client):
     client.force_login(claimant_ready())
     page = client.get(reverse("claims:start"))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import claimant_required
 from claims.forms import (
+    ApplicantKindForm,
     ClaimantForm,
     CompensationForm,
     EligibilityForm,
@@ -64,13 +65,15 @@ def eligibility_check(request: HttpRequest) -> HttpResponse:
     incident = _incident_chosen(request, incidents)
     windows = selectors.outage_windows_for_incident(incident=incident)
     form = EligibilityForm(request.POST or None, windows=windows, initial=_saved_initial(request, incident))
+    kind_form = ApplicantKindForm(request.POST or None)
     problems = []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and kind_form.is_valid():
         was_using = form.cleaned_data["was_using"]
         request.session[SESSION_KEY] = {
             "incident": incident.pk,
             "windows": [window.pk for window in form.cleaned_data["windows"]],
             "was_using": was_using,
+            "individual": kind_form.cleaned_data["applicant_kind"] == ApplicantKindForm.INDIVIDUAL,
         }
         problems = services.eligibility_problems(incident=incident, was_using=was_using)
         if not problems:
@@ -89,7 +92,14 @@ def eligibility_check(request: HttpRequest) -> HttpResponse:
         None,
         "eligibility",
         "claims/wizard/eligibility.html",
-        {"form": form, "incident": incident, "incidents": incidents, "windows": windows, "problems": problems},
+        {
+            "form": form,
+            "kind_form": kind_form,
+            "incident": incident,
+            "incidents": incidents,
+            "windows": windows,
+            "problems": problems,
+        },
     )
 
 
@@ -128,11 +138,9 @@ def start(request: HttpRequest) -> HttpResponse:
                     return redirect(resume_url(error.claim))
                 form.add_error(None, error.message)
             else:
-                request.session.pop(SESSION_KEY, None)
+                saved = request.session.pop(SESSION_KEY, None) or {}
                 if carried:
-                    messages.info(
-                        request, _("가입 전에 답하신 내용으로 신청서를 만들었습니다. 1단계에서 고칠 수 있습니다.")
-                    )
+                    return _carried_claim_next(request, claim, individual=saved.get("individual", False))
                 return redirect("claims:wizard_claimant", pk=claim.pk)
     return render_step(
         request,
@@ -149,6 +157,21 @@ def start(request: HttpRequest) -> HttpResponse:
             "starting": True,
         },
     )
+
+
+def _carried_claim_next(request: HttpRequest, claim: Claim, *, individual: bool) -> HttpResponse:
+    """A claim started from the answers given before sign-up: an individual (answered on the check) skips the
+    "who you are" screen; everyone else goes to it."""
+    messages.info(request, _("가입 전에 답하신 내용으로 신청서를 만들었습니다. 1단계에서 고칠 수 있습니다"))
+    if not individual:
+        return redirect("claims:wizard_claimant", pk=claim.pk)
+    services.claim_claimant_update(
+        claim=claim,
+        actor=request.user,
+        claimant_type=Claim.ClaimantType.INDIVIDUAL,
+        meta=RequestMeta.from_request(request),
+    )
+    return redirect("claims:wizard_losses", pk=claim.pk)
 
 
 @claimant_required
