@@ -134,6 +134,20 @@ def claimant_next_step(*, user: User) -> JourneyStep | None:
     return journey_next_step(readiness=claimant_readiness_cached(user=user))
 
 
+# Where a claimant goes once every step above is done: the claim wizard (claims, an app above accounts, named by
+# its URL only). It opens the claim the claimant already has, or starts one from the eligibility answers.
+JOURNEY_AFTER_STEPS_URL_NAME = "claims:start"
+
+
+def journey_next_url(*, user: User, readiness: ClaimantReadiness | None = None) -> str:
+    """The page of this claimant's next unfinished step, or the claim wizard once every step is done: where a
+    screen that finishes a step (email verified, profile saved, power of attorney signed, signed in) sends them."""
+    if user.is_staff:
+        return reverse("admin:index")
+    step = journey_next_step(readiness=readiness or claimant_readiness_cached(user=user))
+    return reverse(step.url_name if step else JOURNEY_AFTER_STEPS_URL_NAME)
+
+
 def journey_step_blocker(*, readiness: ClaimantReadiness, key: str) -> JourneyStep | None:
     """The first step before `key` still open, if any: the claimant must take it before this one. The consent
     documents the step at `key` accepts itself (signing accepts the power-of-attorney text) do not count."""

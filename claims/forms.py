@@ -84,6 +84,20 @@ class EligibilityForm(forms.Form):
         return [window.service for window in self.cleaned_data["windows"]]
 
 
+class ApplicantKindForm(forms.Form):
+    """On the public eligibility check only, optional: an individual answers here and skips the wizard's "who you
+    are" screen (the claim starts as an individual's); businesses give their details in the wizard."""
+
+    INDIVIDUAL, BUSINESS = "individual", "business"
+    applicant_kind = forms.ChoiceField(
+        label=_("누구로 신청하시나요?"),
+        help_text=_("사업자는 가입한 뒤 사업자 정보를 적습니다."),
+        choices=[(INDIVIDUAL, _("개인")), (BUSINESS, _("사업자 (개인사업자·법인)"))],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
 class ClaimantForm(forms.Form):
     claimant_type = forms.ChoiceField(
         label=_("어떤 자격으로 신청하시나요?"),

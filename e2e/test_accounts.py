@@ -69,8 +69,9 @@ def test_sign_up_verify_log_in_and_fill_the_profile_on_a_phone(phone_page, mailo
     page.get_by_label("휴대전화").fill("010 2345 6789")
     page.get_by_role("button", name="저장").click()
 
+    expect(page.get_by_text("프로필을 저장했습니다.")).to_be_visible()  # and on to the next step, the consents
+    page.get_by_test_id("nav-account").click()
     expect(page.get_by_test_id("account-title")).to_have_text("내 계정")
-    expect(page.get_by_text("프로필을 저장했습니다.")).to_be_visible()
     expect(page.get_by_test_id("account-name")).to_have_text("박서연")
     expect(page.get_by_test_id("account-phone")).to_have_text("010-2345-6789")
     assert User.objects.get().phone == "01023456789"

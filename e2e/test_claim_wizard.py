@@ -46,9 +46,9 @@ def test_phone_claimant_files_a_business_claim_and_answers_an_information_reques
     page.get_by_role("checkbox", name=re.compile(r"^카카오톡 채널")).check()
     page.get_by_label("예, 이용하고 있었습니다").check()
     page.get_by_role("button", name="확인하기").click()
-    expect(page.get_by_text("가입 전에 답하신 내용을 불러왔습니다")).to_be_visible()
-    expect(page.get_by_role("checkbox", name=re.compile(r"^카카오T"))).to_be_checked()
-    save_and_next(page)
+    expect(
+        page.get_by_text("가입 전에 답하신 내용으로 신청서를 만들었습니다")
+    ).to_be_visible()  # carried, not asked again
 
     # 2. Who you are: a sole proprietor; a wrong business number is caught, the rest is kept.
     expect(page.get_by_role("heading", level=1)).to_have_text("누구로 신청하시나요?")

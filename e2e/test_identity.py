@@ -34,17 +34,16 @@ def _sign_up_with_a_complete_profile(page, mailoutbox) -> None:
     page.get_by_label("비밀번호 확인").fill(PASSWORD)
     page.get_by_role("button", name="가입하기").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("이메일을 인증해 주세요")
-    page.goto(page.live_server_url + _verification_path(mailoutbox))
-    page.get_by_test_id("verify-submit").click()
-    expect(page.get_by_test_id("verify-done")).to_be_visible()
-    page.goto(page.live_server_url + "/accounts/profile/")
+    page.goto(page.live_server_url + _verification_path(mailoutbox))  # in the own session: verified at once
+    expect(page.get_by_text("이메일 인증을 마쳤습니다.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/accounts/profile/"))
     page.get_by_label("성명 (실명)").fill("김지훈")
     page.get_by_label("생년월일").fill("1985-03-01")
     page.get_by_label("휴대전화").fill("010-5555-1234")
     page.get_by_label("우편번호").fill("13487")
     page.get_by_label("주소*", exact=True).fill("경기도 성남시 분당구 판교역로 166")
     page.get_by_role("button", name="저장").click()
-    expect(page.get_by_test_id("account-title")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/accounts/consents/"))  # on to the next step
 
 
 def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(phone_page, mailoutbox):
@@ -70,8 +69,7 @@ def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(ph
     phone = page.context.new_page()
     phone.live_server_url = page.live_server_url
     _approve_on_the_sandbox_phone(phone, IdentityVerification.objects.get(kind="identity"))
-    expect(page.get_by_test_id("identity-verified")).to_be_visible()  # the waiting page moved on by itself
-    page.get_by_test_id("identity-continue").click()
+    # the waiting page moved on by itself, straight to signing
 
     # The certified signature of the power of attorney.
     expect(page.get_by_test_id("poa-text")).to_contain_text("김지훈")
@@ -79,6 +77,8 @@ def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(ph
     page.get_by_test_id("poa-certified-submit").click()
     expect(page.get_by_test_id("identity-wait")).to_contain_text("소송위임장 전자서명")
     _approve_on_the_sandbox_phone(phone, IdentityVerification.objects.get(kind="signature"))
+    expect(page).not_to_have_url(re.compile(r"/accounts/identity/"), timeout=15_000)  # signed: on to the next step
+    page.goto(page.live_server_url + "/accounts/power-of-attorney/")
     expect(page.get_by_test_id("poa-signed")).to_be_visible()
     expect(page.get_by_test_id("poa-certified")).to_be_visible()
 

@@ -109,7 +109,9 @@ def test_a_phone_pays_in_portones_window_and_the_server_confirms_with_portone(ph
     )
     query = urlencode({"paymentId": order.payment_id, "transactionType": "PAYMENT", "txId": "tx-e2e-1"})
     page.goto(f"{request['redirectUrl']}?{query}")
-    page.wait_for_url("**/payments/retainer/*/receipt/")
+    expect(page.get_by_text("착수금 20,000원 결제를 확인했습니다")).to_be_visible()  # and on to the claim wizard
+    order.refresh_from_db()
+    page.goto(f"{page.live_server_url}/payments/retainer/{order.pk}/receipt/")
     expect(page.get_by_test_id("receipt-status")).to_have_text("결제 완료")
     order.refresh_from_db()
     assert order.status == RetainerOrder.Status.PAID

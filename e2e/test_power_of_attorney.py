@@ -84,6 +84,11 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
 
     page.get_by_label(re.compile("모두 읽고 확인했으며")).check()
     page.get_by_test_id("poa-submit").click()
+    # Signed: on to the next step (the retainer here, else the claim wizard) by itself; the PDF stays on the signing
+    # page.
+    expect(page.get_by_text("소송위임장 서명을 마쳤습니다")).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"/accounts/power-of-attorney/"))
+    page.goto(page.live_server_url + "/accounts/power-of-attorney/")
     expect(page.get_by_test_id("poa-signed")).to_be_visible()
 
     with page.expect_download() as download_info:
@@ -118,5 +123,5 @@ def test_the_typed_name_alternative_is_reachable_with_the_keyboard(phone_page):
     name.fill("최지우")
     page.get_by_label(re.compile("모두 읽고 확인했으며")).check()
     page.get_by_test_id("poa-submit").click()
-    expect(page.get_by_test_id("poa-signed")).to_be_visible()
+    expect(page.get_by_text("소송위임장 서명을 마쳤습니다")).to_be_visible()
     assert PowerOfAttorney.objects.get(user=claimant).signature_method == PowerOfAttorney.SignatureMethod.TYPED

@@ -42,7 +42,9 @@ def test_a_claimant_pays_the_retainer_on_a_phone_after_closing_the_window_once(p
     expect(page.get_by_test_id("order-amount")).to_have_text("20,000원")
     page.get_by_label("간편결제").check()
     page.get_by_test_id("checkout-pay").click()
-    page.wait_for_url("**/payments/retainer/*/receipt/")
+    expect(page.get_by_text("착수금 20,000원 결제를 확인했습니다")).to_be_visible()  # and on to the claim wizard
+    assert "/payments/" not in page.url
+    page.goto(f"{page.live_server_url}/payments/retainer/{RetainerOrder.objects.get().pk}/receipt/")
     expect(page.get_by_test_id("receipt-status")).to_have_text("결제 완료")
     expect(page.get_by_test_id("receipt-amount")).to_have_text("20,000원")
     assert fits_the_screen(page)

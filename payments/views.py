@@ -5,6 +5,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -110,8 +111,17 @@ def retainer_return(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("payments:retainer")
-    messages.success(request, _("착수금 결제를 확인했습니다. 영수증을 이메일로도 보내 드렸습니다."))
-    return redirect("payments:receipt", order_id=order.pk)
+    # Paid: straight on to the next unfinished step, the claim wizard once there is none (the journey); the receipt
+    # is emailed and stays a tap away on the retainer page and in the checklist.
+    messages.success(
+        request,
+        _(
+            "착수금 %(amount)s원 결제를 확인했습니다. "
+            "영수증은 이메일로 보내 드렸고 ‘착수금 결제’ 화면에서도 볼 수 있습니다."
+        )
+        % {"amount": intcomma(order.amount)},
+    )
+    return redirect(journey.journey_next_url(user=request.user))
 
 
 @never_cache

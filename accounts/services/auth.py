@@ -148,6 +148,18 @@ def email_verification_resend(*, user: User) -> None:
     tasks.email_verification_send.delay_on_commit(user.pk)
 
 
+def email_verification_token_user_id(*, token: str) -> int | None:
+    """The id of the account a still-valid verification link was made for (None for a bad or expired link),
+    without using it: the link page verifies at once when it is opened in that account's own session."""
+    try:
+        user_id, _state = signing.loads(
+            token, salt=EMAIL_VERIFICATION_SALT, max_age=EMAIL_VERIFICATION_MAX_AGE.total_seconds()
+        )
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return user_id if isinstance(user_id, int) else None
+
+
 @transaction.atomic
 def email_verify(*, token: str) -> User:
     try:

@@ -62,9 +62,23 @@ def test_signup_creates_an_active_unverified_account_logs_in_and_emails_a_link(
     assert link_path(mailoutbox[0]).startswith("/accounts/verify-email/")
 
 
+def test_the_verification_link_opened_in_the_own_session_verifies_and_goes_on_to_the_next_step(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    sign_up(client, django_capture_on_commit_callbacks)
+
+    response = client.get(link_path(mailoutbox[0]))
+
+    assert User.objects.get().is_email_verified
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:profile")  # the next unfinished step, not the account page
+    assert client.get(reverse("accounts:verify_email_sent"))["Location"] == reverse("accounts:profile")
+
+
 def test_the_verification_link_asks_for_a_click_then_works_once(client, mailoutbox, django_capture_on_commit_callbacks):
     sign_up(client, django_capture_on_commit_callbacks)
     path = link_path(mailoutbox[0])
+    client.logout()  # opened elsewhere (another device, a mail scanner): the GET only shows the button
 
     page = client.get(path)
     assert page.status_code == 200

@@ -186,8 +186,8 @@ def test_the_form_is_prefilled_from_the_profile_and_the_waiting_page_goes_on_onc
     sandbox_request_answer(receipt_id=verification.receipt_id, approve=True)
     assert client.get(poll).json()["pending"] is False
     response = client.post(reverse("accounts:identity_wait", args=[verification.pk]))  # the no-JS 확인 button
-    assert response.url == reverse("accounts:identity_verify")
-    assert "identity-verified" in client.get(response.url).content.decode()
+    assert response.url == reverse("accounts:power_of_attorney_sign")  # straight on to signing
+    assert "identity-verified" in client.get(reverse("accounts:identity_verify")).content.decode()
 
 
 def test_a_provider_that_is_down_keeps_what_was_typed_and_records_nothing(client, monkeypatch):

@@ -14,6 +14,7 @@ from accounts.journey import (
     claimant_steps,
     journey_filing_problems,
     journey_next_step,
+    journey_next_url,
     journey_step_blocker,
     journey_step_url,
 )
@@ -251,3 +252,75 @@ def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(
     assert ">인증하기</a>" not in page and ">채우기</a>" not in page  # done: no link
     assert f'href="{reverse("accounts:consents")}"' in page  # managing consents stays linked
     assert f'href="{reverse("accounts:power_of_attorney_sign")}"' in page
+
+
+PASSWORD = "a-long-Korean-passphrase-2022"
+
+
+@pytest.mark.django_db
+def test_signing_in_with_a_password_lands_on_the_next_unfinished_step_unless_next_says_otherwise(client):
+    from claims.tests.factories import claimant_ready  # a test helper of the app above (the wizard it lands on)
+
+    consent_documents_published()
+    ClaimantFactory(email="step@example.com", password=PASSWORD)
+    credentials = {"username": "step@example.com", "password": PASSWORD}
+
+    response = client.post(reverse("accounts:login"), credentials)
+    assert response["Location"] == reverse("accounts:consents")
+
+    client.logout()
+    response = client.post(reverse("accounts:login") + "?next=/accounts/profile/", credentials)
+    assert response["Location"] == "/accounts/profile/"
+
+    client.logout()
+    claimant_ready(email="done@example.com", password=PASSWORD)
+    response = client.post(reverse("accounts:login"), {**credentials, "username": "done@example.com"})
+    assert response["Location"] == reverse("claims:start")  # every step done: the claim wizard
+
+
+@pytest.mark.django_db
+def test_after_signing_the_power_of_attorney_the_claimant_goes_on_to_the_claim_wizard(client, settings):
+    settings.IDENTITY_BACKEND = "integrations.identity.UnconfiguredIdentityBackend"
+    settings.PAYMENT_BACKEND = "integrations.payments.UnconfiguredPaymentGateway"
+    documents = consent_documents_published()
+    claimant = ClaimantFactory()
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
+    client.force_login(claimant)
+    sign = reverse("accounts:power_of_attorney_sign")
+
+    response = client.post(sign, {"method": "typed", "typed_name": claimant.legal_name, "confirm": "on"})
+
+    assert response.status_code == 302 and response["Location"] == reverse("claims:start")
+    page = client.get(sign).content.decode()
+    assert f'href="{reverse("claims:start")}" data-testid="poa-continue"' in page  # not home, not an empty portal
+    # A `next` back to the signing page itself (the identity step sends it there) does not hold the claimant.
+    assert journey_next_url(user=claimant) == reverse("claims:start")
+
+
+@pytest.mark.django_db
+def test_the_checklist_shows_done_current_and_todo_steps_with_aria_current(client):
+    consent_documents_published()
+    claimant = ClaimantFactory()
+    client.force_login(claimant)
+
+    html = client.get(reverse("accounts:consents")).content.decode()
+
+    assert 'data-testid="journey-checklist"' in html
+    assert html.count('aria-current="step"') == 1
+    assert 'data-state="done"' in html and 'data-state="current"' in html and 'data-state="todo"' in html
+    current = html.split('aria-current="step"', 1)[1].split("</li>", 1)[0]
+    assert "개인정보 동의" in current and "지금 할 단계" in current  # said in words, not by colour alone
+
+
+@pytest.mark.django_db
+def test_on_the_signing_page_the_checklist_shows_the_consents_done_and_signing_current(client, settings):
+    settings.IDENTITY_BACKEND = "integrations.identity.UnconfiguredIdentityBackend"
+    documents = consent_documents_published()
+    claimant = ClaimantFactory()
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
+    client.force_login(claimant)
+
+    html = client.get(reverse("accounts:power_of_attorney_sign")).content.decode()
+
+    current = html.split('aria-current="step"', 1)[1].split("</li>", 1)[0]
+    assert "소송위임장 서명" in current  # the power-of-attorney text still to accept is accepted by signing

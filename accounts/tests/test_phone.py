@@ -163,6 +163,7 @@ def test_a_verified_phone_and_its_code_sign_in(client, message_outbox, django_ca
     response = client.post(reverse("accounts:phone_login_code"), {"code": _code(message_outbox)})
     assert response.status_code == 302
     assert client.session[SESSION_KEY] == str(claimant.pk)
+    assert response.url == reverse("accounts:consents")  # the next unfinished step, as after a password
 
 
 def test_an_unverified_phone_gets_no_code_and_the_page_says_the_same(

@@ -33,7 +33,7 @@ def test_profile_is_saved_with_the_phone_normalised_and_shown_formatted(client):
 
     response = client.post(reverse("accounts:profile"), profile_data())
 
-    assert response["Location"] == reverse("accounts:account")
+    assert response["Location"] == reverse("accounts:verify_email_sent")  # on to the next unfinished step
     user.refresh_from_db()
     assert user.legal_name == "홍길동"
     assert user.date_of_birth == dt.date(1980, 1, 31)
@@ -78,7 +78,7 @@ def test_saving_returns_to_the_page_the_guard_came_from(client):
 def test_a_next_to_another_site_is_ignored(client):
     client.force_login(UserFactory())
     response = client.post(reverse("accounts:profile"), {**profile_data(), "next": "https://evil.example/"})
-    assert response["Location"] == reverse("accounts:account")
+    assert response["Location"] == reverse("accounts:verify_email_sent")
 
 
 def test_the_profile_never_asks_for_a_resident_registration_number_and_says_to_mask_it(client):

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.exceptions import AccountError
 from accounts.forms import LoginForm, PasswordResetForm, SignupForm
+from accounts.journey import journey_next_url
 from accounts.referrals import referral_from_cookie
 from accounts.services import auth as auth_services
 from accounts.services.two_factor import totp_device_confirmed
@@ -84,7 +85,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 def verify_email_sent(request: HttpRequest) -> HttpResponse:
     if request.user.is_email_verified:
         messages.info(request, _("이메일 인증을 이미 마쳤습니다."))
-        return redirect("accounts:account")
+        return redirect(journey_next_url(user=request.user))
     return render(request, "accounts/verify_email_sent.html")
 
 
@@ -103,13 +104,23 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button; POST verifies. Mail scanners that open links therefore cannot use up the link."""
-    if request.method == "GET":
+    """GET shows a button; POST verifies. Mail scanners that open links therefore cannot use up the link. Opened in
+    the session of the account it was made for (no scanner has that cookie), the GET verifies at once. Whoever is
+    signed in as that account then goes straight on to their next unfinished step (accounts.journey)."""
+    own_link = (
+        request.user.is_authenticated
+        and not request.user.is_email_verified
+        and auth_services.email_verification_token_user_id(token=token) == request.user.pk
+    )
+    if request.method == "GET" and not own_link:
         return render(request, "accounts/verify_email.html", {"token": token})
     try:
-        auth_services.email_verify(token=token)
+        user = auth_services.email_verify(token=token)
     except AccountError as error:
         return render(request, "accounts/verify_email.html", {"token": token, "error": error.message}, status=400)
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        messages.success(request, _("이메일 인증을 마쳤습니다."))
+        return redirect(journey_next_url(user=user))
     return render(request, "accounts/verify_email_done.html")
 
 
@@ -131,11 +142,12 @@ class LoginView(auth_views.LoginView):
         return response
 
     def get_default_redirect_url(self) -> str:
-        """Staff go to the admin (or first enrol their authenticator app); claimants to LOGIN_REDIRECT_URL."""
+        """Staff go to the admin (or first enrol their authenticator app); claimants to their next unfinished step
+        (accounts.journey), or the claim wizard once every step is done."""
         user = self.request.user
         if user.is_staff:
             return reverse("admin:index" if totp_device_confirmed(user=user) else "accounts:staff_two_factor")
-        return resolve_url(settings.LOGIN_REDIRECT_URL)
+        return journey_next_url(user=user)
 
 
 def _language_cookie_set(response: HttpResponse, language: str) -> None:

@@ -1,7 +1,7 @@
 """The consents page, withdrawing a consent, signing and downloading the power of attorney, checking a PDF."""
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts import journey
 from accounts.forms_consents import ConsentsForm, PdfVerifyForm, PowerOfAttorneySignForm
-from accounts.journey import journey_step_blocker, journey_step_url
+from accounts.journey import journey_next_url, journey_step_blocker, journey_step_url
 from accounts.models import ConsentDocument
 from accounts.names import name_masked
 from accounts.selectors import (
@@ -52,6 +52,15 @@ def _next_url(request: HttpRequest) -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return candidate if allowed else ""
+
+
+def signed_onward_url(request: HttpRequest, next_url: str) -> str:
+    """Where a signed power of attorney goes on to: the page asked for, else the next unfinished step or the claim
+    wizard (accounts.journey). A `next` back to the signing page itself (the identity step was sent there) does
+    not count: the claimant is done with it."""
+    if next_url and urlsplit(next_url).path != reverse("accounts:power_of_attorney_sign"):
+        return next_url
+    return journey_next_url(user=request.user)
 
 
 def _to(name: str, next_url: str) -> HttpResponse:
@@ -226,8 +235,12 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
         except ConsentError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF를 내려받아 보관하세요."))
-            return _to("accounts:power_of_attorney_sign", next_url)
+            # On at once to the page asked for, else the next unfinished step or the claim wizard (accounts.journey);
+            # the signed PDF stays on this page, the consents page and the checklist.
+            messages.success(
+                request, _("소송위임장 서명을 마쳤습니다. 서명된 PDF는 ‘동의 관리’에서 언제든 내려받을 수 있습니다.")
+            )
+            return redirect(signed_onward_url(request, next_url))
     text = consent_text_fill(document=document, values=consent_placeholder_values(user=request.user))
     return render(
         request,
@@ -238,6 +251,7 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             "form": form,
             "signed": signed,
             "next_url": next_url,
+            "continue_url": signed_onward_url(request, next_url),
             "certified_available": identity_backend().available,
             "handwritten_allowed": signing.handwritten_signature_allowed(),
             "sandbox": identity_backend().sandbox,

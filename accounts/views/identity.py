@@ -28,7 +28,7 @@ from accounts.services.consents import ConsentError
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
 from accounts.services.signing import power_of_attorney_certified_refresh, signature_purpose_for
 from accounts.views.auth import client_ip_key
-from accounts.views.consents import _earlier_step, _next_url
+from accounts.views.consents import _earlier_step, _next_url, signed_onward_url
 from core.audit import RequestMeta
 from core.exceptions import ProviderError
 from integrations.identity import IdentityMethod, IdentitySubjectError, identity_backend
@@ -143,9 +143,17 @@ def _refresh(request: HttpRequest, verification: IdentityVerification) -> tuple[
     return verification, problem
 
 
-def _finished_url(verification: IdentityVerification, next_url: str) -> str:
+def _finished_url(request: HttpRequest, verification: IdentityVerification, next_url: str) -> str:
+    """A verified request goes straight on: an identity check to the signing page, a certified signature to the page
+    asked for or the next unfinished step (accounts.journey); a refused or expired one back to its own page. A
+    certified signature of another document (a registered purpose, such as the 선정서) goes back to its own page."""
     if (purpose := signature_purpose_for(verification=verification)) is not None:
         return purpose.finished_url(verification)
+    if verification.status == IdentityVerification.Status.VERIFIED:
+        if verification.kind == IdentityVerification.Kind.SIGNATURE:
+            return signed_onward_url(request, next_url)
+        sign = reverse("accounts:power_of_attorney_sign")
+        return f"{sign}?{_next_query(next_url)}" if next_url else sign
     name = (
         "accounts:power_of_attorney_sign"
         if verification.kind == IdentityVerification.Kind.SIGNATURE
@@ -169,7 +177,7 @@ def identity_wait(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, problem)
     if verification.status != IdentityVerification.Status.PENDING:
         _finished_message(request, verification)
-        return redirect(_finished_url(verification, next_url))
+        return redirect(_finished_url(request, verification, next_url))
     purpose = signature_purpose_for(verification=verification)
     return render(
         request,

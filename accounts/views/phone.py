@@ -3,19 +3,19 @@
 Sending a code is rate-limited per client IP and per number; wrong codes count towards the site's login lockout
 (axes: the phone number is the username)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.exceptions import AccountError
 from accounts.forms_phone import ContactPreferenceForm, PhoneCodeForm, PhoneNumberForm
+from accounts.journey import journey_next_url
 from accounts.models import User
 from accounts.services import phone as phone_services
 from accounts.validators import mobile_phone_format, mobile_phone_normalize
@@ -100,7 +100,7 @@ def phone_login_code(request: HttpRequest) -> HttpResponse:
         if user is not None:
             request.session.pop(SIGN_IN_PHONE_SESSION_KEY, None)
             login(request, user)
-            return redirect(resolve_url(settings.LOGIN_REDIRECT_URL))
+            return redirect(journey_next_url(user=user))  # the next unfinished step, as after a password
         form.add_error("code", str(phone_services.WRONG_CODE))
     return render(request, "accounts/phone_login_code.html", {"form": form, "phone": mobile_phone_format(phone)})
 

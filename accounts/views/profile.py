@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import RRN_WARNING, ProfileForm
-from accounts.journey import claimant_steps
+from accounts.journey import claimant_next_step, claimant_steps, journey_next_url
 from accounts.models import User
 from accounts.selectors import claimant_readiness
 from accounts.services.data_rights import deletion_request_open
@@ -48,6 +48,12 @@ def _typed_values(request: HttpRequest, form: ProfileForm) -> dict[str, str]:
     return {name: request.POST[name] for name in form.fields if name in request.POST}
 
 
+def _after_profile(*, user: User) -> str:
+    """On to the next unfinished step of the journey while there is one (consents, signing, ...), else back to the
+    account page the profile is edited from later."""
+    return journey_next_url(user=user) if claimant_next_step(user=user) else reverse("accounts:account")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -74,7 +80,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("프로필을 저장했습니다."))
-            return redirect(next_url or "accounts:account")
+            return redirect(next_url or _after_profile(user=User.objects.get(pk=request.user.pk)))
     context = {
         "form": form,
         "next": next_url,

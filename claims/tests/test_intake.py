@@ -116,32 +116,72 @@ def test_public_eligibility_check_says_when_the_incident_is_closed(client):
     assert "참여 신청은 현재 받고 있지 않습니다" in response.content.decode()
 
 
-def test_eligible_answers_wait_in_the_session_and_prefill_the_claim_after_login(client):
+def test_eligible_answers_wait_in_the_session_and_start_the_claim_after_login(client):
     check = client.post(
         reverse("claims:eligibility_check"),
         {"windows": [window_id("kakao-t"), window_id("talk-channel")], "was_using": "yes"},
     )
-    assert check.status_code == 200
-    assert 'data-testid="cta-login"' in check.content.decode()
+    # Straight on to sign-up (no page in between), the way back to the claim carried in `next`.
+    assert check.status_code == 302
+    assert check.url == reverse("accounts:signup") + "?next=%2Fclaims%2Fstart%2F"
+    signup = client.get(check.url).content.decode()
+    assert "참여하실 수 있습니다" in signup and "앞선 소송이 기각되었습니다" in signup
     assert not Claim.objects.exists()
 
     user = claimant_ready()
     client.force_login(user)  # login keeps the session's data
-    start = client.get(reverse("claims:start"))
-    html = start.content.decode()
-    assert "가입 전에 답하신 내용을 불러왔습니다" in html
-    assert html.count("checked") == 3  # two services and "yes"
+    response = client.get(reverse("claims:start"))  # the answers are not asked again: the claim starts from them
 
-    response = client.post(
-        reverse("claims:start"),
-        {"windows": [window_id("kakao-t"), window_id("talk-channel")], "was_using": "yes"},
-    )
     claim = Claim.objects.get(claimant=user)
     assert response.url == reverse("claims:wizard_claimant", args=[claim.pk])
     assert {s.slug for s in claim.services.all()} == {"kakao-t", "talk-channel"}
     assert claim.was_using_during_outage is True
     assert claim.status == Claim.Status.DRAFT and claim.wizard_step == "claimant"
     assert claim.events.get().kind == ClaimEvent.Kind.CREATED
+    page = client.get(response.url).content.decode()
+    assert "가입 전에 답하신 내용으로 신청서를 만들었습니다" in page
+    assert 'data-testid="journey-checklist"' in page
+
+
+def test_an_individual_answered_on_the_check_skips_the_who_you_are_screen(client):
+    client.post(
+        reverse("claims:eligibility_check"),
+        {"windows": [window_id("kakao-t")], "was_using": "yes", "applicant_kind": "individual"},
+    )
+    user = claimant_ready()
+    client.force_login(user)
+
+    response = client.get(reverse("claims:start"))
+
+    claim = Claim.objects.get(claimant=user)
+    assert claim.claimant_type == Claim.ClaimantType.INDIVIDUAL and claim.wizard_step == "losses"
+    assert response.url == reverse("claims:wizard_losses", args=[claim.pk])
+    assert claim.events.filter(kind=ClaimEvent.Kind.CREATED).exists()
+
+
+def test_without_answers_from_before_sign_up_the_start_asks_them(client):
+    client.force_login(claimant_ready())
+    page = client.get(reverse("claims:start"))
+    assert page.status_code == 200 and not Claim.objects.exists()
+
+
+def test_a_claim_with_one_service_asks_its_losses_and_the_compensation_on_one_screen(client):
+    user = claimant_ready()
+    client.force_login(user)
+    client.post(reverse("claims:eligibility_check"), {"windows": [window_id("kakao-t")], "was_using": "yes"})
+    claim_url = client.get(reverse("claims:start")).url
+    claim = Claim.objects.get(claimant=user)
+    losses = client.get(reverse("claims:wizard_losses", args=[claim.pk]))
+    service_url = reverse("claims:wizard_losses_service", args=[claim.pk, "kakao-t"])
+    assert claim_url == reverse("claims:wizard_claimant", args=[claim.pk]) and losses.url == service_url
+    assert 'data-testid="compensation"' in client.get(service_url).content.decode()
+
+    data = formset_data([{"kind": "subscription", "monthly_fee": "39,000", "description": "멤버십"}])
+    response = client.post(service_url, {**data, "already_compensated": "3,000"})
+
+    assert response.url == reverse("claims:wizard_evidence", args=[claim.pk])
+    claim.refresh_from_db()
+    assert claim.already_compensated == 3_000 and claim.loss_items.get().monthly_fee == 39_000
 
 
 def test_claimant_pages_need_login(client):

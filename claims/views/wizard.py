@@ -9,11 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import claimant_required
 from accounts.referrals import Referral, referral_from_cookie
 from claims.forms import (
+    ApplicantKindForm,
     ClaimantForm,
     CompensationForm,
     EligibilityForm,
@@ -31,6 +33,10 @@ from core.audit import RequestMeta
 
 SESSION_KEY = "claims_eligibility"
 CHECK_SESSION_KEY = "claims_eligibility_check"  # the funnel's EligibilityCheck row for this session
+EVIDENCE_FIRST = gettext_lazy(
+    "장애 시간 동안 서비스를 이용했다는 증거(오류 화면 캡처, 받지 못한 호출·예약 기록 등)를 미리 찾아 두세요. "
+    "이 증거가 없어서 앞선 소송이 기각되었습니다."
+)
 
 
 def _incident_chosen(request: HttpRequest, incidents) -> Incident:
@@ -71,13 +77,15 @@ def eligibility_check(request: HttpRequest) -> HttpResponse:
     incident = _incident_chosen(request, incidents)
     windows = selectors.outage_windows_for_incident(incident=incident)
     form = EligibilityForm(request.POST or None, windows=windows, initial=_saved_initial(request, incident))
+    kind_form = ApplicantKindForm(request.POST or None)
     problems = []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and kind_form.is_valid():
         was_using = form.cleaned_data["was_using"]
         request.session[SESSION_KEY] = {
             "incident": incident.pk,
             "windows": [window.pk for window in form.cleaned_data["windows"]],
             "was_using": was_using,
+            "individual": kind_form.cleaned_data["applicant_kind"] == ApplicantKindForm.INDIVIDUAL,
         }
         problems = services.eligibility_problems(incident=incident, was_using=was_using)
         check = services.eligibility_check_record(
@@ -90,13 +98,27 @@ def eligibility_check(request: HttpRequest) -> HttpResponse:
         if not problems:
             if request.user.is_authenticated:
                 return redirect(f"{reverse('claims:start')}?{urlencode({'incident': incident.slug})}")
-            return render(request, "claims/wizard/eligible.html", {"incident": incident})
+            # Straight on to sign-up (its checklist shows what follows): one screen fewer than a page saying so.
+            messages.success(
+                request,
+                _("%(incident)s 공동소송에 참여하실 수 있습니다. 가입하시면 답하신 내용이 신청서에 그대로 옮겨집니다.")
+                % {"incident": incident.name},
+            )
+            messages.warning(request, EVIDENCE_FIRST)
+            return redirect(f"{reverse('accounts:signup')}?{urlencode({'next': reverse('claims:start')})}")
     return render_step(
         request,
         None,
         "eligibility",
         "claims/wizard/eligibility.html",
-        {"form": form, "incident": incident, "incidents": incidents, "windows": windows, "problems": problems},
+        {
+            "form": form,
+            "kind_form": kind_form,
+            "incident": incident,
+            "incidents": incidents,
+            "windows": windows,
+            "problems": problems,
+        },
     )
 
 
@@ -116,9 +138,13 @@ def start(request: HttpRequest) -> HttpResponse:
         return redirect(resume_url(existing))
     windows = selectors.outage_windows_for_incident(incident=incident)
     initial = _saved_initial(request, incident)
-    form = EligibilityForm(request.POST or None, windows=windows, initial=initial)
+    # Answered before sign-up: the claim is started from those answers without asking them again (they stay
+    # editable at the wizard's first step); with no saved answers, or if they no longer pass, the form is shown.
+    carried = request.method == "GET" and initial.get("was_using") == "yes" and initial.get("windows")
+    data = {"windows": initial.get("windows"), "was_using": "yes"} if carried else request.POST or None
+    form = EligibilityForm(data, windows=windows, initial=initial)
     problems = []
-    if request.method == "POST" and form.is_valid():
+    if data is not None and form.is_valid():
         was_using = form.cleaned_data["was_using"]
         problems = services.eligibility_problems(incident=incident, was_using=was_using)
         if not problems:
@@ -136,7 +162,9 @@ def start(request: HttpRequest) -> HttpResponse:
                     return redirect(resume_url(error.claim))
                 form.add_error(None, error.message)
             else:
-                request.session.pop(SESSION_KEY, None)
+                saved = request.session.pop(SESSION_KEY, None) or {}
+                if carried:
+                    return _carried_claim_next(request, claim, individual=saved.get("individual", False))
                 return redirect("claims:wizard_claimant", pk=claim.pk)
     return render_step(
         request,
@@ -153,6 +181,21 @@ def start(request: HttpRequest) -> HttpResponse:
             "starting": True,
         },
     )
+
+
+def _carried_claim_next(request: HttpRequest, claim: Claim, *, individual: bool) -> HttpResponse:
+    """A claim started from the answers given before sign-up: an individual (answered on the check) skips the
+    "who you are" screen; everyone else goes to it."""
+    messages.info(request, _("가입 전에 답하신 내용으로 신청서를 만들었습니다. 1단계에서 고칠 수 있습니다"))
+    if not individual:
+        return redirect("claims:wizard_claimant", pk=claim.pk)
+    services.claim_claimant_update(
+        claim=claim,
+        actor=request.user,
+        claimant_type=Claim.ClaimantType.INDIVIDUAL,
+        meta=RequestMeta.from_request(request),
+    )
+    return redirect("claims:wizard_losses", pk=claim.pk)
 
 
 @claimant_required
@@ -227,6 +270,8 @@ def wizard_losses(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_for_claimant(user=request.user, pk=pk)
     if response := not_editable(request, claim):
         return response
+    if request.method == "GET" and (only := _only_service_slug(claim)):
+        return redirect("claims:wizard_losses_service", pk=claim.pk, service=only)
     form = CompensationForm(request.POST or None, initial={"already_compensated": claim.already_compensated})
     if request.method == "POST" and form.is_valid():
         try:
@@ -253,6 +298,12 @@ def wizard_losses(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _only_service_slug(claim: Claim) -> str | None:
+    """The claim's service when it has just one: its losses and the compensation are then asked on one screen."""
+    slugs = list(claim.services.values_list("slug", flat=True)[:2])
+    return slugs[0] if len(slugs) == 1 else None
+
+
 @claimant_required
 @require_http_methods(["GET", "POST"])
 def wizard_losses_service(request: HttpRequest, pk: int, service: str) -> HttpResponse:
@@ -269,7 +320,14 @@ def wizard_losses_service(request: HttpRequest, pk: int, service: str) -> HttpRe
         raise Http404("Not one of this claim's services.")
     items = selectors.loss_items_for_claim(claim=claim).filter(service=window.service)
     formset = LossItemFormSet(request.POST or None, initial=[loss_item_initial(item) for item in items])
-    if request.method == "POST" and formset.is_valid():
+    # The only service: what the operator already paid is asked here too, and the screen goes on to the evidence.
+    only = _only_service_slug(claim) == window.service.slug
+    compensation = (
+        CompensationForm(request.POST or None, initial={"already_compensated": claim.already_compensated})
+        if only
+        else None
+    )
+    if request.method == "POST" and formset.is_valid() and (compensation is None or compensation.is_valid()):
         try:
             services.claim_loss_items_save(
                 claim=claim,
@@ -279,9 +337,18 @@ def wizard_losses_service(request: HttpRequest, pk: int, service: str) -> HttpRe
                 delete_ids=formset.delete_ids(),
                 meta=RequestMeta.from_request(request),
             )
+            if compensation is not None and "add_another" not in request.POST:
+                services.claim_compensation_update(
+                    claim=claim,
+                    actor=request.user,
+                    already_compensated=compensation.cleaned_data["already_compensated"],
+                    meta=RequestMeta.from_request(request),
+                )
         except ClaimError as error:
             formset.non_form_errors().append(error.message)
         else:
+            if compensation is not None and "add_another" not in request.POST:
+                return redirect("claims:wizard_evidence", pk=claim.pk)
             if "add_another" in request.POST:
                 messages.success(request, _("저장했습니다. 아래 빈 칸에 다음 항목을 적어 주세요."))
                 return redirect("claims:wizard_losses_service", pk=claim.pk, service=service)
@@ -292,7 +359,12 @@ def wizard_losses_service(request: HttpRequest, pk: int, service: str) -> HttpRe
         claim,
         "losses",
         "claims/wizard/losses_service.html",
-        {"formset": formset, "window": window, "outage_week": selectors.incident_outage_week(incident=claim.incident)},
+        {
+            "formset": formset,
+            "window": window,
+            "outage_week": selectors.incident_outage_week(incident=claim.incident),
+            "compensation": compensation,
+        },
     )
 
 

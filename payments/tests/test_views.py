@@ -64,13 +64,15 @@ def test_closing_the_window_keeps_the_claimant_on_the_step_with_a_message(claima
     assert order.status == RetainerOrder.Status.PENDING
 
 
-def test_the_return_from_a_paid_window_is_confirmed_by_the_server_and_shows_the_receipt(claimant_client):
+def test_the_return_from_a_paid_window_is_confirmed_by_the_server_and_goes_on_to_the_claim(claimant_client):
     claimant_client.post(reverse("payments:retainer"), {"method": "card"})
     order = RetainerOrder.objects.get(claimant=claimant_client.claimant)
     sandbox_payment_made(order)
     response = claimant_client.get(reverse("payments:retainer_return"), {"paymentId": order.payment_id}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("payments:receipt", args=[order.pk])
-    page = response.content.decode()
+    # Paid: on to the next step of the journey (the claim wizard), the receipt emailed and on the retainer page.
+    assert response.redirect_chain[0][0] == reverse("claims:start")
+    assert "착수금 20,000원 결제를 확인했습니다" in response.content.decode()
+    page = claimant_client.get(reverse("payments:receipt", args=[order.pk])).content.decode()
     assert "결제 완료" in page and "20,000원" in page and "SANDBOX" in page
     assert claimant_client.get(reverse("claims:start")).status_code in (200, 302)
     assert claimant_client.get(reverse("claims:start")).get("Location") != reverse("payments:retainer")
@@ -167,7 +169,7 @@ def test_the_return_from_portones_window_is_confirmed_with_portone(claimant_clie
     response = claimant_client.get(
         reverse("payments:retainer_return"), {"paymentId": order.payment_id, "txId": "tx-1"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("payments:receipt", args=[order.pk])
+    assert response.redirect_chain[0][0] == reverse("claims:start")
     order.refresh_from_db()
     assert order.status == RetainerOrder.Status.PAID
     assert [(r.method, r.path) for r in portone.state.received] == [("GET", f"/payments/{order.payment_id}")]
