@@ -54,7 +54,16 @@ def test_lawyers_alone_have_the_filing_permissions_cohorts_waves_and_exports():
     }
     expected = {
         f"filing.{action}_{model}"
-        for model in ("cohort", "filingwave", "wavemember", "exportjob")
+        for model in (
+            "cohort",
+            "filingwave",
+            "wavemember",
+            "exportjob",
+            "readinessoverride",
+            "selectedparty",
+            "designation",
+            "designationrequest",
+        )
         for action in ("view", "add", "change", "delete")
     }
     assert filing == expected
