@@ -58,10 +58,11 @@ SIGNED_IN_PAGES = (
 # A claimant who may file, with a draft claim, and their session cookie (printed as JSON by `manage.py shell`).
 CLAIMANT_CODE = """
 import json
+import uuid
 from django.conf import settings
 from django.test import Client
 from claims.tests.factories import ClaimFactory, LossItemFactory, claimant_ready, service_by_slug
-user = claimant_ready(email="lighthouse@example.com")
+user = claimant_ready(email=f"lighthouse-{uuid.uuid4().hex[:8]}@example.com")
 claim = ClaimFactory(claimant=user, wizard_step="review")
 claim.services.set([service_by_slug("kakao-t")])
 LossItemFactory(claim=claim)
