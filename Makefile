@@ -16,7 +16,7 @@ SITE_PACKAGES := fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset
 # The tests also: Chromium for the browser tests and Debian's docker-compose for the compose check without an engine.
 TEST_PACKAGES := $(SITE_PACKAGES) chromium docker-compose
 
-.PHONY: run test bench screenshots install messages makemessages lint format check-services compose-config \
+.PHONY: run test bench screenshots lighthouse install messages makemessages lint format check-services compose-config \
 	system-packages-site system-packages-test
 
 system-packages-site:
@@ -96,3 +96,11 @@ screenshots: system-packages-test messages check-services
 ## Quick run: make bench BENCH_ARGS="--count 20000 --only intake"
 bench: messages
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+## make lighthouse: Lighthouse (npm, mobile preset) in Debian's Chromium over the claimant pages served by gunicorn with
+## the production settings, in its own database (LIGHTHOUSE_DATABASE_URL, default kakao_claims_lighthouse_bench, dropped
+## and re-created) and Redis (LIGHTHOUSE_REDIS_URL, default db 14); prints a table and the JSON of the scores per page
+## (also var/lighthouse/results.json) and fails when a page misses 100 accessibility, best practices and SEO or 95
+## performance. Some pages only: make lighthouse LIGHTHOUSE_ARGS="--only / /claims/check/"
+lighthouse: messages
+	$(PY) -m bench.lighthouse $(LIGHTHOUSE_ARGS)

@@ -73,6 +73,12 @@ class SignupForm(auth_forms.BaseUserCreationForm):
             raise ValidationError(EMAIL_TAKEN, code="email_taken")
         return email
 
+    def validate_password_for_user(self, user, password_field_name: str = "password1") -> None:  # noqa: S107
+        """The password rules (too short, too common, all digits, like the email) are checked on the first field,
+        so they are reported even when the confirmation differs (Django checks the second field, which a mismatch
+        has already removed)."""
+        super().validate_password_for_user(user, password_field_name=password_field_name)
+
     def validate_unique(self) -> None:
         """The email check above already gives the clear message."""
 

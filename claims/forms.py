@@ -109,7 +109,7 @@ class ClaimantForm(forms.Form):
         label=_("사업자등록번호"),
         required=False,
         max_length=14,
-        help_text=_("사업자등록증에 있는 10자리 번호 (예: 123-45-67890)"),
+        help_text=_("사업자등록증에 있는 10자리 번호 (예: 123-45-67891)"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     business_name = forms.CharField(label=_("상호 (가게·회사 이름)"), required=False, max_length=200)

@@ -39,7 +39,7 @@ def business_registration_number_is_valid(number: str) -> bool:
 def validate_business_registration_number(value: str) -> None:
     number = business_registration_number_normalize(value)
     if not re.fullmatch(r"\d{10}", number):
-        raise ValidationError(_("사업자등록번호는 숫자 10자리입니다 (예: 123-45-67890)."), code="format")
+        raise ValidationError(_("사업자등록번호는 숫자 10자리입니다 (예: 123-45-67891)."), code="format")
     if not business_registration_number_is_valid(number):
         raise ValidationError(
             _("사업자등록번호가 올바르지 않습니다. 사업자등록증에 적힌 번호를 다시 확인해 주세요."), code="check_digit"

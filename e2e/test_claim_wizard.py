@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
 from claims.models import Claim, ClaimEvent, Evidence, InformationRequest, LossItem
-from claims.tests.factories import claimant_ready, pdf_bytes, png_bytes
+from claims.tests.factories import claimant_ready, default_incident, pdf_bytes, png_bytes, service_by_slug
+from conftest import PHONE_VIEWPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -157,3 +158,42 @@ def test_phone_claimant_files_a_business_claim_and_answers_an_information_reques
     expect(page.get_by_test_id("claim-status")).to_have_text("검토 중")
     expect(page.get_by_test_id("timeline")).to_contain_text("추가 자료 제출")
     assert InformationRequest.objects.get(claim=claim).answered_at is not None
+
+
+def test_a_half_typed_loss_item_survives_a_reload_and_a_browser_restart_until_saved(phone_page, chromium):
+    page = phone_page
+    user = claimant_ready()
+    claim = Claim.objects.create(claimant=user, incident=default_incident(), wizard_step="losses")
+    claim.services.set([service_by_slug("kakao-t")])
+    log_in(page, user)
+    url = page.live_server_url + f"/claims/{claim.pk}/wizard/losses/kakao-t/"
+    page.goto(url)
+    page.locator('[name="form-0-kind"]').select_option("expense")
+    page.locator('[name="form-0-amount"]').fill("25,000")
+    page.locator('[name="form-0-description"]').fill("다른 호출 앱 가입비")
+
+    page.reload()
+    expect(page.locator('[name="form-0-kind"]')).to_have_value("expense")
+    expect(page.locator('[name="form-0-amount"]')).to_be_visible()  # the fields of the restored kind are shown
+    expect(page.locator('[name="form-0-amount"]')).to_have_value("25,000")
+    expect(page.locator('[name="form-0-description"]')).to_have_value("다른 호출 앱 가입비")
+    expect(page.get_by_text("입력하던 내용을 이 기기에서 다시 불러왔습니다")).to_be_visible()
+
+    # The browser restarts: a new context from what the old one kept on disk (cookies and localStorage).
+    kept = page.context.storage_state()
+    restarted = chromium.new_context(
+        storage_state=kept, viewport=PHONE_VIEWPORT, locale="ko-KR", is_mobile=True, has_touch=True
+    )
+    again = restarted.new_page()
+    again.goto(url)
+    expect(again.locator('[name="form-0-description"]')).to_have_value("다른 호출 앱 가입비")
+    again.locator('[name="form-0-affected_hours"]').fill("12")
+    again.get_by_role("button", name="저장하고 서비스 목록으로").click()
+    expect(again.get_by_role("heading", level=1)).to_have_text("어떤 손해를 입으셨나요?")
+    item = LossItem.objects.get(claim=claim)
+    assert (item.kind, item.amount, item.description) == ("expense", 25_000, "다른 호출 앱 가입비")
+    # Saved: the draft is gone, so the page shows what the server holds.
+    assert again.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('loss-draft:'))") == []
+    again.goto(url)
+    expect(again.get_by_text("입력하던 내용을 이 기기에서 다시 불러왔습니다")).to_be_hidden()
+    restarted.close()

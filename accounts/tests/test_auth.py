@@ -148,6 +148,24 @@ def test_mismatched_passwords_are_refused_keeping_email_and_date_of_birth(client
     assert 'value="1985-03-02"' in html
 
 
+def test_a_too_short_password_is_reported_even_when_the_confirmation_differs(
+    client, django_capture_on_commit_callbacks
+):
+    response = sign_up(client, django_capture_on_commit_callbacks, password1="short1", password2="short2")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "두 비밀번호가 서로 다릅니다" in html
+    assert "비밀번호는 너무 짧습니다" in html
+    assert not User.objects.exists()
+
+
+def test_a_too_short_password_typed_twice_is_refused_as_too_short(client, django_capture_on_commit_callbacks):
+    response = sign_up(client, django_capture_on_commit_callbacks, password1="short1", password2="short1")
+    html = response.content.decode()
+    assert "비밀번호는 너무 짧습니다" in html and "두 비밀번호가 서로 다릅니다" not in html
+    assert not User.objects.exists()
+
+
 def test_resending_the_verification_email_sends_a_fresh_link(client, mailoutbox, django_capture_on_commit_callbacks):
     user = UserFactory()
     client.force_login(user)

@@ -140,3 +140,17 @@ def test_the_legal_documents_say_on_the_english_site_that_only_their_korean_orig
         html = client.get(url).content.decode()
         assert note in html and "only the Korean original" in html
         assert 'class="consent-text' in html and 'lang="ko"' in html  # read out in Korean by screen readers
+
+
+def test_the_language_choice_is_a_cookie_that_outlives_a_browser_restart(client):
+    """A session cookie would be gone when the browser restarts while the login (a day) lasts: the language cookie
+    is kept for a year."""
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    cookie = response.cookies[COOKIE]
+    assert cookie.value == "en"
+    assert int(cookie["max-age"]) >= 365 * 24 * 60 * 60
+    assert cookie["samesite"] == "Lax"
+    # The restarted browser sends only its persistent cookies: the page is in English.
+    restarted = type(client)()
+    restarted.cookies[COOKIE] = cookie.value
+    assert restarted.get("/").headers["Content-Language"] == "en"

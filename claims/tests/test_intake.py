@@ -1,5 +1,6 @@
 """The claim wizard: eligibility before sign-up, each step saved, business numbers, loss items, submission."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -50,6 +51,26 @@ def test_check_digit_rejects_a_wrong_business_number(number):
     assert not business_registration_number_is_valid(number)
     with pytest.raises(ValidationError):
         validate_business_registration_number(number)
+
+
+def test_every_example_business_number_the_site_shows_passes_its_own_check():
+    """The help text and the format error show an example number: a claimant who copies it is not refused."""
+    texts = [str(ClaimantForm().fields["business_registration_number"].help_text)]
+    with pytest.raises(ValidationError) as too_short:
+        validate_business_registration_number("12345")
+    texts += too_short.value.messages
+    examples = [example for text in texts for example in re.findall(r"\d{3}-\d{2}-\d{5}", text)]
+    assert len(examples) == 2
+    for example in examples:
+        validate_business_registration_number(example)
+    assert ClaimantForm(
+        data={
+            "claimant_type": "sole_proprietor",
+            "business_registration_number": examples[0],
+            "business_name": "하늘 미용실",
+            "business_sector": "미용실",
+        }
+    ).is_valid()
 
 
 def test_claimant_form_refuses_a_wrong_business_number_and_keeps_the_other_answers():

@@ -192,6 +192,10 @@ STAFF_SESSION_IDLE_SECONDS = env.int("DJANGO_STAFF_SESSION_IDLE_SECONDS", defaul
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The language chosen in the header outlives a browser restart (Django's default cookie ends with the browser,
+# while a claimant's login lasts a day): kept for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Identifiers encrypted at rest (config/crypto.py): Fernet keys, comma-separated; the first encrypts, all
 # decrypt, so a new key is put first and `manage.py rotate_encryption_keys` re-encrypts every row with it.

@@ -5,8 +5,10 @@ correction form, and the routes of the review actions and evidence files. The pa
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.urls import path
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.names import name_masked
 from accounts.proof import PROOF_LEVEL_MEANINGS, ProofLevel, proof_level_label
@@ -41,6 +43,9 @@ from claims.selectors.review import (
 )
 from claims.services.review import claim_staff_update
 from core.audit import RequestMeta
+
+# The list at 1280 px (e2e/test_staff_claim_list.py): at most two service names per row, the rest counted.
+SERVICES_SHOWN = 2
 
 
 class ClaimChangeList(ChangeList):
@@ -135,7 +140,7 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
             "proof_level_display",
             "status",
             "reviewer",
-            "submitted_at",
+            "submitted_on",
         ]
 
     def get_search_results(self, request, queryset, search_term):
@@ -164,7 +169,23 @@ class ClaimAdmin(ClaimAccess, ClaimBulkActions, ClaimReviewPages, ClaimEvidenceF
 
     @admin.display(description=gettext_lazy("피해 서비스"))
     def services_list(self, claim: Claim) -> str:
-        return ", ".join(service.name for service in claim.services.all()) or "-"
+        """The first two services and how many more (all of them on hover), so the list fits 1280 px."""
+        names = [service.name for service in claim.services.all()]
+        if len(names) <= SERVICES_SHOWN:
+            return ", ".join(names) or "-"
+        shown = ", ".join(names[:SERVICES_SHOWN])
+        more = gettext("외 %(count)d개") % {"count": len(names) - SERVICES_SHOWN}
+        return format_html('<span title="{}">{} {}</span>', ", ".join(names), shown, more)
+
+    @admin.display(description=gettext_lazy("제출일"), ordering="submitted_at")
+    def submitted_on(self, claim: Claim) -> str:
+        if claim.submitted_at is None:
+            return "-"
+        return format_html(
+            '<time datetime="{}">{}</time>',
+            claim.submitted_at.isoformat(),
+            date_format(timezone.localtime(claim.submitted_at), "Y-m-d"),
+        )
 
     @admin.display(description=gettext_lazy("청구액"), ordering="claimed_total")
     def claimed_total_won(self, claim: Claim) -> str:
