@@ -18,7 +18,6 @@ from claims.services.evidence import evidence_attach
 from claims.tests.factories import (
     ClaimFactory,
     LossItemFactory,
-    claim_estimated,
     claimant_ready,
     png_bytes,
     service_by_slug,
@@ -168,10 +167,11 @@ def test_main_staff_pages_have_no_serious_violations(axe_page):
     from filing.models import Cohort
     from filing.selectors.cohorts import CohortCriteria
     from filing.services.cohorts import cohort_freeze_wave, cohort_save
+    from filing.tests.readiness import claim_ready
 
     page = axe_page(DESKTOP_VIEWPORT, phone=False)
     lawyer = staff_member(Role.LAWYER)
-    claims = [claim_estimated(status=Claim.Status.ACCEPTED) for _ in range(3)]
+    claims = [claim_ready() for _ in range(3)]
     cohort = cohort_save(
         cohort=Cohort(name="승인된 신청", incident=claims[0].incident),
         criteria=CohortCriteria(statuses=(Claim.Status.ACCEPTED,)),

@@ -164,7 +164,8 @@ def test_a_half_typed_loss_item_survives_a_reload_and_a_browser_restart_until_sa
     page = phone_page
     user = claimant_ready()
     claim = Claim.objects.create(claimant=user, incident=default_incident(), wizard_step="losses")
-    claim.services.set([service_by_slug("kakao-t")])
+    # two services, so that saving goes back to the services' list (a one-service claim has its losses on one screen)
+    claim.services.set([service_by_slug("kakao-t"), service_by_slug("talk-channel")])
     log_in(page, user)
     url = page.live_server_url + f"/claims/{claim.pk}/wizard/losses/kakao-t/"
     page.goto(url)

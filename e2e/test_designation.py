@@ -19,8 +19,14 @@ from filing.services.cohorts import cohort_freeze_wave
 from filing.services.selected_parties import designation_requests_queue, selected_parties_pick
 from filing.tests.readiness import claim_ready, plaintiff_ready
 from filing.tests.test_exports import cohort_of_all
+from notifications.tests.factories import message_templates_published
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _templates():
+    message_templates_published()  # the 선정서 request's message (earlier transactional tests emptied the table)
 
 
 def test_a_plaintiff_signs_the_designation_with_the_certificate_from_the_portal(phone_page):
