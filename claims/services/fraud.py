@@ -406,7 +406,13 @@ def similar_pairs_python(probes: Iterable[tuple], candidates: Iterable[tuple], m
 
 def _similar_image_findings(probe_evidence: QuerySet[Evidence]) -> list[Finding]:
     """Each probe picture against every other checked picture of another account. Both sides are flagged."""
-    pairs = similar_pairs_banded(_image_rows(probe_evidence), SIMILAR_IMAGE_MAX_DISTANCE)
+    return similar_image_findings_from_pairs(
+        similar_pairs_banded(_image_rows(probe_evidence), SIMILAR_IMAGE_MAX_DISTANCE)
+    )
+
+
+def similar_image_findings_from_pairs(pairs: Iterable[tuple[int, int, int, int, int]]) -> list[Finding]:
+    """A finding per picture of each (evidence, claim, other evidence, other claim, distance) pair, on both sides."""
     findings: dict[tuple[int, int], Finding] = {}
     for evidence_id, claim_id, other_evidence_id, other_claim_id, distance in pairs:
         for own, own_claim, match, match_claim in (

@@ -24,6 +24,7 @@ from claims.services.fraud import (
     claim_fraud_check,
     hamming_distance,
     hash_bands,
+    similar_image_findings_from_pairs,
     similar_pairs_banded,
     similar_pairs_python,
 )
@@ -106,27 +107,8 @@ def old_findings(claim_id: int) -> list[Finding]:
         ),
     ]
     pairs = old_similar_pairs(_image_rows(evidence.filter(claim_id=claim_id)), _image_rows(evidence), 6)
-    findings.extend(fraud_similar_findings_from_pairs(pairs))
+    findings.extend(similar_image_findings_from_pairs(pairs))  # the assembly is shared; the pairs are not
     return findings
-
-
-def fraud_similar_findings_from_pairs(pairs) -> list[Finding]:
-    findings = {}
-    for evidence_id, claim_id, other_evidence_id, other_claim_id, distance in pairs:
-        for own, own_claim, match, match_claim in (
-            (evidence_id, claim_id, other_evidence_id, other_claim_id),
-            (other_evidence_id, other_claim_id, evidence_id, claim_id),
-        ):
-            finding = findings.setdefault(
-                (own_claim, own),
-                Finding(
-                    own_claim, Flag.Code.SIMILAR_IMAGE, f"evidence:{own}", details={"evidence": [own], "matches": []}
-                ),
-            )
-            finding.related.add(match_claim)
-            if all(existing["evidence"] != match for existing in finding.details["matches"]):
-                finding.details["matches"].append({"evidence": match, "claim": match_claim, "distance": distance})
-    return list(findings.values())
 
 
 def comparable(findings) -> set[tuple]:
