@@ -253,6 +253,11 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             "next_url": next_url,
             "continue_url": signed_onward_url(request, next_url),
             "certified_available": identity_backend().available,
+            # No identity check yet: the claimant picks the certificate app, and the signature finishes the
+            # identity step too (accounts.journey).
+            "certified_methods": IdentityMethod.choices
+            if identity_backend().available and not readiness.identity_verified
+            else (),
             "handwritten_allowed": signing.handwritten_signature_allowed(),
             "sandbox": identity_backend().sandbox,
         },
@@ -267,7 +272,10 @@ def _power_of_attorney_certified_start(
     """Send the certified signature request and go to the "approve on your phone" page."""
     try:
         verification = signing.power_of_attorney_certified_start(
-            user=request.user, document=document, meta=RequestMeta.from_request(request)
+            user=request.user,
+            document=document,
+            meta=RequestMeta.from_request(request),
+            method=request.POST.get("certified_method", ""),
         )
     except ProviderError as error:
         retry = _("잠시 뒤 다시 시도해 주세요.") if error.retryable else ""
