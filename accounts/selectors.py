@@ -314,3 +314,15 @@ def identity_check_latest(*, user: User) -> IdentityVerification | None:
 def identity_verified_latest(*, user: User) -> IdentityVerification | None:
     """The user's latest verified identity check whose details match their profile, if any."""
     return _identity_verified(user=user).order_by("-verified_at").first()
+
+
+def certified_signature_latest(*, user: User) -> IdentityVerification | None:
+    """The user's latest verified certified signature (of any document), if any: the app and details a later
+    certified signature uses when there is no identity check (accounts.services.signing.certified_signature_start)."""
+    return (
+        IdentityVerification.objects.filter(
+            user=user, kind=IdentityVerification.Kind.SIGNATURE, status=IdentityVerification.Status.VERIFIED
+        )
+        .order_by("-verified_at")
+        .first()
+    )

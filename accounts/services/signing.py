@@ -33,6 +33,7 @@ from accounts.models import ConsentDocument, IdentityVerification, PowerOfAttorn
 from accounts.pdf import signed_document_pdf
 from accounts.selectors import (
     IDENTITY_CHECK_PENDING,
+    certified_signature_latest,
     claimant_readiness,
     consent_documents_current,
     identity_verified_latest,
@@ -369,9 +370,12 @@ def certified_signature_start(
     """Ask the claimant to sign `document_sha256` (the filled-in text's SHA-256) with their certificate: in the app
     they verified their identity with, with the name, birth date and phone verified then; without an identity check,
     in the app `method` with the profile's name, birth date and phone (the certificate app checks them before it
-    signs, so the signature proves who signed: docs/identity.md). Raises ProviderError when the provider times out
-    or is down. The caller checks first that they may sign the document."""
+    signs, so the signature proves who signed: docs/identity.md), or, with no `method`, in the app and with the
+    details of their last certified signature (the power of attorney's, for the 선정서). Raises ProviderError when
+    the provider times out or is down. The caller checks first that they may sign the document."""
     identity = identity_verified_latest(user=user)
+    if identity is None and method not in IdentityMethod.values:
+        identity = certified_signature_latest(user=user)
     if identity is not None:
         method = identity.method
         subject = {

@@ -19,6 +19,7 @@ from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.data_rights import deletion_request_confirm, deletion_request_create, user_data_export
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
 from accounts.services.signing import (
+    certified_signature_start,
     power_of_attorney_certified_refresh,
     power_of_attorney_certified_start,
     power_of_attorney_sign,
@@ -437,3 +438,12 @@ def test_after_an_identity_check_the_signing_page_signs_in_the_same_app_without_
     document = consent_documents_published()[ConsentDocument.Kind.POWER_OF_ATTORNEY]
     request = power_of_attorney_certified_start(user=user, document=document, meta=META, method="naver")
     assert request.method == "kakao"  # the verified check's app and details
+
+
+def test_a_later_certified_signature_without_an_identity_check_uses_the_power_of_attorneys_app():
+    user = ClaimantFactory()
+    certified_without_identity_check(user, method="naver")
+    later = certified_signature_start(
+        user=user, document_title="선정서", document_sha256=sha256_hex("선정서 본문"), meta=META
+    )
+    assert later.method == "naver" and later.requested_name == user.legal_name  # the 선정서 signs the same way
