@@ -112,14 +112,15 @@ def _consents_step_elsewhere(*, request: HttpRequest, next_url: str) -> HttpResp
     readiness = claimant_readiness(user=request.user)
     if response := _earlier_step(request, readiness, next_url, key=journey.CONSENTS):
         return response
-    if next_url and request.method == "GET" and not journey.journey_step(journey.CONSENTS).done(readiness):
-        # sent here by the guard, but only the power-of-attorney text is open: signing accepts it, after the
-        # identity step where that is still open
-        blocker = journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY)
-        if blocker is None:
-            return _to("accounts:power_of_attorney_sign", next_url)
-        if blocker.key == journey.IDENTITY and journey_step_blocker(readiness=readiness, key=journey.IDENTITY) is None:
-            return redirect(journey_step_url(blocker, next_url=next_url))
+    # Sent here by the guard, but only the power-of-attorney text is open: signing accepts it (the identity step
+    # comes after signing, accounts.journey).
+    if (
+        next_url
+        and request.method == "GET"
+        and not journey.journey_step(journey.CONSENTS).done(readiness)
+        and journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY) is None
+    ):
+        return _to("accounts:power_of_attorney_sign", next_url)
     return None
 
 
