@@ -36,6 +36,8 @@ class JourneyStep:
     keeps_next: bool = True  # the guard passes ?next= so the claimant comes back to the page they asked for
     accepts: tuple[str, ...] = ()  # consent document kinds this step's own page accepts (signing accepts the POA)
     linked_when_done: bool = False  # the account page links the step's page even once it is done
+    # Earlier steps that do not hold this step's page up: the identity check may still be done before signing.
+    not_held_up_by: tuple[str, ...] = ()
     # Whether the claimant meets this step at all: False while its feature is off (no identity provider) or, for a
     # step of an app above accounts, until that app says it applies (a registered check).
     shown: Callable[[ClaimantReadiness], bool] = lambda readiness: True
@@ -75,21 +77,6 @@ JOURNEY: tuple[JourneyStep, ...] = (
         linked_when_done=True,  # to review or withdraw a consent
     ),
     JourneyStep(
-        key=IDENTITY,
-        label=_("본인인증 (카카오·PASS·네이버·토스)"),
-        url_name="accounts:identity_verify",
-        action=_("본인인증하기"),
-        # A power of attorney signed before identity checks were switched on counts: its signer is not sent back
-        # (their proof level, accounts/proof.py, says what their signature is worth).
-        done=lambda readiness: readiness.identity_verified or readiness.power_of_attorney_signed,
-        blocks_filing=True,
-        problem=_("휴대전화 본인인증(간편인증)을 마쳐 주세요."),
-        refusal=_("본인인증을 먼저 마쳐 주세요."),
-        shown=lambda readiness: identity_backend().available,
-        # The power-of-attorney text is accepted by signing it, after this step: it does not hold this step up.
-        accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
-    ),
-    JourneyStep(
         key=POWER_OF_ATTORNEY,
         label=_("소송위임장 서명"),
         url_name="accounts:power_of_attorney_sign",
@@ -97,6 +84,26 @@ JOURNEY: tuple[JourneyStep, ...] = (
         done=lambda readiness: readiness.power_of_attorney_signed,
         blocks_filing=True,
         problem=_("소송위임장에 서명해 주세요."),
+        accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
+    ),
+    JourneyStep(
+        key=IDENTITY,
+        label=_("본인인증 (카카오·PASS·네이버·토스)"),
+        url_name="accounts:identity_verify",
+        action=_("본인인증하기"),
+        # Done by a verified identity check or by the current power of attorney signed with a 간편인증 certificate
+        # (the certificate app checks the person first; proof level "certified signature", accounts/proof.py). It
+        # comes after signing, so a certified signature finishes both steps at once; one who signs by drawing or
+        # typing is then asked for the identity check. A power of attorney drawn or typed before identity checks
+        # were switched on counts too: its signer is not sent back (their proof level says what it is worth).
+        done=lambda readiness: readiness.identity_verified or readiness.power_of_attorney_counts_for_identity,
+        blocks_filing=True,
+        problem=_("휴대전화 본인인증(간편인증)을 마쳐 주세요."),
+        refusal=_("본인인증을 먼저 마쳐 주세요."),
+        shown=lambda readiness: identity_backend().available,
+        # Its page stays open before signing (a claimant may check first, then sign with the same app); the
+        # power-of-attorney text is accepted by signing it, so it does not hold this step up either.
+        not_held_up_by=(POWER_OF_ATTORNEY,),
         accepts=(ConsentDocument.Kind.POWER_OF_ATTORNEY,),
     ),
     JourneyStep(
@@ -157,7 +164,7 @@ def journey_step_blocker(*, readiness: ClaimantReadiness, key: str) -> JourneySt
         readiness = replace(readiness, consents_missing=missing)
     steps = journey_steps(readiness=readiness)
     for earlier in steps[: steps.index(step)] if step in steps else ():
-        if not earlier.done(readiness):
+        if not earlier.done(readiness) and earlier.key not in step.not_held_up_by:
             return earlier
     return None
 

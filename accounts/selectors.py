@@ -17,6 +17,9 @@ PROFILE_FIELDS = ("legal_name", "date_of_birth", "phone", "postal_code", "addres
 # How long a claimant's "every consent given and the power of attorney signed" stays cached for the page guards
 # (see claimant_readiness_cached); any change to it or to the published documents ends it at once.
 READINESS_CACHE_SECONDS = 10 * 60
+# The key in PowerOfAttorney.authentication marking a drawn or typed signature made while the identity step was
+# still open: it does not complete that step (accounts.journey; a certified signature does).
+IDENTITY_CHECK_PENDING = "identity_check_pending"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,11 @@ class ClaimantReadiness:
     consents_missing: list[ConsentDocument] = field(default_factory=list)
     power_of_attorney_signed: bool = False
     identity_verified: bool = False  # a verified identity check (간편인증) on record (accounts.IdentityVerification)
+    # The current power of attorney completes the identity step too (docs/identity.md): signed with a 간편인증
+    # certificate (the certificate app checked the person's name, phone and birth date before signing), or drawn or
+    # typed while no identity check was asked for (before identity checks were switched on). One drawn or typed
+    # while the identity step was open is marked (IDENTITY_CHECK_PENDING) and does not count.
+    power_of_attorney_counts_for_identity: bool = False
     # The steps apps above accounts own (journey_step_check_register) that apply to this claimant: key -> done.
     registered_steps: dict[str, bool] = field(default_factory=dict)
 
@@ -115,6 +123,9 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         _published_documents().annotate(
             latest_action=Subquery(latest_action.values("action")[:1]),
             power_of_attorney_signed=Exists(signed),
+            power_of_attorney_counts_for_identity=Exists(
+                signed.exclude(authentication__has_key=IDENTITY_CHECK_PENDING)
+            ),
             identity_verified=Exists(_identity_verified(user=user)),
         )
     )
@@ -125,6 +136,7 @@ def claimant_readiness(*, user: User) -> ClaimantReadiness:
         profile_complete=_profile_complete(user),
         consents_missing=[doc for doc in required if doc.latest_action != ConsentRecord.Action.ACCEPTED],
         power_of_attorney_signed=bool(texts) and texts[0].power_of_attorney_signed,
+        power_of_attorney_counts_for_identity=bool(texts) and texts[0].power_of_attorney_counts_for_identity,
         identity_verified=current[0].identity_verified if current else _identity_verified(user=user).exists(),
         registered_steps=_registered_steps(user),
     )
@@ -178,6 +190,7 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
             email_verified=user.is_email_verified,
             profile_complete=_profile_complete(user),
             power_of_attorney_signed=True,
+            power_of_attorney_counts_for_identity=cleared.get("power_of_attorney_counts_for_identity", False),
             identity_verified=cleared["identity_verified"],
             registered_steps=cleared["steps"],
         )
@@ -187,6 +200,7 @@ def claimant_readiness_cached(*, user: User) -> ClaimantReadiness:
         cleared = {
             "stamps": stamps,
             "identity_verified": readiness.identity_verified,
+            "power_of_attorney_counts_for_identity": readiness.power_of_attorney_counts_for_identity,
             "steps": readiness.registered_steps,
         }
         cache.set(_cleared_key(user.pk), cleared, READINESS_CACHE_SECONDS)
@@ -300,3 +314,15 @@ def identity_check_latest(*, user: User) -> IdentityVerification | None:
 def identity_verified_latest(*, user: User) -> IdentityVerification | None:
     """The user's latest verified identity check whose details match their profile, if any."""
     return _identity_verified(user=user).order_by("-verified_at").first()
+
+
+def certified_signature_latest(*, user: User) -> IdentityVerification | None:
+    """The user's latest verified certified signature (of any document), if any: the app and details a later
+    certified signature uses when there is no identity check (accounts.services.signing.certified_signature_start)."""
+    return (
+        IdentityVerification.objects.filter(
+            user=user, kind=IdentityVerification.Kind.SIGNATURE, status=IdentityVerification.Status.VERIFIED
+        )
+        .order_by("-verified_at")
+        .first()
+    )

@@ -10,8 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import ConsentDocument
 from accounts.roles import Role
-from accounts.tests.factories import ClaimantFactory
+from accounts.services.consents import consent_accept
+from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from claims.models import Claim, InformationRequest
 from claims.services import intake
 from claims.services.evidence import evidence_attach
@@ -24,7 +26,9 @@ from claims.tests.factories import (
 )
 from claims.tests.staff import admin_login, staff_member
 from conftest import PHONE_VIEWPORT
+from core.audit import RequestMeta
 from e2e.accessibility import axe_violations, violations_report
+from integrations.identity.sandbox import SandboxIdentityBackend
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -111,6 +115,27 @@ def test_account_pages_of_a_new_claimant_have_no_serious_violations(axe_page):
             reverse("accounts:power_of_attorney_sign"),
         ],
     )
+
+
+def test_the_signing_page_with_the_certified_offer_and_the_sandbox_phone_have_no_serious_violations(axe_page):
+    claimant = ClaimantFactory()
+    privacy = consent_documents_published()[ConsentDocument.Kind.PRIVACY_REQUIRED]
+    consent_accept(user=claimant, document=privacy, meta=RequestMeta(ip="203.0.113.5", user_agent="axe"))
+    receipt = SandboxIdentityBackend().identity_request(
+        method="toss", name=claimant.legal_name, birth_date=claimant.date_of_birth, phone=claimant.phone
+    )
+    page = axe_page(PHONE_VIEWPORT, phone=True)
+    log_in(page, claimant)
+    assert_no_serious_violations(
+        page,
+        [
+            reverse("accounts:power_of_attorney_sign"),  # the app to sign in: the certified signature first
+            reverse("integrations:sandbox_phone", args=[receipt.receipt_id]),
+        ],
+    )
+    page.get_by_test_id("approve").click()  # answered in place
+    page.get_by_text("응답을 보냈습니다").wait_for()
+    assert axe_violations(page) == [], violations_report({"sandbox phone, answered": axe_violations(page)})
 
 
 def test_claim_wizard_pages_have_no_serious_violations(axe_page):

@@ -58,8 +58,11 @@ def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(ph
     page.get_by_label("위 내용을 모두 읽었으며 동의합니다 (필수)").check()
     page.get_by_test_id("consents-submit").click()
 
-    # The identity step, its details prefilled from the profile.
-    expect(page).to_have_url(re.compile(r"/accounts/identity/"))
+    # On to signing, the certified signature first (it would finish the identity step too); this claimant checks
+    # their identity first (the identity page stays open before signing), its details prefilled from the profile.
+    expect(page).to_have_url(re.compile(r"/accounts/power-of-attorney/"))
+    expect(page.get_by_test_id("poa-certified-identity")).to_be_visible()
+    page.goto(page.live_server_url + "/accounts/identity/")
     expect(page.get_by_test_id("identity-sandbox")).to_contain_text("SANDBOX")
     expect(page.get_by_label("이름 (실명)")).to_have_value("김지훈")
     expect(page.get_by_label("휴대전화")).to_have_value("010-5555-1234")
@@ -74,6 +77,7 @@ def test_sign_up_verify_identity_sign_with_the_certificate_and_verify_the_pdf(ph
     # The certified signature of the power of attorney.
     expect(page.get_by_test_id("poa-text")).to_contain_text("김지훈")
     expect(page.get_by_test_id("poa-handwritten-weaker")).to_be_visible()
+    expect(page.get_by_test_id("poa-certified-identity")).to_have_count(0)  # signs in the verified app, no choice
     page.get_by_test_id("poa-certified-submit").click()
     expect(page.get_by_test_id("identity-wait")).to_contain_text("소송위임장 전자서명")
     _approve_on_the_sandbox_phone(phone, IdentityVerification.objects.get(kind="signature"))

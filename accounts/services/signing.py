@@ -31,7 +31,13 @@ from accounts import journey
 from accounts.journey import journey_step_blocker
 from accounts.models import ConsentDocument, IdentityVerification, PowerOfAttorney, User
 from accounts.pdf import signed_document_pdf
-from accounts.selectors import claimant_readiness, consent_documents_current, identity_verified_latest
+from accounts.selectors import (
+    IDENTITY_CHECK_PENDING,
+    certified_signature_latest,
+    claimant_readiness,
+    consent_documents_current,
+    identity_verified_latest,
+)
 from accounts.services.consents import (
     ConsentError,
     consent_accept,
@@ -43,7 +49,7 @@ from config.hashing import sha256_chunks, sha256_hex
 from core.audit import RequestMeta, audit_record
 from core.links import absolute_url
 from core.models import AuditEntry
-from integrations.identity import identity_backend
+from integrations.identity import IdentityMethod, identity_backend
 
 # The title the claimant sees in their app when asked to sign (the power of attorney is a Korean document).
 CERTIFIED_SIGNATURE_TITLE = "소송위임장 전자서명"
@@ -270,6 +276,12 @@ def power_of_attorney_sign(
         signature_png=signature_png,
         certified=certified is not None,
     )
+    identity = journey.journey_step(journey.IDENTITY)
+    identity_open = (
+        certified is None
+        and identity.shown(readiness := claimant_readiness(user=user))
+        and not identity.done(readiness)
+    )
     values = consent_placeholder_values(user=user)
     text = consent_text_fill(document=document, values=values)
     power_of_attorney = document_sign(
@@ -281,6 +293,9 @@ def power_of_attorney_sign(
         signature_png=signature_png,
         certified=certified,
     )
+    if identity_open:  # drawn or typed ahead of the identity check: that step stays open (accounts.journey)
+        power_of_attorney.authentication[IDENTITY_CHECK_PENDING] = True
+        power_of_attorney.save(update_fields=["authentication"])
     consent_accept(user=user, document=document, meta=meta, signed_document_sha256=power_of_attorney.pdf_sha256)
     if certified is not None:
         audit_record(
@@ -350,22 +365,31 @@ def _check_certified(*, certified: IdentityVerification, user: User, text: str) 
 
 
 def certified_signature_start(
-    *, user: User, document_title: str, document_sha256: str, meta: RequestMeta
+    *, user: User, document_title: str, document_sha256: str, meta: RequestMeta, method: str = ""
 ) -> IdentityVerification:
-    """Ask the claimant to sign `document_sha256` (the filled-in text's SHA-256) in the app they verified their
-    identity with, with the name, birth date and phone verified then. Raises ProviderError when the provider times
-    out or is down. The caller checks first that they may sign the document."""
+    """Ask the claimant to sign `document_sha256` (the filled-in text's SHA-256) with their certificate: in the app
+    they verified their identity with, with the name, birth date and phone verified then; without an identity check,
+    in the app `method` with the profile's name, birth date and phone (the certificate app checks them before it
+    signs, so the signature proves who signed: docs/identity.md), or, with no `method`, in the app and with the
+    details of their last certified signature (the power of attorney's, for the 선정서). Raises ProviderError when
+    the provider times out or is down. The caller checks first that they may sign the document."""
     identity = identity_verified_latest(user=user)
-    if identity is None:
-        raise ConsentError(str(journey.journey_step(journey.IDENTITY).refusal))
+    if identity is None and method not in IdentityMethod.values:
+        identity = certified_signature_latest(user=user)
+    if identity is not None:
+        method = identity.method
+        subject = {
+            "name": identity.requested_name,
+            "birth_date": identity.requested_birth_date,
+            "phone": identity.requested_phone,
+        }
+    elif method in IdentityMethod.values:
+        subject = {"name": user.legal_name, "birth_date": user.date_of_birth, "phone": user.phone}
+    else:
+        raise ConsentError(_("서명할 인증서 앱을 골라 주세요."))
     backend = identity_backend()
-    subject = {
-        "name": identity.requested_name,
-        "birth_date": identity.requested_birth_date,
-        "phone": identity.requested_phone,
-    }
     receipt = backend.signature_request(
-        method=identity.method, document_title=document_title, document_sha256=document_sha256, **subject
+        method=method, document_title=document_title, document_sha256=document_sha256, **subject
     )
     return identity_verification_record(
         user=user,
@@ -380,15 +404,17 @@ def certified_signature_start(
 
 
 def power_of_attorney_certified_start(
-    *, user: User, document: ConsentDocument, meta: RequestMeta
+    *, user: User, document: ConsentDocument, meta: RequestMeta, method: str = ""
 ) -> IdentityVerification:
-    """Ask the claimant to sign the power of attorney's filled-in text with their certificate."""
+    """Ask the claimant to sign the power of attorney's filled-in text with their certificate (in the app `method`
+    when they have no identity check: certified_signature_start)."""
     _check_can_sign(user=user, document=document, typed_name="", signature_png=None, certified=True)
     return certified_signature_start(
         user=user,
         document_title=CERTIFIED_SIGNATURE_TITLE,
         document_sha256=power_of_attorney_text_sha256(user=user, document=document),
         meta=meta,
+        method=method,
     )
 
 

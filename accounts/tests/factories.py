@@ -118,3 +118,25 @@ def identity_verified(user: User) -> User:
     identity_verification_refresh(verification=verification, meta=meta)
     user.refresh_from_db(fields=["readiness_stamp"])
     return user
+
+
+def power_of_attorney_certified_signed(user: User, *, method: str = "toss") -> User:
+    """The privacy consent given and the current power of attorney signed with a certificate in `method`'s app
+    through the sandbox provider, with no identity check before it (the signature finishes that step too)."""
+    from accounts.services.consents import consent_accept  # noqa: PLC0415
+    from accounts.services.signing import (  # noqa: PLC0415
+        power_of_attorney_certified_refresh,
+        power_of_attorney_certified_start,
+    )
+    from core.audit import RequestMeta  # noqa: PLC0415
+    from integrations.identity.sandbox import sandbox_request_answer  # noqa: PLC0415
+
+    meta = RequestMeta(ip="203.0.113.10", user_agent="factory")
+    documents = consent_documents_published()
+    consent_accept(user=user, document=documents[ConsentDocument.Kind.PRIVACY_REQUIRED], meta=meta)
+    document = documents[ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    request = power_of_attorney_certified_start(user=user, document=document, meta=meta, method=method)
+    sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
+    power_of_attorney_certified_refresh(verification=request, document=document, meta=meta)
+    user.refresh_from_db(fields=["readiness_stamp"])
+    return user

@@ -19,6 +19,7 @@ from accounts.services.consents import ConsentError, consent_accept
 from accounts.services.data_rights import deletion_request_confirm, deletion_request_create, user_data_export
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
 from accounts.services.signing import (
+    certified_signature_start,
     power_of_attorney_certified_refresh,
     power_of_attorney_certified_start,
     power_of_attorney_sign,
@@ -73,7 +74,7 @@ def verified_claimant(**kwargs):
 def test_an_approved_check_is_verified_once_with_the_ci_encrypted_and_the_next_step_is_signing():
     user = ClaimantFactory()
     consents_given(user)
-    assert poa_blocker(user).key == journey.IDENTITY
+    assert poa_blocker(user) is None  # signing comes first; the identity check may still be done before it
     verification = start(user)
     assert verification.status == IdentityVerification.Status.PENDING and verification.sandbox
     assert identity_verification_refresh(verification=verification, meta=META).status == "pending"
@@ -118,7 +119,7 @@ def test_a_refused_or_expired_request_is_recorded_and_the_step_stays_open(approv
     else:
         verification = approved(start(user), approve=approve)
     assert verification.status == status
-    assert poa_blocker(user).key == journey.IDENTITY
+    assert not journey.journey_step(journey.IDENTITY).done(claimant_readiness(user=user))
 
 
 def test_a_receipt_verified_before_is_refused_as_a_replay():
@@ -344,3 +345,105 @@ def test_the_data_download_has_the_identity_checks_without_the_ci_and_a_deletion
         assert user.legal_name not in (check.requested_name, check.verified_name)
     signed.certified_signature.refresh_from_db()
     assert signed.certified_signature.signature_value.startswith("SANDBOX-")  # the evidence of the signature stays
+
+
+# --- a certified signature finishes the identity step too (accounts.journey) ---------------------------------------
+
+
+def certified_without_identity_check(user, *, method="toss") -> PowerOfAttorney:
+    """Sign the power of attorney with a certificate in `method`'s app, no identity check before it."""
+    document = consents_given(user)[ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    request = power_of_attorney_certified_start(user=user, document=document, meta=META, method=method)
+    sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
+    return power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+
+
+def test_a_certified_signature_without_an_identity_check_finishes_the_identity_step_and_keeps_the_ci():
+    user = ClaimantFactory()
+    signed = certified_without_identity_check(user)
+
+    request = signed.certified_signature
+    assert request.method == "toss" and request.requested_name == user.legal_name
+    assert request.requested_birth_date == user.date_of_birth and request.requested_phone == user.phone
+    assert not IdentityVerification.objects.filter(user=user, kind=IdentityVerification.Kind.IDENTITY).exists()
+    readiness = claimant_readiness(user=user)
+    assert readiness.power_of_attorney_counts_for_identity and not readiness.identity_verified
+    assert journey.journey_step(journey.IDENTITY).done(readiness)
+    assert claimant_next_step(user=user).key == "retainer"  # identity and signing done at once
+    assert len(request.ci_digest) == 64  # the provider's CI, kept for the duplicate-CI flag
+
+
+def test_a_certified_signature_without_an_identity_check_needs_the_app_to_sign_in():
+    user = ClaimantFactory()
+    document = consents_given(user)[ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    with pytest.raises(ConsentError, match="인증서 앱을 골라"):
+        power_of_attorney_certified_start(user=user, document=document, meta=META, method="")
+    assert not IdentityVerification.objects.filter(user=user).exists()
+
+
+def test_a_typed_signature_while_the_identity_step_is_open_leaves_it_open():
+    user = ClaimantFactory()
+    document = consents_given(user)[ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    signed = power_of_attorney_sign(user=user, document=document, meta=META, typed_name=user.legal_name)
+
+    assert signed.authentication["identity_check_pending"] is True
+    assert claimant_next_step(user=user).key == "identity"  # asked for the identity check after signing
+    approved(start(user))
+    assert claimant_next_step(user=user).key == "retainer"
+
+
+def test_a_typed_signature_without_an_identity_provider_still_counts_once_one_is_configured(settings):
+    settings.IDENTITY_BACKEND = "integrations.identity.UnconfiguredIdentityBackend"
+    user = ClaimantFactory()
+    document = consents_given(user)[ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    signed = power_of_attorney_sign(user=user, document=document, meta=META, typed_name=user.legal_name)
+    assert "identity_check_pending" not in signed.authentication
+    settings.IDENTITY_BACKEND = "integrations.identity.sandbox.SandboxIdentityBackend"
+    assert claimant_next_step(user=user).key == "retainer"  # not sent back to the identity check
+
+
+def test_the_same_ci_from_a_certified_signature_and_an_identity_check_flags_both_claims():
+    details = {"legal_name": "박지훈", "date_of_birth": dt.date(1985, 3, 1), "phone": "01055551234"}
+    first, second = verified_claimant(**details), ClaimantFactory(**details)
+    certified_without_identity_check(second)
+    first_claim, second_claim = SubmittedClaimFactory(claimant=first), SubmittedClaimFactory(claimant=second)
+
+    claim_fraud_check(claim_id=second_claim.pk)
+
+    flagged = set(Flag.objects.filter(code=Flag.Code.DUPLICATE_IDENTITY).values_list("claim_id", flat=True))
+    assert flagged == {first_claim.pk, second_claim.pk}
+
+
+def test_the_signing_page_offers_the_certified_signature_first_with_the_app_and_goes_on_once_signed(client):
+    user = ClaimantFactory()
+    consents_given(user)
+    client.force_login(user)
+    sign = reverse("accounts:power_of_attorney_sign")
+    page = client.get(sign).content.decode()
+    assert "인증서로 서명하면 본인인증도 함께 끝납니다." in page
+    assert page.index("poa-certified-submit") < page.index("poa-submit")
+    assert 'name="certified_method" id="poa-certified-method-kakao" value="kakao" required checked' in page
+
+    response = client.post(sign, {"certified": "1", "certified_method": "pass"})
+    request = IdentityVerification.objects.get(user=user, kind=IdentityVerification.Kind.SIGNATURE)
+    assert response["Location"] == reverse("accounts:identity_wait", args=[request.pk])
+    assert request.method == "pass"
+    sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
+    response = client.post(reverse("accounts:identity_wait", args=[request.pk]))
+    assert response["Location"] == reverse("payments:retainer")  # signing and identity done: the retainer
+
+
+def test_after_an_identity_check_the_signing_page_signs_in_the_same_app_without_asking():
+    user = verified_claimant()
+    document = consent_documents_published()[ConsentDocument.Kind.POWER_OF_ATTORNEY]
+    request = power_of_attorney_certified_start(user=user, document=document, meta=META, method="naver")
+    assert request.method == "kakao"  # the verified check's app and details
+
+
+def test_a_later_certified_signature_without_an_identity_check_uses_the_power_of_attorneys_app():
+    user = ClaimantFactory()
+    certified_without_identity_check(user, method="naver")
+    later = certified_signature_start(
+        user=user, document_title="선정서", document_sha256=sha256_hex("선정서 본문"), meta=META
+    )
+    assert later.method == "naver" and later.requested_name == user.legal_name  # the 선정서 signs the same way

@@ -31,12 +31,15 @@ PRIVACY = ConsentDocument(kind=ConsentDocument.Kind.PRIVACY_REQUIRED, version=1)
 POWER_OF_ATTORNEY_TEXT = ConsentDocument(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, version=1)
 
 
-def _readiness(*, email=True, profile=True, missing=(), signed=True, identity=True) -> ClaimantReadiness:
+def _readiness(
+    *, email=True, profile=True, missing=(), signed=True, identity=True, signature_counts=None
+) -> ClaimantReadiness:
     return ClaimantReadiness(
         email_verified=email,
         profile_complete=profile,
         consents_missing=list(missing),
         power_of_attorney_signed=signed,
+        power_of_attorney_counts_for_identity=signed if signature_counts is None else signature_counts,
         identity_verified=identity,
     )
 
@@ -49,13 +52,13 @@ def _claimant_only_view(request):
 # The list and the next-step function, on plain readiness values ----------------------------------------------------
 
 
-def test_the_journey_is_email_profile_consents_identity_the_power_of_attorney_then_the_retainer():
+def test_the_journey_is_email_profile_consents_the_power_of_attorney_identity_then_the_retainer():
     assert [step.key for step in JOURNEY] == [
         "email",
         "profile",
         "consents",
-        "identity",
         "power_of_attorney",
+        "identity",
         "retainer",
     ]
     assert [step.blocks_filing for step in JOURNEY] == [False, False, True, True, True, True]
@@ -72,12 +75,20 @@ def test_the_identity_step_is_left_out_while_no_identity_provider_is_available(s
     assert journey_next_step(readiness=_readiness(signed=False, identity=False)).key == "power_of_attorney"
 
 
-def test_the_identity_step_comes_before_signing_and_a_signature_made_before_it_counts():
-    assert journey_next_step(readiness=_readiness(signed=False, identity=False)).key == "identity"
+def test_signing_comes_before_the_identity_step_whose_page_it_does_not_hold_up():
+    assert journey_next_step(readiness=_readiness(signed=False, identity=False)).key == "power_of_attorney"
     only_the_text = _readiness(missing=[POWER_OF_ATTORNEY_TEXT], signed=False, identity=False)
-    assert journey_step_blocker(readiness=only_the_text, key=journey.POWER_OF_ATTORNEY).key == "identity"
-    assert journey_step_blocker(readiness=only_the_text, key=journey.IDENTITY) is None
+    assert journey_step_blocker(readiness=only_the_text, key=journey.POWER_OF_ATTORNEY) is None
+    assert journey_step_blocker(readiness=only_the_text, key=journey.IDENTITY) is None  # may check before signing
+
+
+def test_a_certified_or_earlier_signature_completes_the_identity_step_but_one_drawn_while_it_was_open_does_not():
+    # certified, or drawn/typed before identity checks were switched on: done
     assert journey_next_step(readiness=_readiness(identity=False)) is None
+    # drawn or typed while the identity step was open (marked): the identity check comes next
+    drawn = _readiness(identity=False, signature_counts=False)
+    assert journey_next_step(readiness=drawn).key == "identity"
+    assert journey_next_step(readiness=_readiness(signature_counts=False)) is None  # checked as well
 
 
 @pytest.mark.parametrize(
@@ -142,16 +153,16 @@ def test_a_claimant_goes_through_the_steps_in_order():
     claimant = ClaimantFactory()
     assert claimant_next_step(user=claimant).key == "consents"
     consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
-    # The power-of-attorney text is still to accept: the guard's consents page sends the claimant on to the identity
-    # step, then to signing.
+    # The power-of-attorney text is still to accept: the guard's consents page sends the claimant on to signing,
+    # which comes before the identity step (a certified signature finishes both).
     assert claimant_next_step(user=claimant).key == "consents"
-    blocker = journey_step_blocker(readiness=claimant_readiness(user=claimant), key=journey.POWER_OF_ATTORNEY)
-    assert blocker.key == "identity"
-    identity_verified(claimant)
     assert journey_step_blocker(readiness=claimant_readiness(user=claimant), key=journey.POWER_OF_ATTORNEY) is None
     power_of_attorney_sign(
         user=claimant, document=documents["power_of_attorney"], meta=META, typed_name=claimant.legal_name
     )
+    # Signed by typing the name: the identity check is still to do.
+    assert claimant_next_step(user=claimant).key == "identity"
+    identity_verified(claimant)
     # The seeded fee terms ask for a retainer and the sandbox gateway takes it (payments registers the step).
     assert claimant_next_step(user=claimant).key == "retainer"
     retainer_paid_in_sandbox(claimant)
@@ -167,8 +178,8 @@ def test_the_progress_shows_done_current_and_todo_steps():
         ("email", "done"),
         ("profile", "done"),
         ("consents", "current"),
-        ("identity", "todo"),
         ("power_of_attorney", "todo"),
+        ("identity", "todo"),
         ("retainer", "todo"),
     ]
 
@@ -242,8 +253,8 @@ def test_the_account_page_lists_the_steps_in_order_with_a_link_to_each_open_one(
         "이메일 인증",
         "프로필 (이름·생년월일·휴대전화·주소)",
         "개인정보 동의",
-        "본인인증 (",
         "소송위임장 서명",
+        "본인인증 (",
         "착수금 결제",
     ]
     assert [page.index(label) for label in labels] == sorted(page.index(label) for label in labels)

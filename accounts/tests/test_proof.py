@@ -10,7 +10,12 @@ from accounts.proof import ProofLevel, proof_level_annotations, proof_level_labe
 from accounts.roles import Role
 from accounts.services.consents import consent_accept
 from accounts.services.signing import power_of_attorney_certified_refresh, power_of_attorney_certified_start
-from accounts.tests.factories import ClaimantFactory, consent_documents_published, identity_verified
+from accounts.tests.factories import (
+    ClaimantFactory,
+    consent_documents_published,
+    identity_verified,
+    power_of_attorney_certified_signed,
+)
 from claims.tests.factories import SubmittedClaimFactory
 from claims.tests.staff import admin_login, staff_member
 from core.audit import RequestMeta
@@ -57,6 +62,15 @@ def test_a_withdrawn_certified_power_of_attorney_no_longer_counts():
     user = certified(ClaimantFactory())
     user.powers_of_attorney.update(withdrawn_at=timezone.now())
     assert levels()[user.pk][0] == ProofLevel.IDENTITY
+
+
+def test_a_certified_signature_without_an_identity_check_is_the_certified_level():
+    # the certificate app checked the person before signing: no identity check is needed for the higher level
+    user = power_of_attorney_certified_signed(ClaimantFactory())
+    assert not IdentityVerification.objects.filter(user=user, kind=IdentityVerification.Kind.IDENTITY).exists()
+    assert levels()[user.pk] == (ProofLevel.CERTIFIED, True)
+    user.powers_of_attorney.update(withdrawn_at=timezone.now())
+    assert levels()[user.pk][0] == ProofLevel.EMAIL  # no identity check to fall back on
 
 
 def test_the_label_marks_only_sandbox_certificates():

@@ -112,14 +112,15 @@ def _consents_step_elsewhere(*, request: HttpRequest, next_url: str) -> HttpResp
     readiness = claimant_readiness(user=request.user)
     if response := _earlier_step(request, readiness, next_url, key=journey.CONSENTS):
         return response
-    if next_url and request.method == "GET" and not journey.journey_step(journey.CONSENTS).done(readiness):
-        # sent here by the guard, but only the power-of-attorney text is open: signing accepts it, after the
-        # identity step where that is still open
-        blocker = journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY)
-        if blocker is None:
-            return _to("accounts:power_of_attorney_sign", next_url)
-        if blocker.key == journey.IDENTITY and journey_step_blocker(readiness=readiness, key=journey.IDENTITY) is None:
-            return redirect(journey_step_url(blocker, next_url=next_url))
+    # Sent here by the guard, but only the power-of-attorney text is open: signing accepts it (the identity step
+    # comes after signing, accounts.journey).
+    if (
+        next_url
+        and request.method == "GET"
+        and not journey.journey_step(journey.CONSENTS).done(readiness)
+        and journey_step_blocker(readiness=readiness, key=journey.POWER_OF_ATTORNEY) is None
+    ):
+        return _to("accounts:power_of_attorney_sign", next_url)
     return None
 
 
@@ -253,6 +254,11 @@ def power_of_attorney_sign(request: HttpRequest) -> HttpResponse:
             "next_url": next_url,
             "continue_url": signed_onward_url(request, next_url),
             "certified_available": identity_backend().available,
+            # No identity check yet: the claimant picks the certificate app, and the signature finishes the
+            # identity step too (accounts.journey).
+            "certified_methods": IdentityMethod.choices
+            if identity_backend().available and not readiness.identity_verified
+            else (),
             "handwritten_allowed": signing.handwritten_signature_allowed(),
             "sandbox": identity_backend().sandbox,
         },
@@ -267,7 +273,10 @@ def _power_of_attorney_certified_start(
     """Send the certified signature request and go to the "approve on your phone" page."""
     try:
         verification = signing.power_of_attorney_certified_start(
-            user=request.user, document=document, meta=RequestMeta.from_request(request)
+            user=request.user,
+            document=document,
+            meta=RequestMeta.from_request(request),
+            method=request.POST.get("certified_method", ""),
         )
     except ProviderError as error:
         retry = _("잠시 뒤 다시 시도해 주세요.") if error.retryable else ""

@@ -23,6 +23,7 @@ from accounts.selectors import (
     identity_check_latest,
     identity_verification_for_user,
     identity_verified_latest,
+    power_of_attorney_current,
 )
 from accounts.services.consents import ConsentError
 from accounts.services.identity import IdentityError, identity_check_start, identity_verification_refresh
@@ -91,7 +92,9 @@ def identity_verify(request: HttpRequest) -> HttpResponse:
             "mismatch": [MISMATCH_LABELS[field] for field in latest.profile_mismatch] if latest else [],
             "next_url": next_url,
             "sandbox": identity_backend().sandbox,
-            "continue_url": next_url or reverse("accounts:power_of_attorney_sign"),
+            "continue_url": signed_onward_url(request, next_url)
+            if power_of_attorney_current(user=request.user)
+            else next_url or reverse("accounts:power_of_attorney_sign"),
         },
     )
 
@@ -144,16 +147,20 @@ def _refresh(request: HttpRequest, verification: IdentityVerification) -> tuple[
 
 
 def _finished_url(request: HttpRequest, verification: IdentityVerification, next_url: str) -> str:
-    """A verified request goes straight on: an identity check to the signing page, a certified signature to the page
-    asked for or the next unfinished step (accounts.journey); a refused or expired one back to its own page. A
+    """A verified request goes straight on: an identity check made before signing to the signing page, one made
+    after it (accounts.journey) and a certified signature to the page asked for or the next unfinished step;
+    a refused or expired one back to its own page. A
     certified signature of another document (a registered purpose, such as the 선정서) goes back to its own page."""
     if (purpose := signature_purpose_for(verification=verification)) is not None:
         return purpose.finished_url(verification)
     if verification.status == IdentityVerification.Status.VERIFIED:
-        if verification.kind == IdentityVerification.Kind.SIGNATURE:
-            return signed_onward_url(request, next_url)
-        sign = reverse("accounts:power_of_attorney_sign")
-        return f"{sign}?{_next_query(next_url)}" if next_url else sign
+        if (
+            verification.kind == IdentityVerification.Kind.IDENTITY
+            and power_of_attorney_current(user=request.user) is None
+        ):
+            sign = reverse("accounts:power_of_attorney_sign")  # checked before signing: on to signing
+            return f"{sign}?{_next_query(next_url)}" if next_url else sign
+        return signed_onward_url(request, next_url)
     name = (
         "accounts:power_of_attorney_sign"
         if verification.kind == IdentityVerification.Kind.SIGNATURE

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import ConsentDocument, PowerOfAttorney
 from accounts.roles import Role
-from accounts.tests.factories import ClaimantFactory, StaffFactory
+from accounts.tests.factories import ClaimantFactory, StaffFactory, power_of_attorney_certified_signed
 from claims.models import Claim, EvidenceFinding, Flag, InformationRequest
 from claims.tests.factories import (
     EvidenceFactory,
@@ -32,7 +32,7 @@ from filing.selectors.readiness import (
 from filing.services.readiness import ReadinessError, readiness_override_grant, readiness_override_revoke
 from filing.tests.readiness import claim_ready, plaintiff_ready
 from payments.models import RetainerOrder
-from payments.tests.factories import retainer_terms_seeded
+from payments.tests.factories import retainer_settled_if_due, retainer_terms_seeded
 
 pytestmark = pytest.mark.django_db
 UNCONFIGURED_IDENTITY = "integrations.identity.UnconfiguredIdentityBackend"
@@ -61,6 +61,14 @@ def test_identity_needs_proof_level_three_when_an_identity_provider_is_configure
     assert "본인인증" in check.reason and "본인인증" in check.claimant_todo
     settings.IDENTITY_BACKEND = UNCONFIGURED_IDENTITY
     assert IDENTITY not in {rule.key for rule in readiness_rules()}
+    assert claim_readiness(claim=claim).ready
+
+
+def test_a_certified_signature_without_an_identity_check_meets_the_identity_condition():
+    claimant = power_of_attorney_certified_signed(ClaimantFactory())  # no identity check: the certificate's app checked
+    retainer_settled_if_due(claimant)
+    claim = claim_ready(claimant=claimant)
+    assert unmet(claim) == set()
     assert claim_readiness(claim=claim).ready
 
 

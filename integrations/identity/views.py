@@ -3,7 +3,7 @@ Both pages answer 404 unless the sandbox is the configured identity backend (doc
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -40,18 +40,33 @@ def sandbox_phone_list(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/identity/phone_list.html", {"waiting": waiting})
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
 @require_http_methods(["GET", "POST"])
 def sandbox_phone(request: HttpRequest, receipt_id: str) -> HttpResponse:
+    """The request with 승인 and 거절. The page's script posts the answer and shows the result in place (one page
+    load, as in the real app); without JavaScript the form posts and the page reloads with it."""
     _sandbox_configured()
     identity_request = sandbox_request_for_phone(receipt_id)
     if identity_request is None:
         raise Http404
     form = SandboxAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        problem = ""
         try:
-            sandbox_request_answer(receipt_id=receipt_id, approve=form.cleaned_data["decision"] == "approve")
+            identity_request = sandbox_request_answer(
+                receipt_id=receipt_id, approve=form.cleaned_data["decision"] == "approve"
+            )
         except IdentityReceiptError as error:
-            messages.error(request, error.message)
+            problem = str(error.message)
+        if _wants_json(request):  # the page's script (static/js/sandbox-phone.js): the answer shown in place
+            identity_request = sandbox_request_for_phone(receipt_id)
+            state = sandbox_request_state(identity_request)
+            return JsonResponse({"state": state, "state_label": str(IdentityState(state).label), "problem": problem})
+        if problem:
+            messages.error(request, problem)
         return redirect("integrations:sandbox_phone", receipt_id=receipt_id)
     state = sandbox_request_state(identity_request)
     return render(

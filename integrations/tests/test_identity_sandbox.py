@@ -250,6 +250,22 @@ def test_the_phone_page_approves_or_refuses(backend, decision, state):
     assert 'value="approve"' not in answered
 
 
+def test_the_phone_pages_script_gets_the_answer_in_place_without_a_second_page_load(backend):
+    receipt = _identity_receipt(backend)
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("integrations:sandbox_phone", args=[receipt.receipt_id])
+    page = client.get(url)
+    assert "js/sandbox-phone.js" in page.content.decode() and "data-sandbox-answered" in page.content.decode()
+    token = str(page.context["csrf_token"])
+    answer = client.post(url, {"decision": "approve", "csrfmiddlewaretoken": token}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 200
+    assert answer.json() == {"state": "approved", "state_label": "승인", "problem": ""}
+    assert backend.identity_status(receipt.receipt_id) == IdentityState.APPROVED
+    again = client.post(url, {"decision": "refuse", "csrfmiddlewaretoken": token}, HTTP_ACCEPT="application/json")
+    assert again.json()["state"] == "approved" and again.json()["problem"]  # answered once only
+    assert backend.identity_status(receipt.receipt_id) == IdentityState.APPROVED
+
+
 def test_the_phone_page_refuses_a_post_without_the_csrf_token(backend):
     receipt = _identity_receipt(backend)
     client = Client(enforce_csrf_checks=True)
