@@ -254,7 +254,10 @@ def _figures(*, rows, elapsed, submitted, started, rss, drain, users, folder) ->
     by_kind: dict[str, list[float]] = {}
     errors = 0
     requests = 0
-    for method, name, milliseconds, ok in rows:
+    ends = [row[4] for row in rows if len(row) > 4]
+    if len(ends) > 1:  # from the first request to the last (locust may idle after the last journey)
+        elapsed = max(ends) - min(ends)
+    for method, name, milliseconds, ok, *_ in rows:
         if method in ("JOURNEY",):
             continue
         if not ok:

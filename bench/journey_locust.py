@@ -33,9 +33,10 @@ JOURNEYS = int(os.environ.get("BENCH_JOURNEYS", "0"))  # 0: until locust's run t
 RUN = os.environ.get("BENCH_RUN", str(int(time.time())))
 PASSWORD = "bench-journey-claimant-2022!"  # noqa: S105 - synthetic accounts in the benchmark database only
 STARTED = itertools.count()
-TIMINGS: list[tuple[str, str, float, bool]] = []
+FINISHED = itertools.count(1)
+TIMINGS: list[tuple[str, str, float, bool, float]] = []  # type, name, ms, ok, when it ended
 MAIL_SEEN: dict[str, str] = {}  # address -> verification link, from the mail files read so far
-MAIL_READ: set[str] = set()
+MAIL_READ: dict[str, int] = {}  # file name -> size when read (a file may be read while it is written)
 # The operator's mix (DAMAGE_MODEL.md, devtools/generator.py): 89.6 % individuals, 10.2 % small businesses.
 BUSINESS_SHARE = 0.102
 EXPENSES = ("다른 방법으로 연락하느라 든 문자·전화 요금", "택시 호출이 안 되어 다른 교통편을 이용한 추가 요금")
@@ -106,7 +107,7 @@ class Forms(HTMLParser):
 
 @events.request.add_listener
 def _timed(request_type, name, response_time, response_length, exception=None, **kwargs):
-    TIMINGS.append((request_type, name, response_time, exception is None))
+    TIMINGS.append((request_type, name, response_time, exception is None, time.time()))
 
 
 @events.quitting.add_listener
@@ -131,9 +132,10 @@ def _verification_link(address: str) -> str | None:
         return MAIL_SEEN.pop(address)
     with contextlib.suppress(FileNotFoundError):
         for path in sorted(MAIL_FOLDER.iterdir()):
-            if path.name in MAIL_READ:
+            size = path.stat().st_size
+            if MAIL_READ.get(path.name) == size:
                 continue
-            MAIL_READ.add(path.name)
+            MAIL_READ[path.name] = size
             for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
                 if not raw.strip():
                     continue
@@ -163,24 +165,29 @@ class JourneyUser(HttpUser):
         try:
             self._journey()
         except FlowError as error:
-            if not getattr(error, "recorded", False):  # a step that did not lead where a browser goes next
-                events.request.fire(
-                    request_type="FLOW",
-                    name="journey step",
-                    response_time=0,
-                    response_length=0,
-                    exception=error,
-                    context={},
-                )
-            if os.environ.get("BENCH_DEBUG_FOLDER"):
-                Path(os.environ["BENCH_DEBUG_FOLDER"], f"failed-{number}.html").write_text(self.last_html)
-            return
+            self._record(error, number)
         else:
             with contextlib.suppress(FlowError):
                 self._request("GET", "/bench/trivial", name="/bench/trivial")
             events.request.fire(
                 request_type="JOURNEY", name="completed", response_time=0, response_length=0, exception=None, context={}
             )
+        if JOURNEYS and next(FINISHED) >= JOURNEYS:  # the last journey ended: stop now, not at the run time
+            gevent.spawn(self.environment.runner.quit)
+
+    def _record(self, error: FlowError, number: int) -> None:
+        """A step that did not lead where a browser goes next (a failed request is already recorded)."""
+        if not getattr(error, "recorded", False):
+            events.request.fire(
+                request_type="FLOW",
+                name="journey step",
+                response_time=0,
+                response_length=0,
+                exception=error,
+                context={},
+            )
+        if os.environ.get("BENCH_DEBUG_FOLDER"):
+            Path(os.environ["BENCH_DEBUG_FOLDER"], f"failed-{number}.html").write_text(getattr(self, "last_html", ""))
 
     # --- requests ---------------------------------------------------------------------------------------------
 
