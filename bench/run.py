@@ -25,7 +25,7 @@ from bench.metrics import Metric, not_measured
 from config.crypto import derived_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECTIONS = ("recompute", "staff", "fraud", "exports", "intake", "messages", "evidence_reading")
+SECTIONS = ("recompute", "staff", "fraud", "exports", "intake", "journey", "messages", "evidence_reading")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/kakao_claims_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 GENERATION_TARGET_SECONDS = 300  # 200,000 claims "in a few minutes"
@@ -353,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--reuse", action="store_true", help="keep the database and cohort of the previous run")
     parser.add_argument("--intake-seconds", type=int, default=60, help="length of each claimant locust run")
+    parser.add_argument(
+        "--journeys", type=int, default=300, help="complete claimant journeys in the journey section (default 300)"
+    )
+    parser.add_argument("--journey-users", type=int, default=20, help="concurrent claimants in the journey section")
     parser.add_argument("--output", default=str(BASE_DIR / "bench" / "results.json"))
     options = parser.parse_args(argv)
     sections = [part.strip() for part in options.only.split(",") if part.strip()]
@@ -370,7 +374,9 @@ def main(argv: list[str] | None = None) -> int:
         database_recreate(database_url)
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True)
 
-    if {"staff", "intake"} & set(sections):  # the production static storage serves hashed names from a manifest
+    if {"staff", "intake", "journey"} & set(
+        sections
+    ):  # the production static storage serves hashed names from a manifest
         say("collectstatic")
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=BASE_DIR, env=env, check=True
@@ -440,6 +446,15 @@ def main(argv: list[str] | None = None) -> int:
 
         say("intake under load (gunicorn + locust)")
         metrics += intake_load.measure(env=env, folder=folder, seconds=options.intake_seconds, claims_in_table=total)
+
+    if "journey" in sections:
+        from bench import journey_load
+
+        say(f"{options.journeys} complete journeys (gunicorn -c config/gunicorn.conf.py + the Celery workers + locust)")
+        metrics += journey_load.measure(
+            env=env, folder=folder, journeys=options.journeys, seconds=max(120, options.journeys * 6),
+            users=options.journey_users,
+        )  # fmt: skip
 
     if "messages" in sections:
         from bench import messages

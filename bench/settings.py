@@ -6,8 +6,16 @@ HTTP on the loopback interface, where production has TLS at the proxy):
   the same gunicorn, middleware and settings as the real pages (bench/urls.py).
 """
 
+import os
+
 from config.settings.production import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# The journey load test (bench/journey_load.py) reads the verification links from mail written as files, which the
+# web and worker processes write and the load generator reads (BENCH_EMAIL_FILE_PATH; SMTP otherwise, as production).
+if _mail_folder := os.environ.get("BENCH_EMAIL_FILE_PATH"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = _mail_folder

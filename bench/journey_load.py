@@ -1,0 +1,342 @@
+"""The surge as production runs it (issue 23): complete claimant journeys (bench/journey_locust.py) against gunicorn
+started exactly as the `web` service (`gunicorn -c config/gunicorn.conf.py`, production settings from
+bench/settings.py), with every Celery worker of docker-compose.yml started with its own command (same queues, same
+concurrency) on the same machine, doing the background work (fraud checks, estimates, evidence reading, mail).
+
+After the journeys, the run waits for the workers' queues to drain and reports the backlog it found and how long
+draining took. Figures: journeys per hour, p95 per page kind (pages and form posts < 300 ms, signing and uploads
+< 1 s) beside the no-I/O view's p95 under the same load (each journey asks for it once), errors, and the resident
+memory of each gunicorn worker at the start and at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.metrics import Metric
+from bench.processes import process_stop
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+USERS = 20
+SPAWN_RATE = 2
+PAGE_TARGET_MS = 300
+SLOW_TARGET_MS = 1000  # signing and uploads
+JOURNEYS_PER_HOUR_TARGET = 3000
+DRAIN_TIMEOUT = 900
+
+
+def pictures(folder: Path) -> tuple[Path, Path]:
+    """A phone screenshot (1080x2400 PNG drawn with text, as the claimants' screenshots) and a 12-megapixel photo
+    (4000x3000 JPEG of a textured scene), drawn once per run."""
+    from PIL import Image
+
+    from devtools.drawing import drawn_image
+
+    lines = [
+        ((60, 140 + 120 * row), text)
+        for row, text in enumerate(
+            [
+                "카카오T",
+                "일시적인 오류로 호출할 수 없습니다",
+                "2022.10.15 (토) 오후 3:33",
+                "잠시 후 다시 시도해 주세요",
+                "카카오톡 메시지 전송 실패",
+                "네트워크 상태를 확인해 주세요",
+                "결제 내역 39,000원",
+                "멤버십 이용 중",
+            ]
+            * 2
+        )
+    ]
+    screenshot, _ = drawn_image(lines, size=(1080, 2400), font_size=56)
+    screenshot_path = folder / "journey-screenshot.png"
+    screenshot.save(screenshot_path, format="PNG")
+    channels = [Image.effect_noise((1000, 750), 48).resize((4000, 3000), Image.BICUBIC) for _ in range(3)]
+    photo = Image.merge("RGB", channels)
+    photo_path = folder / "journey-photo.jpg"
+    photo.save(photo_path, format="JPEG", quality=90)
+    return screenshot_path, photo_path
+
+
+def worker_commands() -> dict[str, list[str]]:
+    """Each Celery worker service's command in docker-compose.yml (not beat), by service name."""
+    import yaml
+
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text(encoding="utf-8"))
+    commands = {}
+    for name, service in compose["services"].items():
+        command = service.get("command")
+        command = shlex.split(command) if isinstance(command, str) else command
+        if command and command[:4] == ["celery", "-A", "config", "worker"]:
+            commands[name] = command
+    return commands
+
+
+def queue_names(commands: dict[str, list[str]]) -> list[str]:
+    return [command[command.index("-Q") + 1] for command in commands.values()]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def _children(pid: int) -> list[int]:
+    import psutil
+
+    return sorted(child.pid for child in psutil.Process(pid).children())
+
+
+class Processes:
+    """gunicorn as the `web` service and the Celery workers as the worker services, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], folder: Path) -> None:
+        self.env = env
+        self.folder = folder
+        self.port = _free_port()
+        self.web: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Processes:
+        bin_dir = BASE_DIR / ".venv" / "bin"
+        web_env = {**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        command = [str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
+        with (self.folder / "journey-gunicorn.log").open("wb") as log:
+            self.web = subprocess.Popen(command, cwd=BASE_DIR, env=web_env, stdout=log, stderr=subprocess.STDOUT)
+        for name, command in worker_commands().items():
+            command = [str(bin_dir / "celery"), *command[1:]]
+            command = [part.replace("@%h", f"@bench-{os.getpid()}") for part in command]
+            with (self.folder / f"journey-{name}.log").open("wb") as log:
+                self.workers.append(
+                    subprocess.Popen(command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.web.poll() is not None:
+                raise RuntimeError(f"gunicorn exited during start-up: see {self.folder}/journey-gunicorn.log")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not answer /healthz within 90 s")
+
+    def web_workers_rss(self) -> dict[int, float]:
+        return {pid: rss for pid in _children(self.web.pid) if (rss := _rss_mb(pid)) is not None}
+
+    def __exit__(self, *exc) -> None:
+        for process in [self.web, *self.workers]:
+            process_stop(process, timeout=60)
+
+
+def backlog(redis_url: str, queues: list[str]) -> int:
+    """Messages waiting in the workers' queues plus those a worker holds unacknowledged (running or scheduled)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    waiting = sum(client.llen(queue) for queue in queues)
+    return waiting + client.hlen("unacked")
+
+
+def purge(redis_url: str, queues: list[str]) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete(*queues, "unacked", "unacked_index")
+
+
+def kind_of(method: str, name: str) -> str:
+    """The page kind a target is reported by: signing and uploads (< 1 s), pages and form posts (< 300 ms)."""
+    if name.startswith("/bench/trivial"):
+        return "reference"
+    if method == "POST" and "power-of-attorney" in name:
+        return "signing"
+    if method == "POST" and "evidence/upload" in name:
+        return "upload"
+    return "form" if method == "POST" else "page"
+
+
+def p95(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)
+
+
+def measure(*, env: dict[str, str], folder: Path, journeys: int, seconds: int, users: int = USERS) -> list[Metric]:
+    """Run `journeys` complete journeys (or for `seconds` if journeys is 0) and return the figures (static files
+    must have been collected; the database migrated)."""
+    import django
+
+    django.setup()
+    from claims.models import Claim
+
+    screenshot, photo = pictures(folder)
+    mail = folder / "journey-mail"
+    mail.mkdir(exist_ok=True)
+    for old in mail.iterdir():
+        old.unlink()
+    timings = folder / "journey-timings.jsonl"
+    run = str(int(time.time()))
+    server_env = {
+        **env,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_TRUSTED_PROXY_COUNT": "1",
+        "BENCH_EMAIL_FILE_PATH": str(mail),
+    }
+    commands = worker_commands()
+    queues = queue_names(commands)
+    purge(env["REDIS_URL"], queues)
+    first_claim = (Claim.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    with Processes(server_env, folder) as site:
+        rss_start = site.web_workers_rss()
+        locust = [
+            sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "journey_locust.py"), "--headless",
+            "--users", str(min(users, journeys) if journeys else users), "--spawn-rate", str(SPAWN_RATE),
+            "--run-time", f"{seconds}s", "--stop-timeout", "60", "--host", site.url,
+            "--csv", str(folder / "journey"), "--only-summary", "--loglevel", "WARNING", "JourneyUser",
+        ]  # fmt: skip
+        locust_env = {
+            **server_env,
+            "BENCH_SCREENSHOT": str(screenshot),
+            "BENCH_PHOTO": str(photo),
+            "BENCH_JOURNEYS": str(journeys),
+            "BENCH_TIMINGS": str(timings),
+            "BENCH_RUN": run,
+        }
+        started = time.monotonic()
+        subprocess.run(locust, cwd=BASE_DIR, env=locust_env, check=False, capture_output=True, timeout=seconds + 300)
+        elapsed = time.monotonic() - started
+        rss_end = site.web_workers_rss()
+        found = backlog(env["REDIS_URL"], queues)
+        drain_started = time.monotonic()
+        while backlog(env["REDIS_URL"], queues) and time.monotonic() - drain_started < DRAIN_TIMEOUT:
+            time.sleep(1)
+        drain_seconds = time.monotonic() - drain_started
+        left = backlog(env["REDIS_URL"], queues)
+    rows = [json.loads(line) for line in timings.read_text(encoding="utf-8").splitlines()] if timings.exists() else []
+    return _figures(
+        rows=rows,
+        elapsed=elapsed,
+        submitted=Claim.objects.filter(pk__gte=first_claim, status=Claim.Status.SUBMITTED).count(),
+        started=Claim.objects.filter(pk__gte=first_claim).count(),
+        rss=(rss_start, rss_end),
+        drain=(found, drain_seconds, left),
+        users=users,
+        folder=folder,
+    )
+
+
+def _figures(*, rows, elapsed, submitted, started, rss, drain, users, folder) -> list[Metric]:
+    by_kind: dict[str, list[float]] = {}
+    errors = 0
+    requests = 0
+    ends = [row[4] for row in rows if len(row) > 4]
+    if len(ends) > 1:  # from the first request to the last (locust may idle after the last journey)
+        elapsed = max(ends) - min(ends)
+    for method, name, milliseconds, ok, *_ in rows:
+        if method in ("JOURNEY",):
+            continue
+        if not ok:
+            errors += 1
+            continue
+        requests += 1
+        by_kind.setdefault(kind_of(method, name), []).append(milliseconds)
+    reference = p95(by_kind.get("reference", []))
+    note = f"{users} users, gunicorn -c config/gunicorn.conf.py, Celery workers of docker-compose.yml, same 2 cores"
+    per_hour = submitted / elapsed * 3600 if elapsed else 0
+    metrics = [
+        Metric(
+            "journey: complete journeys per hour (landing to submitted)",
+            round(per_hour),
+            "journeys/h",
+            n=submitted,
+            target=f">= {JOURNEYS_PER_HOUR_TARGET}",
+            met=per_hour >= JOURNEYS_PER_HOUR_TARGET,
+            note=f"{note}; {submitted} submitted of {started} claims started in {elapsed:.0f} s",
+        )
+    ]
+    for kind, target in (("page", PAGE_TARGET_MS), ("form", PAGE_TARGET_MS), ("signing", SLOW_TARGET_MS),
+                         ("upload", SLOW_TARGET_MS)):  # fmt: skip
+        value = p95(by_kind.get(kind, []))
+        metrics.append(
+            Metric(
+                f"journey: p95 {kind}",
+                value,
+                "ms",
+                n=len(by_kind.get(kind, [])),
+                reference=reference,
+                ratio=round(value / reference, 1) if value and reference else None,
+                target=f"< {target} ms",
+                met=value is not None and value < target,
+                note="reference: p95 of the no-I/O view under the same load",
+            )
+        )
+    metrics.append(
+        Metric(
+            "journey: errors",
+            errors,
+            "requests",
+            n=requests + errors,
+            target="0",
+            met=errors == 0,
+            note=f"failed requests are listed in {folder}/journey_failures.csv",
+        )
+    )
+    start, end = rss
+    common = sorted(set(start) & set(end))
+    growth = max((end[pid] / start[pid] for pid in common), default=None)
+    metrics.append(
+        Metric(
+            "journey: memory per gunicorn worker, start -> end",
+            round(max(end.values()), 1) if end else None,
+            "MB",
+            n=len(end),
+            reference=round(max(start.values()), 1) if start else None,
+            ratio=round(growth, 2) if growth else None,
+            target="flat (<= 1.1 x)",
+            met=growth is not None and growth <= 1.1,
+            note="start: "
+            + ", ".join(f"{start[pid]:.0f}" for pid in sorted(start))
+            + " MB; end: "
+            + ", ".join(f"{end[pid]:.0f}" for pid in sorted(end))
+            + f" MB; {len(common)} workers alive throughout "
+            "(max_requests recycles workers)",
+        )
+    )
+    found, seconds, left = drain
+    metrics.append(
+        Metric(
+            "journey: worker backlog when the journeys ended",
+            found,
+            "tasks",
+            reference=None,
+            note=f"drained in {seconds:.0f} s; {left} left after draining",
+            met=left == 0,
+            target="drains",
+        )
+    )
+    return metrics
