@@ -67,6 +67,22 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _migration_data_after_flush(request):
+    """A transactional test (browser, real worker) runs after others have emptied every table, including what the
+    data migrations wrote: the published consent documents and message templates come back first, as in a migrated
+    database (the reference data come back by claims' post_migrate handler)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    from accounts.tests.factories import consent_documents_published
+    from notifications.tests.factories import message_templates_published
+
+    consent_documents_published()
+    message_templates_published()
+
+
+@pytest.fixture(autouse=True)
 def _message_outbox_cleared():
     """The in-memory SMS and 알림톡 outbox starts empty in every test, as pytest-django empties mail.outbox."""
     from notifications.backends import local

@@ -64,7 +64,8 @@ def test_phone_claimant_adds_evidence_after_submitting_and_starts_a_claim_for_an
     expect(refused.locator("progress")).to_be_hidden()
     thumbnail = page.get_by_test_id("evidence-thumbnail")
     expect(thumbnail).to_have_count(1)
-    page.wait_for_function("document.querySelector('[data-testid=evidence-thumbnail]').naturalWidth > 0")
+    # (a function with an argument, as the other image waits: a bare expression string is eval'd, which CSP refuses)
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=thumbnail.element_handle())
     assert fits_the_screen(page)
 
     # A note to staff, then back on the claim's page.
