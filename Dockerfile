@@ -22,6 +22,7 @@ COPY --from=browser-packages /build/node_modules/pretendard/dist/web/variable/pr
 COPY --from=browser-packages /build/node_modules/pretendard/dist/web/variable/woff2-dynamic-subset node_modules/pretendard/dist/web/variable/woff2-dynamic-subset
 COPY --from=browser-packages /build/node_modules/bootstrap-icons/icons node_modules/bootstrap-icons/icons
 COPY --from=browser-packages /build/node_modules/signature_pad/dist/signature_pad.umd.min.js node_modules/signature_pad/dist/signature_pad.umd.min.js
+COPY --from=browser-packages /build/node_modules/signature_pad/dist/signature_pad.umd.min.js.map node_modules/signature_pad/dist/signature_pad.umd.min.js.map
 # Build-time values only: the real secrets and keys come from the environment at run time.
 ARG BUILD_ENV="DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
 FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1idWlsZC1vbmx5LWJ1aWxkLW9ubHk= FIELD_HASH_KEY=build-only-build-only-build-only-0"

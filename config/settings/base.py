@@ -241,12 +241,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # node_modules are served (core/staticfiles.py).
 PACKAGE_STATIC_FILES = {
     "vendor/portone-browser-sdk/v2.js": BASE_DIR / "node_modules" / "@portone" / "browser-sdk" / "dist" / "v2.js",
-    # the drawn signature's pad (static/js/signature-pad.js)
-    "vendor/signature_pad/signature_pad.umd.min.js": BASE_DIR
-    / "node_modules"
-    / "signature_pad"
-    / "dist"
-    / "signature_pad.umd.min.js",
+    # the drawn signature's pad (static/js/signature-pad.js), with the source map its last line names (the manifest
+    # storage of collectstatic follows that reference)
+    **{
+        f"vendor/signature_pad/{name}": BASE_DIR / "node_modules" / "signature_pad" / "dist" / name
+        for name in ("signature_pad.umd.min.js", "signature_pad.umd.min.js.map")
+    },
 }
 # The Korean web font (npm `pretendard`, variable weight, split by Unicode range so a page downloads only the
 # pieces its text uses) and the icons the pages use (npm `bootstrap-icons`, inlined as SVG by core's {% icon %}).
