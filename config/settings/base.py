@@ -254,6 +254,14 @@ PRETENDARD_DIR = BASE_DIR / "node_modules" / "pretendard" / "dist" / "web" / "va
 PACKAGE_STATIC_FILES["vendor/pretendard/pretendardvariable-dynamic-subset.css"] = (
     PRETENDARD_DIR / "pretendardvariable-dynamic-subset.css"
 )
+# Pretendard's stylesheet asks for `font-display: swap`: text drawn in the phone's own font first, then redrawn in
+# Pretendard as each piece arrives, which moves the lines on the first visit (Lighthouse counted a layout shift of
+# 0.2-0.3 on text-heavy pages). `optional` keeps the first font a page is drawn with, so nothing moves; the pieces
+# downloaded are cached and later pages use Pretendard.
+PACKAGE_STATIC_REWRITES = {
+    "vendor/pretendard/pretendardvariable-dynamic-subset.css": (("font-display: swap;", "font-display: optional;"),),
+}
+PACKAGE_STATIC_REWRITE_DIR = BASE_DIR / "var" / "package-static"
 PACKAGE_STATIC_FILES.update(
     {
         f"vendor/pretendard/woff2-dynamic-subset/PretendardVariable.subset.{part}.woff2": PRETENDARD_DIR
