@@ -2,13 +2,22 @@
 
 `JourneyUser` is a new claimant on a phone, from the landing page to a submitted claim through the real pages:
 landing, eligibility (one service; individual or business), sign-up, the link in the verification mail (read from
-the folder the site's mail is written to, BENCH_EMAIL_FILE_PATH), profile, consents, the power of attorney (typed
-name: production settings without an identity provider), the claim with one loss item of the operator's mix, a
-phone screenshot and a 12-megapixel photo (BENCH_SCREENSHOT, BENCH_PHOTO, drawn once by the driver), review and
-submit. Redirects are followed one by one, so every page and every form POST is timed on its own. Each journey also
-asks once for the no-I/O view (`/bench/trivial`), the reference measured under the same load. Every response time
-is written to BENCH_TIMINGS (JSON lines per locust process) when locust quits. BENCH_JOURNEYS stops each user once
-that many journeys were started in all (locust runs in one process here).
+the folder the site's mail is written to, BENCH_EMAIL_FILE_PATH), profile, consents, the power of attorney, the
+claim with one loss item of the operator's mix, a phone screenshot and a 12-megapixel photo (BENCH_SCREENSHOT,
+BENCH_PHOTO, drawn once by the driver), review and submit.
+
+With BENCH_SANDBOXES=1 (the site runs the identity and payment sandboxes, bench/settings.py) the power of attorney
+is signed with a certificate, which is the identity check too: the certified form's request, the "approve on your
+phone" page, the sandbox's phone (its list of waiting requests, found by the number's last digits, then 승인 posted
+as static/js/sandbox-phone.js posts it), the waiting page's poll at its own interval until the request is answered
+(at most POLLS_MAX polls) and its 확인 form; then the retainer: the payment step's form, the sandbox's payment window
+(결제하기) and the return to the site. Without it (production's defaults: no identity provider, no gateway) the
+power of attorney is signed with the typed name and there is no payment step.
+
+Redirects are followed one by one, so every page and every form POST is timed on its own. Each journey also asks
+once for the no-I/O view (`/bench/trivial`), the reference measured under the same load. Every response time is
+written to BENCH_TIMINGS (JSON lines per locust process) when locust quits. BENCH_JOURNEYS stops each user once that
+many journeys were started in all (locust runs in one process here).
 """
 
 import contextlib
@@ -19,17 +28,20 @@ import os
 import random
 import re
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import gevent
 from locust import HttpUser, constant, events, task
 from locust.exception import StopUser
 
+from bench.journey_pages import FlowError, Forms, IdentityWait, path_name, sandbox_phone_link
+
 MAIL_FOLDER = Path(os.environ.get("BENCH_EMAIL_FILE_PATH", "."))
 SCREENSHOT = Path(os.environ["BENCH_SCREENSHOT"]).read_bytes() if os.environ.get("BENCH_SCREENSHOT") else b""
 PHOTO = Path(os.environ["BENCH_PHOTO"]).read_bytes() if os.environ.get("BENCH_PHOTO") else b""
 JOURNEYS = int(os.environ.get("BENCH_JOURNEYS", "0"))  # 0: until locust's run time ends
+SANDBOXES = os.environ.get("BENCH_SANDBOXES") == "1"
+POLLS_MAX = 20  # the waiting page's polls before the journey gives up (a minute at its 3 s interval)
 RUN = os.environ.get("BENCH_RUN", str(int(time.time())))
 PASSWORD = "bench-journey-claimant-2022!"  # noqa: S105 - synthetic accounts in the benchmark database only
 STARTED = itertools.count()
@@ -46,65 +58,6 @@ CLAIM = re.compile(r"/claims/(\d+)/")
 SERVICE_PAGE = re.compile(r'href="(/claims/\d+/wizard/losses/[a-z0-9-]+/)"')
 
 
-class FlowError(Exception):
-    """The page did not do what a claimant's browser expects (already recorded as a failure)."""
-
-
-class Forms(HTMLParser):
-    """The forms of a page: each form's action and the values a browser would send untouched (hidden fields, text
-    with a value, checked boxes, selected options); `checkboxes` lists each form's checkbox names."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict] = []
-        self._select: str | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": a.get("action") or "", "data": {}, "checkboxes": [], "names": set()})
-            return
-        if not self.forms:
-            return
-        form = self.forms[-1]
-        name = a.get("name")
-        if name:
-            form["names"].add(name)
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind == "checkbox":
-                form["checkboxes"].append(name)
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    form["data"].setdefault(name, []).append(a.get("value", "on"))
-            elif kind not in ("submit", "button", "file"):
-                form["data"][name] = a.get("value", "")
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in a:
-            form["data"][self._select] = a.get("value", "")
-        elif tag == "textarea" and name:
-            form["data"][name] = ""
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-
-    def posted_to(self, url: str) -> dict:
-        """The form that posts back to the page (no action, or the page's own path)."""
-        for form in self.forms:
-            if form["action"] in ("", url.split("?", 1)[0]):
-                return form
-        raise FlowError(f"no form posting to {url}")
-
-    def with_field(self, field: str) -> dict:
-        for form in self.forms:
-            if field in form["names"]:
-                return form
-        raise FlowError(f"no form with {field}")
-
-
 @events.request.add_listener
 def _timed(request_type, name, response_time, response_length, exception=None, **kwargs):
     TIMINGS.append((request_type, name, response_time, exception is None, time.time()))
@@ -116,14 +69,6 @@ def _write_timings(environment, **kwargs):
         with open(os.environ["BENCH_TIMINGS"], "w", encoding="utf-8") as handle:
             for row in TIMINGS:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _path_name(path: str) -> str:
-    path = path.split("?", 1)[0]
-    if path.startswith("http"):
-        path = "/" + path.split("//", 1)[1].split("/", 1)[1]
-    path = re.sub(r"/verify-email/[^/]+/", "/verify-email/[token]/", path)
-    return re.sub(r"/\d+/", "/[id]/", path)
 
 
 def _verification_link(address: str) -> str | None:
@@ -162,6 +107,9 @@ class JourneyUser(HttpUser):
         self.client.headers["X-Forwarded-For"] = f"2001:db8:10ad:{RUN[-4:]}::{number + 1:x}"
         self.address = f"journey-{RUN}-{number}@example.org"
         self.business = random.random() < BUSINESS_SHARE
+        # The last four digits tell this claimant's request apart on the sandbox phone's list (as a person finds
+        # theirs): unique among the journeys running at once.
+        self.phone = f"010{random.randint(1000, 9999)}{number % 10_000:04d}"
         try:
             self._journey()
         except FlowError as error:
@@ -191,24 +139,33 @@ class JourneyUser(HttpUser):
 
     # --- requests ---------------------------------------------------------------------------------------------
 
-    def _request(self, method, url, *, name=None, data=None, files=None):
+    def _request(self, method, url, *, name=None, data=None, files=None, json_answer=False, renamed=None):
+        """One request, not following redirects: a page answers 200 or 302, a form POST 302, and a request made
+        by a page's script (`json_answer`: Accept: application/json) 200. `renamed(response)` may give the name
+        the request is counted under once its answer is known."""
+        headers = {"Referer": self.host + url} if method == "POST" else {}
+        if json_answer:
+            headers["Accept"] = "application/json"
+        expected = (200,) if json_answer else (302,) if method == "POST" else (200, 302)
+        name = name or path_name(url)
         with self.client.request(
             method,
             url,
             data=data,
             files=files,
-            name=name or _path_name(url),
+            name=name,
             allow_redirects=False,
             catch_response=True,
-            headers={"Referer": self.host + url} if method == "POST" else None,
+            headers=headers,
         ) as response:
-            if response.status_code not in (200, 302) or (method == "POST" and response.status_code != 302):
-                response.failure(f"{response.status_code} for {method} {name or _path_name(url)}")
-                self.last_html = response.text
+            self.last_html = response.text
+            if response.status_code not in expected:
+                response.failure(f"{response.status_code} for {method} {name}")
                 error = FlowError(url)
                 error.recorded = True
                 raise error
-            self.last_html = response.text
+            if renamed is not None:
+                response.request_meta["name"] = renamed(response)
             return response
 
     def _follow(self, response) -> tuple[str, str]:
@@ -234,7 +191,7 @@ class JourneyUser(HttpUser):
             raise FlowError("no CSRF token")
         action = form["action"] or url
         return self._follow(
-            self._request("POST", action, data=data, files=files, name=name or f"{_path_name(action)} POST")
+            self._request("POST", action, data=data, files=files, name=name or f"{path_name(action)} POST")
         )
 
     # --- the journey ------------------------------------------------------------------------------------------
@@ -285,7 +242,7 @@ class JourneyUser(HttpUser):
                 "legal_name",
                 {
                     "legal_name": self.name,
-                    "phone": f"010{random.randint(10_000_000, 99_999_999)}",
+                    "phone": self.phone,
                     "postal_code": "13487",
                     "address": "경기도 성남시 분당구 판교역로 166",
                     "address_detail": f"{random.randint(101, 1204)}호",
@@ -295,9 +252,16 @@ class JourneyUser(HttpUser):
             consents = Forms(html).posted_to(url)
             url, html = self._post(url, html, None, dict.fromkeys(consents["checkboxes"], "on"))
         if "/accounts/power-of-attorney/" in url:
-            url, html = self._post(
-                url, html, "typed_name", {"method": "typed", "typed_name": self.name, "confirm": "on"}
-            )
+            if SANDBOXES:
+                url, html = self._sign_with_certificate(url, html)
+            else:
+                url, html = self._post(
+                    url, html, "typed_name", {"method": "typed", "typed_name": self.name, "confirm": "on"}
+                )
+        if SANDBOXES:
+            if "/payments/retainer/" not in url:
+                raise FlowError(f"signing led to {url}")
+            url, html = self._pay_retainer(url, html)
         match = CLAIM.search(url)
         if not match:
             if "/claims/start/" not in url:
@@ -326,7 +290,7 @@ class JourneyUser(HttpUser):
         for service_url in dict.fromkeys(SERVICE_PAGE.findall(html)):
             url, page = self._get(service_url)
             url, html = self._post(
-                service_url, page, "form-TOTAL_FORMS", self._loss_item(), name=f"{_path_name(service_url)} POST"
+                service_url, page, "form-TOTAL_FORMS", self._loss_item(), name=f"{path_name(service_url)} POST"
             )
         if not url.endswith("/losses/"):
             url, html = self._get(f"{base}/losses/")
@@ -362,6 +326,65 @@ class JourneyUser(HttpUser):
             )
             raise FlowError("not submitted")
 
+    def _sign_with_certificate(self, url: str, html: str) -> tuple[str, str]:
+        """The certified signature (the identity check too): send the request with one of the offered apps,
+        approve it on the sandbox's phone, and let the waiting page poll until it goes on."""
+        certified = Forms(html).with_field("certified_method")
+        app = random.choice(certified["choices"].get("certified_method") or [""])
+        url, html = self._post(
+            url,
+            html,
+            "certified_method",
+            {"certified_method": app, "certified": "1"},
+            name="/accounts/power-of-attorney/ POST (certified)",
+        )
+        loaded = time.monotonic()
+        waiting = IdentityWait(html)
+        if "/accounts/identity/" not in url or not waiting.poll_url:
+            raise FlowError(f"the certified signature led to {url}")
+        wait_url, wait_html = url, html
+        self._approve_on_the_phone()
+        interval = waiting.interval_ms / 1000
+        for _poll in range(POLLS_MAX):  # the page's script: a poll one interval after the page or the last poll
+            gevent.sleep(max(0.0, interval - (time.monotonic() - loaded)))
+            answered = self._request("GET", waiting.poll_url, json_answer=True, renamed=_signed_when_answered).json()
+            loaded = time.monotonic()
+            if not answered.get("pending", True):
+                break
+        else:
+            raise FlowError(f"still waiting for the phone after {POLLS_MAX} polls")
+        return self._post(wait_url, wait_html, None, {}, name=f"{path_name(wait_url)} POST")
+
+    def _approve_on_the_phone(self) -> None:
+        """The sandbox's phone: its list of waiting requests (the link on the waiting page), this claimant's
+        request found by the number's last digits, and 승인 posted in the background as the page's script does."""
+        _url, listing = self._get("/sandbox/identity/")
+        link = sandbox_phone_link(listing, self.phone)
+        _url, page = self._get(link)
+        answer = Forms(page).posted_to(link)
+        answered = self._request(
+            "POST",
+            link,
+            data={**answer["data"], "decision": "approve"},
+            name=f"{path_name(link)} POST (approve)",
+            json_answer=True,
+        ).json()
+        if answered.get("problem") or answered.get("state") != "approved":
+            raise FlowError(f"the phone did not approve: {answered}")
+
+    def _pay_retainer(self, url: str, html: str) -> tuple[str, str]:
+        """The retainer: a payment method on the site's page, then 결제하기 in the sandbox's payment window, which
+        sends the browser back to the site."""
+        pay = Forms(html).with_field("method")
+        method = random.choice(pay["choices"].get("method") or [""])
+        url, html = self._post(url, html, "method", {"method": method})
+        if "/sandbox/payments/" not in url:
+            raise FlowError(f"the retainer's 결제하기 led to {url}")
+        url, html = self._post(url, html, "redirect_url", {"action": "pay"})
+        if "/payments/retainer/" in url:
+            raise FlowError("the payment was not confirmed")
+        return url, html
+
     def _loss_item(self) -> dict:
         item = {
             "form-TOTAL_FORMS": "1",
@@ -392,6 +415,13 @@ class JourneyUser(HttpUser):
                 "form-0-description": random.choice(EXPENSES),
             }
         return item
+
+
+def _signed_when_answered(response) -> str:
+    """The waiting page's poll is counted as signing once it answers that the request was approved: that poll
+    verifies the certified signature and signs the power of attorney."""
+    name = path_name(response.request.path_url)
+    return name if response.json().get("pending", True) else f"{name} (signed)"
 
 
 def _registration_number() -> str:

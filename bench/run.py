@@ -357,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
         "--journeys", type=int, default=300, help="complete claimant journeys in the journey section (default 300)"
     )
     parser.add_argument("--journey-users", type=int, default=20, help="concurrent claimants in the journey section")
+    parser.add_argument(
+        "--no-sandboxes",
+        action="store_true",
+        help="journeys without the identity and payment sandboxes (typed signature, no retainer)",
+    )
     parser.add_argument("--output", default=str(BASE_DIR / "bench" / "results.json"))
     options = parser.parse_args(argv)
     sections = [part.strip() for part in options.only.split(",") if part.strip()]
@@ -453,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{options.journeys} complete journeys (gunicorn -c config/gunicorn.conf.py + the Celery workers + locust)")
         metrics += journey_load.measure(
             env=env, folder=folder, journeys=options.journeys, seconds=max(120, options.journeys * 6),
-            users=options.journey_users,
+            users=options.journey_users, sandboxes=not options.no_sandboxes,
         )  # fmt: skip
 
     if "messages" in sections:

@@ -1,14 +1,25 @@
 """The journey load test's harness (bench/journey_load.py) without running it: the workers it starts are
-docker-compose's, and its figures sort each request into the page kind its target is for. The harness itself runs
-in `make bench` (section `journey`; `--journeys 2` takes about two minutes with collectstatic, too long for the
-suite)."""
+docker-compose's, its figures sort each request into the step kind its target is for, and what its locust user
+reads off the pages (bench/journey_pages.py) is read off the real pages: the certified signature's form, the
+waiting page's poll, the sandbox phone's list and answer, the retainer's form and the sandbox's payment window. The
+harness itself runs in `make bench` (section `journey`; `--journeys 2` takes about two minutes with collectstatic,
+too long for the suite)."""
 
 import shlex
 
+import pytest
 import yaml
+from django.urls import reverse
 
+from accounts.models import ConsentDocument, IdentityVerification
+from accounts.services.consents import consent_accept
+from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from bench.journey_load import _figures, kind_of, queue_names, worker_commands
+from bench.journey_pages import FlowError, Forms, IdentityWait, path_name, sandbox_phone_link
 from config.settings.base import BASE_DIR
+from core.audit import RequestMeta
+from integrations.identity import IdentityMethod
+from payments.tests.factories import retainer_terms_seeded
 
 
 def test_the_load_test_starts_every_celery_worker_of_docker_compose_with_its_own_command():
@@ -29,6 +40,14 @@ def test_requests_are_sorted_into_the_kinds_their_targets_are_for():
     assert kind_of("GET", "/accounts/power-of-attorney/") == "page"
     assert kind_of("POST", "/claims/[id]/evidence/upload/ POST (jpg)") == "upload"
     assert kind_of("GET", "/bench/trivial") == "reference"
+    assert kind_of("POST", "/accounts/power-of-attorney/ POST (certified)") == "identity"
+    assert kind_of("GET", "/accounts/identity/[id]/") == "identity"
+    assert kind_of("GET", "/accounts/identity/[id]/status/") == "identity"
+    assert kind_of("GET", "/accounts/identity/[id]/status/ (signed)") == "signing"
+    assert kind_of("POST", "/sandbox/identity/[id]/ POST (approve)") == "identity"
+    assert kind_of("POST", "/payments/retainer/ POST") == "payment"
+    assert kind_of("GET", "/sandbox/payments/[id]/checkout") == "payment"
+    assert kind_of("GET", "/payments/retainer/return/") == "payment"
 
 
 def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_path):
@@ -52,6 +71,7 @@ def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_p
             drain=(7, 3.0, 0),
             users=2,
             folder=tmp_path,
+            sandboxes=False,
         )
     }
     assert figures["journey: complete journeys per hour (landing to submitted)"].value == 1
@@ -63,3 +83,93 @@ def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_p
     memory = figures["journey: memory per gunicorn worker, start -> end"]
     assert (memory.ratio, memory.met) == (1.5, False)
     assert figures["journey: worker backlog when the journeys ended"].value == 7
+
+
+def test_with_the_sandboxes_the_figures_add_the_identity_and_payment_steps_and_say_sandbox(tmp_path):
+    rows = [
+        ("GET", "/accounts/identity/[id]/status/", 40.0, True),
+        ("GET", "/accounts/identity/[id]/status/ (signed)", 900.0, True),
+        ("GET", "/sandbox/payments/[id]/checkout", 350.0, True),
+        ("GET", "/bench/trivial", 10.0, True),
+    ]
+    figures = {
+        metric.metric: metric
+        for metric in _figures(
+            rows=rows,
+            elapsed=60,
+            submitted=1,
+            started=1,
+            rss=({1: 100.0}, {1: 100.0}),
+            drain=(0, 0.0, 0),
+            users=1,
+            folder=tmp_path,
+            sandboxes=True,
+        )
+    }
+    assert (figures["journey: p95 identity"].value, figures["journey: p95 identity"].met) == (40.0, True)
+    assert (figures["journey: p95 signing"].value, figures["journey: p95 signing"].met) == (900.0, True)
+    assert (figures["journey: p95 payment"].value, figures["journey: p95 payment"].met) == (350.0, False)
+    assert all("sandbox" in metric.note for name, metric in figures.items() if "p95" in name or "per hour" in name)
+
+
+def test_request_names_hide_ids_tokens_and_the_sandboxes_receipts():
+    assert path_name("http://127.0.0.1:8000/claims/12/wizard/losses/?x=1") == "/claims/[id]/wizard/losses/"
+    assert path_name("/sandbox/identity/0af3/") == "/sandbox/identity/[id]/"
+    assert path_name("/sandbox/identity/") == "/sandbox/identity/"
+    assert path_name("/sandbox/payments/retainer-7-x1/checkout?amount=1") == "/sandbox/payments/[id]/checkout"
+
+
+def test_the_phone_list_gives_the_newest_request_to_the_claimants_number_only():
+    listing = """<ul>
+      <li><a href="/sandbox/identity/aa11/"><span>토스</span> 전자서명 · 010-****-0007</a></li>
+      <li><a href="/sandbox/identity/bb22/"><span>카카오</span> 전자서명 · 010-****-0042</a></li>
+      <li><a href="/sandbox/identity/cc33/"><span>PASS</span> 본인인증 · 010-****-0042</a></li>
+    </ul>"""
+    assert sandbox_phone_link(listing, "01098760042") == "/sandbox/identity/bb22/"
+    with pytest.raises(FlowError):
+        sandbox_phone_link(listing, "01098760043")
+
+
+def test_the_waiting_page_without_an_interval_polls_as_its_script_does():
+    waiting = IdentityWait('<div data-identity-wait data-poll-url="/accounts/identity/3/status/"></div>')
+    assert (waiting.poll_url, waiting.interval_ms) == ("/accounts/identity/3/status/", 3000)
+
+
+@pytest.mark.django_db
+def test_the_locust_user_reads_the_certified_signature_the_phone_and_the_payment_window_off_the_real_pages(client):
+    """The test settings run the sandboxes: the pages a journey with them walks, read as the locust user reads them."""
+    retainer_terms_seeded()
+    user = ClaimantFactory(phone="01055500042")
+    documents = consent_documents_published()
+    meta = RequestMeta(ip="203.0.113.9", user_agent="bench")
+    consent_accept(user=user, document=documents[ConsentDocument.Kind.PRIVACY_REQUIRED], meta=meta)
+    client.force_login(user)
+
+    sign = reverse("accounts:power_of_attorney_sign")
+    certified = Forms(client.get(sign).content.decode()).with_field("certified_method")
+    assert certified["choices"]["certified_method"] == list(IdentityMethod.values)
+    response = client.post(sign, {**certified["data"], "certified_method": "toss", "certified": "1"})
+    verification = IdentityVerification.objects.get(user=user, kind=IdentityVerification.Kind.SIGNATURE)
+    wait_url = response["Location"]
+    wait_html = client.get(wait_url).content.decode()
+    waiting = IdentityWait(wait_html)
+    assert (waiting.poll_url, waiting.interval_ms) == (reverse("accounts:identity_poll", args=[verification.pk]), 3000)
+
+    link = sandbox_phone_link(client.get("/sandbox/identity/").content.decode(), user.phone)
+    assert link == reverse("integrations:sandbox_phone", args=[verification.receipt_id])
+    answer = Forms(client.get(link).content.decode()).posted_to(link)
+    approved = client.post(link, {**answer["data"], "decision": "approve"}, headers={"Accept": "application/json"})
+    assert approved.json()["state"] == "approved"
+    assert client.get(waiting.poll_url).json()["pending"] is False
+    confirm = Forms(wait_html).posted_to(wait_url)
+    retainer_url = client.post(wait_url, confirm["data"])["Location"]
+    assert retainer_url == reverse("payments:retainer")
+
+    pay = Forms(client.get(retainer_url).content.decode()).with_field("method")
+    assert pay["choices"]["method"]
+    checkout_url = client.post(retainer_url, {**pay["data"], "method": pay["choices"]["method"][-1]})["Location"]
+    assert checkout_url.startswith("/sandbox/payments/")
+    window = Forms(client.get(checkout_url).content.decode()).with_field("redirect_url")
+    returned = client.post(checkout_url, {**window["data"], "action": "pay"})["Location"]
+    assert reverse("payments:retainer_return") in returned
+    assert reverse("payments:retainer") not in client.get(returned)["Location"]  # paid: on to the next step
