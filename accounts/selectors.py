@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -326,3 +327,9 @@ def certified_signature_latest(*, user: User) -> IdentityVerification | None:
         .order_by("-verified_at")
         .first()
     )
+
+
+def signed_document_pdf_ready(record: Any) -> bool:
+    """Whether a signed record's PDF (a power of attorney's, a 선정서's) has been rendered by its worker: until then
+    it cannot be downloaded, bundled or verified (accounts.services.signing.signed_document_pdf_render)."""
+    return bool(record.pdf_sha256)

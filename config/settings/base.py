@@ -507,6 +507,9 @@ RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=1000)
 EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
+    # Signed PDFs (WeasyPrint): CPU and memory, on a worker whose processes are replaced after a few tasks.
+    "accounts.tasks.power_of_attorney_pdf_render_task": {"queue": "documents"},
+    "filing.tasks.selected_parties.designation_pdf_render_task": {"queue": "documents"},
     "claims.tasks.estimates.*": {"queue": "estimates"},
     "claims.tasks.exports.*": {"queue": "exports"},  # the filing app's export tasks, by their registered names
     "claims.tasks.notifications.*": {"queue": "email"},
@@ -528,6 +531,7 @@ CELERY_QUEUE_TIME_LIMITS = {
     "estimates": (600, 660),
     "exports": (1800, 1860),
     "evidence_reading": (150, 180),  # one file: OCR_TIMEOUT_SECONDS (60) for the engine, a retry's backoff apart
+    "documents": (60, 90),  # one signed PDF: about 0.2 s of CPU
     "celery": (600, 660),
 }
 
