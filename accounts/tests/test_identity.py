@@ -25,6 +25,7 @@ from accounts.services.signing import (
     power_of_attorney_sign,
     power_of_attorney_text_sha256,
 )
+from accounts.tasks import power_of_attorney_pdf_render_task
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from claims.models import Flag
 from claims.services.fraud import claim_fraud_check
@@ -255,7 +256,10 @@ def certified_signed(user) -> PowerOfAttorney:
     document = consent_documents_published()[ConsentDocument.Kind.POWER_OF_ATTORNEY]
     request = power_of_attorney_certified_start(user=user, document=document, meta=META)
     sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
-    return power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+    signed = power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+    power_of_attorney_pdf_render_task(signed.pk)  # what the `documents` worker does after commit
+    signed.refresh_from_db()
+    return signed
 
 
 def test_the_claimant_signs_the_filled_in_texts_sha256_and_the_result_is_in_the_pdf_and_the_ledger(
