@@ -7,8 +7,10 @@ docker-compose.yml), never in the web request."""
 import smtplib
 
 from celery import shared_task
+from django.utils import timezone
 
-from accounts.models import DeletionRequest, User
+from accounts.models import DeletionRequest, PowerOfAttorney, User
+from accounts.selectors import signed_records_unrendered
 from accounts.services import auth as auth_services
 from accounts.services import data_rights as data_rights_services
 from accounts.services import signing as signing_services
@@ -58,3 +60,12 @@ SIGNED_PDF_RETRY = {
 def power_of_attorney_pdf_render_task(power_of_attorney_id: int) -> bool:
     """Render a signed power of attorney's PDF; does nothing when it is already rendered (False)."""
     return signing_services.power_of_attorney_pdf_render(power_of_attorney_id=power_of_attorney_id)
+
+
+@shared_task(acks_late=True)
+def power_of_attorney_pdfs_sweep_task() -> int:
+    """Every 10 minutes: queue again the PDFs whose render task was lost or failed (signed_records_unrendered)."""
+    pending = signed_records_unrendered(PowerOfAttorney.objects.all(), now=timezone.now())
+    for power_of_attorney_id in pending:
+        power_of_attorney_pdf_render_task.delay(power_of_attorney_id)
+    return len(pending)

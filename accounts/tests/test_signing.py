@@ -439,6 +439,23 @@ def test_staff_see_in_the_admin_that_the_pdf_is_being_made(client, claimant, doc
     assert "서명한 위임장 PDF를 만들고 있습니다" in page
 
 
+def test_the_sweep_queues_again_a_pdf_whose_task_was_lost(claimant, documents):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.tasks import power_of_attorney_pdfs_sweep_task
+
+    power = _sign_typed(claimant, documents)  # its task never ran (no commit here): as if the message was lost
+    assert power_of_attorney_pdfs_sweep_task() == 0  # just signed: its task may still be on its way
+    PowerOfAttorney.objects.filter(pk=power.pk).update(signed_at=timezone.now() - dt.timedelta(minutes=6))
+    assert power_of_attorney_pdfs_sweep_task() == 1  # queued again (inline here)
+    power.refresh_from_db()
+    assert power.pdf_sha256 == hashlib.sha256(_stored_pdf(power)).hexdigest()
+    assert power_of_attorney_pdfs_sweep_task() == 0
+    assert power_of_attorney_pdfs_sweep_task.queue_name == "documents"
+
+
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_renders_the_pdf_after_the_signature_is_committed(celery_worker, wait_until):

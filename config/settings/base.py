@@ -502,14 +502,23 @@ CELERY_BEAT_SCHEDULE["claims-evidence-reading-requeue"] = {
     "task": "claims.tasks.recovery.evidence_findings_requeue_task",
     "schedule": 5 * 60,
 }
+# Signed PDFs whose render task was lost or failed are queued again (accounts/tasks.py, filing/tasks/).
+CELERY_BEAT_SCHEDULE["accounts-signed-pdfs-sweep"] = {
+    "task": "accounts.tasks.power_of_attorney_pdfs_sweep_task",
+    "schedule": 10 * 60,
+}
+CELERY_BEAT_SCHEDULE["filing-designation-pdfs-sweep"] = {
+    "task": "filing.tasks.selected_parties.designation_pdfs_sweep_task",
+    "schedule": 10 * 60,
+}
 # Claims per recompute chunk (a transaction each) and rows between an export's progress marks (its heartbeat).
 RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=1000)
 EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     # Signed PDFs (WeasyPrint): CPU and memory, on a worker whose processes are replaced after a few tasks.
-    "accounts.tasks.power_of_attorney_pdf_render_task": {"queue": "documents"},
-    "filing.tasks.selected_parties.designation_pdf_render_task": {"queue": "documents"},
+    "accounts.tasks.power_of_attorney_pdf*": {"queue": "documents"},  # the render task and its sweep
+    "filing.tasks.selected_parties.designation_pdf*": {"queue": "documents"},
     "claims.tasks.estimates.*": {"queue": "estimates"},
     "claims.tasks.exports.*": {"queue": "exports"},  # the filing app's export tasks, by their registered names
     "claims.tasks.notifications.*": {"queue": "email"},
