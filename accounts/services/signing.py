@@ -153,8 +153,9 @@ def signature_name_check(*, user: User, typed_name: str, signature_png: bytes | 
         )
 
 
-# What `document_sign` fills in on the record it is given: a model with these fields (PowerOfAttorney, and the
-# 선정서 of filing.Designation), so every signed document keeps the same evidence.
+# What a signed record holds: a model with these fields (PowerOfAttorney, and the 선정서 of filing.Designation), so
+# every signed document keeps the same evidence. `document_sign` fills in all but `pdf` and `pdf_sha256`, which
+# `signed_document_pdf_render` fills in (in a worker).
 SIGNED_RECORD_FIELDS = (
     "signature_method",
     "signature_image",
@@ -216,10 +217,10 @@ def document_sign(
     record.signed_at = timezone.now()
     record.ip, record.user_agent = meta.ip, meta.user_agent
     record.authentication = _authentication(user)
+    record.full_clean()
     record.save()
     if method == PowerOfAttorney.SignatureMethod.DRAWN:
         record.signature_image.save(f"signature-{record.pk}.png", ContentFile(signature_png), save=False)
-        record.full_clean()
         record.save(update_fields=["signature_image"])
     return record
 
@@ -240,11 +241,11 @@ class SignedDocumentPdfError(ApplicationError):
     default_code = "signed_pdf_content_mismatch"
 
 
-def signed_document_pdf_render(*, record: Any, document: SignedDocumentText) -> bool:
+def signed_document_pdf_render(*, record: Any, document: SignedDocumentText, claim: Any) -> bool:
     """Render the PDF of a signed record (locked by the caller, in its transaction) with its audit certificate, store
-    it privately with its SHA-256 and audit it. Does nothing when the PDF is already rendered (False). Refuses
-    (SignedDocumentPdfError) when `document.text` with the stored signature does not give the content hash recorded
-    at signing: the PDF shows exactly what was signed or nothing."""
+    it privately with its SHA-256 and audit it (on `claim`'s entries). Does nothing when the PDF is already rendered
+    (False). Refuses (SignedDocumentPdfError) when `document.text` with the stored signature does not give the
+    content hash recorded at signing: the PDF shows exactly what was signed or nothing."""
     if record.pdf_sha256:
         return False
     signature_png = None
@@ -269,7 +270,7 @@ def signed_document_pdf_render(*, record: Any, document: SignedDocumentText) -> 
         actor=None,
         action=AuditEntry.Action.EDITED,
         target=record,
-        claim=record.user.claims.order_by("-created_at").first(),
+        claim=claim,
         data={
             "event": "signed_pdf_rendered",
             "document_number": record.document_number,
@@ -377,7 +378,8 @@ def power_of_attorney_pdf_render(*, power_of_attorney_id: int) -> bool:
     document = _power_of_attorney_text(
         document=power_of_attorney.document, signer_snapshot=power_of_attorney.signer_snapshot
     )
-    return signed_document_pdf_render(record=power_of_attorney, document=document)
+    latest_claim = power_of_attorney.user.claims.order_by("-created_at").first()
+    return signed_document_pdf_render(record=power_of_attorney, document=document, claim=latest_claim)
 
 
 def power_of_attorney_certified_intact(*, power_of_attorney: PowerOfAttorney) -> bool:

@@ -264,13 +264,13 @@ def designation_pdf_render(*, designation_id: int) -> bool:
     the signer's details recorded at signing; False when it was already rendered."""
     designation = (
         Designation.objects.select_for_update(of=("self",))
-        .select_related("request__wave", "request__member", "user", "certified_signature")
+        .select_related("request__wave", "request__member__claim", "user", "certified_signature")
         .get(pk=designation_id)
     )
     document = designation_document(
         request=designation.request, numbers=designation.selected_numbers, signer=designation.signer_snapshot
     )
-    return signed_document_pdf_render(record=designation, document=document)
+    return signed_document_pdf_render(record=designation, document=document, claim=designation.request.member.claim)
 
 
 @transaction.atomic
