@@ -51,7 +51,7 @@ run: system-packages-site messages  # prerequisites are made in this order: the 
 	$(PY) manage.py seed_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 	  echo "REDIS_URL is set: starting a Celery worker and beat beside the web server."; \
-	  $(VENV)/bin/celery -A config worker --loglevel=INFO -Q celery,estimates,exports,email,evidence_reading & \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO -Q celery,estimates,exports,email,evidence_reading,documents --max-tasks-per-child=50 & \
 	  $(VENV)/bin/celery -A config beat --loglevel=INFO & \
 	  trap 'kill $$(jobs -p) 2>/dev/null' EXIT; \
 	  $(PY) manage.py runserver $(HOST):$(PORT); \

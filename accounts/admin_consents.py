@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney
+from accounts.selectors import signed_document_pdf_ready
 from accounts.services.consents import (
     CONSENT_PLACEHOLDERS,
     ConsentError,
@@ -86,7 +87,17 @@ class ConsentRecordAdmin(ReadOnlyModelAdmin):
     search_fields = ["user__email", "user__legal_name"]
     list_select_related = ["user", "document"]
     date_hierarchy = "at"
-    fields = ["user", "document", "action", "at", "ip", "user_agent", "text_sha256", "signed_document_sha256"]
+    fields = [
+        "user",
+        "document",
+        "action",
+        "at",
+        "ip",
+        "user_agent",
+        "text_sha256",
+        "signed_content_sha256",
+        "signed_document_sha256",
+    ]
     readonly_fields = fields
 
 
@@ -140,5 +151,7 @@ class PowerOfAttorneyAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description=_("서명된 PDF"))
     def pdf_link(self, power_of_attorney: PowerOfAttorney) -> str:
+        if not signed_document_pdf_ready(power_of_attorney):
+            return _("서명한 위임장 PDF를 만들고 있습니다")
         url = reverse("accounts:power_of_attorney_download", args=[power_of_attorney.pk])
         return format_html('<a href="{}">{}</a>', url, _("내려받기"))

@@ -187,6 +187,9 @@ class ConsentRecord(models.Model):
     action = models.CharField(_("행위"), max_length=16, choices=Action.choices)
     text_sha256 = models.CharField(_("동의한 본문 SHA-256"), max_length=64)
     signed_document_sha256 = models.CharField(_("서명 문서 SHA-256"), max_length=64, blank=True)
+    # For the power of attorney: the SHA-256 of what was signed (the filled-in text and the signature: the signed
+    # record's content_sha256), written with the acceptance; the PDF is rendered after it (docs/claimants.md).
+    signed_content_sha256 = models.CharField(_("서명 내용 SHA-256"), max_length=64, blank=True)
     at = models.DateTimeField(_("시각"), default=timezone.now)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     user_agent = models.CharField(_("사용자 에이전트"), max_length=500, blank=True)
@@ -261,7 +264,8 @@ class IdentityVerification(models.Model):
 class SignatureEvidence(models.Model):
     """What every signed document keeps of its signing (the power of attorney; filing's 선정서): how it was signed,
     the hashes of the signed content and of the PDF, who signed it with their details at that moment, when, from
-    where and how they were logged in. Filled in by `accounts.services.signing.document_sign`."""
+    where and how they were logged in. Filled in by `accounts.services.signing.document_sign`; the PDF and its
+    SHA-256 are empty until a worker has rendered it (`signed_document_pdf_render`)."""
 
     class SignatureMethod(models.TextChoices):
         CERTIFIED = "certified", _("인증서 전자서명")
@@ -270,7 +274,7 @@ class SignatureEvidence(models.Model):
 
     signature_method = models.CharField(_("서명 방식"), max_length=10, choices=SignatureMethod.choices)
     typed_name = models.CharField(_("입력한 이름"), max_length=100, blank=True)
-    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, db_index=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, db_index=True, blank=True)
     content_sha256 = models.CharField(_("서명 내용 SHA-256"), max_length=64, blank=True)
     signer_snapshot = models.JSONField(_("서명자 정보"), default=dict)
     signed_at = models.DateTimeField(_("서명 시각"), default=timezone.now)
@@ -288,7 +292,7 @@ class PowerOfAttorney(SignatureEvidence):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="powers_of_attorney")
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="powers_of_attorney")
     signature_image = models.FileField(_("서명 이미지"), upload_to=power_of_attorney_path, blank=True)
-    pdf = models.FileField(_("서명된 PDF"), upload_to=power_of_attorney_path)
+    pdf = models.FileField(_("서명된 PDF"), upload_to=power_of_attorney_path, blank=True)
     withdrawn_at = models.DateTimeField(_("철회 시각"), null=True, blank=True)
     # The provider's signed result over the filled-in text's SHA-256, when signed with a certificate.
     certified_signature = models.OneToOneField(

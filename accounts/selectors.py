@@ -1,12 +1,14 @@
 """Reads about accounts: above all, what a claimant still has to do before filing a claim."""
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from accounts.consent_texts import EXAMPLE_MARKER
 from accounts.models import ConsentDocument, ConsentRecord, IdentityVerification, PowerOfAttorney, User
@@ -325,4 +327,32 @@ def certified_signature_latest(*, user: User) -> IdentityVerification | None:
         )
         .order_by("-verified_at")
         .first()
+    )
+
+
+def signed_document_pdf_ready(record: Any) -> bool:
+    """Whether a signed record's PDF (a power of attorney's, a 선정서's) has been rendered by its worker: until then
+    it cannot be downloaded, bundled or verified (accounts.services.signing.signed_document_pdf_render)."""
+    return bool(record.pdf_sha256)
+
+
+# A signed PDF still missing this long after signing had its task lost or failed: the sweeps queue it again, for a
+# week (after that, or once the account is deleted, a refusing render is left for staff to see).
+SIGNED_PDF_REQUEUE_AFTER = dt.timedelta(minutes=5)
+SIGNED_PDF_REQUEUE_WITHIN = dt.timedelta(days=7)
+SIGNED_PDF_REQUEUE_BATCH = 1000
+
+
+def signed_records_unrendered(queryset: QuerySet, *, now: dt.datetime) -> list[int]:
+    """Ids of signed records of `queryset` (powers of attorney, 선정서) whose PDF is still missing
+    SIGNED_PDF_REQUEUE_AFTER after signing (index on pdf_sha256)."""
+    return list(
+        queryset.filter(
+            pdf_sha256="",
+            signed_at__lt=now - SIGNED_PDF_REQUEUE_AFTER,
+            signed_at__gte=now - SIGNED_PDF_REQUEUE_WITHIN,
+            user__anonymised_at__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SIGNED_PDF_REQUEUE_BATCH]
     )

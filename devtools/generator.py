@@ -1044,6 +1044,7 @@ class Generator:
         }
         text = consent_text_fill(document=self.power_document, values=values)
         pdf, name = self.power_pdf
+        content_sha256 = sha256_chunks([text.encode("utf-8"), plan.legal_name.encode("utf-8")])
         batch.powers.add(
             user_id=user_id,
             document_id=self.power_document.pk,
@@ -1052,7 +1053,7 @@ class Generator:
             typed_name=plan.legal_name,
             pdf=name,
             pdf_sha256=pdf.sha256,
-            content_sha256=sha256_chunks([text.encode("utf-8"), plan.legal_name.encode("utf-8")]),
+            content_sha256=content_sha256,
             signer_snapshot=values,
             signed_at=signed,
             ip=plan.signup_ip,
@@ -1069,7 +1070,7 @@ class Generator:
             document_id=self.power_document.pk,
             action=ConsentRecord.Action.ACCEPTED,
             text_sha256=self.power_document.text_sha256,
-            signed_document_sha256=pdf.sha256,
+            signed_content_sha256=content_sha256,
             at=signed,
             ip=plan.signup_ip,
             user_agent="Mozilla/5.0 (Linux; Android 12) synthetic",

@@ -2,6 +2,7 @@
 certified signature, enabled in these settings) and downloads the PDF. The identity step is completed through the
 sandbox provider's service before (e2e/test_identity.py walks it in the browser)."""
 
+import hashlib
 import io
 import re
 
@@ -104,9 +105,10 @@ def test_claimant_accepts_consents_signs_by_drawing_and_downloads_the_pdf(phone_
     assert problems == []  # no script error and nothing blocked by the content security policy
     signed = PowerOfAttorney.objects.get(user=claimant)
     assert signed.signature_method == PowerOfAttorney.SignatureMethod.DRAWN
-    assert ConsentRecord.objects.get(document=documents["power_of_attorney"]).signed_document_sha256 == (
-        signed.pdf_sha256
+    assert ConsentRecord.objects.get(document=documents["power_of_attorney"]).signed_content_sha256 == (
+        signed.content_sha256
     )
+    assert hashlib.sha256(pdf).hexdigest() == signed.pdf_sha256
 
 
 def test_the_typed_name_alternative_is_reachable_with_the_keyboard(phone_page):

@@ -203,7 +203,7 @@ class Designation(SignatureEvidence):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="designations")
     selected_numbers = models.JSONField(_("선정당사자 원고 번호"), default=list)
     signature_image = models.FileField(_("서명 이미지"), upload_to=designation_path, blank=True)
-    pdf = models.FileField(_("서명된 PDF"), upload_to=designation_path)
+    pdf = models.FileField(_("서명된 PDF"), upload_to=designation_path, blank=True)
     certified_signature = models.OneToOneField(
         IdentityVerification,
         on_delete=models.PROTECT,

@@ -5,6 +5,7 @@ attorney) without the person's details in their signature evidence."""
 from typing import Any
 
 from accounts.models import User
+from accounts.selectors import signed_document_pdf_ready
 from accounts.services.data_rights import personal_values, signature_evidence_scrub
 from core.personal_data import Attach, PersonalDataContributor, PersonalDataErasure, row_export
 from filing.models import Designation
@@ -17,6 +18,7 @@ def designations_personal_data_export(*, user: User, attach: Attach) -> list[dic
         row.update(
             wave=designation.request.wave.name,
             pdf_in_zip=attach(designation.pdf, "designations", f"{designation.pk}-signed.pdf"),
+            pdf_being_rendered=not signed_document_pdf_ready(designation),
         )
         rows.append(row)
     return rows

@@ -2,7 +2,7 @@
 where an identity provider is configured, or drawn/typed where the firm allows it), download the signed PDF."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -65,7 +65,7 @@ def designation_sign(request: HttpRequest, pk: int) -> HttpResponse:
         "filing/designation_sign.html",
         {
             "designation_request": designation_request,
-            "text": services.designation_document(request=designation_request, user=request.user).text,
+            "text": services.designation_document_to_sign(request=designation_request, user=request.user).text,
             "form": form,
             "signed": signed,
             "certified_available": identity_backend().available,
@@ -100,9 +100,11 @@ def _certified_start(request: HttpRequest, *, designation_request: DesignationRe
 @never_cache
 @claimant_required
 @require_GET
-def designation_download(request: HttpRequest, pk: int) -> FileResponse:
+def designation_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed 선정서 PDF, for its signer."""
     designation = getattr(_request(request, pk), "designation", None)
     if designation is None:
         raise Http404
-    return signed_pdf_response(designation, title="선정서")
+    return signed_pdf_response(
+        request, designation, title="선정서", pending_text=_("서명한 선정서 PDF를 만들고 있습니다")
+    )

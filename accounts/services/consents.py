@@ -130,13 +130,20 @@ def _current_document(document: ConsentDocument) -> None:
 
 
 def _record(
-    *, user: User, document: ConsentDocument, action: str, meta: RequestMeta, signed_document_sha256: str = ""
+    *,
+    user: User,
+    document: ConsentDocument,
+    action: str,
+    meta: RequestMeta,
+    signed_content_sha256: str = "",
+    signed_document_sha256: str = "",
 ) -> ConsentRecord:
     record = ConsentRecord(
         user=user,
         document=document,
         action=action,
         text_sha256=document.text_sha256,
+        signed_content_sha256=signed_content_sha256,
         signed_document_sha256=signed_document_sha256,
         at=timezone.now(),
         ip=meta.ip,
@@ -149,15 +156,16 @@ def _record(
 
 @transaction.atomic
 def consent_accept(
-    *, user: User, document: ConsentDocument, meta: RequestMeta, signed_document_sha256: str = ""
+    *, user: User, document: ConsentDocument, meta: RequestMeta, signed_content_sha256: str = ""
 ) -> ConsentRecord:
     """Record that the user accepted the current version of a document.
 
-    The power of attorney is accepted only by signing it (`power_of_attorney_sign`, which passes the PDF hash).
+    The power of attorney is accepted only by signing it (`power_of_attorney_sign`, which passes the hash of what
+    was signed: the filled-in text and the signature, `PowerOfAttorney.content_sha256`; its PDF is rendered later).
     """
     User.objects.select_for_update().get(pk=user.pk)  # one consent change per user at a time
     _current_document(document)
-    if document.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY and not signed_document_sha256:
+    if document.kind == ConsentDocument.Kind.POWER_OF_ATTORNEY and not signed_content_sha256:
         raise ConsentError(_("소송위임장은 서명으로만 동의할 수 있습니다."))
     if document.pk in consent_accepted_document_ids(user=user):
         raise ConsentError(_("이미 동의한 문서입니다."))
@@ -166,7 +174,7 @@ def consent_accept(
         document=document,
         action=ConsentRecord.Action.ACCEPTED,
         meta=meta,
-        signed_document_sha256=signed_document_sha256,
+        signed_content_sha256=signed_content_sha256,
     )
 
 
@@ -182,17 +190,17 @@ def _withdraw_kind(*, user: User, kind: str, meta: RequestMeta) -> list[ConsentR
     signed = PowerOfAttorney.objects.select_for_update().filter(user=user, withdrawn_at__isnull=True)
     records = []
     for document in accepted.order_by("version"):
-        pdf_sha256 = ""
+        signed_document = None
         if kind == ConsentDocument.Kind.POWER_OF_ATTORNEY:
             signed_document = signed.filter(document=document).order_by("-signed_at").first()
-            pdf_sha256 = signed_document.pdf_sha256 if signed_document else ""
         records.append(
             _record(
                 user=user,
                 document=document,
                 action=ConsentRecord.Action.WITHDRAWN,
                 meta=meta,
-                signed_document_sha256=pdf_sha256,
+                signed_content_sha256=signed_document.content_sha256 if signed_document else "",
+                signed_document_sha256=signed_document.pdf_sha256 if signed_document else "",
             )
         )
     if kind == ConsentDocument.Kind.POWER_OF_ATTORNEY:

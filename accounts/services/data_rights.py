@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.exceptions import AccountError
 from accounts.models import ConsentRecord, DeletionRequest, IdentityVerification, PhoneCode, PowerOfAttorney, User
+from accounts.selectors import signed_document_pdf_ready
 from accounts.services.mail import templated_mail_queue, templated_mail_render
 from accounts.validators import mobile_phone_format
 from config.files import stored_files_delete
@@ -134,6 +135,7 @@ def _powers_of_attorney_export(*, user: User, files: _ArchiveFiles) -> list[dict
         row.update(
             document=str(power.document),
             pdf_in_zip=files.attach(power.pdf, "power-of-attorney", f"{power.pk}-signed.pdf"),
+            pdf_being_rendered=not signed_document_pdf_ready(power),
             signature_image_in_zip=files.attach(
                 power.signature_image, "power-of-attorney", f"{power.pk}-signature.png"
             ),

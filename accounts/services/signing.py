@@ -1,8 +1,9 @@
 """Signing the electronic power of attorney (소송위임장) and proving later which PDF was signed.
 
 Evidence kept for each signature: the exact text version (`ConsentDocument.text_sha256`), the filled-in text and
-the signature (`content_sha256`), who was logged in and how they were authenticated, when, from which IP and
-browser, and the SHA-256 of the final PDF, also written into the consent ledger.
+the signature (`content_sha256`, also written into the consent ledger with the acceptance), who was logged in and
+how they were authenticated, when, from which IP and browser, and, once a worker has rendered it (queue
+`documents`, `power_of_attorney_pdf_render_task`), the PDF and its SHA-256.
 
 Two ways to sign (docs/identity.md): with a certificate (간편인증: the claimant signs the filled-in text's SHA-256 in
 the Kakao, PASS, Naver or Toss app through the identity seam; the provider's signed result is kept with the
@@ -47,6 +48,7 @@ from accounts.services.consents import (
 from accounts.services.identity import identity_verification_record, identity_verification_refresh
 from config.hashing import sha256_chunks, sha256_hex
 from core.audit import RequestMeta, audit_record
+from core.exceptions import ApplicationError
 from core.links import absolute_url
 from core.models import AuditEntry
 from integrations.identity import IdentityMethod, identity_backend
@@ -151,8 +153,9 @@ def signature_name_check(*, user: User, typed_name: str, signature_png: bytes | 
         )
 
 
-# What `document_sign` fills in on the record it is given: a model with these fields (PowerOfAttorney, and the
-# 선정서 of filing.Designation), so every signed document keeps the same evidence.
+# What a signed record holds: a model with these fields (PowerOfAttorney, and the 선정서 of filing.Designation), so
+# every signed document keeps the same evidence. `document_sign` fills in all but `pdf` and `pdf_sha256`, which
+# `signed_document_pdf_render` fills in (in a worker).
 SIGNED_RECORD_FIELDS = (
     "signature_method",
     "signature_image",
@@ -194,28 +197,65 @@ def document_sign(
     certified: IdentityVerification | None = None,
 ) -> Any:
     """Sign `document.text` on the unsaved `record` (see SIGNED_RECORD_FIELDS) with a certified signature (a
-    verified signature request over the text's SHA-256: checked here), a drawn signature (checked PNG bytes) or
-    the typed legal name. Saves the record, then renders the signed PDF with its audit certificate and stores it
-    privately with its SHA-256. The caller holds the transaction and checks who may sign what."""
+    verified signature request over the text's SHA-256: checked here), a drawn signature (checked PNG bytes, kept
+    privately) or the typed legal name, and save the record. Its PDF is rendered afterwards, by a worker
+    (`signed_document_pdf_render`): the caller queues its task on commit. The caller holds the transaction and checks
+    who may sign what."""
     text = document.text
     if certified is not None:
         _check_certified(certified=certified, user=user, text=text)
-        method, signature_bytes = PowerOfAttorney.SignatureMethod.CERTIFIED, certified.signature_value.encode()
+        method = PowerOfAttorney.SignatureMethod.CERTIFIED
     elif signature_png is not None:
-        method, signature_bytes = PowerOfAttorney.SignatureMethod.DRAWN, signature_png
+        method = PowerOfAttorney.SignatureMethod.DRAWN
     else:
-        method, signature_bytes = PowerOfAttorney.SignatureMethod.TYPED, user.legal_name.encode("utf-8")
+        method = PowerOfAttorney.SignatureMethod.TYPED
     record.signature_method = method
     record.typed_name = user.legal_name if method == PowerOfAttorney.SignatureMethod.TYPED else ""
-    record.content_sha256 = sha256_chunks([text.encode("utf-8"), signature_bytes])
+    record.certified_signature = certified
+    record.content_sha256 = sha256_chunks([text.encode("utf-8"), _signature_bytes(record, signature_png)])
     record.signer_snapshot = signer_snapshot
     record.signed_at = timezone.now()
     record.ip, record.user_agent = meta.ip, meta.user_agent
     record.authentication = _authentication(user)
-    record.certified_signature = certified
+    record.full_clean()
     record.save()
     if method == PowerOfAttorney.SignatureMethod.DRAWN:
         record.signature_image.save(f"signature-{record.pk}.png", ContentFile(signature_png), save=False)
+        record.save(update_fields=["signature_image"])
+    return record
+
+
+def _signature_bytes(record: Any, signature_png: bytes | None) -> bytes:
+    """What is hashed with the text as the signature: the provider's signature value, the drawn PNG or the typed
+    name."""
+    if record.signature_method == PowerOfAttorney.SignatureMethod.CERTIFIED:
+        return record.certified_signature.signature_value.encode()
+    if record.signature_method == PowerOfAttorney.SignatureMethod.DRAWN:
+        return signature_png or b""
+    return record.typed_name.encode("utf-8")
+
+
+class SignedDocumentPdfError(ApplicationError):
+    """The signed record's PDF cannot be rendered: what would be printed is not what was signed."""
+
+    default_code = "signed_pdf_content_mismatch"
+
+
+def signed_document_pdf_render(*, record: Any, document: SignedDocumentText, claim: Any) -> bool:
+    """Render the PDF of a signed record (locked by the caller, in its transaction) with its audit certificate, store
+    it privately with its SHA-256 and audit it (on `claim`'s entries). Does nothing when the PDF is already rendered
+    (False). Refuses (SignedDocumentPdfError) when `document.text` with the stored signature does not give the
+    content hash recorded at signing: the PDF shows exactly what was signed or nothing."""
+    if record.pdf_sha256:
+        return False
+    signature_png = None
+    if record.signature_method == PowerOfAttorney.SignatureMethod.DRAWN:
+        with record.signature_image.open("rb") as stored:
+            signature_png = stored.read()
+    if sha256_chunks([document.text.encode("utf-8"), _signature_bytes(record, signature_png)]) != (
+        record.content_sha256
+    ):
+        raise SignedDocumentPdfError(_("서명한 내용과 다른 PDF는 만들 수 없습니다."))
     pdf_bytes = signed_document_pdf(
         record=record,
         document=document,
@@ -225,15 +265,27 @@ def document_sign(
     record.pdf.save(f"{document.file_prefix}-{record.pk}.pdf", ContentFile(pdf_bytes), save=False)
     record.pdf_sha256 = sha256_hex(pdf_bytes)
     record.full_clean()
-    record.save(update_fields=["signature_image", "pdf", "pdf_sha256"])
-    return record
+    record.save(update_fields=["pdf", "pdf_sha256"])
+    audit_record(
+        actor=None,
+        action=AuditEntry.Action.EDITED,
+        target=record,
+        claim=claim,
+        data={
+            "event": "signed_pdf_rendered",
+            "document_number": record.document_number,
+            "content_sha256": record.content_sha256,
+            "pdf_sha256": record.pdf_sha256,
+        },
+    )
+    return True
 
 
 def certified_signature_audit_data(*, record: Any, certified: IdentityVerification) -> dict[str, Any]:
     """The certified signature's evidence as kept in the audit log for a signed document."""
     return {
         "document_number": record.document_number,
-        "pdf_sha256": record.pdf_sha256,
+        "content_sha256": record.content_sha256,
         "document_sha256": certified.document_sha256,
         "receipt_id": certified.receipt_id,
         "method": certified.method,
@@ -244,13 +296,14 @@ def certified_signature_audit_data(*, record: Any, certified: IdentityVerificati
     }
 
 
-def _power_of_attorney_text(*, document: ConsentDocument, text: str) -> SignedDocumentText:
+def _power_of_attorney_text(*, document: ConsentDocument, signer_snapshot: dict) -> SignedDocumentText:
+    """The power of attorney as signed: its text filled in with the signer's details at signing."""
     return SignedDocumentText(
         title=document.title,
         version=str(document.version),
         published_at=document.published_at,
         text_sha256=document.text_sha256,
-        text=text,
+        text=consent_text_fill(document=document, values=signer_snapshot),
         signer_label="위임인",  # printed in the Korean PDF whatever the language of the page
         file_prefix="power-of-attorney",
     )
@@ -283,11 +336,10 @@ def power_of_attorney_sign(
         and not identity.done(readiness)
     )
     values = consent_placeholder_values(user=user)
-    text = consent_text_fill(document=document, values=values)
     power_of_attorney = document_sign(
         record=PowerOfAttorney(user=user, document=document),
         user=user,
-        document=_power_of_attorney_text(document=document, text=text),
+        document=_power_of_attorney_text(document=document, signer_snapshot=values),
         signer_snapshot=values,
         meta=meta,
         signature_png=signature_png,
@@ -296,7 +348,7 @@ def power_of_attorney_sign(
     if identity_open:  # drawn or typed ahead of the identity check: that step stays open (accounts.journey)
         power_of_attorney.authentication[IDENTITY_CHECK_PENDING] = True
         power_of_attorney.save(update_fields=["authentication"])
-    consent_accept(user=user, document=document, meta=meta, signed_document_sha256=power_of_attorney.pdf_sha256)
+    consent_accept(user=user, document=document, meta=meta, signed_content_sha256=power_of_attorney.content_sha256)
     if certified is not None:
         audit_record(
             actor=user,
@@ -308,7 +360,26 @@ def power_of_attorney_sign(
                 **certified_signature_audit_data(record=power_of_attorney, certified=certified),
             },
         )
+    from accounts.tasks import power_of_attorney_pdf_render_task
+
+    power_of_attorney_pdf_render_task.delay_on_commit(power_of_attorney.pk)
     return power_of_attorney
+
+
+@transaction.atomic
+def power_of_attorney_pdf_render(*, power_of_attorney_id: int) -> bool:
+    """Render a signed power of attorney's PDF once (`signed_document_pdf_render`); False when it was already
+    rendered."""
+    power_of_attorney = (
+        PowerOfAttorney.objects.select_for_update(of=("self",))
+        .select_related("document", "user", "certified_signature")
+        .get(pk=power_of_attorney_id)
+    )
+    document = _power_of_attorney_text(
+        document=power_of_attorney.document, signer_snapshot=power_of_attorney.signer_snapshot
+    )
+    latest_claim = power_of_attorney.user.claims.order_by("-created_at").first()
+    return signed_document_pdf_render(record=power_of_attorney, document=document, claim=latest_claim)
 
 
 def power_of_attorney_certified_intact(*, power_of_attorney: PowerOfAttorney) -> bool:

@@ -128,6 +128,7 @@ def power_of_attorney_certified_signed(user: User, *, method: str = "toss") -> U
         power_of_attorney_certified_refresh,
         power_of_attorney_certified_start,
     )
+    from accounts.tasks import power_of_attorney_pdf_render_task  # noqa: PLC0415
     from core.audit import RequestMeta  # noqa: PLC0415
     from integrations.identity.sandbox import sandbox_request_answer  # noqa: PLC0415
 
@@ -137,6 +138,7 @@ def power_of_attorney_certified_signed(user: User, *, method: str = "toss") -> U
     document = documents[ConsentDocument.Kind.POWER_OF_ATTORNEY]
     request = power_of_attorney_certified_start(user=user, document=document, meta=meta, method=method)
     sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
-    power_of_attorney_certified_refresh(verification=request, document=document, meta=meta)
+    signed = power_of_attorney_certified_refresh(verification=request, document=document, meta=meta)
+    power_of_attorney_pdf_render_task(signed.pk)  # what the `documents` worker does after commit
     user.refresh_from_db(fields=["readiness_stamp"])
     return user

@@ -387,7 +387,7 @@ def test_withdrawing_the_required_consent_explains_the_consequence_and_revokes_t
     withdrawals = ConsentRecord.objects.filter(user=claimant, action=ConsentRecord.Action.WITHDRAWN)
     assert {record.document.kind for record in withdrawals} == {"privacy_required", "power_of_attorney"}
     assert all(record.ip == "192.0.2.44" and record.user_agent == PHONE_UA for record in withdrawals)
-    assert withdrawals.get(document__kind="power_of_attorney").signed_document_sha256 == poa.pdf_sha256
+    assert withdrawals.get(document__kind="power_of_attorney").signed_content_sha256 == poa.content_sha256
     poa.refresh_from_db()
     assert poa.withdrawn_at is not None
     assert not claimant_readiness(user=claimant).ready
@@ -397,7 +397,8 @@ def test_withdrawing_the_power_of_attorney_sets_withdrawn_at_and_records_it(clai
     poa = _fully_joined(claimant, documents)
     record = consent_withdraw(user=claimant, document=documents["power_of_attorney"], meta=META)
     assert record.action == ConsentRecord.Action.WITHDRAWN
-    assert record.signed_document_sha256 == poa.pdf_sha256
+    assert record.signed_content_sha256 == poa.content_sha256
+    assert record.signed_document_sha256 == poa.pdf_sha256  # its PDF's too once rendered (here: not yet, "")
     poa.refresh_from_db()
     assert poa.withdrawn_at is not None
     assert claimant_readiness(user=claimant).consents_missing == [documents["power_of_attorney"]]

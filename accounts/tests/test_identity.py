@@ -25,6 +25,7 @@ from accounts.services.signing import (
     power_of_attorney_sign,
     power_of_attorney_text_sha256,
 )
+from accounts.tasks import power_of_attorney_pdf_render_task
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from claims.models import Flag
 from claims.services.fraud import claim_fraud_check
@@ -255,10 +256,15 @@ def certified_signed(user) -> PowerOfAttorney:
     document = consent_documents_published()[ConsentDocument.Kind.POWER_OF_ATTORNEY]
     request = power_of_attorney_certified_start(user=user, document=document, meta=META)
     sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
-    return power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+    signed = power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+    power_of_attorney_pdf_render_task(signed.pk)  # what the `documents` worker does after commit
+    signed.refresh_from_db()
+    return signed
 
 
-def test_the_claimant_signs_the_filled_in_texts_sha256_and_the_result_is_in_the_pdf_and_the_ledger():
+def test_the_claimant_signs_the_filled_in_texts_sha256_and_the_result_is_in_the_pdf_and_the_ledger(
+    django_capture_on_commit_callbacks,
+):
     user = verified_claimant()
     document = consent_documents_published()[ConsentDocument.Kind.POWER_OF_ATTORNEY]
     request = power_of_attorney_certified_start(user=user, document=document, meta=META)
@@ -267,7 +273,9 @@ def test_the_claimant_signs_the_filled_in_texts_sha256_and_the_result_is_in_the_
     assert power_of_attorney_certified_refresh(verification=request, document=document, meta=META) is None
 
     sandbox_request_answer(receipt_id=request.receipt_id, approve=True)
-    signed = power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF's task, inline
+        signed = power_of_attorney_certified_refresh(verification=request, document=document, meta=META)
+    signed.refresh_from_db()
 
     assert signed.signature_method == PowerOfAttorney.SignatureMethod.CERTIFIED
     assert signed.certified_signature.signature_value.startswith("SANDBOX-")
@@ -280,10 +288,12 @@ def test_the_claimant_signs_the_filled_in_texts_sha256_and_the_result_is_in_the_
     assert "SANDBOX" in text and "카카오 인증서로 전자서명함" in text and request.receipt_id in text
     assert signed.certified_signature.ci not in text
     record = ConsentRecord.objects.get(user=user, document=document)
-    assert record.signed_document_sha256 == signed.pdf_sha256
+    assert record.signed_content_sha256 == signed.content_sha256
     entry = AuditEntry.objects.get(data__event="power_of_attorney_certified")
     assert entry.data["signature_value"] == signed.certified_signature.signature_value
-    assert entry.data["pdf_sha256"] == signed.pdf_sha256 and entry.data["sandbox"] is True
+    assert entry.data["content_sha256"] == signed.content_sha256 and entry.data["sandbox"] is True
+    rendered = AuditEntry.objects.get(data__event="signed_pdf_rendered")
+    assert (rendered.data["content_sha256"], rendered.data["pdf_sha256"]) == (signed.content_sha256, signed.pdf_sha256)
     assert claimant_next_step(user=user).key == "retainer"  # signing done; the retainer comes next
     # polling again does not sign twice
     assert power_of_attorney_certified_refresh(verification=request, document=document, meta=META) == signed

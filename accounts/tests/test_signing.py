@@ -1,4 +1,5 @@
-"""Signing the power of attorney: the signature checks, the PDF and its certificate, download and verification."""
+"""Signing the power of attorney: the signature checks, the PDF (rendered by a task after the signature is saved)
+and its certificate, download and verification."""
 
 import hashlib
 import io
@@ -50,10 +51,14 @@ def claimant(documents):
 
 
 @pytest.fixture
-def signed(claimant, documents) -> PowerOfAttorney:
-    return power_of_attorney_sign(
-        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김 민수"
-    )
+def signed(claimant, documents, django_capture_on_commit_callbacks) -> PowerOfAttorney:
+    """Signed, and its PDF rendered by the task queued on commit (inline: CELERY_TASK_ALWAYS_EAGER)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        power_of_attorney = power_of_attorney_sign(
+            user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김 민수"
+        )
+    power_of_attorney.refresh_from_db()
+    return power_of_attorney
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +114,7 @@ def test_blank_tiny_huge_or_non_png_signatures_are_refused(data_url, message):
 # Signing ----------------------------------------------------------------------------------------------------
 
 
-def test_typing_the_legal_name_signs_and_records_the_pdf_hash_in_the_ledger(signed, claimant, documents):
+def test_typing_the_legal_name_signs_and_records_the_signed_content_hash_in_the_ledger(signed, claimant, documents):
     pdf = _stored_pdf(signed)
     assert pdf.startswith(b"%PDF-")
     assert signed.signature_method == PowerOfAttorney.SignatureMethod.TYPED
@@ -120,7 +125,10 @@ def test_typing_the_legal_name_signs_and_records_the_pdf_hash_in_the_ledger(sign
     assert signed.signer_snapshot["name"] == "김민수"
     record = ConsentRecord.objects.get(user=claimant, document=documents["power_of_attorney"])
     assert record.action == ConsentRecord.Action.ACCEPTED
-    assert record.signed_document_sha256 == signed.pdf_sha256
+    # The ledger row is written with the signature, before the PDF exists: it holds the hash of what was signed,
+    # which the PDF's audit certificate prints and the rendering's audit entry ties to the PDF's hash.
+    assert record.signed_content_sha256 == signed.content_sha256
+    assert record.signed_document_sha256 == ""
     assert record.text_sha256 == documents["power_of_attorney"].text_sha256
 
 
@@ -146,9 +154,11 @@ def test_the_pdf_names_the_firm_from_its_profile_on_the_letterhead_and_the_certi
     ADDRESS = "서울특별시 서초구 서초대로 123"
     with django_capture_on_commit_callbacks(execute=True):
         firm_profile_update(actor=None, values={"name": "법무법인 한빛", "address": ADDRESS, "phone": "02-555-0123"})
-    signed = power_of_attorney_sign(
-        user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김민수"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        signed = power_of_attorney_sign(
+            user=claimant, document=documents["power_of_attorney"], meta=META, typed_name="김민수"
+        )
+    signed.refresh_from_db()
     text = _pdf_text(_stored_pdf(signed))
     assert text.count("법무법인 한빛") >= 2  # the letterhead and the certificate's 수임인 row
     assert ADDRESS in text and "02-555-0123" in text
@@ -182,14 +192,17 @@ def test_signing_twice_or_before_the_privacy_consent_is_refused(signed, document
         )
 
 
-def test_drawing_on_the_page_signs_with_the_image_embedded_in_the_pdf(client, claimant, documents):
+def test_drawing_on_the_page_signs_with_the_image_embedded_in_the_pdf(
+    client, claimant, documents, django_capture_on_commit_callbacks
+):
     client.force_login(claimant)
-    response = client.post(
-        reverse("accounts:power_of_attorney_sign"),
-        {"method": "drawn", "signature": signature_data_url(), "confirm": "on", "next": "/claims/new/"},
-        REMOTE_ADDR="198.51.100.8",
-        HTTP_USER_AGENT="Mozilla/5.0 TestPhone",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:power_of_attorney_sign"),
+            {"method": "drawn", "signature": signature_data_url(), "confirm": "on", "next": "/claims/new/"},
+            REMOTE_ADDR="198.51.100.8",
+            HTTP_USER_AGENT="Mozilla/5.0 TestPhone",
+        )
     assert response.status_code == 302
     assert response["Location"] == "/claims/new/"  # straight on to the page the guard was asked for
     signed = PowerOfAttorney.objects.get(user=claimant)
@@ -308,3 +321,151 @@ def test_anonymous_verification_is_rate_limited_per_ip(client, signed):
     assert limited.status_code == 429
     assert "너무 많습니다" in limited.content.decode()
     assert _verify(client, pdf, REMOTE_ADDR="192.0.2.201").status_code == 200
+
+
+# The PDF, rendered in the background ------------------------------------------------------------------------
+
+
+def _sign_typed(claimant, documents) -> PowerOfAttorney:
+    """Signed by typing the name, its task not run (no commit in these tests): the PDF not rendered yet."""
+    document = documents["power_of_attorney"]
+    return power_of_attorney_sign(user=claimant, document=document, meta=META, typed_name="김민수")
+
+
+def _refuse_to_render(**kwargs):
+    raise AssertionError("the signed PDF was rendered in the request")
+
+
+def test_the_signing_request_saves_the_signature_and_queues_the_pdf_without_rendering_it(
+    client, claimant, documents, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """With a broker and no worker (tasks not eager), the request only saves the signature and publishes the task."""
+    from accounts import tasks
+    from config.celery import app
+
+    monkeypatch.setattr("accounts.services.signing.signed_document_pdf", _refuse_to_render)
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    published = []
+    monkeypatch.setattr(
+        tasks.power_of_attorney_pdf_render_task, "apply_async", lambda args, kwargs, **options: published.append(args)
+    )
+    client.force_login(claimant)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:power_of_attorney_sign"),
+            {"method": "typed", "typed_name": "김민수", "confirm": "on", "next": "/claims/new/"},
+        )
+    assert response.status_code == 302 and response["Location"] == "/claims/new/"  # on to the next step as before
+    signed = PowerOfAttorney.objects.get(user=claimant)
+    assert (signed.pdf.name, signed.pdf_sha256) == ("", "")
+    assert signed.content_sha256 and signed.signature_method == PowerOfAttorney.SignatureMethod.TYPED
+    assert published == [(signed.pk,)]
+    assert tasks.power_of_attorney_pdf_render_task.queue_name == "documents"
+    assert ConsentRecord.objects.get(user=claimant, document=documents["power_of_attorney"]).signed_content_sha256 == (
+        signed.content_sha256
+    )
+
+
+def test_the_render_task_stores_the_pdf_once_and_audits_it(claimant, documents):
+    from accounts.tasks import power_of_attorney_pdf_render_task
+
+    power = _sign_typed(claimant, documents)
+    assert power_of_attorney_pdf_render_task(power.pk) is True
+    power.refresh_from_db()
+    pdf = _stored_pdf(power)
+    assert power.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
+    assert power.content_sha256 in re.sub(r"\s+", "", _pdf_text(pdf))  # the certificate prints the ledger's hash
+    entry = AuditEntry.objects.get(data__event="signed_pdf_rendered")
+    assert (entry.object_type, entry.object_id, entry.actor) == ("accounts.powerofattorney", str(power.pk), None)
+    assert entry.data == {
+        "event": "signed_pdf_rendered",
+        "document_number": power.document_number,
+        "content_sha256": power.content_sha256,
+        "pdf_sha256": power.pdf_sha256,
+    }
+
+    assert power_of_attorney_pdf_render_task(power.pk) is False  # redelivered (acks late): nothing done twice
+    again = PowerOfAttorney.objects.get(pk=power.pk)
+    assert (again.pdf.name, again.pdf_sha256) == (power.pdf.name, power.pdf_sha256)
+    assert AuditEntry.objects.filter(data__event="signed_pdf_rendered").count() == 1
+
+
+def test_the_render_refuses_a_text_that_is_not_what_was_signed(claimant, documents):
+    from accounts.services.signing import SignedDocumentPdfError
+    from accounts.tasks import power_of_attorney_pdf_render_task
+
+    power = _sign_typed(claimant, documents)
+    PowerOfAttorney.objects.filter(pk=power.pk).update(signer_snapshot={**power.signer_snapshot, "name": "김민준"})
+    with pytest.raises(SignedDocumentPdfError):
+        power_of_attorney_pdf_render_task(power.pk)
+    power.refresh_from_db()
+    assert (power.pdf.name, power.pdf_sha256) == ("", "")
+    assert not AuditEntry.objects.filter(data__event="signed_pdf_rendered").exists()
+
+
+def test_while_the_pdf_is_made_the_pages_say_so_and_the_download_waits_then_offers_it(client, claimant, documents):
+    from accounts.tasks import power_of_attorney_pdf_render_task
+
+    power = _sign_typed(claimant, documents)
+    client.force_login(claimant)
+    url = reverse("accounts:power_of_attorney_download", args=[power.pk])
+    for page in ("accounts:consents", "accounts:power_of_attorney_sign"):
+        html = client.get(reverse(page)).content.decode()
+        assert "서명한 위임장 PDF를 만들고 있습니다" in html and 'data-testid="poa-download-pending"' in html
+        assert f'href="{url}"' in html
+
+    waiting = client.get(url)
+    html = waiting.content.decode()
+    assert waiting.status_code == 200 and waiting["Content-Type"].startswith("text/html")
+    assert "서명한 위임장 PDF를 만들고 있습니다" in html
+    assert f'<meta http-equiv="refresh" content="2;url={url}?waited=1">' in html  # no script: the CSP allows none
+    assert "<script>" not in html
+
+    power_of_attorney_pdf_render_task(power.pk)
+    ready = client.get(f"{url}?waited=1").content.decode()
+    assert 'data-testid="signed-pdf-ready"' in ready and f'href="{url}"' in ready and "http-equiv" not in ready
+    download = client.get(url)
+    assert download["Content-Type"] == "application/pdf"
+    assert 'data-testid="poa-download"' in client.get(reverse("accounts:consents")).content.decode()
+
+
+def test_staff_see_in_the_admin_that_the_pdf_is_being_made(client, claimant, documents):
+    power = _sign_typed(claimant, documents)
+    staff = _staff_with_personal_data_permission()
+    staff.user_permissions.add(Permission.objects.get(codename="view_powerofattorney"))
+    admin_login(client, staff)
+    page = client.get(reverse("admin:accounts_powerofattorney_change", args=[power.pk])).content.decode()
+    assert "서명한 위임장 PDF를 만들고 있습니다" in page
+
+
+def test_the_sweep_queues_again_a_pdf_whose_task_was_lost(claimant, documents):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.tasks import power_of_attorney_pdfs_sweep_task
+
+    power = _sign_typed(claimant, documents)  # its task never ran (no commit here): as if the message was lost
+    assert power_of_attorney_pdfs_sweep_task() == 0  # just signed: its task may still be on its way
+    PowerOfAttorney.objects.filter(pk=power.pk).update(signed_at=timezone.now() - dt.timedelta(minutes=6))
+    assert power_of_attorney_pdfs_sweep_task() == 1  # queued again (inline here)
+    power.refresh_from_db()
+    assert power.pdf_sha256 == hashlib.sha256(_stored_pdf(power)).hexdigest()
+    assert power_of_attorney_pdfs_sweep_task() == 0
+    assert power_of_attorney_pdfs_sweep_task.queue_name == "documents"
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_renders_the_pdf_after_the_signature_is_committed(celery_worker, wait_until):
+    documents = consent_documents_published()
+    claimant = ClaimantFactory(legal_name="김민수")
+    consent_accept(user=claimant, document=documents["privacy_required"], meta=META)
+    identity_verified(claimant)
+    power = _sign_typed(claimant, documents)
+    assert power.pdf_sha256 == ""  # committed without the PDF; the worker renders it
+
+    rendered = wait_until(lambda: PowerOfAttorney.objects.exclude(pdf_sha256="").filter(pk=power.pk).first())
+    assert hashlib.sha256(_stored_pdf(rendered)).hexdigest() == rendered.pdf_sha256
+    assert AuditEntry.objects.filter(data__event="signed_pdf_rendered", object_id=str(power.pk)).count() == 1

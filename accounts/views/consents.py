@@ -28,6 +28,7 @@ from accounts.selectors import (
     power_of_attorney_by_pdf_sha256,
     power_of_attorney_current,
     power_of_attorney_for_download,
+    signed_document_pdf_ready,
 )
 from accounts.services import consents as consent_services
 from accounts.services import signing
@@ -292,7 +293,7 @@ def _power_of_attorney_certified_start(
 @never_cache
 @login_required
 @require_GET
-def power_of_attorney_download(request: HttpRequest, pk: int) -> FileResponse:
+def power_of_attorney_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed PDF, as an attachment: only its signer, or staff allowed to see personal data."""
     power_of_attorney = power_of_attorney_for_download(user=request.user, pk=pk)
     if power_of_attorney is None:
@@ -301,11 +302,34 @@ def power_of_attorney_download(request: HttpRequest, pk: int) -> FileResponse:
         signing.power_of_attorney_access_record(
             power_of_attorney=power_of_attorney, actor=request.user, meta=RequestMeta.from_request(request)
         )
-    return signed_pdf_response(power_of_attorney, title="소송위임장")
+    return signed_pdf_response(
+        request, power_of_attorney, title="소송위임장", pending_text=_("서명한 위임장 PDF를 만들고 있습니다")
+    )
 
 
-def signed_pdf_response(record, *, title: str) -> FileResponse:
-    """A signed document's stored PDF (a power of attorney, a 선정서) as a private attachment."""
+SIGNED_PDF_WAITED = "waited"
+SIGNED_PDF_REFRESH_SECONDS = 2
+
+
+def signed_pdf_response(request: HttpRequest, record, *, title: str, pending_text: str) -> HttpResponse:
+    """A signed document's stored PDF (a power of attorney, a 선정서) as a private attachment. Until its worker has
+    rendered it: a page saying so that reloads itself (a meta refresh: the CSP allows no inline script) and, once
+    the PDF is there, shows the download link."""
+    ready = signed_document_pdf_ready(record)
+    if not ready or SIGNED_PDF_WAITED in request.GET:
+        return render(
+            request,
+            "accounts/consents/signed_pdf_wait.html",
+            {
+                "title": title,
+                "record": record,
+                "ready": ready,
+                "pending_text": pending_text,
+                "download_url": request.path,
+                "refresh_url": f"{request.path}?{SIGNED_PDF_WAITED}=1",
+                "refresh_seconds": SIGNED_PDF_REFRESH_SECONDS,
+            },
+        )
     response = FileResponse(
         record.pdf.open("rb"),
         as_attachment=True,

@@ -510,11 +510,23 @@ CELERY_BEAT_SCHEDULE["claims-evidence-reading-requeue"] = {
     "task": "claims.tasks.recovery.evidence_findings_requeue_task",
     "schedule": 5 * 60,
 }
+# Signed PDFs whose render task was lost or failed are queued again (accounts/tasks.py, filing/tasks/).
+CELERY_BEAT_SCHEDULE["accounts-signed-pdfs-sweep"] = {
+    "task": "accounts.tasks.power_of_attorney_pdfs_sweep_task",
+    "schedule": 10 * 60,
+}
+CELERY_BEAT_SCHEDULE["filing-designation-pdfs-sweep"] = {
+    "task": "filing.tasks.selected_parties.designation_pdfs_sweep_task",
+    "schedule": 10 * 60,
+}
 # Claims per recompute chunk (a transaction each) and rows between an export's progress marks (its heartbeat).
 RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=1000)
 EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
+    # Signed PDFs (WeasyPrint): CPU and memory, on a worker whose processes are replaced after a few tasks.
+    "accounts.tasks.power_of_attorney_pdf*": {"queue": "documents"},  # the render task and its sweep
+    "filing.tasks.selected_parties.designation_pdf*": {"queue": "documents"},
     "claims.tasks.estimates.*": {"queue": "estimates"},
     "claims.tasks.exports.*": {"queue": "exports"},  # the filing app's export tasks, by their registered names
     "claims.tasks.notifications.*": {"queue": "email"},
@@ -536,6 +548,7 @@ CELERY_QUEUE_TIME_LIMITS = {
     "estimates": (600, 660),
     "exports": (1800, 1860),
     "evidence_reading": (150, 180),  # one file: OCR_TIMEOUT_SECONDS (60) for the engine, a retry's backoff apart
+    "documents": (60, 90),  # one signed PDF: about 0.2 s of CPU
     "celery": (600, 660),
 }
 

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from accounts.models import ConsentDocument, ConsentRecord, PowerOfAttorney, User
 from accounts.services.signing import power_of_attorney_sign
+from accounts.tasks import power_of_attorney_pdf_render_task
 from accounts.tests.factories import consent_documents_published, identity_verified
 from claims.models import Claim
 from claims.tests.factories import LossItemFactory, SubmittedClaimFactory, claimant_ready
@@ -83,6 +84,8 @@ def test_the_signed_pdf_prints_markup_in_a_name_as_text():
         meta=meta,
         typed_name="김<b>민수</b>",
     )
+    power_of_attorney_pdf_render_task(power.pk)  # what the `documents` worker does after commit
+    power.refresh_from_db()
 
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(power.pdf.read())).pages)
     assert "김<b>민수</b>" in text

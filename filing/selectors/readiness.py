@@ -7,7 +7,8 @@ per condition that applies, `r_ready` (all of them) and `r_overridden` (a Lawyer
 
 A condition applies only where its part is configured:
 - identity: an identity provider is configured (integrations.identity) -> proof level 3 or more (accounts/proof.py);
-- power_of_attorney: always -> signed, not withdrawn, on the current power-of-attorney text;
+- power_of_attorney: always -> signed, not withdrawn, on the current power-of-attorney text, its PDF rendered (a
+  worker renders it after the signature: until then the plaintiff is not ready, with that reason);
 - proof_of_use: always -> every claimed service (at least one) has proof of use: a file tagged proof of use for that
   service (linked to a loss item of it, or not linked to any when the claim names only that service), or a file
   read (claims/services/evidence_reading.py) with a moment inside the service's outage window, for that service;
@@ -142,17 +143,25 @@ def _identity() -> Q:
     return Q(GreaterThanOrEqual(level, int(ProofLevel.IDENTITY)))
 
 
-def _power_of_attorney() -> Exists:
+def _powers_of_attorney_in_force() -> QuerySet:
+    """The claimant's (OuterRef) signed, not withdrawn powers of attorney on the current text."""
     current = (
         ConsentDocument.objects.filter(kind=ConsentDocument.Kind.POWER_OF_ATTORNEY, published_at__isnull=False)
         .order_by("-version")
         .values("pk")[:1]
     )
-    return Exists(
-        PowerOfAttorney.objects.filter(
-            user_id=OuterRef("claimant_id"), withdrawn_at__isnull=True, document_id=Subquery(current)
-        )
+    return PowerOfAttorney.objects.filter(
+        user_id=OuterRef("claimant_id"), withdrawn_at__isnull=True, document_id=Subquery(current)
     )
+
+
+def _power_of_attorney() -> Exists:
+    return Exists(_powers_of_attorney_in_force().exclude(pdf_sha256=""))
+
+
+def _power_of_attorney_pdf_pending() -> Exists:
+    """Signed, but the PDF not rendered yet (the reason shown for an unmet power of attorney)."""
+    return Exists(_powers_of_attorney_in_force().filter(pdf_sha256=""))
 
 
 def _services_without_proof() -> QuerySet:
@@ -239,14 +248,17 @@ def claims_missing(key: str) -> Q:
 
 
 def readiness_annotate(queryset: QuerySet[Claim], *, rules: Iterable[Rule] | None = None) -> QuerySet[Claim]:
-    """`r_<key>` for every condition that applies, `r_ready`, `r_overridden` and `r_missing_services` (names of the
-    claimed services without proof of use), computed in the same SELECT."""
+    """`r_<key>` for every condition that applies, `r_ready`, `r_overridden`, `r_missing_services` (names of the
+    claimed services without proof of use) and `r_power_of_attorney_pdf_pending` (signed, PDF not rendered yet),
+    computed in the same SELECT."""
     rules = readiness_rules() if rules is None else tuple(rules)
     conditions = _conditions(rules)
     ready = Q()
     for part in conditions.values():
         ready &= part
     annotations = {f"r_{key}": _boolean(part) for key, part in conditions.items()}
+    if POWER_OF_ATTORNEY in conditions:
+        annotations["r_power_of_attorney_pdf_pending"] = _power_of_attorney_pdf_pending()
     return queryset.annotate(
         **annotations,
         r_ready=_boolean(ready),
@@ -292,6 +304,8 @@ def _reason(key: str, claim: Claim) -> str:
     if key == IDENTITY:
         return _("신청인의 본인인증(간편인증)이나 인증서 서명이 없습니다.")
     if key == POWER_OF_ATTORNEY:
+        if getattr(claim, "r_power_of_attorney_pdf_pending", False):
+            return _("소송위임장에 서명했지만 서명된 PDF를 아직 만들고 있습니다.")
         return _("최신 소송위임장에 서명하지 않았거나 위임을 철회했습니다.")
     if key == PROOF_OF_USE:
         missing = getattr(claim, "r_missing_services", None)
@@ -309,6 +323,12 @@ def _reason(key: str, claim: Claim) -> str:
     return _("신청인이 답하지 않은 자료 요청이 있습니다.")
 
 
+def _claimant_todo(rule: Rule, claim: Claim) -> str:
+    if rule.key == POWER_OF_ATTORNEY and getattr(claim, "r_power_of_attorney_pdf_pending", False):
+        return _("서명한 위임장 PDF를 만들고 있습니다. 따로 하실 일은 없습니다.")
+    return str(rule.claimant_todo)
+
+
 def readiness_of(claim: Claim, *, rules: Iterable[Rule]) -> Readiness:
     """The checklist of a claim that went through `readiness_annotate` with the same `rules`."""
     checks = []
@@ -320,7 +340,7 @@ def readiness_of(claim: Claim, *, rules: Iterable[Rule]) -> Readiness:
                 label=str(rule.label),
                 met=met,
                 reason="" if met else _reason(rule.key, claim),
-                claimant_todo="" if met else str(rule.claimant_todo),
+                claimant_todo="" if met else _claimant_todo(rule, claim),
             )
         )
     return Readiness(checks=tuple(checks), overridden=bool(claim.r_overridden))

@@ -5,7 +5,8 @@
    sign a 선정서 naming them (`designation_requests_queue`, in chunks, once per plaintiff).
 3. The plaintiff signs it in the portal through the power of attorney's signing path
    (`accounts.services.signing.document_sign`: certified 간편인증 where an identity backend is configured, drawn or
-   typed where the firm allows it); the signed PDF is kept privately with the signature evidence, and audited.
+   typed where the firm allows it); the signature evidence is kept and audited, and a worker renders the signed PDF
+   and keeps it privately (`designation_pdf_render`, queue `documents`).
 
 Only the selected parties are then parties to the suit, which cuts the service-fee deposit
 (filing/services/court_costs.py).
@@ -31,6 +32,7 @@ from accounts.services.signing import (
     document_sign,
     handwritten_signature_allowed,
     signature_name_check,
+    signed_document_pdf_render,
 )
 from claims.models import Claim
 from claims.portal_notices import PortalNotice
@@ -157,20 +159,17 @@ def designation_requests_queue(*, wave_id: int, after_number: int = 0) -> int | 
 # --- the 선정서 and its signing ----------------------------------------------------------------------------------
 
 
-def designation_document(*, request: DesignationRequest, user: User) -> SignedDocumentText:
-    """The 선정서 the plaintiff signs: the court and case, the selected parties by number, name and address, and the
-    plaintiff's own details."""
+def designation_document(*, request: DesignationRequest, numbers: list[int], signer: dict) -> SignedDocumentText:
+    """The 선정서 the plaintiff signs: the court and case, the selected parties (the wave members `numbers`) by
+    number, name and address, and the plaintiff's own details (`signer`: consent_placeholder_values)."""
     wave = request.wave
-    parties = list(wave.selected_parties.select_related("member").order_by("member__number"))
+    parties = list(
+        wave.selected_parties.filter(member__number__in=numbers).select_related("member").order_by("member__number")
+    )
     with translation.override("ko"):
         text = render_to_string(
             DESIGNATION_TEXT_TEMPLATE,
-            {
-                "wave": wave,
-                "parties": [party.member for party in parties],
-                "member": request.member,
-                "signer": consent_placeholder_values(user=user),
-            },
+            {"wave": wave, "parties": [party.member for party in parties], "member": request.member, "signer": signer},
         ).strip()
     return SignedDocumentText(
         title="선정서",
@@ -180,6 +179,17 @@ def designation_document(*, request: DesignationRequest, user: User) -> SignedDo
         text=text,
         signer_label="선정자",
         file_prefix="designation",
+    )
+
+
+def _selected_numbers(wave: FilingWave) -> list[int]:
+    return list(wave.selected_parties.order_by("member__number").values_list("member__number", flat=True))
+
+
+def designation_document_to_sign(*, request: DesignationRequest, user: User) -> SignedDocumentText:
+    """The 선정서 as the plaintiff would sign it now: the wave's selected parties and the user's current details."""
+    return designation_document(
+        request=request, numbers=_selected_numbers(request.wave), signer=consent_placeholder_values(user=user)
     )
 
 
@@ -211,13 +221,12 @@ def designation_sign(
     request = DesignationRequest.objects.select_for_update().select_related("wave", "member__claim").get(pk=request.pk)
     _check_can_sign(request=request, user=user, certified=certified is not None)
     signature_name_check(user=user, typed_name=typed_name, signature_png=signature_png, certified=certified is not None)
-    document = designation_document(request=request, user=user)
-    numbers = list(request.wave.selected_parties.order_by("member__number").values_list("member__number", flat=True))
+    numbers, signer = _selected_numbers(request.wave), consent_placeholder_values(user=user)
     designation = document_sign(
         record=Designation(request=request, user=user, selected_numbers=numbers),
         user=user,
-        document=document,
-        signer_snapshot=consent_placeholder_values(user=user),
+        document=designation_document(request=request, numbers=numbers, signer=signer),
+        signer_snapshot=signer,
         meta=meta,
         signature_png=signature_png,
         certified=certified,
@@ -231,7 +240,6 @@ def designation_sign(
         "number": request.member.number,
         "selected_numbers": numbers,
         "method": designation.signature_method,
-        "pdf_sha256": designation.pdf_sha256,
         "content_sha256": designation.content_sha256,
     }
     if certified is not None:
@@ -244,7 +252,25 @@ def designation_sign(
         claim=request.member.claim,
         data=data,
     )
+    from filing.tasks.selected_parties import designation_pdf_render_task
+
+    designation_pdf_render_task.delay_on_commit(designation.pk)
     return designation
+
+
+@transaction.atomic
+def designation_pdf_render(*, designation_id: int) -> bool:
+    """Render a signed 선정서's PDF once (accounts.services.signing.signed_document_pdf_render), from the parties and
+    the signer's details recorded at signing; False when it was already rendered."""
+    designation = (
+        Designation.objects.select_for_update(of=("self",))
+        .select_related("request__wave", "request__member__claim", "user", "certified_signature")
+        .get(pk=designation_id)
+    )
+    document = designation_document(
+        request=designation.request, numbers=designation.selected_numbers, signer=designation.signer_snapshot
+    )
+    return signed_document_pdf_render(record=designation, document=document, claim=designation.request.member.claim)
 
 
 @transaction.atomic
@@ -253,7 +279,7 @@ def designation_certified_start(*, request: DesignationRequest, user: User, meta
     with); the request is kept on the 선정서 request until it is answered."""
     request = DesignationRequest.objects.select_for_update().select_related("wave", "member__claim").get(pk=request.pk)
     _check_can_sign(request=request, user=user, certified=True)
-    document = designation_document(request=request, user=user)
+    document = designation_document_to_sign(request=request, user=user)
     verification = certified_signature_start(
         user=user, document_title=CERTIFIED_DESIGNATION_TITLE, document_sha256=document.text_sha256, meta=meta
     )

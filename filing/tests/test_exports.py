@@ -21,6 +21,7 @@ from accounts.models import ConsentDocument
 from accounts.roles import Role
 from accounts.services.consents import consent_accept
 from accounts.services.signing import power_of_attorney_sign
+from accounts.tasks import power_of_attorney_pdf_render_task
 from accounts.tests.factories import ClaimantFactory, StaffFactory, consent_documents_published, identity_verified
 from claims.models import Claim, Evidence
 from claims.tests.factories import (
@@ -283,9 +284,10 @@ def signed_claimant(name: str):
     meta = RequestMeta(ip="203.0.113.7", user_agent="test")
     consent_accept(user=claimant, document=documents[ConsentDocument.Kind.PRIVACY_REQUIRED], meta=meta)
     identity_verified(claimant)
-    power_of_attorney_sign(
+    power = power_of_attorney_sign(
         user=claimant, document=documents[ConsentDocument.Kind.POWER_OF_ATTORNEY], meta=meta, typed_name=name
     )
+    power_of_attorney_pdf_render_task(power.pk)  # what the `documents` worker does after commit
     return claimant
 
 

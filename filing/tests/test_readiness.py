@@ -94,6 +94,20 @@ def test_the_power_of_attorney_must_be_signed_current_and_not_withdrawn():
     assert POWER_OF_ATTORNEY in unmet(claim)  # signed on an older text
 
 
+def test_a_signed_power_of_attorney_whose_pdf_is_not_rendered_yet_is_not_ready_and_says_why():
+    claim = claim_ready()
+    power = PowerOfAttorney.objects.get(user=claim.claimant)
+    rendered = (power.pdf.name, power.pdf_sha256)
+    PowerOfAttorney.objects.filter(pk=power.pk).update(pdf="", pdf_sha256="")  # as right after signing
+    assert unmet(claim) == {POWER_OF_ATTORNEY}
+    check = claim_readiness(claim=claim).unmet[0]
+    assert "PDF를 아직 만들고 있습니다" in check.reason
+    assert "만들고 있습니다" in check.claimant_todo and "서명해 주세요" not in check.claimant_todo
+    assert not claims_readiness(queryset=Claim.objects.filter(pk=claim.pk))[0][1].ready
+    PowerOfAttorney.objects.filter(pk=power.pk).update(pdf=rendered[0], pdf_sha256=rendered[1])
+    assert claim_readiness(claim=claim).ready
+
+
 def test_a_claimant_without_any_power_of_attorney_is_not_ready(settings):
     settings.IDENTITY_BACKEND = UNCONFIGURED_IDENTITY
     claim = claim_ready(claimant=ClaimantFactory())

@@ -37,6 +37,7 @@ from filing.services.selected_parties import (
     designation_sign,
     selected_parties_pick,
 )
+from filing.tasks.selected_parties import designation_pdf_render_task
 from filing.tests.readiness import claim_ready, plaintiff_ready
 from filing.tests.test_exports import cohort_of_all, exported
 from integrations.identity.sandbox import sandbox_request_answer
@@ -72,9 +73,14 @@ def request_of(wave: FilingWave, number: int) -> DesignationRequest:
     return DesignationRequest.objects.select_related("user").get(wave=wave, member__number=number)
 
 
-def signed_typed(wave: FilingWave, number: int) -> Designation:
+def signed_typed(wave: FilingWave, number: int, *, rendered: bool = True) -> Designation:
+    """Signed with the typed name; its PDF rendered by its task (what the `documents` worker does after commit)."""
     request = request_of(wave, number)
-    return designation_sign(request=request, user=request.user, meta=META, typed_name=request.user.legal_name)
+    designation = designation_sign(request=request, user=request.user, meta=META, typed_name=request.user.legal_name)
+    if rendered:
+        designation_pdf_render_task(designation.pk)
+        designation.refresh_from_db()
+    return designation
 
 
 # --- picking ------------------------------------------------------------------------------------------------------
@@ -173,7 +179,37 @@ def test_a_typed_signature_keeps_the_pdf_privately_with_its_evidence_and_is_audi
     assert designation.document_number in text and "선정자서명" in text
     entry = AuditEntry.objects.get(data__event="designation_signed")
     assert entry.actor == designation.user and entry.claim_id == designation.request.member.claim_id
-    assert entry.data["pdf_sha256"] == designation.pdf_sha256
+    assert entry.data["content_sha256"] == designation.content_sha256
+    rendered = AuditEntry.objects.get(data__event="signed_pdf_rendered", object_type="filing.designation")
+    assert rendered.claim_id == designation.request.member.claim_id
+    assert rendered.data == {
+        "event": "signed_pdf_rendered",
+        "document_number": designation.document_number,
+        "content_sha256": designation.content_sha256,
+        "pdf_sha256": designation.pdf_sha256,
+    }
+
+
+def test_signing_queues_the_pdf_which_the_task_renders_once(wave, lawyer, django_capture_on_commit_callbacks):
+    asked(wave, lawyer, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks() as callbacks:
+        designation = signed_typed(wave, 2, rendered=False)
+    assert (designation.pdf_sha256, designation.pdf.name) == ("", "")
+    assert len(callbacks) == 1  # the render task, published on commit
+    assert designation_pdf_render_task(designation.pk) is True
+    assert designation_pdf_render_task(designation.pk) is False  # redelivered: nothing done twice
+    assert AuditEntry.objects.filter(data__event="signed_pdf_rendered").count() == 1
+
+
+def test_the_bundle_notes_a_designation_whose_pdf_is_not_rendered_yet(wave, lawyer, django_capture_on_commit_callbacks):
+    asked(wave, lawyer, django_capture_on_commit_callbacks)
+    signed_typed(wave, 1)
+    pending = signed_typed(wave, 3, rendered=False)
+    archive = zipfile.ZipFile(io.BytesIO(exported(lawyer, ExportJob.Kind.DESIGNATION_BUNDLE, wave=wave)))
+    header, *rows = list(csv.reader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
+    row = next(row for row in rows if row[header.index("문서 번호")] == pending.document_number)
+    assert row[header.index("비고")] == "서명한 선정서 PDF를 만들고 있습니다"
+    assert row[header.index("ZIP 안 경로")] == ""
 
 
 def test_signing_twice_someone_elses_or_with_a_wrong_name_is_refused(wave, lawyer, django_capture_on_commit_callbacks):
@@ -223,10 +259,16 @@ def test_the_identity_wait_page_returns_to_the_designation_once_signed(
     verification = IdentityVerification.objects.get(user=user, kind=IdentityVerification.Kind.SIGNATURE)
     assert response["Location"] == reverse("accounts:identity_wait", args=[verification.pk])
     sandbox_request_answer(receipt_id=verification.receipt_id, approve=True)
-    response = client.post(reverse("accounts:identity_wait", args=[verification.pk]))
+    with django_capture_on_commit_callbacks() as render:  # the PDF's task, run below
+        response = client.post(reverse("accounts:identity_wait", args=[verification.pk]))
     assert response["Location"] == reverse("filing:designation_sign", args=[request.pk])
     page = client.get(response["Location"]).content.decode()
     assert 'data-testid="designation-certified"' in page
+    assert 'data-testid="designation-download-pending"' in page and "서명한 선정서 PDF를 만들고 있습니다" in page
+    waiting = client.get(reverse("filing:designation_download", args=[request.pk])).content.decode()
+    assert "서명한 선정서 PDF를 만들고 있습니다" in waiting and 'http-equiv="refresh"' in waiting
+    for callback in render:
+        callback()
     download = client.get(reverse("filing:designation_download", args=[request.pk]))
     assert download["Content-Type"] == "application/pdf"
 

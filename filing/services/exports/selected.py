@@ -10,6 +10,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from accounts.models import SignatureEvidence
+from accounts.selectors import signed_document_pdf_ready
 from claims.models import Claim
 from filing.exports import Sheet, SpooledCsv, ZipBundle, xlsx_write
 from filing.models import ExportJob
@@ -53,11 +54,14 @@ def _designation_bundle(job: ExportJob, out: BinaryIO, progress: Progress) -> No
             member = designation.request.member
             path = f"{_member_folder(member.number, member.name, width)}_{designation.document_number}.pdf"
             notes, stored = [], None
-            try:
-                with default_storage.open(designation.pdf.name, "rb") as source:
-                    stored = bundle.add_stream(path, source)
-            except FileNotFoundError:
-                notes.append(_("저장소에 파일이 없습니다"))
+            if not signed_document_pdf_ready(designation):
+                notes.append(_("서명한 선정서 PDF를 만들고 있습니다"))
+            else:
+                try:
+                    with default_storage.open(designation.pdf.name, "rb") as source:
+                        stored = bundle.add_stream(path, source)
+                except FileNotFoundError:
+                    notes.append(_("저장소에 파일이 없습니다"))
             if stored and stored.sha256 != designation.pdf_sha256:
                 notes.append(_("서명 때 기록한 SHA-256과 다릅니다"))
             certified = designation.certified_signature
