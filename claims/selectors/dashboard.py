@@ -5,13 +5,16 @@ a cached copy every minute (dashboard_summary_refresh, claims.tasks.dashboard) a
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, F, Q, Sum, When
-from django.db.models.functions import Greatest, TruncDate
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -75,13 +78,17 @@ class DashboardSummary:
     computed_at: dt.datetime
 
 
-def _loss_item_claimed_amount() -> Case:
-    """LossItem.claimed_amount in SQL."""
-    return Case(
-        When(kind=LossItem.Kind.SUBSCRIPTION, then=F("monthly_fee")),
-        When(kind=LossItem.Kind.BUSINESS_REVENUE, then=Greatest(F("comparison_revenue") - F("outage_revenue"), 0)),
-        default=F("amount"),
-    )
+@contextmanager
+def _index_reads_priced_as_cached() -> Iterator[None]:
+    """The statements inside (in a transaction of their own) planned with random_page_cost 1.1, the usual value when
+    the data is in memory or on SSD, instead of PostgreSQL's default 4 (for spinning disks): the planner then reads
+    the narrow covering indexes (claim_dashboard_totals, loss_item_service_claimed) alone rather than scanning the
+    wide tables, about twice as fast for the loss items at 200,000 claims."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL random_page_cost = 1.1")
+        yield
 
 
 def _per_day(first_day: dt.date, last_day: dt.date) -> list[Row]:
@@ -109,13 +116,13 @@ def _per_service() -> list[Row]:
         Claim.services.through.objects.exclude(claim_id__in=not_counted)
         .order_by()
         .values_list("service_id")
-        .annotate(n=Count("pk"))  # one row per claim and service: no DISTINCT (which sorted every pair)
+        .annotate(n=Count("*"))  # one row per claim and service: no DISTINCT (which sorted every pair)
     )
     claimed = dict(
         LossItem.objects.exclude(claim_id__in=not_counted)
         .order_by()
         .values_list("service_id")
-        .annotate(total=Sum(_loss_item_claimed_amount()))
+        .annotate(total=Sum("claimed_amount_stored"))
     )
     rows = [
         Row(service.name, counts[service.pk], claimed.get(service.pk, 0), key=service.slug)
@@ -144,7 +151,7 @@ def _claim_totals() -> _ClaimTotals:
         Claim.objects.order_by()
         .values("status", "claimant_type")
         .annotate(
-            n=Count("pk"),
+            n=Count("*"),
             claimed=Sum("claimed_total"),
             estimated=Sum("estimate_total"),
             not_estimated=Count("pk", filter=Q(estimate_total__isnull=True)),
@@ -182,11 +189,14 @@ def _claim_totals() -> _ClaimTotals:
 def dashboard_summary(*, today: dt.date | None = None) -> DashboardSummary:
     last_day = today or timezone.localdate()
     first_day = last_day - dt.timedelta(days=DAYS_SHOWN - 1)
-    totals = _claim_totals()
+    with _index_reads_priced_as_cached():
+        totals = _claim_totals()
+        per_day = _per_day(first_day, last_day)
+        per_service = _per_service()
     return DashboardSummary(
         by_status=totals.by_status,
-        per_day=_per_day(first_day, last_day),
-        per_service=_per_service(),
+        per_day=per_day,
+        per_service=per_service,
         per_claimant_type=totals.per_claimant_type,
         estimate_histogram=totals.estimate_histogram,
         not_estimated=totals.not_estimated,
