@@ -99,7 +99,7 @@ def _per_day(first_day: dt.date, last_day: dt.date) -> list[Row]:
         .annotate(day=TruncDate("submitted_at", tzinfo=zone))
         .order_by()
         .values_list("day")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not COUNT(id): the submitted_at index alone answers it (index-only scan)
     )
     days = [first_day + dt.timedelta(days=offset) for offset in range((last_day - first_day).days + 1)]
     return [Row(day.strftime("%m-%d"), counts.get(day, 0), key=day.isoformat()) for day in days]
