@@ -54,7 +54,11 @@ def claims_personal_data_export(*, user: User, attach: Attach) -> list[dict[str,
             status_label=claim.get_status_display(),
             services=[service.slug for service in claim.services.all()],
             loss_items=[
-                {**row_export(item), "service": item.service.slug, "claimed_amount": item.claimed_amount}
+                {
+                    **row_export(item, exclude={"claimed_amount_stored"}),  # the same figure as claimed_amount
+                    "service": item.service.slug,
+                    "claimed_amount": item.claimed_amount,
+                }
                 for item in claim.loss_items.all()
             ],
             evidence=[

@@ -1,3 +1,3 @@
 """Celery tasks, one module per area; imported here so the worker's autodiscovery finds them."""
 
-from claims.tasks import estimates, evidence, fraud, notifications, recovery, retention  # noqa: F401
+from claims.tasks import dashboard, estimates, evidence, fraud, notifications, recovery, retention  # noqa: F401

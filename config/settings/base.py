@@ -522,6 +522,14 @@ CELERY_BEAT_SCHEDULE["filing-designation-pdfs-sweep"] = {
 # Claims per recompute chunk (a transaction each) and rows between an export's progress marks (its heartbeat).
 RECOMPUTE_CHUNK_SIZE = env.int("RECOMPUTE_CHUNK_SIZE", default=1000)
 EXPORT_PROGRESS_ROWS = env.int("EXPORT_PROGRESS_ROWS", default=2000)
+# The staff dashboard's cached copy (claims/selectors/dashboard.py) is computed every minute, one per language, so no
+# staff request computes it; a copy is kept five refreshes long, so only a stopped beat or worker lets it lapse.
+DASHBOARD_REFRESH_SECONDS = 60
+CELERY_BEAT_SCHEDULE["claims-dashboard-refresh"] = {
+    "task": "claims.tasks.dashboard.dashboard_summary_refresh_task",
+    "schedule": DASHBOARD_REFRESH_SECONDS,
+    "options": {"expires": DASHBOARD_REFRESH_SECONDS},  # one left behind a busy queue is dropped: the next one comes
+}
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     # Signed PDFs (WeasyPrint): CPU and memory, on a worker whose processes are replaced after a few tasks.
