@@ -126,8 +126,15 @@ class Text(str):
 
 def _neutralised(column: str) -> str:
     """A text cell: NULL when empty (so the CSV writes nothing, not ""), with a leading quote when it starts like
-    a formula (the triggers are the parameter `triggers`), as `filing.exports.spreadsheet_safe`."""
-    return f"NULLIF(CASE WHEN left({column}, 1) = ANY(%(triggers)s) THEN '''' || {column} ELSE {column} END, '')"
+    a formula, as `filing.exports.spreadsheet_safe` (the code points of its triggers are the parameter `triggers`:
+    comparing `ascii()` of the first character with integers allocates nothing, for every text cell of every row)."""
+    return f"NULLIF(CASE WHEN ascii({column}) = ANY(%(triggers)s) THEN '''' || {column} ELSE {column} END, '')"
+
+
+def _literal(query: QuerySet) -> str:
+    """The queryset's SQL with its parameters in it (quoted by the driver), to be placed in a larger statement
+    that has named parameters of its own."""
+    return connection.ops.compose_sql(*query.query.sql_with_params()).replace("%", "%%")
 
 
 def _json_object(column: str) -> str:
@@ -143,8 +150,9 @@ def _amount_cells(claimed: Callable[[int], str], estimated: Callable[[int], str]
     return cells + [estimated(index) for index in range(len(LOSS_KINDS), len(ESTIMATE_RULES))]
 
 
-def _cohort_amounts() -> tuple[str, str, list[str]]:
-    """The CTEs and joins for a cohort's amounts by kind and rule and its model version, and their cells."""
+def _cohort_amounts(claim_ids: str) -> tuple[str, str, list[str]]:
+    """The CTEs and joins for a cohort's amounts by kind and rule and its model version, and their cells
+    (`claim_ids`: the SELECT of the cohort's claim ids)."""
     # What the claimant entered (filing.selectors.cohorts.claimed_amount): the fee, the lost revenue or the amount.
     claimed_amount = (
         "CASE li.kind WHEN %(subscription)s THEN li.monthly_fee "
@@ -155,7 +163,7 @@ def _cohort_amounts() -> tuple[str, str, list[str]]:
         for index in range(len(LOSS_KINDS))
     )
     estimated = ", ".join(
-        f"SUM((x.value ->> 'amount')::bigint) FILTER (WHERE x.value ->> 'rule' = %(rule_{index})s)::bigint AS r{index}"
+        f"SUM(x.amount) FILTER (WHERE x.rule = %(rule_{index})s)::bigint AS r{index}"
         for index in range(len(ESTIMATE_RULES))
     )
     version_table = _table(Estimate._meta.get_field("model_version").related_model)
@@ -163,15 +171,16 @@ def _cohort_amounts() -> tuple[str, str, list[str]]:
     ctes = f"""
 claimed AS (
     SELECT li.claim_id, {claimed} FROM {_table(LossItem)} li
-    WHERE li.claim_id IN (SELECT claim_id FROM scope) GROUP BY li.claim_id
+    WHERE li.claim_id IN ({claim_ids}) GROUP BY li.claim_id
 ),
 estimated AS (
     SELECT e.claim_id, v.version AS model_version, r.*
     FROM {_table(Estimate)} e LEFT JOIN {version_table} v ON v.id = e.model_version_id
     CROSS JOIN LATERAL (
-        SELECT count(*) AS components, {estimated} FROM jsonb_array_elements(e.breakdown -> 'components') x
+        SELECT count(*) AS components, {estimated}
+        FROM jsonb_to_recordset(e.breakdown -> 'components') x(rule text, amount bigint)
     ) r
-    WHERE e.is_current AND e.claim_id IN (SELECT claim_id FROM scope)
+    WHERE e.is_current AND e.claim_id IN ({claim_ids})
 ),"""  # noqa: S608
     joins = "LEFT JOIN claimed ON claimed.claim_id = s.claim_id LEFT JOIN estimated ON estimated.claim_id = s.claim_id"
     cells = _amount_cells(
@@ -216,10 +225,17 @@ def claim_sheet_sql(*, cohort: Cohort | None = None, wave: FilingWave | None = N
     """The claim sheet's SELECT for a cohort (its live claims, oldest submission first, no plaintiff numbers) or a
     wave (its plaintiffs by number, with the frozen names, addresses and amounts and the live rest): one row per
     claim, the cells in the order of `filing.services.exports.sheets.claim_sheet_header`."""
-    scope = _wave_scope(wave) if wave is not None else _cohort_scope(cohort)
-    scope_sql = connection.ops.compose_sql(*scope.query.sql_with_params()).replace("%", "%%")
+    if wave is not None:
+        scope = _wave_scope(wave)
+        ids = WaveMember.objects.filter(wave=wave).order_by()
+        claim_ids, claimant_ids = ids.values("claim_id"), ids.values("claim__claimant_id")
+    else:
+        scope = _cohort_scope(cohort)
+        ids = cohort_claims(cohort=cohort).order_by()
+        claim_ids, claimant_ids = ids.values("pk"), ids.values("claimant_id")
+    scope_sql, claim_ids, claimant_ids = (_literal(query) for query in (scope, claim_ids, claimant_ids))
     columns = SCOPE_COLUMNS + (WAVE_COLUMNS if wave is not None else ())
-    amounts_ctes, amounts_joins, amount_cells = _wave_amounts() if wave is not None else _cohort_amounts()
+    amounts_ctes, amounts_joins, amount_cells = _wave_amounts() if wave is not None else _cohort_amounts(claim_ids)
     order = ("s.number", "s.claim_id") if wave is not None else ("s.submitted_at", "s.claim_id")
     phone = "s.phone"
     number = "s.business_number"
@@ -261,47 +277,48 @@ def claim_sheet_sql(*, cohort: Cohort | None = None, wave: FilingWave | None = N
     ]
     inner = ", ".join(f"{cell} AS c{index}" for index, cell in enumerate(cells))
     outer = ", ".join(
-        _neutralised(f"t.c{index}") if isinstance(cell, Text) else f"t.c{index}" for index, cell in enumerate(cells)
+        f"{_neutralised(f't.c{index}') if isinstance(cell, Text) else f't.c{index}'} AS c{index}"
+        for index, cell in enumerate(cells)
     )
     sql = f"""
-WITH scope ({", ".join(columns)}) AS MATERIALIZED ({scope_sql}),
-{amounts_ctes}
+WITH {amounts_ctes}
 services AS (
     SELECT cs.claim_id, string_agg(sv.name_ko, ', ' ORDER BY sv.name_ko) AS names
     FROM {_table(Claim.services.through)} cs JOIN {_table(Service)} sv ON sv.id = cs.service_id
-    WHERE cs.claim_id IN (SELECT claim_id FROM scope) GROUP BY cs.claim_id
+    WHERE cs.claim_id IN ({claim_ids}) GROUP BY cs.claim_id
 ),
 flags AS (
     SELECT fl.claim_id, string_agg(COALESCE(%(flags)s::jsonb ->> fl.code, fl.code), '; ' ORDER BY fl.code) AS labels
     FROM {_table(Flag)} fl
-    WHERE fl.status = %(open)s AND fl.claim_id IN (SELECT claim_id FROM scope) GROUP BY fl.claim_id
+    WHERE fl.status = %(open)s AND fl.claim_id IN ({claim_ids}) GROUP BY fl.claim_id
 ),
 certified AS (
     SELECT pa.user_id, bool_or(iv.sandbox) AS sandbox
     FROM {_table(PowerOfAttorney)} pa JOIN {_table(IdentityVerification)} iv ON iv.id = pa.certified_signature_id
     WHERE pa.withdrawn_at IS NULL AND pa.signature_method = %(certified)s
-      AND pa.user_id IN (SELECT claimant_id FROM scope)
+      AND pa.user_id IN ({claimant_ids})
     GROUP BY pa.user_id
 ),
 identity AS (
     SELECT iv.user_id, bool_or(iv.sandbox) AS sandbox FROM {_table(IdentityVerification)} iv
     WHERE iv.kind = %(identity_kind)s AND iv.status = %(verified)s AND iv.profile_mismatch = '[]'::jsonb
-      AND iv.user_id IN (SELECT claimant_id FROM scope)
+      AND iv.user_id IN ({claimant_ids})
     GROUP BY iv.user_id
 )
 SELECT {outer}
 FROM (
 SELECT {inner}, {order[0]} AS order_1, {order[1]} AS order_2
-FROM scope s {amounts_joins}
+FROM ({scope_sql}) s({", ".join(columns)}) {amounts_joins}
 LEFT JOIN services ON services.claim_id = s.claim_id
 LEFT JOIN flags ON flags.claim_id = s.claim_id
 LEFT JOIN certified ON certified.user_id = s.claimant_id
 LEFT JOIN identity ON identity.user_id = s.claimant_id
+OFFSET 0
 ) t
 ORDER BY t.order_1, t.order_2"""  # noqa: S608 (table names and fixed fragments; every value is a parameter)
     params: dict[str, Any] = {
         **_labels(),
-        "triggers": list(FORMULA_TRIGGERS),
+        "triggers": [ord(trigger) for trigger in FORMULA_TRIGGERS],
         "time_zone": str(KST),
         "certified_level": int(ProofLevel.CERTIFIED),
         "identity_level": int(ProofLevel.IDENTITY),
@@ -320,17 +337,29 @@ ORDER BY t.order_1, t.order_2"""  # noqa: S608 (table names and fixed fragments;
     return sql, params
 
 
+# For the sheet's statement only: no JIT compilation (PostgreSQL costs the statement high enough to compile it,
+# which takes longer than running it), and memory enough for its hash tables and the sort by submission time to
+# stay out of temporary files at 200,000 claims (the default, 4 MB, spilled them to disk).
+SHEET_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+
+
 @contextmanager
 def _sheet_settings() -> Iterator[None]:
-    """JIT compilation off for the sheet's statement: PostgreSQL costs the statement high enough to compile it,
-    which takes longer than running it (see docs/filing.md); reset afterwards (the connection is reused)."""
+    """SHEET_SETTINGS for this connection while the block runs, then their defaults again (the connection is
+    reused): one statement each way."""
     with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
+        cursor.execute(
+            "SELECT set_config(name, value, false) FROM jsonb_each_text(%s::jsonb) AS s(name, value)",
+            [json.dumps(SHEET_SETTINGS)],
+        )
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
+            cursor.execute(
+                "SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name = ANY(%s)",
+                [list(SHEET_SETTINGS)],
+            )
 
 
 def claim_sheet_csv_copy(*, out: BinaryIO, cohort: Cohort | None = None, wave: FilingWave | None = None) -> int:

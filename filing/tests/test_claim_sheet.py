@@ -1,10 +1,13 @@
 """The claim sheet written by PostgreSQL (filing/selectors/claim_sheet.py) holds exactly what the row-by-row
-builder wrote, byte for byte in CSV and cell for cell in XLSX, on claims that differ in every way the sheet shows."""
+builder it replaced wrote (kept as the reference in claim_sheet_reference.py), byte for byte in CSV and cell for
+cell in XLSX, on claims that differ in every way the sheet shows; and the export costs the same few queries."""
 
 import datetime as dt
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from accounts.roles import Role
@@ -28,9 +31,10 @@ from claims.tests.factories import (
 from filing.exports import _xlsx_value, csv_write
 from filing.models import Cohort
 from filing.selectors.claim_sheet import claim_sheet_csv_copy, claim_sheet_rows
-from filing.selectors.cohorts import CohortCriteria, cohort_sheet_rows, wave_sheet_rows
+from filing.selectors.cohorts import CohortCriteria
 from filing.services.cohorts import cohort_freeze_wave, cohort_save
-from filing.services.exports.sheets import claim_sheet_cells, claim_sheet_header
+from filing.services.exports import claim_sheet_header
+from filing.tests.claim_sheet_reference import claim_sheet_cells, cohort_sheet_rows, wave_sheet_rows
 from filing.tests.readiness import overrides_for_every_claim
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,22 @@ def test_the_wave_sheet_is_what_the_row_by_row_builder_wrote(lawyer):
         old_cells = [as_xlsx_cells(row) for row in claim_sheet_cells(wave_sheet_rows(wave=wave), wave=True)]
         assert [as_xlsx_cells(row) for row in claim_sheet_rows(wave=wave)] == old_cells
     assert "철회".encode() in old
+
+
+def test_the_sheet_costs_three_statements_whatever_the_number_of_claims(lawyer):
+    """JIT off, the one SELECT (COPY for the CSV), JIT back on: no statement per claim or per chunk of claims."""
+    everything = Cohort(name="전부", incident=default_incident())
+    cohort = cohort_save(cohort=everything, criteria=CohortCriteria(), actor=lawyer)
+
+    def statements() -> tuple[int, int, int]:
+        with CaptureQueriesContext(connection) as csv, translation.override("ko"):
+            claim_sheet_csv_copy(out=io.BytesIO(), cohort=cohort)
+        with CaptureQueriesContext(connection) as xlsx, translation.override("ko"):
+            rows = list(claim_sheet_rows(cohort=cohort))
+        return len(csv), len(xlsx), len(rows)
+
+    claim_estimated(claimant=claimant_ready())
+    assert statements() == (3, 3, 1)
+    for _index in range(4):
+        claim_estimated(claimant=claimant_ready())
+    assert statements() == (3, 3, 5)
