@@ -3,7 +3,8 @@
 A cohort's criteria become one SQL filter over the incident's claims; its count and totals are one aggregate
 query. The export rows are streamed from the database in chunks (`.iterator(chunk_size=...)`), with everything a
 row needs (claimant, services, per-kind amounts, the current estimate's per-rule amounts, flags) computed in the
-same SQL statement, so an export costs a fixed number of queries and constant memory whatever its size.
+same SQL statement, so an export costs a fixed number of queries and constant memory whatever its size. The
+claim sheet (CSV, XLSX) is one set-based statement of its own: filing/selectors/claim_sheet.py.
 """
 
 from __future__ import annotations
