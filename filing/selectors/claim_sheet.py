@@ -362,6 +362,12 @@ def _sheet_settings() -> Iterator[None]:
             )
 
 
+def claim_sheet_in_sql() -> bool:
+    """Whether this database writes the claim sheet itself (PostgreSQL); elsewhere (the SQLite of `make run`) the
+    export builds it row by row (filing/selectors/claim_sheet_portable.py)."""
+    return connection.vendor == "postgresql"
+
+
 def claim_sheet_csv_copy(*, out: BinaryIO, cohort: Cohort | None = None, wave: FilingWave | None = None) -> int:
     """Write the claim sheet's rows as CSV into `out`, as PostgreSQL writes them (`COPY ... TO STDOUT`, one
     statement), with the CRLF line ends of Python's csv module; returns the number of rows. Nothing else can use

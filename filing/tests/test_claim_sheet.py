@@ -1,6 +1,7 @@
 """The claim sheet written by PostgreSQL (filing/selectors/claim_sheet.py) holds exactly what the row-by-row
-builder it replaced wrote (kept as the reference in claim_sheet_reference.py), byte for byte in CSV and cell for
-cell in XLSX, on claims that differ in every way the sheet shows; and the export costs the same few queries."""
+builder it replaced writes (kept for other databases: filing/selectors/claim_sheet_portable.py), byte for byte in
+CSV and cell for cell in XLSX, on claims that differ in every way the sheet shows; and the export costs
+the same few queries."""
 
 import datetime as dt
 import io
@@ -31,10 +32,10 @@ from claims.tests.factories import (
 from filing.exports import _xlsx_value, csv_write
 from filing.models import Cohort
 from filing.selectors.claim_sheet import claim_sheet_csv_copy, claim_sheet_rows
+from filing.selectors.claim_sheet_portable import claim_sheet_cells, cohort_sheet_rows, wave_sheet_rows
 from filing.selectors.cohorts import CohortCriteria
 from filing.services.cohorts import cohort_freeze_wave, cohort_save
 from filing.services.exports import claim_sheet_header
-from filing.tests.claim_sheet_reference import claim_sheet_cells, cohort_sheet_rows, wave_sheet_rows
 from filing.tests.readiness import overrides_for_every_claim
 
 pytestmark = pytest.mark.django_db

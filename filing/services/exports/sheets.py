@@ -5,7 +5,6 @@ Spreadsheets and PDFs are written in Korean (the court's language) whatever the 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -22,9 +21,9 @@ from filing.exports import (
     xlsx_write,
 )
 from filing.models import ExportJob, FilingWave
-from filing.selectors.claim_sheet import claim_sheet_csv_copy, claim_sheet_rows
+from filing.selectors.claim_sheet import claim_sheet_csv_copy, claim_sheet_in_sql, claim_sheet_rows
+from filing.selectors.claim_sheet_portable import claim_sheet_cells_portable
 from filing.selectors.cohorts import (
-    KST,
     LOSS_KINDS,
     cohort_claims,
     wave_annex_rows,
@@ -33,15 +32,6 @@ from filing.selectors.cohorts import (
 from filing.tiers import CLAIM_TIERS
 
 Progress = Callable[[int], None]
-
-
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    """Seoul wall-clock time to the second, without a time zone (what spreadsheets can hold)."""
-    return moment.astimezone(KST).replace(tzinfo=None, microsecond=0) if moment else None
-
-
-def _business_number(number: str) -> str:
-    return f"{number[:3]}-{number[3:5]}-{number[5:]}" if len(number) == 10 and number.isdigit() else number
 
 
 def plaintiff_name(*, name: str, claimant_type: str, business_name: str) -> str:
@@ -94,16 +84,21 @@ def _claim_sheet_scope(job: ExportJob) -> dict[str, Any]:
 
 def _claims_csv(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
     """The byte-order mark and the header from Python, the rows from PostgreSQL (one COPY), then one progress
-    mark: the connection is busy until the COPY ends (docs/filing.md)."""
+    mark: the connection is busy until the COPY ends (docs/filing.md). Row by row on another database."""
+    scope = _claim_sheet_scope(job)
+    if not claim_sheet_in_sql():
+        csv_write(out, claim_sheet_header(), claim_sheet_cells_portable(**scope), progress=progress)
+        return
     csv_write(out, claim_sheet_header(), rows=())
-    progress(claim_sheet_csv_copy(out=out, **_claim_sheet_scope(job)))
+    progress(claim_sheet_csv_copy(out=out, **scope))
 
 
 CLAIM_SHEET_WIDTHS = (8, 14, 12, 16, 14, 24, 8, 40, 10, 14, 24, *([12] * 11), 12, 12, 8, 30, 30, 10, 18, 18, 18, 8)
 
 
 def _claims_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
-    rows = claim_sheet_rows(**_claim_sheet_scope(job))
+    scope = _claim_sheet_scope(job)
+    rows = claim_sheet_rows(**scope) if claim_sheet_in_sql() else claim_sheet_cells_portable(**scope)
     sheet = Sheet(_("신청 목록"), claim_sheet_header(), rows, widths=CLAIM_SHEET_WIDTHS)
     xlsx_write(out, [sheet], progress=progress)
 

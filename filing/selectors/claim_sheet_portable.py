@@ -1,5 +1,6 @@
-"""The row-by-row claim sheet that filing/selectors/claim_sheet.py replaced, kept as the reference its output is
-compared with (test_claim_sheet.py): the ORM's rows with a subquery per cell, formatted in Python.
+"""The claim sheet built row by row (the ORM's rows with a subquery per cell, formatted in Python), for a database
+other than PostgreSQL: the SQLite of `make run`. On PostgreSQL the export uses filing/selectors/claim_sheet.py, one
+statement that PostgreSQL writes itself; filing/tests/test_claim_sheet.py checks that both write the same sheet.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Aggregate, F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,7 @@ from accounts.proof import proof_level_annotations, proof_level_label
 from accounts.validators import mobile_phone_format
 from claims.models import Claim, Flag
 from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
+from filing.exports import business_number_display, spreadsheet_local_time
 from filing.models import Cohort, FilingWave, WaveMember
 from filing.selectors.cohorts import (
     CLAIM_RULES,
@@ -27,7 +28,6 @@ from filing.selectors.cohorts import (
     full_address,
     model_version,
 )
-from filing.services.exports.sheets import _business_number, _local
 
 
 class TextList(Aggregate):
@@ -38,9 +38,12 @@ class TextList(Aggregate):
     output_field = TextField()
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s, ', ')"
-        )
+        # On a copy: Aggregate.as_sql passes its own `template` beside extra_context's when there is a FILTER.
+        # SQLite before 3.44 has no ORDER BY inside an aggregate, so the values come in table order there.
+        group_concat = self.copy()
+        group_concat.function = "GROUP_CONCAT"
+        group_concat.template = "%(function)s(%(expressions)s, ', ')"
+        return super(TextList, group_concat).as_sql(compiler, connection, **extra_context)
 
 
 def service_names(claim: OuterRef) -> Subquery:
@@ -89,25 +92,9 @@ def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
     )
 
 
-def without_jit(rows: Iterator) -> Iterator:
-    """Stream `rows` with PostgreSQL's JIT compilation off for this connection: the export's SELECT is costed
-    high enough that PostgreSQL spent seconds compiling it (4.5 s of 9.3 s at 20,000 claims) for a plan made of
-    index lookups that gain nothing from it."""
-    if connection.vendor != "postgresql":
-        yield from rows
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield from rows
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
-
-
 def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
     """One dict per claim of the cohort , streamed in chunks."""
-    for row in without_jit(cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE)):
+    for row in cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE):
         row["number"] = None
         yield row
 
@@ -144,7 +131,7 @@ def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
             **proof_level_annotations("claim__claimant__"),
         )
     )
-    for row in without_jit(rows.iterator(chunk_size=STREAM_CHUNK_SIZE)):
+    for row in rows.iterator(chunk_size=STREAM_CHUNK_SIZE):
         row["claimed_total"] = sum((row["claimed_by_kind"] or {}).values())
         yield row
 
@@ -193,7 +180,7 @@ def _claimant_cells(*, row: dict[str, Any], labels: _SheetLabels) -> list[Any]:
         row["postal_code"],
         row["address"],
         labels.types.get(row["claimant_type"], row["claimant_type"]),
-        _business_number(row["business_number"]),
+        business_number_display(row["business_number"]),
         row["service_list"] or "",
     ]
 
@@ -220,8 +207,15 @@ def _status_cells(*, row: dict[str, Any], labels: _SheetLabels, wave: bool) -> l
         "; ".join(labels.flags.get(code, code) for code in open_flags),
         proof_level_label(row["proof_level"], sandbox=row["proof_level_sandbox"]),
         labels.statuses.get(row["status"], row["status"]),
-        _local(row["submitted_at"]),
-        _local(row["decided_at"]),
-        _local(row["withdrawn_at"]),
+        spreadsheet_local_time(row["submitted_at"]),
+        spreadsheet_local_time(row["decided_at"]),
+        spreadsheet_local_time(row["withdrawn_at"]),
         labels.withdrawn_mark if wave and row["status"] == Claim.Status.WITHDRAWN else "",
     ]
+
+
+def claim_sheet_cells_portable(*, cohort: Cohort | None = None, wave: FilingWave | None = None) -> Iterator[list[Any]]:
+    """The claim sheet's rows (see claim_sheet_header) of a cohort or of a wave, built row by row."""
+    if wave is not None:
+        return claim_sheet_cells(wave_sheet_rows(wave=wave), wave=True)
+    return claim_sheet_cells(cohort_sheet_rows(cohort=cohort), wave=False)
