@@ -90,19 +90,28 @@ def claims_ensure(count: int) -> None:
         estimates_refresh(claim_ids=missing[start : start + ESTIMATE_CHUNK])
 
 
+def sheet_sql(cohort) -> tuple[str, dict]:
+    """The export's SELECT (filing/selectors/claim_sheet.py) with the labels in Korean, as the export task has them."""
+    from django.utils import translation
+
+    from filing.selectors.claim_sheet import claim_sheet_sql
+
+    with translation.override("ko"):
+        return claim_sheet_sql(cohort=cohort)
+
+
 def copy_reference(cohort) -> tuple[float, int]:
     """Seconds and bytes for PostgreSQL to write the export's SELECT as CSV itself (COPY ... TO STDOUT), with
-    JIT off as the export runs it (informative: it includes computing the rows)."""
+    JIT off as the export runs it: what the export does, less the header and the CRLF line ends (informative)."""
     from django.db import connection
 
-    from filing.selectors.cohorts import cohort_sheet_queryset
-
-    sql, params = cohort_sheet_queryset(cohort=cohort).query.sql_with_params()
+    sql, params = sheet_sql(cohort)
     size = 0
     with tempfile.TemporaryFile() as out, connection.cursor() as cursor:
         cursor.execute("SET jit = off")
         started = time.perf_counter()
-        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params) as copy:
+        statement = connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params)
+        with cursor.cursor.copy(statement) as copy:
             for block in copy:
                 out.write(block)
                 size += len(block)
@@ -120,9 +129,7 @@ def plain_copy_reference(cohort) -> tuple[float, float, int]:
     without computing them."""
     from django.db import connection
 
-    from filing.selectors.cohorts import cohort_sheet_queryset
-
-    sql, params = cohort_sheet_queryset(cohort=cohort).query.sql_with_params()
+    sql, params = sheet_sql(cohort)
     size = 0
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {PLAIN_TABLE}")

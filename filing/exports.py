@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -32,6 +33,19 @@ Progress = Callable[[int], None]
 T = TypeVar("T")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 COPY_BUFFER = 1024 * 1024
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def spreadsheet_local_time(moment: dt.datetime | None) -> dt.datetime | None:
+    """Seoul wall-clock time to the second, without a time zone (what spreadsheets can hold)."""
+    return moment.astimezone(SEOUL).replace(tzinfo=None, microsecond=0) if moment else None
+
+
+def business_number_display(number: str) -> str:
+    """A business registration number as printed on the certificate (123-45-67890); anything else as it is."""
+    return f"{number[:3]}-{number[3:5]}-{number[5:]}" if len(number) == 10 and number.isdigit() else number
 
 
 def spreadsheet_safe(value: Any) -> Any:

@@ -3,7 +3,8 @@
 A cohort's criteria become one SQL filter over the incident's claims; its count and totals are one aggregate
 query. The export rows are streamed from the database in chunks (`.iterator(chunk_size=...)`), with everything a
 row needs (claimant, services, per-kind amounts, the current estimate's per-rule amounts, flags) computed in the
-same SQL statement, so an export costs a fixed number of queries and constant memory whatever its size.
+same SQL statement, so an export costs a fixed number of queries and constant memory whatever its size. The
+claim sheet (CSV, XLSX) is one set-based statement of its own: filing/selectors/claim_sheet.py.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import (
-    Aggregate,
     BigIntegerField,
     Case,
     Count,
@@ -209,19 +208,6 @@ def wave_takes(*, cohort: Cohort, rules: Sequence[Rule] | None = None) -> QueryS
 # --- SQL building blocks for the export rows --------------------------------------------------------------------
 
 
-class TextList(Aggregate):
-    """The sorted values of a text column joined with ', ' (STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite)."""
-
-    function = "STRING_AGG"
-    template = "%(function)s(%(expressions)s, ', ' ORDER BY %(expressions)s)"
-    output_field = TextField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s, ', ')"
-        )
-
-
 class EstimatedByRule(Func):
     """{rule: amount} summed over the components of the claim's current estimate, as a JSON object (NULL when
     the claim has no estimate). The argument is the claim's id column."""
@@ -273,19 +259,6 @@ def model_version(claim: OuterRef) -> Subquery:
     return Subquery(current.values("model_version__version")[:1])
 
 
-def service_names(claim: OuterRef) -> Subquery:
-    through = Claim.services.through.objects.filter(claim_id=claim).order_by().values("claim_id")
-    return Subquery(through.annotate(names=TextList("service__name_ko")).values("names"))
-
-
-def open_flag_codes(claim: OuterRef) -> Subquery:
-    """The claim's open flags' codes. The status is a FILTER of the aggregate, not a WHERE condition: with
-    `status = 'open'` in the WHERE, PostgreSQL read every open flag of the table for each claim (through the
-    (status, code) index) instead of the claim's few (through (claim, status))."""
-    flags = Flag.objects.filter(claim_id=claim).order_by().values("claim_id")
-    return Subquery(flags.annotate(codes=TextList("code", filter=Q(status=Flag.Status.OPEN))).values("codes"))
-
-
 def full_address(prefix: str = "") -> Trim:
     return Trim(Concat(F(f"{prefix}address"), Value(" "), F(f"{prefix}address_detail"), output_field=TextField()))
 
@@ -314,129 +287,6 @@ def wave_member_snapshot(*, cohort: Cohort, rules: Sequence[Rule] | None = None)
 
 
 # --- export rows ------------------------------------------------------------------------------------------------
-
-# The keys of every claim-sheet row, for a cohort and for a wave.
-SHEET_ROW_KEYS = (
-    "number",
-    "reference_code",
-    "name",
-    "business_name",
-    "phone",
-    "email",
-    "postal_code",
-    "address",
-    "claimant_type",
-    "business_number",
-    "service_list",
-    "claimed_by_kind",
-    "estimated_by_rule",
-    "claimed_total",
-    "amount",
-    "model_version",
-    "estimate_flags",
-    "open_flags",
-    "status",
-    "submitted_at",
-    "decided_at",
-    "withdrawn_at",
-    "proof_level",
-    "proof_level_sandbox",
-)
-
-
-def cohort_sheet_queryset(*, cohort: Cohort) -> QuerySet:
-    """The claim-sheet SELECT for a cohort: one row per claim, oldest submission first (keys: SHEET_ROW_KEYS but
-    `number`)."""
-    claim = OuterRef("pk")
-    return (
-        cohort_claims(cohort=cohort)
-        .order_by("submitted_at", "pk")
-        .values(
-            "reference_code",
-            "business_name",
-            "claimant_type",
-            "claimed_total",
-            "estimate_flags",
-            "status",
-            "submitted_at",
-            "decided_at",
-            "withdrawn_at",
-            name=F("claimant__legal_name"),
-            phone=F("claimant__phone"),
-            email=F("claimant__email"),
-            postal_code=F("claimant__postal_code"),
-            address=full_address("claimant__"),
-            business_number=F("business_registration_number"),
-            service_list=service_names(claim),
-            claimed_by_kind=claimed_by_kind(claim),
-            estimated_by_rule=EstimatedByRule(F("pk")),
-            amount=F("estimate_total"),
-            model_version=model_version(claim),
-            open_flags=open_flag_codes(claim),
-            **proof_level_annotations("claimant__"),
-        )
-    )
-
-
-def without_jit(rows: Iterator) -> Iterator:
-    """Stream `rows` with PostgreSQL's JIT compilation off for this connection: the export's SELECT is costed
-    high enough that PostgreSQL spent seconds compiling it (4.5 s of 9.3 s at 20,000 claims) for a plan made of
-    index lookups that gain nothing from it."""
-    if connection.vendor != "postgresql":
-        yield from rows
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield from rows
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
-
-
-def cohort_sheet_rows(*, cohort: Cohort) -> Iterator[dict[str, Any]]:
-    """One dict per claim of the cohort (keys: SHEET_ROW_KEYS), streamed in chunks."""
-    for row in without_jit(cohort_sheet_queryset(cohort=cohort).iterator(chunk_size=STREAM_CHUNK_SIZE)):
-        row["number"] = None
-        yield row
-
-
-def wave_sheet_rows(*, wave: FilingWave) -> Iterator[dict[str, Any]]:
-    """One dict per plaintiff of the wave (keys: SHEET_ROW_KEYS), by number, streamed. Names, addresses and
-    amounts are the frozen copy; contact details, flags, status and dates are live."""
-    claim = OuterRef("claim_id")
-    rows = (
-        WaveMember.objects.filter(wave=wave)
-        .order_by("number")
-        .values(
-            "number",
-            "name",
-            "business_name",
-            "postal_code",
-            "address",
-            "claimant_type",
-            "business_number",
-            "claimed_by_kind",
-            "estimated_by_rule",
-            "model_version",
-            reference_code=F("claim__reference_code"),
-            phone=F("claim__claimant__phone"),
-            email=F("claim__claimant__email"),
-            service_list=service_names(claim),
-            amount=F("amount_claimed"),
-            estimate_flags=F("claim__estimate_flags"),
-            open_flags=open_flag_codes(claim),
-            status=F("claim__status"),
-            submitted_at=F("claim__submitted_at"),
-            decided_at=F("claim__decided_at"),
-            withdrawn_at=F("claim__withdrawn_at"),
-            **proof_level_annotations("claim__claimant__"),
-        )
-    )
-    for row in without_jit(rows.iterator(chunk_size=STREAM_CHUNK_SIZE)):
-        row["claimed_total"] = sum((row["claimed_by_kind"] or {}).values())
-        yield row
-
 
 # What every list of a wave's plaintiffs shows of each (frozen at the freeze).
 MEMBER_LIST_FIELDS = ("number", "name", "address", "claimant_type", "business_name", "amount_claimed")

@@ -74,7 +74,6 @@ from filing.services.exports.sheets import (
     _claims_xlsx,
     _scope_total,
     amount_column_labels,
-    claim_sheet_cells,
     claim_sheet_header,
     plaintiff_name,
 )
@@ -96,7 +95,6 @@ __all__ = [
     "SPOOL_BYTES",
     "WAVE_KINDS",
     "amount_column_labels",
-    "claim_sheet_cells",
     "claim_sheet_header",
     "designation_manifest_header",
     "evidence_manifest_header",

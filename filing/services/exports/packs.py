@@ -19,10 +19,12 @@ from config.hashing import sha256_hex
 from filing.exports import (
     SpooledCsv,
     ZipBundle,
+    business_number_display,
     pdf_compose_write,
     pdf_readable,
     pdf_table_write,
     safe_file_name,
+    spreadsheet_local_time,
 )
 from filing.models import ExportJob
 from filing.selectors.cohorts import (
@@ -30,7 +32,7 @@ from filing.selectors.cohorts import (
     wave_evidence_files,
     wave_standing_plaintiffs,
 )
-from filing.services.exports.sheets import Progress, _business_number, _local, _wave_context, plaintiff_name
+from filing.services.exports.sheets import Progress, _wave_context, plaintiff_name
 
 EMBEDDED_IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
 SPOOL_BYTES = 8 * 1024 * 1024
@@ -98,7 +100,7 @@ def standing_pack_parts(plaintiff: StandingPlaintiff) -> tuple[dict[str, Any], l
             name=member.name, claimant_type=member.claimant_type, business_name=member.business_name
         ),
         "phone": mobile_phone_format(claimant.phone),
-        "business_number": _business_number(member.business_number),
+        "business_number": business_number_display(member.business_number),
         "consents": plaintiff.consents,
         "powers": powers,
         "evidence": evidence,
@@ -234,7 +236,7 @@ def _evidence_bundle(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
                     stored.path if stored else "",
                     stored.size if stored else "",
                     stored.sha256 if stored else "",
-                    _local(row["uploaded_at"]),
+                    spreadsheet_local_time(row["uploaded_at"]),
                     "; ".join(notes),
                 ]
             )

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from accounts.models import SignatureEvidence
 from accounts.selectors import signed_document_pdf_ready
 from claims.models import Claim
-from filing.exports import Sheet, SpooledCsv, ZipBundle, xlsx_write
+from filing.exports import Sheet, SpooledCsv, ZipBundle, spreadsheet_local_time, xlsx_write
 from filing.models import ExportJob
 from filing.selectors.selected_parties import designations_for_wave, selected_parties_for_wave, selectors_annex_rows
 from filing.services.exports.packs import _member_folder, manifest_close
-from filing.services.exports.sheets import Progress, _annex_heading, _local, plaintiff_name
+from filing.services.exports.sheets import Progress, _annex_heading, plaintiff_name
 
 
 def designation_manifest_header() -> list[str]:
@@ -75,7 +75,7 @@ def _designation_bundle(job: ExportJob, out: BinaryIO, progress: Progress) -> No
                     stored.sha256 if stored else "",
                     designation.content_sha256,
                     methods.get(designation.signature_method, designation.signature_method),
-                    _local(designation.signed_at),
+                    spreadsheet_local_time(designation.signed_at),
                     designation.ip or "",
                     designation.user_agent,
                     certified.provider if certified else "",
@@ -131,7 +131,14 @@ class _SelectorTotals:
         if row["status"] == Claim.Status.WITHDRAWN:
             notes.append(_("확정 후 철회"))
         name = plaintiff_name(name=row["name"], claimant_type=row["claimant_type"], business_name=row["business_name"])
-        return [row["number"], name, row["address"], row["amount_claimed"], _local(row["signed_at"]), ", ".join(notes)]
+        return [
+            row["number"],
+            name,
+            row["address"],
+            row["amount_claimed"],
+            spreadsheet_local_time(row["signed_at"]),
+            ", ".join(notes),
+        ]
 
 
 def _selectors_annex_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:

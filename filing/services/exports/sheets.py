@@ -5,7 +5,6 @@ Spreadsheets and PDFs are written in Korean (the court's language) whatever the 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -14,9 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.proof import proof_level_label
-from accounts.validators import mobile_phone_format
-from claims.models import Claim, Flag, LossItem
-from claims.selectors.estimates import ESTIMATE_FLAG_LABELS
+from claims.models import Claim, LossItem
 from filing.exports import (
     Sheet,
     csv_write,
@@ -24,28 +21,17 @@ from filing.exports import (
     xlsx_write,
 )
 from filing.models import ExportJob, FilingWave
+from filing.selectors.claim_sheet import claim_sheet_csv_copy, claim_sheet_in_sql, claim_sheet_rows
+from filing.selectors.claim_sheet_portable import claim_sheet_cells_portable
 from filing.selectors.cohorts import (
-    CLAIM_RULES,
-    KST,
     LOSS_KINDS,
     cohort_claims,
-    cohort_sheet_rows,
     wave_annex_rows,
     wave_counts,
-    wave_sheet_rows,
 )
 from filing.tiers import CLAIM_TIERS
 
 Progress = Callable[[int], None]
-
-
-def _local(moment: dt.datetime | None) -> dt.datetime | None:
-    """Seoul wall-clock time to the second, without a time zone (what spreadsheets can hold)."""
-    return moment.astimezone(KST).replace(tzinfo=None, microsecond=0) if moment else None
-
-
-def _business_number(number: str) -> str:
-    return f"{number[:3]}-{number[3:5]}-{number[5:]}" if len(number) == 10 and number.isdigit() else number
 
 
 def plaintiff_name(*, name: str, claimant_type: str, business_name: str) -> str:
@@ -92,99 +78,28 @@ def claim_sheet_header() -> list[str]:
     return header
 
 
-@dataclass(frozen=True)
-class _SheetLabels:
-    """The display labels of the codes in a claim-sheet row, built once per sheet."""
-
-    types: dict[str, str]
-    statuses: dict[str, str]
-    flags: dict[str, str]
-    estimate_flags: dict[str, str]
-    withdrawn_mark: str
-
-    @classmethod
-    def build(cls) -> _SheetLabels:
-        return cls(
-            types={value: str(label) for value, label in Claim.ClaimantType.choices},
-            statuses={value: str(label) for value, label in Claim.Status.choices},
-            flags={code: str(label) for code, label in Flag.Code.choices},
-            estimate_flags={code: str(label) for code, label in ESTIMATE_FLAG_LABELS.items()},
-            withdrawn_mark=_("철회"),
-        )
-
-
-def claim_sheet_cells(rows: Iterable[dict[str, Any]], *, wave: bool) -> Iterator[list[Any]]:
-    """Claim-sheet rows (see claim_sheet_header) from the selector's dicts."""
-    labels = _SheetLabels.build()
-    for row in rows:
-        yield [
-            *_claimant_cells(row=row, labels=labels),
-            *_amount_cells(row=row),
-            *_status_cells(row=row, labels=labels, wave=wave),
-        ]
-
-
-def _claimant_cells(*, row: dict[str, Any], labels: _SheetLabels) -> list[Any]:
-    """Plaintiff number to damaged services: who the claimant is and how to reach them."""
-    return [
-        row["number"],
-        row["reference_code"] or "",
-        row["name"],
-        row["business_name"],
-        mobile_phone_format(row["phone"]),
-        row["email"],
-        row["postal_code"],
-        row["address"],
-        labels.types.get(row["claimant_type"], row["claimant_type"]),
-        _business_number(row["business_number"]),
-        row["service_list"] or "",
-    ]
-
-
-def _amount_cells(*, row: dict[str, Any]) -> list[Any]:
-    """Claimed and estimated amounts by loss kind, then the estimate's other rules (empty when not estimated)."""
-    claimed = row["claimed_by_kind"] or {}
-    estimated = row["estimated_by_rule"]
-    cells = []
-    for kind in LOSS_KINDS:
-        cells += [claimed.get(kind, 0), None if estimated is None else estimated.get(kind, 0)]
-    cells += [None if estimated is None else estimated.get(rule, 0) for rule in CLAIM_RULES]
-    return cells
-
-
-def _status_cells(*, row: dict[str, Any], labels: _SheetLabels, wave: bool) -> list[Any]:
-    """Totals, model version, flags, status and its times, and the withdrawn-after-filing mark (waves only)."""
-    open_flags = (row["open_flags"] or "").split(", ") if row["open_flags"] else []
-    return [
-        row["claimed_total"],
-        row["amount"],
-        row["model_version"],
-        "; ".join(labels.estimate_flags.get(flag, flag) for flag in row["estimate_flags"] or []),
-        "; ".join(labels.flags.get(code, code) for code in open_flags),
-        proof_level_label(row["proof_level"], sandbox=row["proof_level_sandbox"]),
-        labels.statuses.get(row["status"], row["status"]),
-        _local(row["submitted_at"]),
-        _local(row["decided_at"]),
-        _local(row["withdrawn_at"]),
-        labels.withdrawn_mark if wave and row["status"] == Claim.Status.WITHDRAWN else "",
-    ]
-
-
-def _claim_sheet_rows(job: ExportJob) -> Iterator[list[Any]]:
-    if job.wave_id:
-        return claim_sheet_cells(wave_sheet_rows(wave=job.wave), wave=True)
-    return claim_sheet_cells(cohort_sheet_rows(cohort=job.cohort), wave=False)
+def _claim_sheet_scope(job: ExportJob) -> dict[str, Any]:
+    return {"wave": job.wave} if job.wave_id else {"cohort": job.cohort}
 
 
 def _claims_csv(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
-    csv_write(out, claim_sheet_header(), _claim_sheet_rows(job), progress=progress)
+    """The byte-order mark and the header from Python, the rows from PostgreSQL (one COPY), then one progress
+    mark: the connection is busy until the COPY ends (docs/filing.md). Row by row on another database."""
+    scope = _claim_sheet_scope(job)
+    if not claim_sheet_in_sql():
+        csv_write(out, claim_sheet_header(), claim_sheet_cells_portable(**scope), progress=progress)
+        return
+    csv_write(out, claim_sheet_header(), rows=())
+    progress(claim_sheet_csv_copy(out=out, **scope))
 
 
 CLAIM_SHEET_WIDTHS = (8, 14, 12, 16, 14, 24, 8, 40, 10, 14, 24, *([12] * 11), 12, 12, 8, 30, 30, 10, 18, 18, 18, 8)
 
 
 def _claims_xlsx(job: ExportJob, out: BinaryIO, progress: Progress) -> None:
-    sheet = Sheet(_("신청 목록"), claim_sheet_header(), _claim_sheet_rows(job), widths=CLAIM_SHEET_WIDTHS)
+    scope = _claim_sheet_scope(job)
+    rows = claim_sheet_rows(**scope) if claim_sheet_in_sql() else claim_sheet_cells_portable(**scope)
+    sheet = Sheet(_("신청 목록"), claim_sheet_header(), rows, widths=CLAIM_SHEET_WIDTHS)
     xlsx_write(out, [sheet], progress=progress)
 
 
