@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",  # first: every later log line carries the request id
     "config.middleware.RejectNulBytesMiddleware",
+    "config.middleware.HtmlGZipMiddleware",  # outside every middleware that reads or writes the page's body
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
