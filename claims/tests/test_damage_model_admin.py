@@ -3,6 +3,8 @@ limited to lawyers, and recompute-job progress."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -159,13 +161,19 @@ def test_a_paralegal_sees_versions_but_cannot_create_copy_or_edit_them(paralegal
     assert DamageModelVersion.objects.filter(incident=draft.incident).count() == 2
 
 
-def test_the_version_list_takes_a_fixed_number_of_queries(lawyer, django_assert_max_num_queries):
-    for _ in range(5):
-        DamageModelVersionFactory()
-    lawyer.get(url("changelist"))  # the process's caches (firm profile, content types) filled, as on a running site
-    with django_assert_max_num_queries(9):
-        response = lawyer.get(url("changelist"))
-    assert response.status_code == 200
+def test_the_version_list_takes_a_fixed_number_of_queries(lawyer):
+    """The same queries for one version and for six: none per version. 9 when this file runs alone, 10 in the whole
+    suite (an extra query not from a cache filled by the first view, cause not found: issue 20's note)."""
+    counts = []
+    for versions in (1, 6):
+        while DamageModelVersion.objects.count() < versions:
+            DamageModelVersionFactory()
+        lawyer.get(url("changelist"))  # the process's caches (firm profile, content types) filled, as on a running site
+        with CaptureQueriesContext(connection) as queries:
+            response = lawyer.get(url("changelist"))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 10, counts
 
 
 # --- preview and activation ------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -299,20 +301,26 @@ def test_another_claimant_gets_404_on_every_url_of_the_claim_and_its_files(clien
     assert submitted.status == Claim.Status.INFO_REQUESTED and draft_of_a.status == Claim.Status.DRAFT
 
 
-@pytest.mark.parametrize(("items", "files"), [(1, 1), (10, 15)])
-def test_the_claim_page_runs_a_fixed_number_of_queries(client, submitted, items, files, django_assert_max_num_queries):
-    loss_items = [LossItemFactory(claim=submitted, service=service_by_slug("kakao-t")) for _ in range(items)]
-    for index in range(files):
-        EvidenceFactory(claim=submitted, loss_item=loss_items[index % items])
+def test_the_claim_page_runs_a_fixed_number_of_queries(client, submitted):
+    """The same queries for one loss item with one file and for ten items with fifteen files: none per item or
+    file. 13 when this file runs alone, 14 in the whole suite: that extra query is not a cache filled by the first
+    view (the count is taken on a second view) and its cause was not found (issue 20's note); the bound allows it."""
     request_information(submitted)
     page = reverse("claims:detail", args=[submitted.pk])
-    client.get(page)  # the process's caches (firm profile, content types) filled, as on a running site
-    # The bound is the same at both sizes: no query per item or file.
-    with django_assert_max_num_queries(13):
-        response = client.get(page)
-    html = response.content.decode()
-    assert html.count('data-testid="evidence-row"') == files
-    assert len(response.context["loss_items"]) == items
+    counts = []
+    for items, files in ((1, 1), (10, 15)):
+        while submitted.loss_items.count() < items:
+            LossItemFactory(claim=submitted, service=service_by_slug("kakao-t"))
+        loss_items = list(submitted.loss_items.all())
+        for index in range(submitted.evidence.count(), files):
+            EvidenceFactory(claim=submitted, loss_item=loss_items[index % items])
+        client.get(page)  # the process's caches (firm profile, content types) filled, as on a running site
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page)
+        assert response.content.decode().count('data-testid="evidence-row"') == files
+        assert len(response.context["loss_items"]) == items
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 14, counts
 
 
 def test_my_claims_runs_a_fixed_number_of_queries(client, claimant, django_assert_max_num_queries):
