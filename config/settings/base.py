@@ -531,6 +531,13 @@ CELERY_BEAT_SCHEDULE["claims-dashboard-refresh"] = {
     "schedule": DASHBOARD_REFRESH_SECONDS,
     "options": {"expires": DASHBOARD_REFRESH_SECONDS},  # one left behind a busy queue is dropped: the next one comes
 }
+# The funnel's unfiltered copy (filing.tasks.funnel), refreshed well within its FUNNEL_CACHE_SECONDS.
+FUNNEL_REFRESH_SECONDS = 120
+CELERY_BEAT_SCHEDULE["filing-funnel-refresh"] = {
+    "task": "filing.tasks.funnel.funnel_refresh_task",
+    "schedule": FUNNEL_REFRESH_SECONDS,
+    "options": {"expires": FUNNEL_REFRESH_SECONDS},
+}
 # Separate queues so a big export never delays a claimant's receipt or estimate.
 CELERY_TASK_ROUTES = {
     # Signed PDFs (WeasyPrint): CPU and memory, on a worker whose processes are replaced after a few tasks.

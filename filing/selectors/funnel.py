@@ -14,7 +14,8 @@ but left out of that chain. The two eligibility steps are counted separately (no
 "account" compares counts, not the same people.
 
 Six aggregate queries whatever the size of the tables (the accounts grouped by day, source and which steps each has
-reached in one of them), cached for FUNNEL_CACHE_SECONDS per filter (funnel_cached).
+reached in one of them), cached for FUNNEL_CACHE_SECONDS per filter (funnel_cached); the unfiltered copy is
+refreshed by beat (funnel_refresh).
 """
 
 import datetime as dt
@@ -393,6 +394,14 @@ def funnel_cached(*, filters: FunnelFilter | None = None) -> Funnel:
     translated when shown)."""
     filters = filters or FunnelFilter()
     return cache.get_or_set(_cache_key(filters), lambda: _funnel_without_jit(filters), settings.FUNNEL_CACHE_SECONDS)
+
+
+def funnel_refresh() -> None:
+    """Compute the unfiltered funnel (what the page opens on) and replace its cached copy: beat runs this every
+    FUNNEL_REFRESH_SECONDS (filing.tasks.funnel), so no staff request waits for it (4-5 s at 200,000 claims:
+    bench/README.md). A filtered view is still computed on its first request, then cached."""
+    filters = FunnelFilter()
+    cache.set(_cache_key(filters), _funnel_without_jit(filters), settings.FUNNEL_CACHE_SECONDS)
 
 
 def funnel_cache_forget(*, filters: FunnelFilter | None = None) -> None:

@@ -36,6 +36,7 @@ from filing.selectors.funnel import (
     funnel,
     funnel_cached,
 )
+from filing.tasks.funnel import funnel_refresh_task
 from payments.models import RetainerOrder, RetainerTerms
 
 pytestmark = pytest.mark.django_db
@@ -322,6 +323,18 @@ def test_the_page_reads_a_cached_copy_until_it_expires(known):
     cache.clear()
     assert counts(funnel_cached())[ACCOUNT] == 7
     assert counts(funnel_cached(filters=FunnelFilter(source="kakao")))[ACCOUNT] == 1  # one copy per filter
+
+
+def test_beat_refreshes_the_unfiltered_copy_so_that_opening_the_funnel_computes_nothing(known, settings):
+    first = funnel_cached()  # a copy computed by a request
+    funnel_refresh_task()  # as beat runs it: the copy is replaced
+    with CaptureQueriesContext(connection) as queries:
+        refreshed = funnel_cached()
+    assert len(queries) == 0 and refreshed.computed_at > first.computed_at
+    assert counts(refreshed) == counts(funnel()) == counts(first)
+    entry = settings.CELERY_BEAT_SCHEDULE["filing-funnel-refresh"]
+    assert entry["task"] == funnel_refresh_task.name
+    assert entry["schedule"] == settings.FUNNEL_REFRESH_SECONDS < settings.FUNNEL_CACHE_SECONDS
 
 
 def test_the_eligibility_check_leaves_one_row_per_session_with_the_referral(client):
