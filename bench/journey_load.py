@@ -200,12 +200,61 @@ def p95(values: list[float]) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)
 
 
+WARM_UP_JOURNEYS_PER_USER = 1
+
+
+def _locust(site: Processes, env: dict[str, str], *, journeys: int, users: int, seconds: int, csv: Path) -> None:
+    """One locust run of `journeys` complete journeys (or `seconds`) by `users` claimants at once."""
+    command = [
+        sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "journey_locust.py"), "--headless",
+        "--users", str(min(users, journeys) if journeys else users), "--spawn-rate", str(SPAWN_RATE),
+        "--run-time", f"{seconds}s", "--stop-timeout", "60", "--host", site.url,
+        "--csv", str(csv), "--only-summary", "--loglevel", "WARNING", "JourneyUser",
+    ]  # fmt: skip
+    env = {**env, "BENCH_JOURNEYS": str(journeys)}
+    subprocess.run(command, cwd=BASE_DIR, env=env, check=False, capture_output=True, timeout=seconds + 300)
+
+
+class CpuMeter:
+    """CPU seconds spent between `start()` and `stop()` by each part of the run: the gunicorn master and its workers,
+    each Celery worker service, PostgreSQL and Redis (every process of theirs, so on an otherwise idle machine only),
+    and the load generator itself (locust, reaped by then)."""
+
+    def __init__(self, site: Processes, worker_names: list[str]) -> None:
+        from bench.processes import server_pids
+
+        self.parts = {"web (gunicorn)": [site.web.pid]}
+        self.parts.update({name: [worker.pid] for name, worker in zip(worker_names, site.workers, strict=True)})
+        self.parts["PostgreSQL"] = server_pids("postgres")
+        self.parts["Redis"] = server_pids("redis-server")
+        self.before: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    def _reading(self) -> dict[str, float]:
+        from bench.processes import reaped_children_cpu_seconds, tree_cpu_seconds
+
+        reading = {part: sum(tree_cpu_seconds(pid) for pid in pids) for part, pids in self.parts.items()}
+        reading["load generator (locust)"] = reaped_children_cpu_seconds()
+        return reading
+
+    def start(self) -> None:
+        self.before = self._reading()
+
+    def stop(self) -> None:
+        after = self._reading()
+        self.spent = {part: after[part] - self.before[part] for part in after}
+
+
 def measure(
     *, env: dict[str, str], folder: Path, journeys: int, seconds: int, users: int = USERS, sandboxes: bool = True
 ) -> list[Metric]:
     """Run `journeys` complete journeys (or for `seconds` if journeys is 0) and return the figures (static files
     must have been collected; the database migrated). With `sandboxes` the site runs the identity and payment
-    sandboxes (bench/settings.py) and every journey signs with a certificate and pays the retainer."""
+    sandboxes (bench/settings.py) and every journey signs with a certificate and pays the retainer.
+
+    A warm-up of one journey per user comes first, not counted: the web workers' memory at the start is read after
+    it, once every page's code, templates and translations have been loaded, so the memory figure shows growth with
+    the work, not the first use of each module."""
     import django
 
     django.setup()
@@ -217,7 +266,6 @@ def measure(
     for old in mail.iterdir():
         old.unlink()
     timings = folder / "journey-timings.jsonl"
-    run = str(int(time.time()))
     server_env = {
         **env,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
@@ -228,32 +276,24 @@ def measure(
     commands = worker_commands()
     queues = queue_names(commands)
     purge(env["REDIS_URL"], queues)
-    first_claim = (Claim.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    locust_env = {**server_env, "BENCH_SCREENSHOT": str(screenshot), "BENCH_PHOTO": str(photo)}
     with Processes(server_env, folder) as site:
+        warm_up = users * WARM_UP_JOURNEYS_PER_USER
+        warm_up_env = {**locust_env, "BENCH_RUN": f"{int(time.time())}ffff", "BENCH_TIMINGS": ""}
+        _locust(site, warm_up_env, journeys=warm_up, users=users, seconds=300, csv=folder / "journey-warm-up")
+        _drain(env["REDIS_URL"], queues)
+        first_claim = (Claim.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
         rss_start = site.web_workers_rss()
-        locust = [
-            sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "journey_locust.py"), "--headless",
-            "--users", str(min(users, journeys) if journeys else users), "--spawn-rate", str(SPAWN_RATE),
-            "--run-time", f"{seconds}s", "--stop-timeout", "60", "--host", site.url,
-            "--csv", str(folder / "journey"), "--only-summary", "--loglevel", "WARNING", "JourneyUser",
-        ]  # fmt: skip
-        locust_env = {
-            **server_env,
-            "BENCH_SCREENSHOT": str(screenshot),
-            "BENCH_PHOTO": str(photo),
-            "BENCH_JOURNEYS": str(journeys),
-            "BENCH_TIMINGS": str(timings),
-            "BENCH_RUN": run,
-        }
+        cpu = CpuMeter(site, list(commands))
+        cpu.start()
+        measured_env = {**locust_env, "BENCH_RUN": str(int(time.time())), "BENCH_TIMINGS": str(timings)}
         started = time.monotonic()
-        subprocess.run(locust, cwd=BASE_DIR, env=locust_env, check=False, capture_output=True, timeout=seconds + 300)
+        _locust(site, measured_env, journeys=journeys, users=users, seconds=seconds, csv=folder / "journey")
         elapsed = time.monotonic() - started
         rss_end = site.web_workers_rss()
         found = backlog(env["REDIS_URL"], queues)
-        drain_started = time.monotonic()
-        while backlog(env["REDIS_URL"], queues) and time.monotonic() - drain_started < DRAIN_TIMEOUT:
-            time.sleep(1)
-        drain_seconds = time.monotonic() - drain_started
+        drain_seconds = _drain(env["REDIS_URL"], queues)
+        cpu.stop()
         left = backlog(env["REDIS_URL"], queues)
     rows = [json.loads(line) for line in timings.read_text(encoding="utf-8").splitlines()] if timings.exists() else []
     return _figures(
@@ -263,13 +303,22 @@ def measure(
         started=Claim.objects.filter(pk__gte=first_claim).count(),
         rss=(rss_start, rss_end),
         drain=(found, drain_seconds, left),
+        cpu=cpu.spent,
         users=users,
         folder=folder,
         sandboxes=sandboxes,
     )
 
 
-def _figures(*, rows, elapsed, submitted, started, rss, drain, users, folder, sandboxes) -> list[Metric]:
+def _drain(redis_url: str, queues: list[str]) -> float:
+    """Wait (up to DRAIN_TIMEOUT) until the workers' queues are empty; the seconds it took."""
+    started = time.monotonic()
+    while backlog(redis_url, queues) and time.monotonic() - started < DRAIN_TIMEOUT:
+        time.sleep(1)
+    return time.monotonic() - started
+
+
+def _figures(*, rows, elapsed, submitted, started, rss, drain, cpu, users, folder, sandboxes) -> list[Metric]:
     by_kind: dict[str, list[float]] = {}
     errors = 0
     requests = 0
@@ -373,4 +422,22 @@ def _figures(*, rows, elapsed, submitted, started, rss, drain, users, folder, sa
             target="drains",
         )
     )
+    metrics.append(_cpu_metric(cpu, submitted))
     return metrics
+
+
+def _cpu_metric(cpu: dict[str, float], submitted: int) -> Metric:
+    """CPU seconds per submitted journey, the site's parts (web, workers, PostgreSQL, Redis) summed, beside the load
+    generator's; the journeys an hour one 2-core machine running the whole site could serve follows from it."""
+    site = sum(seconds for part, seconds in cpu.items() if part != "load generator (locust)")
+    per_journey = site / submitted if submitted else None
+    return Metric(
+        "journey: CPU seconds per journey (web, workers, PostgreSQL, Redis)",
+        round(per_journey, 2) if per_journey else None,
+        "s",
+        n=submitted,
+        reference=round(cpu.get("load generator (locust)", 0) / submitted, 2) if submitted else None,
+        note="reference: the load generator's own CPU per journey, on the same cores; by part: "
+        + ", ".join(f"{part} {seconds / submitted:.2f}" for part, seconds in cpu.items() if submitted)
+        + (f"; one 2-core machine running everything: {2 * 3600 / per_journey:,.0f} journeys/h" if per_journey else ""),
+    )

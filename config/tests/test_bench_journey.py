@@ -5,7 +5,10 @@ waiting page's poll, the sandbox phone's list and answer, the retainer's form an
 harness itself runs in `make bench` (section `journey`; `--journeys 2` takes about two minutes with collectstatic,
 too long for the suite)."""
 
+import os
 import shlex
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -16,6 +19,7 @@ from accounts.services.consents import consent_accept
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
 from bench.journey_load import _figures, kind_of, queue_names, worker_commands
 from bench.journey_pages import FlowError, Forms, IdentityWait, path_name, sandbox_phone_link
+from bench.processes import tree_cpu_seconds
 from config.settings.base import BASE_DIR
 from core.audit import RequestMeta
 from integrations.identity import IdentityMethod
@@ -69,6 +73,7 @@ def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_p
             started=2,
             rss=({1: 100.0, 2: 100.0}, {1: 105.0, 2: 150.0, 3: 120.0}),
             drain=(7, 3.0, 0),
+            cpu={"web (gunicorn)": 3.0, "worker": 1.0, "PostgreSQL": 0.5, "Redis": 0.0, "load generator (locust)": 2.0},
             users=2,
             folder=tmp_path,
             sandboxes=False,
@@ -83,6 +88,22 @@ def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_p
     memory = figures["journey: memory per gunicorn worker, start -> end"]
     assert (memory.ratio, memory.met) == (1.5, False)
     assert figures["journey: worker backlog when the journeys ended"].value == 7
+    cpu = figures["journey: CPU seconds per journey (web, workers, PostgreSQL, Redis)"]
+    assert (cpu.value, cpu.reference) == (4.5, 2.0)  # the site's parts summed; the load generator beside them
+    assert "one 2-core machine running everything: 1,600 journeys/h" in cpu.note
+
+
+def test_the_cpu_of_a_process_tree_counts_its_children_also_once_they_have_ended():
+    before = tree_cpu_seconds(os.getpid())
+    child = subprocess.run(  # a child that burns CPU and says how much, reaped before the second reading
+        [sys.executable, "-c", "import time; sum(i * i for i in range(2_000_000)); print(time.process_time())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    tick = 1 / os.sysconf("SC_CLK_TCK")  # the kernel counts CPU time in ticks; the child reads a finer clock
+    assert tree_cpu_seconds(os.getpid()) - before >= float(child.stdout) - 2 * tick > 0
+    assert tree_cpu_seconds(2**22 + 12345) == 0.0  # no such process
 
 
 def test_with_the_sandboxes_the_figures_add_the_identity_and_payment_steps_and_say_sandbox(tmp_path):
@@ -101,6 +122,7 @@ def test_with_the_sandboxes_the_figures_add_the_identity_and_payment_steps_and_s
             started=1,
             rss=({1: 100.0}, {1: 100.0}),
             drain=(0, 0.0, 0),
+            cpu={},
             users=1,
             folder=tmp_path,
             sandboxes=True,
