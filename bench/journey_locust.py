@@ -17,7 +17,9 @@ power of attorney is signed with the typed name and there is no payment step.
 Redirects are followed one by one, so every page and every form POST is timed on its own. Each journey also asks
 once for the no-I/O view (`/bench/trivial`), the reference measured under the same load. Every response time is
 written to BENCH_TIMINGS (JSON lines per locust process) when locust quits. BENCH_JOURNEYS stops each user once that
-many journeys were started in all (locust runs in one process here).
+many journeys were started in all (locust runs in one process here). With BENCH_PACING each user starts a journey
+every that many seconds (or at once when the last took longer): the driver sets it, and the users' spawn rate, so
+that journeys start at a given rate, as claimants arrive, instead of as fast as the machine allows.
 """
 
 import contextlib
@@ -31,7 +33,7 @@ import time
 from pathlib import Path
 
 import gevent
-from locust import HttpUser, constant, events, task
+from locust import HttpUser, constant, constant_pacing, events, task
 from locust.exception import StopUser
 
 from bench.journey_pages import FlowError, Forms, IdentityWait, path_name, sandbox_phone_link
@@ -40,6 +42,7 @@ MAIL_FOLDER = Path(os.environ.get("BENCH_EMAIL_FILE_PATH", "."))
 SCREENSHOT = Path(os.environ["BENCH_SCREENSHOT"]).read_bytes() if os.environ.get("BENCH_SCREENSHOT") else b""
 PHOTO = Path(os.environ["BENCH_PHOTO"]).read_bytes() if os.environ.get("BENCH_PHOTO") else b""
 JOURNEYS = int(os.environ.get("BENCH_JOURNEYS", "0"))  # 0: until locust's run time ends
+PACING = float(os.environ.get("BENCH_PACING", "0"))  # seconds from one journey's start to the user's next; 0: at once
 SANDBOXES = os.environ.get("BENCH_SANDBOXES") == "1"
 POLLS_MAX = 20  # the waiting page's polls before the journey gives up (a minute at its 3 s interval)
 RUN = os.environ.get("BENCH_RUN", str(int(time.time())))
@@ -96,7 +99,7 @@ def _verification_link(address: str) -> str | None:
 
 
 class JourneyUser(HttpUser):
-    wait_time = constant(0)
+    wait_time = constant_pacing(PACING) if PACING else constant(0)
 
     @task
     def journey(self) -> None:
@@ -110,6 +113,9 @@ class JourneyUser(HttpUser):
         # The last four digits tell this claimant's request apart on the sandbox phone's list (as a person finds
         # theirs): unique among the journeys running at once.
         self.phone = f"010{random.randint(1000, 9999)}{number % 10_000:04d}"
+        events.request.fire(
+            request_type="JOURNEY", name="started", response_time=0, response_length=0, exception=None, context={}
+        )
         try:
             self._journey()
         except FlowError as error:

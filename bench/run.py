@@ -358,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--journey-users", type=int, default=20, help="concurrent claimants in the journey section")
     parser.add_argument(
+        "--journey-rate",
+        type=int,
+        default=3000,
+        help="journeys started an hour in the journey section (default 3,000, the target); 0: as fast as it goes",
+    )
+    parser.add_argument(
         "--no-sandboxes",
         action="store_true",
         help="journeys without the identity and payment sandboxes (typed signature, no retainer)",
@@ -458,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{options.journeys} complete journeys (gunicorn -c config/gunicorn.conf.py + the Celery workers + locust)")
         metrics += journey_load.measure(
             env=env, folder=folder, journeys=options.journeys, seconds=max(120, options.journeys * 6),
-            users=options.journey_users, sandboxes=not options.no_sandboxes,
+            users=options.journey_users, sandboxes=not options.no_sandboxes, rate=options.journey_rate,
         )  # fmt: skip
 
     if "messages" in sections:

@@ -106,6 +106,27 @@ def test_the_cpu_of_a_process_tree_counts_its_children_also_once_they_have_ended
     assert tree_cpu_seconds(2**22 + 12345) == 0.0  # no such process
 
 
+@pytest.mark.parametrize(("submitted", "per_hour", "met"), [(3, 3000, True), (2, 2000, False)])
+def test_journeys_per_hour_is_the_start_rate_times_the_share_submitted(tmp_path, submitted, per_hour, met):
+    rows = [("JOURNEY", "started", 0.0, True, 100.0 + 1.2 * n) for n in range(3)]
+    rows += [("GET", "/", 50.0, True, 110.0), ("JOURNEY", "completed", 0.0, True, 111.0)]
+    figure = _figures(
+        rows=rows,
+        elapsed=11,
+        submitted=submitted,
+        started=3,
+        rss=({1: 100.0}, {1: 100.0}),
+        drain=(0, 0.0, 0),
+        cpu={},
+        users=3,
+        folder=tmp_path,
+        sandboxes=False,
+        rate=3000,
+    )[0]
+    assert (figure.value, figure.met) == (per_hour, met)
+    assert "journeys started at 3,000 an hour" in figure.note
+
+
 def test_with_the_sandboxes_the_figures_add_the_identity_and_payment_steps_and_say_sandbox(tmp_path):
     rows = [
         ("GET", "/accounts/identity/[id]/status/", 40.0, True),
