@@ -1,22 +1,19 @@
-"""Evidence files: checked by content, stored under random names in private storage with their SHA-256, a
-perceptual hash and a metadata-free display copy for images, and page images drawn later for PDFs (what a PDF was
-flagged for is kept on the row and in its timeline entry); removals are audited with the file's hash."""
+"""Evidence files: checked by content, stored under random names in private storage with their SHA-256; a
+metadata-free display copy and a perceptual hash for images, and page images for PDFs, are made later by a task
+(claims.services.evidence_previews; what a PDF was flagged for is kept on the row and in its timeline entry);
+removals are audited with the file's hash."""
 
-import io
 import logging
 import re
 import unicodedata
 from pathlib import PurePath
 
-import imagehash
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 
 from accounts.models import User
 from claims.models import Claim, ClaimEvent, Evidence, EvidenceFinding, InformationRequest, LossItem
@@ -33,31 +30,11 @@ from core.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 
-DISPLAY_MAX_SIDE = 3000
-DISPLAY_JPEG_QUALITY = 88
-
 
 def evidence_too_large_message() -> str:
     return _("파일이 너무 큽니다. 한 파일은 %(limit)s까지 올릴 수 있습니다.") % {
         "limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)
     }
-
-
-def _display_copy(upload: UploadedFile) -> tuple[ContentFile, str]:
-    """Re-encode an image without its metadata (location, camera, EXIF): PNG stays PNG, JPEG and HEIC become
-    JPEG. The picture is turned upright first, as the EXIF orientation said. Returns the copy and its phash."""
-    upload.seek(0)
-    with Image.open(upload) as source:
-        image = ImageOps.exif_transpose(source)
-        image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
-        perceptual_hash = str(imagehash.phash(image))
-        buffer = io.BytesIO()
-        if source.format == "PNG":
-            image.save(buffer, format="PNG", optimize=True)
-        else:
-            image.convert("RGB").save(buffer, format="JPEG", quality=DISPLAY_JPEG_QUALITY, optimize=True)
-    upload.seek(0)
-    return ContentFile(buffer.getvalue()), perceptual_hash
 
 
 def _check_target(claim: Claim, loss_item: LossItem | None, information_request: InformationRequest | None) -> None:
@@ -82,8 +59,10 @@ def evidence_attach(
     information_request: InformationRequest | None = None,
     meta: RequestMeta = NO_REQUEST,
 ) -> Evidence:
-    """Check and store one uploaded file. The slow work (hashing, re-encoding) happens before the claim is
-    locked; the row, its audit entry and the count check happen in one transaction."""
+    """Check and store one uploaded file. A refused file is refused here (size, content, the image's header and
+    pixel count, the PDF's structure); hashing happens before the claim is locked; the row, its audit entry and the
+    count check happen in one transaction. The picture is never decoded here: its display copy and perceptual hash
+    are made by the preview task queued on commit (images and PDFs start PENDING)."""
     if upload.size > settings.EVIDENCE_MAX_BYTES:
         raise ClaimError(evidence_too_large_message(), claim=claim)
     if not upload.size:
@@ -94,7 +73,6 @@ def evidence_attach(
         raise ClaimError(" ".join(error.messages), claim=claim) from None
     kind = check.kind
     sha256 = sha256_file(upload).sha256
-    display, perceptual_hash = _display_copy(upload) if kind.is_image else (None, "")
     evidence = Evidence(
         tag=tag,
         loss_item=loss_item,
@@ -103,14 +81,13 @@ def evidence_attach(
         content_type=kind.content_type,
         size=upload.size,
         sha256=sha256,
-        perceptual_hash=perceptual_hash,
         uploaded_by=actor,
         pdf_findings=list(check.pdf_findings),
-        preview_status=Evidence.PreviewStatus.NONE if kind.is_image else Evidence.PreviewStatus.PENDING,
+        preview_status=Evidence.PreviewStatus.PENDING,
     )
     try:
         with transaction.atomic():
-            return _evidence_store(claim, actor, evidence, upload, display, meta)
+            return _evidence_store(claim, actor, evidence, upload, meta)
     except BaseException:
         stored_files_delete(_stored_names(evidence))
         raise
@@ -125,9 +102,7 @@ def _stored_names(evidence: Evidence) -> list[str]:
     return names + evidence_preview_files(evidence)
 
 
-def _evidence_store(
-    claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, display: ContentFile | None, meta: RequestMeta
-) -> Evidence:
+def _evidence_store(claim: Claim, actor: User, evidence: Evidence, upload: UploadedFile, meta: RequestMeta) -> Evidence:
     claim = Claim.objects.select_for_update().get(pk=claim.pk, claimant=actor)
     _check_target(claim, evidence.loss_item, evidence.information_request)
     if Evidence.objects.filter(claim=claim).count() >= settings.EVIDENCE_MAX_FILES:
@@ -141,8 +116,6 @@ def _evidence_store(
     evidence.claim = claim
     try:
         evidence.file.save("original", upload, save=False)
-        if display is not None:
-            evidence.display_file.save("display", display, save=False)
     except OSError:  # disk full, object store unreachable: the claimant may try again, nothing else is lost
         logger.exception("Could not store an evidence file for claim %s", claim.pk)
         raise ClaimError(

@@ -66,7 +66,7 @@ FAILURE_UNREADABLE = "unreadable"
 FAILURE_ENGINE = "engine"
 FAILURE_TIMEOUT = "timeout"
 MASK_MARGIN = 3  # pixels around each digit box, so anti-aliased edges of the digits are covered too
-DISPLAY_MAX_SIDE = 3000  # as the display copy made at upload (claims/services/evidence.py)
+DISPLAY_MAX_SIDE = 3000  # as the display copy made by the preview task (claims/services/evidence_previews.py)
 MASKED_JPEG_QUALITY = 92
 # The masked copy of a PDF: every page drawn at this resolution, within these bounds and this time.
 MASKED_PDF_DPI = 150
@@ -225,6 +225,10 @@ def _resident_numbers_mask(evidence: Evidence, finding: EvidenceFinding, data: b
     caller's transaction; the unmasked files are deleted once it commits)."""
     boxes = [box for number in finding.resident_number_boxes for box in number]
     masked, display = masked_picture(data, boxes)
+    # The display copy as it is now, under the row's lock: the preview task may have stored one since this reading
+    # began (it is replaced and deleted here), or store one later (it then sees the file replaced and drops its own).
+    locked = Evidence.objects.select_for_update().filter(pk=evidence.pk)
+    evidence.display_file = locked.values_list("display_file", flat=True).get()
     sealed = default_storage.save(evidence_path(evidence, "sealed"), ContentFile(encrypt_bytes(data)))
     stored = [sealed]
     try:

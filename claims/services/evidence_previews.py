@@ -1,5 +1,12 @@
 """Page images of evidence PDFs, drawn on the server so that staff read a PDF without their browser's PDF viewer
-ever opening it (a viewer runs the file's scripts; PDFium as used here runs none, see claims/pdfs.py).
+ever opening it (a viewer runs the file's scripts; PDFium as used here runs none, see claims/pdfs.py); and for a
+picture, its display copy (upright, without metadata, at most DISPLAY_MAX_SIDE on a side) and its perceptual hash,
+made here rather than in the upload request, which only checks, hashes and stores the file.
+
+A picture's render and the reading task's masking of resident numbers (claims.services.evidence_findings), which
+replaces the file and the display copy, may run in either order: both store under the row's lock, and the render
+keeps its copy only if the file it drew from is still the row's file (otherwise the masking made the copy). Once a
+picture's perceptual hash lands on a submitted claim, the claim's fraud check is queued (similar pictures).
 
 A preview is made by claims.tasks.evidence after each PDF upload, and by the sweep (or `manage.py
 evidence_previews`) for PDFs uploaded before previews existed. The same pass reads the file with the upload check's
@@ -12,15 +19,18 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import imagehash
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from claims import pdfs
-from claims.models import Evidence, evidence_path
+from claims.models import Claim, Evidence, evidence_path
 from claims.services.evidence_findings import masked_pdf_page, pdf_resident_numbers
+from claims.validators import EVIDENCE_KINDS
 from config.files import stored_files_delete
 from core.audit import audit_record
 from core.models import AuditEntry
@@ -41,11 +51,17 @@ SWEEP_GRACE = timedelta(minutes=10)  # a new upload's own task gets this long be
 # message for the same file leaves it alone, and the sweep does not queue it.
 IN_FLIGHT = timedelta(seconds=PREVIEW_SECONDS + 90)
 SWEEP_BATCH = 500
+# A picture's display copy: no metadata, turned upright, at most this many pixels on a side.
+DISPLAY_MAX_SIDE = 3000
+DISPLAY_JPEG_QUALITY = 88
+PDF = "application/pdf"
+IMAGE_TYPES = frozenset(content_type for content_type, kind in EVIDENCE_KINDS.items() if kind.is_image)
 
 # Why a preview could not be made, as shown to staff (claims/admin templates translate them).
 FAILURE_MISSING = "missing"
 FAILURE_CRASHED = "crashed"
 FAILURE_ERROR = "error"
+FAILURE_UNREADABLE = "unreadable"  # a picture that passed the upload check but cannot be decoded
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ def _attempt_start(evidence_id: int) -> Evidence | None:
     """Count the attempt before the work, so that a file that crashes the worker is given up after a few."""
     with transaction.atomic():
         evidence = Evidence.objects.select_for_update().filter(pk=evidence_id).first()
-        if evidence is None or evidence.content_type != "application/pdf":
+        if evidence is None or (evidence.content_type != PDF and evidence.content_type not in IMAGE_TYPES):
             return None
         if evidence.preview_status in (Evidence.PreviewStatus.READY, Evidence.PreviewStatus.FAILED):
             return None
@@ -85,15 +101,19 @@ def _attempt_start(evidence_id: int) -> Evidence | None:
 
 
 def evidence_preview_render(*, evidence_id: int) -> PreviewOutcome:
-    """Draw the first pages of one evidence PDF and store them privately; safe to run twice (a preview already
-    made or given up is left alone). A damaged, locked, oversized or slow file ends as FAILED with its reason."""
+    """Draw the first pages of one evidence PDF (or a picture's display copy and perceptual hash) and store them
+    privately; safe to run twice (a preview already made or given up is left alone). A damaged, locked, oversized
+    or slow file ends as FAILED with its reason."""
     evidence = _attempt_start(evidence_id)
     if evidence is None:
         current = Evidence.objects.filter(pk=evidence_id).values_list("preview_status", flat=True).first()
         return PreviewOutcome(status=current or "")
+    drawn_from = evidence.file.name
     data = _read_original(evidence)
     if data is None:
         return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_MISSING, findings=None)
+    if evidence.content_type != PDF:
+        return _image_render(evidence_id, data, drawn_from)
     findings = None
     try:
         findings = sorted(pdfs.pdf_inspect(data).findings)
@@ -167,6 +187,73 @@ def _finish(
             data={"pdf_findings": {"old": previous, "new": evidence.pdf_findings}, "sha256": evidence.sha256},
         )
     evidence.save(update_fields=fields)
+    if failure and evidence.content_type != PDF:
+        audit_record(
+            actor=None,
+            action="evidence.display_failed",
+            target=evidence,
+            claim=evidence.claim,
+            data={"failure": failure, "sha256": evidence.sha256},
+        )
+
+
+def display_copy(data: bytes) -> tuple[bytes, str]:
+    """A picture re-encoded without its metadata (location, camera, EXIF), turned upright as its EXIF orientation
+    said and at most DISPLAY_MAX_SIDE on a side: PNG stays PNG, JPEG and HEIC become JPEG. With its phash."""
+    with Image.open(io.BytesIO(data)) as source:
+        image = ImageOps.exif_transpose(source)
+        image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
+        perceptual_hash = str(imagehash.phash(image))
+        buffer = io.BytesIO()
+        if source.format == "PNG":
+            image.save(buffer, format="PNG", optimize=True)
+        else:
+            image.convert("RGB").save(buffer, format="JPEG", quality=DISPLAY_JPEG_QUALITY, optimize=True)
+    return buffer.getvalue(), perceptual_hash
+
+
+def _image_render(evidence_id: int, data: bytes, drawn_from: str) -> PreviewOutcome:
+    try:
+        display, perceptual_hash = display_copy(data)
+    except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError, OSError):
+        logger.warning("Could not draw the display copy of evidence %s", evidence_id)
+        return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_UNREADABLE, findings=None)
+    except Exception:  # a decoder bug on one hostile file must not leave the row pending forever
+        logger.exception("Could not draw the display copy of evidence %s", evidence_id)
+        return _store(evidence_id, pages=[], page_count=None, failure=FAILURE_ERROR, findings=None)
+    evidence = Evidence.objects.only("pk", "claim_id").filter(pk=evidence_id).first()
+    if evidence is None:
+        return PreviewOutcome(status="")
+    name = default_storage.save(evidence_path(evidence, "display"), ContentFile(display))  # OSError: the task retries
+    with transaction.atomic():
+        evidence = Evidence.objects.select_for_update().select_related("claim").filter(pk=evidence_id).first()
+        if evidence is None or evidence.preview_status != Evidence.PreviewStatus.PENDING:
+            transaction.on_commit(lambda: stored_files_delete([name]))  # removed meanwhile, or another run finished
+            return PreviewOutcome(status=evidence.preview_status if evidence else "")
+        # The file was replaced meanwhile (resident numbers masked): the masking made the display copy from it,
+        # and this copy, drawn from the unmasked file, is nobody's.
+        kept = evidence.file.name == drawn_from
+        replaced = [evidence.display_file.name] if kept and evidence.display_file.name else []
+        if kept:
+            evidence.display_file.name = name
+        else:
+            replaced = [name]
+        evidence.perceptual_hash = perceptual_hash
+        evidence.preview_status, evidence.preview_failure = Evidence.PreviewStatus.READY, ""
+        evidence.save(update_fields=["display_file", "perceptual_hash", "preview_status", "preview_failure"])
+        audit_record(
+            actor=None,
+            action="evidence.display_made",
+            target=evidence,
+            claim=evidence.claim,
+            data={"perceptual_hash": perceptual_hash, "display_kept": kept, "sha256": evidence.sha256},
+        )
+        transaction.on_commit(lambda: stored_files_delete(replaced))
+        if evidence.claim.status != Claim.Status.DRAFT:  # the hash came after the claim's own check
+            from claims.tasks.fraud import claim_fraud_check_task
+
+            claim_fraud_check_task.delay_on_commit(evidence.claim_id)
+    return PreviewOutcome(status=Evidence.PreviewStatus.READY)
 
 
 def evidence_preview_timed_out(*, evidence_id: int) -> PreviewOutcome:
@@ -180,13 +267,20 @@ def evidence_preview_files(evidence: Evidence) -> list[str]:
 
 
 def evidence_previews_due(*, include_failed: bool = False, now=None):
-    """PDFs that still need a preview: pending past the grace period (a lost task), or never queued at all."""
+    """PDFs that still need a preview: pending past the grace period (a lost task), or never queued at all; and
+    pictures whose display copy is pending past it (a picture uploaded before the copy was made by a task has its
+    copy already, status NONE)."""
     now = now or timezone.now()
     statuses = [Evidence.PreviewStatus.NONE, Evidence.PreviewStatus.PENDING]
+    image_statuses = [Evidence.PreviewStatus.PENDING]
     if include_failed:
         statuses.append(Evidence.PreviewStatus.FAILED)
+        image_statuses.append(Evidence.PreviewStatus.FAILED)
     return (
-        Evidence.objects.filter(content_type="application/pdf", preview_status__in=statuses)
+        Evidence.objects.filter(
+            Q(content_type=PDF, preview_status__in=statuses)
+            | Q(content_type__in=IMAGE_TYPES, preview_status__in=image_statuses)
+        )
         .exclude(preview_status=Evidence.PreviewStatus.PENDING, uploaded_at__gt=now - SWEEP_GRACE)
         .exclude(preview_status=Evidence.PreviewStatus.PENDING, preview_started_at__gt=now - IN_FLIGHT)
         .order_by("pk")

@@ -17,6 +17,7 @@ from claims.selectors import intake as selectors
 from claims.selectors.review import claim_review_detail
 from claims.services import evidence as evidence_services
 from claims.services import intake
+from claims.services.evidence_previews import evidence_preview_render
 from claims.services.intake import ClaimError
 from claims.services.review import ReviewError, claim_additions_mark_seen
 from claims.tests.factories import (
@@ -310,7 +311,10 @@ def test_the_owner_gets_a_small_thumbnail_of_a_picture_from_its_display_copy(cli
     evidence = evidence_services.evidence_attach(
         claim=draft, actor=draft.claimant, upload=SimpleUploadedFile("big.png", png_bytes(size=(800, 600))), tag="other"
     )
-    response = client.get(reverse("claims:evidence_thumbnail", args=[draft.pk, evidence.pk]))
+    url = reverse("claims:evidence_thumbnail", args=[draft.pk, evidence.pk])
+    assert client.get(url).status_code == 404  # no display copy yet: never a thumbnail of the upload itself
+    evidence_preview_render(evidence_id=evidence.pk)
+    response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff" and "no-store" in response["Cache-Control"]
     assert "sandbox" in response["Content-Security-Policy"]

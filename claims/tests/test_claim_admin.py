@@ -22,6 +22,7 @@ from accounts.tests.factories import ClaimantFactory, UserFactory
 from claims.admin.claims import ClaimAdmin, EstimatedCountPaginator
 from claims.models import Claim, ClaimEvent, Evidence, Flag, InformationRequest
 from claims.services.evidence import evidence_attach
+from claims.services.evidence_previews import evidence_preview_render
 from claims.services.fraud import fraud_sweep
 from claims.services.review import claim_start_review
 from claims.tests.factories import (
@@ -457,6 +458,8 @@ def claim_with_files():
     document = evidence_attach(
         claim=claim, actor=claimant, upload=uploaded("매출.pdf", pdf_bytes(), "application/pdf"), tag="revenue_records"
     )
+    evidence_preview_render(evidence_id=photo.pk)  # the display copy, made by the preview task after the upload
+    photo.refresh_from_db()
     Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.SUBMITTED, reference_code="KC-FILE-S234")
     return claim, photo, document
 

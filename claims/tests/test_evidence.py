@@ -1,5 +1,6 @@
 """Evidence files: checked by content, stored privately under random names with their hashes, a metadata-free
-display copy for pictures, audited removal, and downloads only for the owner and authorised staff."""
+display copy for pictures (made by the preview task after the upload commits), audited removal, and downloads only
+for the owner and authorised staff."""
 
 import hashlib
 import io
@@ -37,6 +38,13 @@ def upload(client, claim, content: bytes, name: str, *, tag="proof_of_use", xhr=
     data = {"tag": tag, "file": SimpleUploadedFile(name, content), **extra}
     headers = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"} if xhr else {}
     return client.post(reverse("claims:evidence_upload", args=[claim.pk]), data, follow=follow, **headers)
+
+
+def upload_and_render(client, claim, content: bytes, name: str, callbacks, **extra):
+    """Upload, then run what was queued on commit (the display copy, the reading) as the workers would."""
+    with callbacks(execute=True):
+        response = upload(client, claim, content, name, **extra)
+    return response
 
 
 def jpeg_with_location() -> bytes:
@@ -91,29 +99,37 @@ def test_a_request_body_far_over_the_limit_is_refused_before_it_is_read(client, 
     assert response.status_code == 413
 
 
-def test_a_png_is_stored_privately_under_a_random_name_with_its_hashes(client, draft):
+def test_a_png_is_stored_privately_under_a_random_name_with_its_hashes(
+    client, draft, django_capture_on_commit_callbacks
+):
     content = png_bytes()
-    response = upload(client, draft, content, "카카오T 호출 없음.png")
+    with django_capture_on_commit_callbacks() as queued:
+        response = upload(client, draft, content, "카카오T 호출 없음.png")
     assert response.status_code == 201
     body = response.json()
     evidence = Evidence.objects.get(pk=body["id"])
     assert "카카오T 호출 없음.png" in body["html"]
     assert evidence.sha256 == hashlib.sha256(content).hexdigest()
     assert evidence.content_type == "image/png" and evidence.size == len(content)
-    assert len(evidence.perceptual_hash) == 16
     assert "호출" not in evidence.file.name and evidence.file.name.startswith(f"evidence/{draft.pk}/")
     assert default_storage.open(evidence.file.name).read() == content  # the original is untouched
-    assert evidence.display_file
     assert evidence.uploaded_by == draft.claimant
+    # the request did not decode the picture: no display copy and no perceptual hash until the task has run
+    assert (evidence.display_file.name, evidence.perceptual_hash, evidence.preview_status) == ("", "", "pending")
+    for callback in queued:
+        callback()
+    evidence.refresh_from_db()
+    assert evidence.display_file and len(evidence.perceptual_hash) == 16
+    assert evidence.preview_status == Evidence.PreviewStatus.READY
     event = draft.events.get(kind=ClaimEvent.Kind.EVIDENCE_ADDED)
     assert event.data["sha256"] == evidence.sha256
 
 
-def test_the_display_copy_of_a_photo_has_no_location_or_camera_data(client, draft):
+def test_the_display_copy_of_a_photo_has_no_location_or_camera_data(client, draft, django_capture_on_commit_callbacks):
     content = jpeg_with_location()
     with Image.open(io.BytesIO(content)) as original:
         assert original.getexif().get(0x8825)
-    response = upload(client, draft, content, "IMG_0001.jpg")
+    response = upload_and_render(client, draft, content, "IMG_0001.jpg", django_capture_on_commit_callbacks)
     evidence = Evidence.objects.get(pk=response.json()["id"])
     assert default_storage.open(evidence.file.name).read() == content
     with Image.open(default_storage.open(evidence.display_file.name)) as display:
@@ -122,8 +138,8 @@ def test_the_display_copy_of_a_photo_has_no_location_or_camera_data(client, draf
         assert "exif" not in display.info
 
 
-def test_an_iphone_heic_photo_is_accepted_and_shown_as_jpeg(client, draft):
-    response = upload(client, draft, heic_bytes(), "IMG_1234.HEIC")
+def test_an_iphone_heic_photo_is_accepted_and_shown_as_jpeg(client, draft, django_capture_on_commit_callbacks):
+    response = upload_and_render(client, draft, heic_bytes(), "IMG_1234.HEIC", django_capture_on_commit_callbacks)
     assert response.status_code == 201
     evidence = Evidence.objects.get(pk=response.json()["id"])
     assert evidence.content_type == "image/heic"
@@ -212,8 +228,8 @@ def test_files_of_a_submitted_claim_cannot_be_removed(draft):
 # --- downloads ---------------------------------------------------------------------------------------------------
 
 
-def test_the_owner_downloads_files_as_attachments_with_a_safe_name(client, draft):
-    upload(client, draft, png_bytes(), '../../"evil"; name.png')
+def test_the_owner_downloads_files_as_attachments_with_a_safe_name(client, draft, django_capture_on_commit_callbacks):
+    upload_and_render(client, draft, png_bytes(), '../../"evil"; name.png', django_capture_on_commit_callbacks)
     evidence = Evidence.objects.get()
     response = client.get(reverse("claims:evidence_download", args=[draft.pk, evidence.pk]))
     assert response.status_code == 200

@@ -16,6 +16,7 @@ from PIL import Image
 
 from accounts.roles import Role
 from claims.models import Evidence
+from claims.services.evidence_previews import evidence_preview_render
 from claims.tests.factories import pdf_bytes, png_bytes
 from claims.tests.staff import admin_login, staff_member
 
@@ -158,6 +159,10 @@ def test_a_polyglot_is_only_ever_served_as_a_download_and_staff_see_a_clean_copy
     assert original["Content-Type"] == "image/jpeg"
 
     staff = admin_login(Client(), staff_member(Role.PARALEGAL))
+    pending = staff.get(reverse("admin:claims_claim_evidence", args=[draft.pk, evidence.pk]))
+    assert pending["Content-Disposition"].startswith("attachment;")  # no clean copy yet: the upload is no inline
+    assert pending["Content-Type"] == "application/octet-stream"
+    evidence_preview_render(evidence_id=evidence.pk)
     inline = staff.get(reverse("admin:claims_claim_evidence", args=[draft.pk, evidence.pk]))
     assert inline["Content-Disposition"].startswith("inline;")
     assert inline["X-Content-Type-Options"] == "nosniff"

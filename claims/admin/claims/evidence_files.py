@@ -69,7 +69,7 @@ class ClaimEvidenceFiles:
         content_type = evidence.content_type
         if display:
             content_type = "image/png" if evidence.content_type == "image/png" else "image/jpeg"
-        inline = not download and content_type in INLINE_CONTENT_TYPES
+        inline = display and content_type in INLINE_CONTENT_TYPES  # an upload itself is only ever a download
         return _evidence_file_response(
             request,
             claim=claim,
