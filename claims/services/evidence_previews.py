@@ -87,6 +87,9 @@ def _attempt_start(evidence_id: int) -> Evidence | None:
             return None
         if evidence.preview_status in (Evidence.PreviewStatus.READY, Evidence.PreviewStatus.FAILED):
             return None
+        made_at_upload = evidence.preview_status == Evidence.PreviewStatus.NONE and evidence.display_file
+        if evidence.content_type != PDF and made_at_upload:
+            return None  # made in the upload request, before pictures had their copy made here
         now = timezone.now()
         if evidence.preview_started_at and evidence.preview_started_at > now - IN_FLIGHT:
             return None  # another run is drawing it (a second message for the same file)
