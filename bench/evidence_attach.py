@@ -14,6 +14,7 @@ from pathlib import Path
 
 TIMED = 15
 MEMORY_RUNS = 30
+WARM_UP = 2
 
 
 def rss_mb() -> float:
@@ -55,9 +56,14 @@ def main() -> None:
         upload.close()
         return elapsed
 
-    before = rss_mb()
-    for _ in range(MEMORY_RUNS):
+    for _ in range(WARM_UP):  # imports, the first connections and the factories' own first use
         upload_once()
+    before = rss_mb()
+    steps = []
+    for run in range(1, MEMORY_RUNS + 1):
+        upload_once()
+        if run % 10 == 0:
+            steps.append(f"{rss_mb():.0f}")
     after = rss_mb()
     timings = [upload_once() for _ in range(TIMED)]
     print(f"photo {len(photo) / 1e6:.1f} MB")
@@ -65,7 +71,10 @@ def main() -> None:
         f"evidence_attach median of {TIMED}: {statistics.median(timings) * 1000:.0f} ms "
         f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})"
     )
-    print(f"RSS before {MEMORY_RUNS} uploads {before:.0f} MB, after {after:.0f} MB ({after / before:.2f}x)")
+    print(
+        f"RSS after {WARM_UP} warm-up uploads {before:.0f} MB, after {MEMORY_RUNS} more {after:.0f} MB "
+        f"({after / before:.2f}x); every 10: {' -> '.join(steps)} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -280,6 +280,7 @@ def test_with_redis_down_claimants_sign_in_and_submit_staff_review_and_everythin
         "claims.tasks.estimates.estimate_claim_task",
         "claims.tasks.fraud.claim_fraud_check_task",
         "claims.tasks.evidence_reading.evidence_read_task",
+        "claims.tasks.evidence.evidence_preview_render_task",  # the picture's display copy
     }
     for _ in range(2):  # a second run, or a duplicate message, does nothing more
         publish(unsent_tasks_publish_task, redis_url)
