@@ -81,6 +81,8 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     except ClaimError as error:
         return _refuse(request, claim, error.message)
     if _wants_json(request):
+        # with tasks inline (make run without Redis) the display copy was made once the upload committed
+        evidence.refresh_from_db(fields=["display_file", "preview_status", "preview_failure"])
         row = render_to_string(
             "claims/wizard/_evidence_row.html",
             {"claim": claim, "item": evidence, "can_remove": claim.status == Claim.Status.DRAFT},
