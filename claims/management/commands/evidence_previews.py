@@ -1,6 +1,7 @@
 """`manage.py evidence_previews [--now] [--failed]`: page images for every evidence PDF that has none (files
-uploaded before previews existed). By default the previews are queued for the workers (the periodic sweep does the
-same in batches); `--now` draws them in this process, `--failed` tries again those that failed (after a fix)."""
+uploaded before previews existed), and display copies for pictures whose task was lost. By default they are queued
+for the workers (the periodic sweep does the same in batches); `--now` draws them in this process, `--failed` tries
+again those that failed (after a fix)."""
 
 from django.core.management.base import BaseCommand
 
@@ -8,7 +9,7 @@ from claims.services.evidence_previews import evidence_preview_render, evidence_
 
 
 class Command(BaseCommand):
-    help = "Queue (or, with --now, draw) the page previews of evidence PDFs that have none."
+    help = "Queue (or, with --now, draw) the page previews of evidence PDFs and pictures' display copies still due."
 
     def add_arguments(self, parser):
         parser.add_argument("--now", action="store_true", help="Draw the previews in this process.")
