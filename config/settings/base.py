@@ -474,8 +474,9 @@ CELERY_BEAT_SCHEDULE["notifications-held-release"] = {
     "task": "notifications.tasks.notification_held_release_task",
     "schedule": 60,
 }
-# Evidence PDFs without page previews (uploaded before previews existed, or a lost task) are queued in batches
-# (claims/tasks/evidence.py; `manage.py evidence_previews` does all at once).
+# Evidence PDFs without page previews (uploaded before previews existed, or a lost task) and pictures whose display
+# copy is still pending (a lost task) are queued in batches (claims/tasks/evidence.py; `manage.py evidence_previews`
+# does all at once).
 # Outbox messages still queued after their grace period (their send task was lost) are queued again
 # (notifications/tasks.py); each is sent once.
 CELERY_BEAT_SCHEDULE["notifications-send-sweep"] = {
