@@ -202,16 +202,18 @@ def _finish(
 
 def display_copy(data: bytes) -> tuple[bytes, str]:
     """A picture re-encoded without its metadata (location, camera, EXIF), turned upright as its EXIF orientation
-    said and at most DISPLAY_MAX_SIDE on a side: PNG stays PNG, JPEG and HEIC become JPEG. With its phash."""
+    said and at most DISPLAY_MAX_SIDE on a side: PNG stays PNG, JPEG and HEIC become JPEG. With its phash.
+    Encoded without the encoders' `optimize` pass: for a phone screenshot it took three times the CPU (330 against
+    90 ms) to save 5 % of the bytes, on every picture every claimant uploads."""
     with Image.open(io.BytesIO(data)) as source:
         image = ImageOps.exif_transpose(source)
         image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE))
         perceptual_hash = str(imagehash.phash(image))
         buffer = io.BytesIO()
         if source.format == "PNG":
-            image.save(buffer, format="PNG", optimize=True)
+            image.save(buffer, format="PNG")
         else:
-            image.convert("RGB").save(buffer, format="JPEG", quality=DISPLAY_JPEG_QUALITY, optimize=True)
+            image.convert("RGB").save(buffer, format="JPEG", quality=DISPLAY_JPEG_QUALITY)
     return buffer.getvalue(), perceptual_hash
 
 
