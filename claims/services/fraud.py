@@ -22,8 +22,7 @@ new claim that copies an old one flags both. A reviewed flag that gains new matc
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -32,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
+from psycopg import ClientCursor
 
 from accounts.models import User, email_key
 from claims.damages import FLAG_HOURS_EXCEED_WINDOW
@@ -245,6 +245,14 @@ def _own_values_of(scope: Sequence[int]) -> dict[int, set[str]]:
 
 
 def _matching_findings(values: dict[int, set[str]]) -> list[Finding]:
+    sql, params = _matching_statement(values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _matching_findings_from(cursor.fetchall())
+
+
+def _matching_statement(values: dict[int, set[str]]) -> tuple[str, list]:
+    """Every row holding one of the values (signal index -> values), all signals in one statement."""
     matching = []
     for index, keys in sorted(values.items()):
         keys = sorted(keys)
@@ -259,8 +267,13 @@ def _matching_findings(values: dict[int, set[str]]) -> list[Finding]:
                 dict(zip(stand_ins, keys, strict=True)),
             )
         )
+    sql = " UNION ALL ".join(part for part, _params in matching)
+    return sql, [param for _part, params in matching for param in params]
+
+
+def _matching_findings_from(matched: Iterable[tuple]) -> list[Finding]:
     rows: dict[int, list[tuple]] = defaultdict(list)
-    for index, *row in _union_rows(matching):
+    for index, *row in matched:
         rows[index].append(tuple(row))
     return [
         finding for index, found in sorted(rows.items()) for finding in _shared_value_findings(SIGNALS[index], found)
@@ -339,9 +352,9 @@ def _signed_64(perceptual_hash: str) -> int:
     return value - (1 << 64) if value >> 63 else value
 
 
-def _candidate_rows_postgresql(batch: Sequence[ImageRow], wanted: list[dict], max_distance: int) -> list[tuple]:
+def _candidates_statement(batch: Sequence[ImageRow], wanted: list[dict], max_distance: int) -> tuple[str, list]:
     """The checked pictures sharing a wanted band value with the batch and within `max_distance` of a probe, with
-    their claims' accounts, in one statement written out (table names from the models, values as parameters)."""
+    their claims' accounts: one statement written out (table names from the models, values as parameters)."""
     quote = connection.ops.quote_name
     evidence = quote(Evidence._meta.db_table)
     near = " OR ".join([_DISTANCE_SQL] * len(batch))
@@ -353,11 +366,7 @@ def _candidate_rows_postgresql(batch: Sequence[ImageRow], wanted: list[dict], ma
         params.append(sorted(values))
         for probe in batch:
             params += [_signed_64(probe.perceptual_hash), max_distance]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _CANDIDATES_SQL.format(evidence=evidence, claims=quote(Claim._meta.db_table), branches=branches), params
-        )
-        return cursor.fetchall()
+    return _CANDIDATES_SQL.format(evidence=evidence, claims=quote(Claim._meta.db_table), branches=branches), params
 
 
 def _candidates(batch: Sequence[ImageRow], wanted: list[dict[int, list[ImageRow]]], max_distance: int) -> list:
@@ -365,7 +374,10 @@ def _candidates(batch: Sequence[ImageRow], wanted: list[dict[int, list[ImageRow]
     indexes of claims_evidence alone (on PostgreSQL only those within `max_distance` of a probe leave the
     database), then their claims' accounts, for those few, by primary key."""
     if connection.vendor == "postgresql":
-        found = _candidate_rows_postgresql(batch, wanted, max_distance)
+        sql, params = _candidates_statement(batch, wanted, max_distance)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
     else:
         condition = Q()
         for band, values in enumerate(wanted):
@@ -374,10 +386,49 @@ def _candidates(batch: Sequence[ImageRow], wanted: list[dict[int, list[ImageRow]
         candidates = list(rows.values_list("pk", "claim_id", "sha256", "perceptual_hash"))
         people = dict(_claims_checked().filter(pk__in={row[1] for row in candidates}).values_list("pk", "claimant_id"))
         found = [(*row, people[row[1]]) for row in candidates if row[1] in people]
+    return _candidate_image_rows(found)
+
+
+def _candidate_image_rows(found: Iterable[tuple]) -> list[ImageRow]:
     return [
         ImageRow(pk, claim_id, person_id, sha256, perceptual_hash)
         for pk, claim_id, sha256, perceptual_hash, person_id in found
     ]
+
+
+def _probe_batches(probes: Iterable[tuple], max_distance: int) -> list[tuple[list[ImageRow], list[dict]]]:
+    """The probes in batches of PROBE_BATCH, each with its wanted band values: band -> value -> the probes whose
+    band is within the radius of that value."""
+    radius = max_distance // PERCEPTUAL_HASH_BANDS
+    probe_rows = [ImageRow(*row) for row in probes]
+    batches = []
+    for start in range(0, len(probe_rows), PROBE_BATCH):
+        batch = probe_rows[start : start + PROBE_BATCH]
+        wanted: list[dict[int, list[ImageRow]]] = [defaultdict(list) for _band in range(PERCEPTUAL_HASH_BANDS)]
+        for probe in batch:
+            for band, value in enumerate(hash_bands(probe.perceptual_hash)):
+                for neighbour in band_neighbours(value, radius):
+                    wanted[band][neighbour].append(probe)
+        batches.append((batch, wanted))
+    return batches
+
+
+def _batch_pairs(wanted: list[dict], candidates: Iterable[ImageRow], max_distance: int) -> list[tuple]:
+    """The (probe, candidate) pairs of other accounts and other content within `max_distance`."""
+    pairs = []
+    for other in candidates:
+        seen = set()
+        for band, value in enumerate(hash_bands(other.perceptual_hash)):
+            for probe in wanted[band].get(value, ()):
+                if probe.evidence_id in seen:
+                    continue
+                seen.add(probe.evidence_id)
+                if other.person_id == probe.person_id or other.sha256 == probe.sha256:
+                    continue
+                distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
+                if distance <= max_distance:
+                    pairs.append((probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance))
+    return pairs
 
 
 def similar_pairs_banded(probes: Iterable[tuple], max_distance: int) -> list[tuple]:
@@ -385,29 +436,9 @@ def similar_pairs_banded(probes: Iterable[tuple], max_distance: int) -> list[tup
     a picture within `max_distance` bits shares a band with the probe up to `max_distance // bands` bits
     (pigeonhole), so only those candidates are read, and each is verified by its real distance. Two queries per
     PROBE_BATCH probes; the rows read grow with the near matches, not with the table."""
-    radius = max_distance // PERCEPTUAL_HASH_BANDS
-    probe_rows = [ImageRow(*row) for row in probes]
     pairs = []
-    for start in range(0, len(probe_rows), PROBE_BATCH):
-        batch = probe_rows[start : start + PROBE_BATCH]
-        # band -> value -> the probes whose band is within the radius of that value
-        wanted: list[dict[int, list[ImageRow]]] = [defaultdict(list) for _band in range(PERCEPTUAL_HASH_BANDS)]
-        for probe in batch:
-            for band, value in enumerate(hash_bands(probe.perceptual_hash)):
-                for neighbour in band_neighbours(value, radius):
-                    wanted[band][neighbour].append(probe)
-        for other in _candidates(batch, wanted, max_distance):
-            seen = set()
-            for band, value in enumerate(hash_bands(other.perceptual_hash)):
-                for probe in wanted[band].get(value, ()):
-                    if probe.evidence_id in seen:
-                        continue
-                    seen.add(probe.evidence_id)
-                    if other.person_id == probe.person_id or other.sha256 == probe.sha256:
-                        continue
-                    distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
-                    if distance <= max_distance:
-                        pairs.append((probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance))
+    for batch, wanted in _probe_batches(probes, max_distance):
+        pairs += _batch_pairs(wanted, _candidates(batch, wanted, max_distance), max_distance)
     return pairs
 
 
@@ -619,10 +650,8 @@ ORDER BY 1, 3, 4, 6, 5
 """
 
 
-def _signups_of_claim(
-    claim_id: int, *, rule: ReferralBurstRule, ignored: set[str]
-) -> tuple[dict[str, list[tuple[int, dt.datetime]]], tuple[set[int], Signups]]:
-    """(the sign-ups from the claim's address, (its account, the referral sign-ups)) in one statement (PostgreSQL)."""
+def _signups_statement(claim_id: int, *, rule: ReferralBurstRule, ignored: set[str]) -> tuple[str, list]:
+    """One claim's account and the sign-ups from its address and its referral values (PostgreSQL)."""
     quote = connection.ops.quote_name
     users, claims = quote(User._meta.db_table), quote(Claim._meta.db_table)
     kinds = " UNION ALL ".join(
@@ -632,18 +661,23 @@ def _signups_of_claim(
     for kind in REFERRAL_KEYS:
         params += [kind, rule.baseline + 2 * rule.window, rule.window]
         params += [sorted(ignored) if kind == "source" else [], rule.accounts]
+    sql = _SIGNUPS_SQL.format(users=users, claims=claims, address=_ADDRESS_SQL.format(users=users), kinds=kinds)
+    return sql, params
+
+
+def _signups_from(
+    rows: Iterable[tuple],
+) -> tuple[dict[str, list[tuple[int, dt.datetime]]], tuple[set[int], Signups]]:
+    """(the sign-ups from the claim's address, (its account, the referral sign-ups)) from `_signups_statement`."""
     scope_users: set[int] = set()
     addresses: dict[str, list[tuple[int, dt.datetime]]] = defaultdict(list)
     found: Signups = {}
-    sql = _SIGNUPS_SQL.format(users=users, claims=claims, address=_ADDRESS_SQL.format(users=users), kinds=kinds)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, me, value, ip, user_id, joined in cursor.fetchall():
-            scope_users.add(me)
-            if kind == "ip":
-                addresses[ip].append((user_id, joined))
-            elif kind:
-                found.setdefault(kind, defaultdict(list))[value].append((user_id, joined))
+    for kind, me, value, ip, user_id, joined in rows:
+        scope_users.add(me)
+        if kind == "ip":
+            addresses[ip].append((user_id, joined))
+        elif kind:
+            found.setdefault(kind, defaultdict(list))[value].append((user_id, joined))
     return addresses, (scope_users, found)
 
 
@@ -920,21 +954,37 @@ def _claim_state(claim_id: int) -> ClaimState | None:
     return ClaimState(flags or [], total, list(zip(ids, codes, strict=True)), own_values, pictures)
 
 
-@contextmanager
-def _serial_reads() -> Iterator[None]:
-    """The statements inside (in a transaction of their own) planned without parallel workers: a check reads a few
-    hundred index entries per statement, and starting workers for that costs more than the reads (on tables whose
-    visibility map is not set, PostgreSQL plans the picture candidates in parallel: 15-20 ms instead of 3-5)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        yield
+def _read_together(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
+    """The rows of each of these independent reads, in one round trip: PostgreSQL runs the statements of one query
+    string in one implicit transaction and psycopg reads each result in turn (its client-side binding cursor,
+    Django's default). The statements are planned without parallel workers: each reads a few hundred index entries,
+    and starting workers for that costs more than the reads (on tables whose visibility map is not set, PostgreSQL
+    plans the picture candidates in parallel: 15-20 ms instead of 3-5)."""
+    with connection.cursor() as cursor:
+        if not isinstance(cursor.cursor, ClientCursor):  # server-side binding takes one statement at a time
+            results = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+            return results
+        parts = [_SERIAL_PLANS, *(sql for sql, _params in statements), _SERIAL_PLANS_END]
+        cursor.execute("; ".join(parts), [param for _sql, params in statements for param in params])
+        results = []
+        while True:
+            if cursor.description is not None:
+                results.append(cursor.fetchall())
+            if not cursor.nextset():
+                return results
+
+
+_SERIAL_PLANS = "SET LOCAL max_parallel_workers_per_gather = 0"
+_SERIAL_PLANS_END = "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"  # inside a caller's transaction
 
 
 def claim_fraud_check(*, claim_id: int) -> int:
     """Check one submitted claim against all others; flags both sides of every match. Returns the flags created
-    or opened again (0 for a draft or withdrawn claim)."""
+    or opened again (0 for a draft or withdrawn claim). On PostgreSQL: the claim with its values and pictures in
+    one statement, then every read that compares them with other claims in one round trip."""
     state = _claim_state(claim_id)
     if state is None:
         return 0
@@ -942,21 +992,39 @@ def claim_fraud_check(*, claim_id: int) -> int:
     if gone := [pk for pk, code in state.open_estimate_flags if signal_of[code] not in state.estimate_flags]:
         _estimate_flags_cleared(gone)
     scope = [claim_id]
-    with _serial_reads():
-        addresses, referrals = None, None
-        if connection.vendor == "postgresql":
-            rule = ReferralBurstRule.from_settings()
-            ignored = set(settings.REFERRAL_BURST_IGNORED_SOURCES)
-            addresses, referrals = _signups_of_claim(claim_id, rule=rule, ignored=ignored)
+    estimate = _estimate_findings_of(claim_id, state.estimate_flags, state.estimate_total)
+    if state.own_values is None or state.pictures is None:  # other databases: one read after the other
         findings = [
-            *_duplicate_findings_of(scope, state.own_values),
-            *_similar_image_findings(
-                _evidence_checked().filter(claim_id=claim_id) if state.pictures is None else state.pictures
-            ),
-            *_signup_burst_findings(scope, addresses),
-            *_referral_burst_findings(scope, referrals),
-            *_estimate_findings_of(claim_id, state.estimate_flags, state.estimate_total),
+            *_duplicate_findings_of(scope),
+            *_similar_image_findings(_evidence_checked().filter(claim_id=claim_id)),
+            *_signup_burst_findings(scope),
+            *_referral_burst_findings(scope),
+            *estimate,
         ]
+        return _flags_save(findings)
+    rule = ReferralBurstRule.from_settings()
+    ignored = set(settings.REFERRAL_BURST_IGNORED_SOURCES)
+    values = {index: keys for index, keys in state.own_values.items() if keys}
+    batches = _probe_batches(state.pictures, SIMILAR_IMAGE_MAX_DISTANCE)
+    statements = [_signups_statement(claim_id, rule=rule, ignored=ignored)]
+    if values:
+        statements.append(_matching_statement(values))
+    statements += [_candidates_statement(batch, wanted, SIMILAR_IMAGE_MAX_DISTANCE) for batch, wanted in batches]
+    signups, *results = _read_together(statements)
+    matched = results.pop(0) if values else []
+    pairs = [
+        pair
+        for (_batch, wanted), found in zip(batches, results, strict=True)
+        for pair in _batch_pairs(wanted, _candidate_image_rows(found), SIMILAR_IMAGE_MAX_DISTANCE)
+    ]
+    addresses, referrals = _signups_from(signups)
+    findings = [
+        *_matching_findings_from(matched),
+        *similar_image_findings_from_pairs(pairs),
+        *_signup_burst_findings(scope, addresses),
+        *_referral_burst_findings(scope, referrals),
+        *estimate,
+    ]
     return _flags_save(findings)
 
 
