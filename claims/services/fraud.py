@@ -335,14 +335,15 @@ def band_neighbours(value: int, radius: int) -> list[int]:
 # The candidates come from the band indexes alone (index-only scans of evidence_phash_near_*, which hold the whole
 # hash as a 64-bit integer, `phash_bits`, and the id of every picture with a valid hash): per band, the rows whose
 # band is one of the wanted values and whose hash is within the distance of a probe; then those few rows and their
-# claims by primary key. No regular expression is run per row (`phash_bits` is NULL for anything but 16 lower-case
-# hex digits) nor planned against the indexes' conditions.
+# claims by primary key, in the order of the ids (a flag's matches are listed in it). No regular expression is run
+# per row (`phash_bits` is NULL for anything but 16 lower-case hex digits) nor planned against the indexes.
 _BRANCH_SQL = "SELECT id FROM {evidence} WHERE phash_band_{band} = ANY(%s) AND phash_bits IS NOT NULL AND ({near})"
 _DISTANCE_SQL = "bit_count((phash_bits # %s)::bit(64)) <= %s"
 _CANDIDATES_SQL = """
 SELECT e.id, e.claim_id, e.sha256, e.perceptual_hash, c.claimant_id
 FROM {evidence} e JOIN {claims} c ON c.id = e.claim_id
 WHERE c.status = ANY(%s) AND e.id IN ({branches})
+ORDER BY e.id
 """
 
 
