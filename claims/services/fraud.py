@@ -510,7 +510,7 @@ def _rows(queryset: QuerySet, scope: Sequence[int] | None):
 def _signup_burst_findings(
     scope: Sequence[int] | None, signups: dict[str, list[tuple[int, dt.datetime]]] | None = None
 ) -> list[Finding]:
-    """With `signups` (address -> (user, joined) sorted by time, as read for one claim by `_signups_of_claim`),
+    """With `signups` (address -> (user, joined) sorted by time, as read for one claim from `_signups_statement`),
     nothing is read but the claims of the accounts in a burst."""
     if signups is None:
         signups = defaultdict(list)
