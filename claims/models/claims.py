@@ -4,8 +4,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Greatest, Length, StrIndex, Substr
+from django.db.models import Case, F, Func, Q, Value, When
+from django.db.models.functions import Cast, Greatest, Length, StrIndex, Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -206,6 +206,28 @@ def perceptual_hash_band(band: int, path: str = "perceptual_hash") -> Case:
     )
 
 
+def perceptual_hash_bits(path: str = "perceptual_hash") -> Case:
+    """The whole hash's 64 bits as a signed 64-bit integer (two's complement, as PostgreSQL's bigint holds them),
+    NULL unless the hash is 16 lower-case hex digits (what `^[0-9a-f]{16}$` matches, without a regular expression)."""
+    digits = PERCEPTUAL_HASH_BANDS * PERCEPTUAL_HASH_BAND_BITS // 4
+    values = [
+        Cast(StrIndex(Value(_HEX_DIGITS), Substr(path, position + 1, 1)) - 1, models.BigIntegerField())
+        for position in range(digits)
+    ]
+    top = values[0] - values[0] / 8 * 16  # the first digit carries the sign bit
+    value = sum(
+        (values[position] * 16 ** (digits - 1 - position) for position in range(1, digits)), top * 16 ** (digits - 1)
+    )
+    return Case(
+        When(
+            Exact(Length(path), digits) & Exact(Func(path, Value(_HEX_DIGITS), function="LTRIM"), Value("")),
+            then=value,
+        ),
+        default=None,
+        output_field=models.BigIntegerField(),
+    )
+
+
 class Evidence(models.Model):
     class PreviewStatus(models.TextChoices):
         NONE = "", _("해당 없음")
@@ -243,6 +265,9 @@ class Evidence(models.Model):
     phash_band_3 = models.GeneratedField(
         expression=perceptual_hash_band(3), output_field=models.IntegerField(), db_persist=True
     )
+    phash_bits = models.GeneratedField(
+        expression=perceptual_hash_bits(), output_field=models.BigIntegerField(), db_persist=True
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("업로드 시각"), default=timezone.now)
     information_request = models.ForeignKey(
@@ -271,11 +296,14 @@ class Evidence(models.Model):
         ordering = ["claim", "uploaded_at"]
         indexes = [
             models.Index(fields=["claim", "tag"], name="evidence_claim_tag"),
+            # Each band's index holds the whole hash and the id of the pictures with a valid hash: the fraud check
+            # reads the candidates and their distance from the indexes alone (index-only scans), not the table.
             *(
                 models.Index(
                     fields=[f"phash_band_{band}"],
-                    name=f"evidence_phash_band_{band}",
-                    condition=models.Q(**{f"phash_band_{band}__isnull": False}),
+                    name=f"evidence_phash_near_{band}",
+                    include=["phash_bits", "id"],
+                    condition=models.Q(phash_bits__isnull=False),
                 )
                 for band in range(PERCEPTUAL_HASH_BANDS)
             ),

@@ -13,7 +13,7 @@ from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import email_key
+from accounts.models import IdentityVerification, email_key
 from accounts.tests.factories import ClaimantFactory
 from claims.models import Claim, Evidence, Flag
 from claims.services import fraud
@@ -228,10 +228,62 @@ def test_the_band_columns_hold_the_hashs_sixteen_bit_quarters():
     assert len(band_neighbours(0x0123, 1)) == 17 and hamming_distance("0123", "0122") == 1
 
 
+def test_the_bits_column_holds_the_whole_hash_only_for_sixteen_lower_case_hex_digits():
+    valid = ["0123456789abcdef", "ffff0000a5a5c3c3", "0000000000000000", "8000000000000000", "7fffffffffffffff"]
+    invalid = ["", "zz-not-a-hash", "0123456789ABCDEF", "0123456789abcdeg", "fffffffffffffffg", "0123456789abcde"]
+    for value in [*valid, *invalid, "0123456789abcdef0"]:
+        EvidenceFactory(perceptual_hash=value)
+    stored = dict(Evidence.objects.values_list("perceptual_hash", "phash_bits"))
+    for value in valid:
+        bits = int(value, 16)
+        assert stored[value] == (bits - (1 << 64) if bits >> 63 else bits), value
+        assert stored[value] == fraud._signed_64(value)
+    assert all(stored[value] is None for value in [*invalid, "0123456789abcdef0"])
+    with connection.cursor() as cursor:  # what the regular expression it replaces in the candidates' query says
+        cursor.execute(
+            "SELECT count(*) FROM claims_evidence WHERE (phash_bits IS NOT NULL) <> (perceptual_hash ~ %s)",
+            [fraud.PERCEPTUAL_HASH_PATTERN],
+        )
+        assert cursor.fetchone()[0] == 0
+
+
+def test_the_claims_own_values_and_pictures_read_in_one_statement_are_the_signals_own():
+    """The check reads the claim's values of every signal and its pictures with the claim itself: the same values
+    as the signals' own query and the same pictures as _image_rows, for every claim of the generated set."""
+    claims = generated_set(random.Random(5))
+    for user, ci in [(claims[1].claimant, "CI-ONE"), (claims[1].claimant, "CI-TWO"), (claims[2].claimant, "")]:
+        IdentityVerification.objects.create(
+            user=user,
+            kind=IdentityVerification.Kind.IDENTITY,
+            provider="sandbox",
+            method="kakao",
+            receipt_id=f"receipt-{user.pk}-{ci}",
+            requested_name="홍길동",
+            requested_phone=user.phone,
+            expires_at=timezone.now(),
+            ci=ci,
+        )
+    checked = 0
+    for claim in claims:
+        state = fraud._claim_state(claim.pk)
+        if claim.status not in fraud.CHECKED_STATUSES:
+            assert state is None
+            continue
+        checked += 1
+        expected = {index: keys for index, keys in fraud._own_values_of([claim.pk]).items() if keys}
+        assert {index: keys for index, keys in state.own_values.items() if keys} == expected, claim.pk
+        pictures = _image_rows(fraud._evidence_checked().filter(claim_id=claim.pk))
+        assert sorted(state.pictures) == sorted(pictures), claim.pk
+    assert checked >= 30
+    digests = set(IdentityVerification.objects.filter(user=claims[1].claimant).values_list("ci_digest", flat=True))
+    assert len(digests) == 2 and fraud._claim_state(claims[1].pk).own_values[4] == digests
+
+
 def check_queries(claim_id: int) -> int:
+    """The statements a check sends (the savepoints that stand for its transactions inside the test's own aside)."""
     with CaptureQueriesContext(connection) as queries:
         claim_fraud_check(claim_id=claim_id)
-    return len(queries)
+    return len([query for query in queries if "SAVEPOINT" not in query["sql"]])
 
 
 def add_claims(count: int, start: int) -> None:
@@ -257,6 +309,44 @@ def test_checking_one_claim_runs_the_same_queries_whatever_the_table_size():
     small, _claim = new_claim_check_queries()
     add_claims(12, 3)
     large, claim = new_claim_check_queries()
-    assert large == small <= 16  # reads (the referral-burst check's two included), then the flags in one transaction
+    # the claim with its values and pictures; every read comparing them with other claims (the sign-ups from its
+    # address and referral, the rows sharing a value, the pictures near its own) in one round trip; then the flags:
+    # existing ones locked, new ones inserted
+    assert large == small == 4
     assert claim.flags.filter(code=Flag.Code.SIMILAR_IMAGE).exists()
     assert claim.flags.filter(code=Flag.Code.DUPLICATE_PHONE).exists()
+
+
+def test_checking_a_claim_with_nothing_to_flag_takes_two_round_trips():
+    claim = SubmittedClaimFactory(claimant=ClaimantFactory(phone="01077770001"))
+    EvidenceFactory(claim=claim, perceptual_hash="0f0f0f0f0f0f0f0f")
+    EvidenceFactory(claim=claim, perceptual_hash="f0f0f0f0f0f0f0f0")
+    assert check_queries(claim.pk) == 2
+    assert not claim.flags.exists()
+
+
+def test_checking_a_draft_reads_one_statement():
+    claim = ClaimFactory()
+    assert check_queries(claim.pk) == 1
+
+
+def test_the_check_in_two_round_trips_finds_what_the_reads_one_by_one_find(monkeypatch):
+    claims = generated_set(random.Random(11))
+    now = timezone.now()
+    for n, claim in enumerate(claims[:6]):  # a sign-up burst from one address
+        claim.claimant.signup_ip, claim.claimant.date_joined = "203.0.113.7", now - dt.timedelta(minutes=n)
+        claim.claimant.save(update_fields=["signup_ip", "date_joined"])
+    saved = []
+    monkeypatch.setattr(fraud, "_flags_save", lambda findings: saved.append(findings) or 0)
+    found_any = set()
+    for claim in claims:
+        saved.clear()
+        claim_fraud_check(claim_id=claim.pk)
+        if claim.status not in fraud.CHECKED_STATUSES:
+            assert saved == []
+            continue
+        scope = [claim.pk]
+        expected = comparable(fraud._findings(scope, fraud._evidence_checked().filter(claim_id=claim.pk)))
+        assert comparable(saved[0]) == expected, claim.pk
+        found_any |= {code for _claim, code, *_rest in expected}
+    assert {Flag.Code.DUPLICATE_PHONE, Flag.Code.SIMILAR_IMAGE, Flag.Code.SIGNUP_BURST} <= found_any
