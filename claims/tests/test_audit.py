@@ -3,6 +3,7 @@ lawyers read the log, and nobody can add, change or delete an entry through the 
 
 import pytest
 from django.contrib.admin.sites import site
+from django.core.files.base import ContentFile
 from django.test import RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,18 +39,25 @@ def test_opening_a_claim_records_who_viewed_it_when_and_from_where(client):
 
 
 def test_every_evidence_view_is_recorded_with_the_file(client):
+    """A picture is shown inline only as its display copy; the upload itself, before its copy exists or asked for
+    with `?download=1`, is only ever a download. Each is audited with the variant served."""
     admin_login(client, staff_member(Role.LAWYER))
     claim = SubmittedClaimFactory()
-    evidence = EvidenceFactory(claim=claim)
+    evidence = EvidenceFactory(claim=claim)  # its display copy not made yet
     url = reverse("admin:claims_claim_evidence", args=[claim.pk, evidence.pk])
+    client.get(url)
+    evidence.display_file.save("display", ContentFile(b"\x89PNG\r\n\x1a\n" + b"\0" * 32))
     client.get(url)
     client.get(f"{url}?download=1")
     entries = AuditEntry.objects.filter(action=AuditEntry.Action.VIEWED_EVIDENCE).order_by("at", "id")
     assert [(e.object_type, e.object_id, e.claim_id) for e in entries] == [
         ("claims.evidence", str(evidence.pk), claim.pk)
-    ] * 2
-    assert [e.data["variant"] for e in entries] == ["original", "original"]
-    assert [e.data["inline"] for e in entries] == [True, False]
+    ] * 3
+    assert [(e.data["variant"], e.data["inline"]) for e in entries] == [
+        ("original", False),
+        ("display", True),
+        ("original", False),
+    ]
 
 
 def test_a_refused_view_writes_nothing(client):

@@ -31,6 +31,7 @@ DEV_TOOLS = {
     "pdfminer.six": "pdfminer",
     "ruff": "ruff",
     "locust": "locust",
+    "psutil": "psutil",
 }
 # Folders of the repository that are for development only: never imported by shipped code, left out of the image.
 NOT_SHIPPED = ("bench", "devtools", "e2e", "scripts", "docs")
