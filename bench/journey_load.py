@@ -415,6 +415,8 @@ def _figures(*, rows, elapsed, submitted, started, rss, drain, cpu, users, folde
     start, end = rss
     common = sorted(set(start) & set(end))
     growth = max((end[pid] / start[pid] for pid in common), default=None)
+    if growth is None and start and end:  # every worker was replaced (max_requests): the largest against the largest
+        growth = max(end.values()) / max(start.values())
     metrics.append(
         Metric(
             "journey: memory per gunicorn worker, start -> end",
@@ -429,8 +431,8 @@ def _figures(*, rows, elapsed, submitted, started, rss, drain, cpu, users, folde
             + ", ".join(f"{start[pid]:.0f}" for pid in sorted(start))
             + " MB; end: "
             + ", ".join(f"{end[pid]:.0f}" for pid in sorted(end))
-            + f" MB; {len(common)} workers alive throughout "
-            "(max_requests recycles workers)",
+            + f" MB; {len(common)} workers alive throughout (max_requests recycles workers; with none, the "
+            "largest at the end against the largest at the start)",
         )
     )
     found, seconds, left = drain

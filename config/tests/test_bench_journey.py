@@ -87,6 +87,20 @@ def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_p
     assert figures["journey: errors"].value == 1
     memory = figures["journey: memory per gunicorn worker, start -> end"]
     assert (memory.ratio, memory.met) == (1.5, False)
+    recycled = _figures(
+        rows=rows,
+        elapsed=3600,
+        submitted=1,
+        started=1,
+        rss=({1: 150.0, 2: 100.0}, {3: 160.0, 4: 140.0}),  # every worker replaced by max_requests
+        drain=(0, 0.0, 0),
+        cpu={},
+        users=1,
+        folder=tmp_path,
+        sandboxes=False,
+    )
+    memory = next(metric for metric in recycled if metric.metric.startswith("journey: memory"))
+    assert (memory.ratio, memory.met) == (1.07, True)
     assert figures["journey: worker backlog when the journeys ended"].value == 7
     cpu = figures["journey: CPU seconds per journey (web, workers, PostgreSQL, Redis)"]
     assert (cpu.value, cpu.reference) == (4.5, 2.0)  # the site's parts summed; the load generator beside them
