@@ -424,12 +424,20 @@ def _batch_pairs(wanted: list[dict], candidates: Iterable[ImageRow], max_distanc
                 if probe.evidence_id in seen:
                     continue
                 seen.add(probe.evidence_id)
-                if other.person_id == probe.person_id or other.sha256 == probe.sha256:
-                    continue
-                distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
-                if distance <= max_distance:
-                    pairs.append((probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance))
+                if pair := _near_pair(probe, other, max_distance):
+                    pairs.append(pair)
     return pairs
+
+
+def _near_pair(probe: ImageRow, other: ImageRow, max_distance: int) -> tuple | None:
+    """(probe evidence, probe claim, other evidence, other claim, distance) when the two pictures belong to different
+    accounts, differ in content and are within `max_distance` bits; else None."""
+    if other.person_id == probe.person_id or other.sha256 == probe.sha256:
+        return None
+    distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
+    if distance > max_distance:
+        return None
+    return (probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance)
 
 
 def similar_pairs_banded(probes: Iterable[tuple], max_distance: int) -> list[tuple]:
@@ -449,12 +457,7 @@ def similar_pairs_python(probes: Iterable[tuple], candidates: Iterable[tuple], m
     pairs = []
     for row in candidates:
         other = ImageRow(*row)
-        for probe in probe_rows:
-            if other.person_id == probe.person_id or other.sha256 == probe.sha256:
-                continue
-            distance = hamming_distance(probe.perceptual_hash, other.perceptual_hash)
-            if distance <= max_distance:
-                pairs.append((probe.evidence_id, probe.claim_id, other.evidence_id, other.claim_id, distance))
+        pairs += [pair for probe in probe_rows if (pair := _near_pair(probe, other, max_distance))]
     return pairs
 
 
