@@ -304,7 +304,10 @@ def measure(
         cpu.start()
         measured_env = {**locust_env, "BENCH_RUN": str(int(time.time())), "BENCH_TIMINGS": str(timings)}
         started = time.monotonic()
-        _locust(site, measured_env, journeys=journeys, users=users, seconds=seconds, csv=folder / "journey", rate=rate)
+        with RssSampler(site) as sampler:
+            _locust(
+                site, measured_env, journeys=journeys, users=users, seconds=seconds, csv=folder / "journey", rate=rate
+            )
         elapsed = time.monotonic() - started
         rss_end = site.web_workers_rss()
         found = backlog(env["REDIS_URL"], queues)
@@ -318,6 +321,7 @@ def measure(
         submitted=Claim.objects.filter(pk__gte=first_claim, status=Claim.Status.SUBMITTED).count(),
         started=Claim.objects.filter(pk__gte=first_claim).count(),
         rss=(rss_start, rss_end),
+        rss_samples=sampler.samples,
         drain=(found, drain_seconds, left),
         cpu=cpu.spent,
         users=users,
@@ -325,6 +329,41 @@ def measure(
         folder=folder,
         sandboxes=sandboxes,
     )
+
+
+class RssSampler:
+    """Reads the web workers' resident memory every SAMPLE_SECONDS while the journeys run (in a thread), so the
+    figures can show whether a worker keeps growing or levels off."""
+
+    SAMPLE_SECONDS = 5
+
+    def __init__(self, site: Processes) -> None:
+        import threading
+
+        self.site = site
+        self.samples: list[dict[int, float]] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.SAMPLE_SECONDS):
+            self.samples.append(self.site.web_workers_rss())
+
+    def __enter__(self) -> RssSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+def second_half_growth(samples: list[dict[int, float]], end: dict[int, float]) -> float | None:
+    """The largest growth of a worker alive from the run's middle sample to its end (the end reading), or None."""
+    if not samples:
+        return None
+    middle = samples[len(samples) // 2]
+    return max((end[pid] / middle[pid] for pid in set(middle) & set(end)), default=None)
 
 
 def _drain(redis_url: str, queues: list[str]) -> float:
@@ -335,7 +374,9 @@ def _drain(redis_url: str, queues: list[str]) -> float:
     return time.monotonic() - started
 
 
-def _figures(*, rows, elapsed, submitted, started, rss, drain, cpu, users, folder, sandboxes, rate=0) -> list[Metric]:
+def _figures(
+    *, rows, elapsed, submitted, started, rss, drain, cpu, users, folder, sandboxes, rate=0, rss_samples=()
+) -> list[Metric]:
     by_kind: dict[str, list[float]] = {}
     errors = 0
     requests = 0
@@ -435,6 +476,23 @@ def _figures(*, rows, elapsed, submitted, started, rss, drain, cpu, users, folde
             "largest at the end against the largest at the start)",
         )
     )
+    late_growth = second_half_growth(list(rss_samples), end)
+    if late_growth is not None:
+        middle = rss_samples[len(rss_samples) // 2]
+        metrics.append(
+            Metric(
+                "journey: memory per gunicorn worker, middle of the run -> end",
+                round(max(end.values()), 1),
+                "MB",
+                n=len(set(middle) & set(end)),
+                reference=round(max(middle.values()), 1),
+                ratio=round(late_growth, 2),
+                note="informative: the growth over the run's second half of the workers alive throughout it (does a "
+                "worker level off?); samples every 5 s, largest worker: "
+                + ", ".join(f"{max(sample.values()):.0f}" for sample in rss_samples if sample)
+                + " MB",
+            )
+        )
     found, seconds, left = drain
     metrics.append(
         Metric(

@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import ConsentDocument, IdentityVerification
 from accounts.services.consents import consent_accept
 from accounts.tests.factories import ClaimantFactory, consent_documents_published
-from bench.journey_load import _figures, kind_of, queue_names, worker_commands
+from bench.journey_load import _figures, kind_of, queue_names, second_half_growth, worker_commands
 from bench.journey_pages import FlowError, Forms, IdentityWait, path_name, sandbox_phone_link
 from bench.processes import tree_cpu_seconds
 from config.settings.base import BASE_DIR
@@ -101,10 +101,18 @@ def test_the_figures_put_each_p95_beside_the_no_io_view_and_count_failures(tmp_p
     )
     memory = next(metric for metric in recycled if metric.metric.startswith("journey: memory"))
     assert (memory.ratio, memory.met) == (1.07, True)
+
     assert figures["journey: worker backlog when the journeys ended"].value == 7
     cpu = figures["journey: CPU seconds per journey (web, workers, PostgreSQL, Redis)"]
     assert (cpu.value, cpu.reference) == (4.5, 2.0)  # the site's parts summed; the load generator beside them
     assert "one 2-core machine running everything: 1,600 journeys/h" in cpu.note
+
+
+def test_the_memory_over_the_second_half_compares_the_middle_sample_with_the_end_for_workers_alive_in_both():
+    samples = [{1: 100.0, 2: 100.0}, {1: 150.0, 2: 120.0}, {1: 160.0, 2: 130.0}]
+    assert second_half_growth(samples, {1: 165.0, 3: 90.0}) == 1.1  # worker 2 replaced, worker 3 new: only 1
+    assert second_half_growth([], {1: 165.0}) is None
+    assert second_half_growth(samples, {4: 100.0}) is None
 
 
 def test_the_cpu_of_a_process_tree_counts_its_children_also_once_they_have_ended():
