@@ -71,18 +71,32 @@ def pictures(folder: Path) -> tuple[Path, Path]:
     return screenshot_path, photo_path
 
 
-def worker_commands() -> dict[str, list[str]]:
-    """Each Celery worker service's command in docker-compose.yml (not beat), by service name."""
+def _compose_workers() -> dict[str, dict]:
+    """Each Celery worker service of docker-compose.yml (not beat), by service name, its command split."""
     import yaml
 
     compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text(encoding="utf-8"))
-    commands = {}
+    workers = {}
     for name, service in compose["services"].items():
         command = service.get("command")
         command = shlex.split(command) if isinstance(command, str) else command
         if command and command[:4] == ["celery", "-A", "config", "worker"]:
-            commands[name] = command
-    return commands
+            workers[name] = {**service, "command": command}
+    return workers
+
+
+def worker_commands() -> dict[str, list[str]]:
+    """Each Celery worker service's command in docker-compose.yml (not beat), by service name."""
+    return {name: service["command"] for name, service in _compose_workers().items()}
+
+
+def worker_environments() -> dict[str, dict[str, str]]:
+    """The variables each Celery worker service sets in docker-compose.yml (`environment`, over the env file), by
+    service name: the load test starts each worker with them, its CPU priority (WORKER_NICENESS) among them."""
+    return {
+        name: {key: str(value) for key, value in (service.get("environment") or {}).items()}
+        for name, service in _compose_workers().items()
+    }
 
 
 def queue_names(commands: dict[str, list[str]]) -> list[str]:
@@ -130,12 +144,14 @@ class Processes:
         command = [str(bin_dir / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
         with (self.folder / "journey-gunicorn.log").open("wb") as log:
             self.web = subprocess.Popen(command, cwd=BASE_DIR, env=web_env, stdout=log, stderr=subprocess.STDOUT)
+        environments = worker_environments()
         for name, command in worker_commands().items():
             command = [str(bin_dir / "celery"), *command[1:]]
             command = [part.replace("@%h", f"@bench-{os.getpid()}") for part in command]
+            worker_env = {**self.env, **environments[name]}
             with (self.folder / f"journey-{name}.log").open("wb") as log:
                 self.workers.append(
-                    subprocess.Popen(command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                    subprocess.Popen(command, cwd=BASE_DIR, env=worker_env, stdout=log, stderr=subprocess.STDOUT)
                 )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

@@ -68,6 +68,17 @@ REQUEST_ID_TASK_HEADER = "request_id"
 _request_id_tokens: dict[str, object] = {}
 
 
+@signals.worker_init.connect
+def _worker_niceness_apply(**kwargs) -> None:
+    """Lower the worker's CPU priority by settings.WORKER_NICENESS before its pool starts (the pool's processes
+    inherit it). Processes of one machine or container share the cores by it; docker-compose also gives those
+    services a smaller cpu_shares, which does the same between containers."""
+    from django.conf import settings
+
+    if settings.WORKER_NICENESS > 0:
+        os.nice(settings.WORKER_NICENESS)
+
+
 @signals.before_task_publish.connect
 def _request_id_to_headers(headers: dict | None = None, **kwargs) -> None:
     request_id = request_id_var.get()

@@ -411,6 +411,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The CPU priority of a worker's processes (config.celery; 0 to 19, higher yields more): the workers whose work
+# nobody waits for on a page (fraud checks, display copies, estimates, OCR, exports) run at 10 in docker-compose, so
+# in a surge the web requests, the emails and the signed PDFs get the cores first and the rest drains after.
+WORKER_NICENESS = env.int("WORKER_NICENESS", default=0)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

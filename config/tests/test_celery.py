@@ -78,3 +78,22 @@ def test_every_queue_a_task_is_routed_to_has_a_worker_in_make_run_and_in_compose
     compose = re.findall(r"celery -A config worker .*?-Q (\S+)", (base / "docker-compose.yml").read_text())
     assert queues <= set(make_run.split(","))
     assert queues <= {queue for found in compose for queue in found.split(",")}
+
+
+@pytest.mark.celery_worker
+def test_a_worker_lowers_its_cpu_priority_by_worker_niceness(celery_worker_factory):
+    import psutil
+
+    usual = psutil.Process().nice()
+    worker = celery_worker_factory(WORKER_NICENESS="7")  # answered a ping: its pool runs
+    assert psutil.Process(worker.pid).nice() == usual + 7
+
+
+def test_compose_runs_at_a_lower_priority_only_the_workers_nobody_waits_for_on_a_page():
+    from bench.journey_load import worker_commands, worker_environments
+
+    environments = worker_environments()
+    queues = {name: command[command.index("-Q") + 1] for name, command in worker_commands().items()}
+    lowered = {queues[name] for name, variables in environments.items() if variables.get("WORKER_NICENESS") == "10"}
+    assert lowered == {"celery", "estimates", "exports", "evidence_reading"}
+    assert {"email", "documents"} <= set(queues.values()) - lowered  # verification emails and the signed PDF
