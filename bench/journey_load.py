@@ -227,7 +227,7 @@ def _locust(
     user starts its next journey as soon as the last ends."""
     users = min(users, journeys) if journeys else users
     spawn_rate = rate / 3600 if rate else SPAWN_RATE
-    env = {**env, "BENCH_PACING": f"{users * 3600 / rate:.3f}" if rate else ""}
+    env = {**env, "BENCH_PACING": f"{users * 3600 / rate:.3f}" if rate else "0"}
     command = [
         sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "journey_locust.py"), "--headless",
         "--users", str(users), "--spawn-rate", f"{spawn_rate:.4f}",
@@ -235,7 +235,17 @@ def _locust(
         "--csv", str(csv), "--only-summary", "--loglevel", "WARNING", "JourneyUser",
     ]  # fmt: skip
     env = {**env, "BENCH_JOURNEYS": str(journeys)}
-    subprocess.run(command, cwd=BASE_DIR, env=env, check=False, capture_output=True, timeout=seconds + 300)
+    csv.with_name(f"{csv.name}_stats.csv").unlink(missing_ok=True)  # a previous run's must not pass for this one's
+    finished = subprocess.run(command, cwd=BASE_DIR, env=env, check=False, capture_output=True, timeout=seconds + 300)
+    locust_ran(finished, csv)
+
+
+def locust_ran(finished: subprocess.CompletedProcess, csv: Path) -> None:
+    """Raise unless locust ran the journeys and wrote its statistics (its exit code is 1 when a request failed,
+    which the figures report; a locustfile that cannot start writes nothing)."""
+    if not csv.with_name(f"{csv.name}_stats.csv").exists():
+        output = (finished.stderr or b"").decode(errors="replace")[-3000:]
+        raise RuntimeError(f"locust did not run (exit code {finished.returncode}):\n{output}")
 
 
 class CpuMeter:

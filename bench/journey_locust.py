@@ -42,7 +42,7 @@ MAIL_FOLDER = Path(os.environ.get("BENCH_EMAIL_FILE_PATH", "."))
 SCREENSHOT = Path(os.environ["BENCH_SCREENSHOT"]).read_bytes() if os.environ.get("BENCH_SCREENSHOT") else b""
 PHOTO = Path(os.environ["BENCH_PHOTO"]).read_bytes() if os.environ.get("BENCH_PHOTO") else b""
 JOURNEYS = int(os.environ.get("BENCH_JOURNEYS", "0"))  # 0: until locust's run time ends
-PACING = float(os.environ.get("BENCH_PACING", "0"))  # seconds from one journey's start to the user's next; 0: at once
+PACING = float(os.environ.get("BENCH_PACING") or 0)  # seconds from one journey's start to the user's next; 0: at once
 SANDBOXES = os.environ.get("BENCH_SANDBOXES") == "1"
 POLLS_MAX = 20  # the waiting page's polls before the journey gives up (a minute at its 3 s interval)
 RUN = os.environ.get("BENCH_RUN", str(int(time.time())))

@@ -238,3 +238,27 @@ def test_the_locust_user_reads_the_certified_signature_the_phone_and_the_payment
     returned = client.post(checkout_url, {**window["data"], "action": "pay"})["Location"]
     assert reverse("payments:retainer_return") in returned
     assert reverse("payments:retainer") not in client.get(returned)["Location"]  # paid: on to the next step
+
+
+def test_a_locust_run_that_wrote_no_statistics_is_an_error(tmp_path):
+    from bench.journey_load import locust_ran
+
+    csv = tmp_path / "journey-warm-up"
+    failed = subprocess.CompletedProcess(["locust"], 1, b"", b"ValueError: could not convert string to float: ''")
+    with pytest.raises(RuntimeError, match="could not convert"):
+        locust_ran(failed, csv)
+    csv.with_name("journey-warm-up_stats.csv").write_text("Type,Name\n")
+    locust_ran(failed, csv)  # exit code 1: some request failed, which the figures report
+
+
+def test_the_locustfile_starts_with_and_without_pacing():
+    for pacing, seconds in (("", 0), ("0", 0), ("12.5", 12.5)):
+        loaded = subprocess.run(
+            [sys.executable, "-c", "import bench.journey_locust as journeys; print(journeys.PACING)"],
+            cwd=BASE_DIR,
+            env={**os.environ, "BENCH_PACING": pacing},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert float(loaded.stdout.split()[-1]) == seconds
