@@ -961,17 +961,23 @@ def _claim_state(claim_id: int) -> ClaimState | None:
 def _read_together(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
     """The rows of each of these independent reads, in one round trip: PostgreSQL runs the statements of one query
     string in one implicit transaction and psycopg reads each result in turn (its client-side binding cursor,
-    Django's default). The statements are planned without parallel workers: each reads a few hundred index entries,
-    and starting workers for that costs more than the reads (on tables whose visibility map is not set, PostgreSQL
-    plans the picture candidates in parallel: 15-20 ms instead of 3-5)."""
+    Django's default). The statements are planned without parallel workers and without JIT compilation: each reads
+    a few hundred index entries, and starting workers for that costs more than the reads (on tables whose
+    visibility map is not set, PostgreSQL plans the picture candidates in parallel: 15-20 ms instead of 3-5), as
+    does compiling it: at 1,000,000 accounts the planner's cost of the sign-up burst branches that never run passes
+    jit_above_cost, and compiling took 50 ms of a check whose reads take 3."""
     with connection.cursor() as cursor:
         if not isinstance(cursor.cursor, ClientCursor):  # server-side binding takes one statement at a time
             results = []
+            for setting in _SMALL_READ_PLANS:
+                cursor.execute(setting)
             for sql, params in statements:
                 cursor.execute(sql, params)
                 results.append(cursor.fetchall())
+            for setting in _SMALL_READ_PLANS_END:
+                cursor.execute(setting)
             return results
-        parts = [_SERIAL_PLANS, *(sql for sql, _params in statements), _SERIAL_PLANS_END]
+        parts = [*_SMALL_READ_PLANS, *(sql for sql, _params in statements), *_SMALL_READ_PLANS_END]
         cursor.execute("; ".join(parts), [param for _sql, params in statements for param in params])
         results = []
         while True:
@@ -981,8 +987,9 @@ def _read_together(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
                 return results
 
 
-_SERIAL_PLANS = "SET LOCAL max_parallel_workers_per_gather = 0"
-_SERIAL_PLANS_END = "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"  # inside a caller's transaction
+_SMALL_READ_PLANS = ("SET LOCAL max_parallel_workers_per_gather = 0", "SET LOCAL jit = off")
+# Back to the defaults, inside a caller's transaction.
+_SMALL_READ_PLANS_END = ("SET LOCAL max_parallel_workers_per_gather TO DEFAULT", "SET LOCAL jit TO DEFAULT")
 
 
 def claim_fraud_check(*, claim_id: int) -> int:

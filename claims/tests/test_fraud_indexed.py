@@ -350,3 +350,17 @@ def test_the_check_in_two_round_trips_finds_what_the_reads_one_by_one_find(monke
         assert comparable(saved[0]) == expected, claim.pk
         found_any |= {code for _claim, code, *_rest in expected}
     assert {Flag.Code.DUPLICATE_PHONE, Flag.Code.SIMILAR_IMAGE, Flag.Code.SIGNUP_BURST} <= found_any
+
+
+def test_the_reads_of_one_check_are_planned_serially_and_not_compiled_and_the_settings_come_back():
+    """At 1,000,000 accounts the planner's cost of the sign-up branches passed jit_above_cost: compiling took 50 ms
+    of a check whose reads take 3. The reads run with JIT and parallel workers off, in a caller's transaction too,
+    which gets its own settings back afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+        cursor.execute("SET max_parallel_workers_per_gather = 2")
+    shown = "SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')"
+    assert fraud._read_together([(shown, []), ("SELECT 1", [])]) == [[("off", "0")], [(1,)]]
+    with connection.cursor() as cursor:
+        cursor.execute(shown)
+        assert cursor.fetchone() == ("on", "2")
