@@ -216,14 +216,14 @@ def measure(*, env: dict[str, str], folder: Path, seconds: int, claims_in_table:
     capacity, ceiling, signed_in, paced = results
     failures, requests = sum(run.failures for run in results), sum(run.requests for run in results)
     note = f"{USERS} users, gunicorn {GUNICORN_WORKERS} sync workers, locust on the same 2 cores"
+    # Informative since issue 23 retired its target (0.5 x the no-I/O view) for the journey section's.
     throughput = _rate_against_ceiling(
         "intake: requests/s, claimants filing without pauses",
         capacity,
         ceiling,
-        target=">= 0.5 x the trivial view",
-        note=f"{note}; reference: no-I/O view; {claims_in_table:,} claims in the table",
+        note=f"{note}; reference: no-I/O view; {claims_in_table:,} claims in the table; informative (the 0.5 x "
+        "target was retired by issue 23 for the journey section's)",
     )
-    throughput.met = throughput.ratio is not None and throughput.ratio >= 0.5
     return [
         throughput,
         _rate_against_ceiling(
